@@ -1,0 +1,140 @@
+/**
+ * The kernel contract: whole-sequence recurrent kernels, one per family.
+ *
+ * A layer makes one kernel call per direction. The active tfjs backend may register a fused
+ * implementation under these names (`registerKernel({kernelName, backendName, kernelFunc})`);
+ * where none is registered, the reference kernels in `./reference` run instead.
+ *
+ * Every kernel takes the same core inputs and returns `[output, h]` (GRU, SimpleRNN) or
+ * `[output, h, c]` (LSTM), where `output` is `[batch, time, units]` when `returnSequences`
+ * and `[batch, units]` otherwise.
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+
+/** Kernel name of the whole-sequence SimpleRNN kernel. */
+export const SimpleRNNSequence = 'RnnkitSimpleRNNSequence';
+/** Kernel name of the whole-sequence LSTM kernel. */
+export const LSTMSequence = 'RnnkitLSTMSequence';
+/** Kernel name of the whole-sequence GRU kernel (both `resetAfter` modes). */
+export const GRUSequence = 'RnnkitGRUSequence';
+
+/** Names of all whole-sequence kernels, in a stable order. */
+export const SEQUENCE_KERNEL_NAMES = [SimpleRNNSequence, LSTMSequence, GRUSequence] as const;
+/** One of the whole-sequence kernel names. */
+export type SequenceKernelName = (typeof SEQUENCE_KERNEL_NAMES)[number];
+
+/**
+ * Activations a kernel must implement, by name. `hard_sigmoid` is the Keras 3 definition
+ * `clip(x / 6 + 0.5, 0, 1)`; `hard_sigmoid_keras2` is `clip(0.2 x + 0.5, 0, 1)` (Keras ≤ 2.15).
+ * `leaky_relu` uses Keras's default negative slope 0.2.
+ */
+export const KERNEL_ACTIVATIONS = [
+  'linear',
+  'tanh',
+  'sigmoid',
+  'hard_sigmoid',
+  'hard_sigmoid_keras2',
+  'relu',
+  'relu6',
+  'elu',
+  'selu',
+  'softplus',
+  'softsign',
+  'exponential',
+  'swish',
+  'hard_swish',
+  'gelu',
+  'leaky_relu',
+  'mish',
+  'log_sigmoid',
+] as const;
+/** A kernel-level activation name. */
+export type KernelActivation = (typeof KERNEL_ACTIVATIONS)[number];
+
+/**
+ * Inputs shared by all sequence kernels. Shapes use B = batch, T = time, D = input features,
+ * U = units, G = gates (1 SimpleRNN, 3 GRU, 4 LSTM).
+ *
+ * - `x`: float32 `[B, T, D]`, in input time order (the kernel applies `goBackwards` itself).
+ * - `kernel`: float32 `[D, G·U]`, Keras gate order (LSTM `i, f, c, o`; GRU `z, r, h`).
+ * - `recurrentKernel`: float32 `[U, G·U]`.
+ * - `bias`: float32 `[G·U]`; GRU with `resetAfter` takes `[2, 3·U]` (row 0 input bias, row 1
+ *   recurrent bias). Always present: a layer without bias passes zeros.
+ * - `initialH`: float32 `[B, U]`, always present (zeros by default).
+ * - `initialC`: float32 `[B, U]`, LSTM only, always present.
+ * - `mask` (optional): bool `[B, T]` in input time order; false marks a step to skip.
+ * - `recurrentMask` (optional): float32 `[B, U]`, multiplies the previous `h` where it enters
+ *   the recurrent product (recurrent dropout in training). For GRU it also scales the `h` kept by
+ *   the update gate, as Keras 3 does.
+ */
+export interface SequenceKernelInputs {
+  x: Tensor;
+  kernel: Tensor;
+  recurrentKernel: Tensor;
+  bias: Tensor;
+  initialH: Tensor;
+  initialC?: Tensor;
+  mask?: Tensor;
+  recurrentMask?: Tensor;
+}
+
+/**
+ * Attributes shared by all sequence kernels.
+ *
+ * - `goBackwards`: process steps T−1 … 0.
+ * - `returnSequences`: return every step's output, else only the last processed step's.
+ * - `alignToInput`: with `goBackwards` and `returnSequences`, write the output of the step that
+ *   read input `t` at position `t` (Bidirectional's backward half). Otherwise outputs are in
+ *   processing order, as a lone Keras layer with `go_backwards=True` returns them.
+ * - `zeroOutputForMask`: a masked step outputs zeros instead of the previous output.
+ */
+export interface SequenceKernelAttrs {
+  units: number;
+  activation: KernelActivation;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  alignToInput: boolean;
+  zeroOutputForMask: boolean;
+}
+
+/** SimpleRNN: `h_t = act(x_t·W + b + h_{t−1}·U)`. */
+export type SimpleRNNSequenceAttrs = SequenceKernelAttrs;
+
+/**
+ * LSTM, Keras gate order `i, f, c, o`:
+ * `c_t = f ⊙ c_{t−1} + i ⊙ act(z_c)`, `h_t = o ⊙ act(c_t)`, gates through `recurrentActivation`.
+ */
+export interface LSTMSequenceAttrs extends SequenceKernelAttrs {
+  recurrentActivation: KernelActivation;
+}
+
+/**
+ * GRU, Keras gate order `z, r, h`; `h_t = z ⊙ h_{t−1} + (1 − z) ⊙ candidate`.
+ * `resetAfter`: candidate `act(x·W_h + b_in + r ⊙ (h·U_h + b_rec))`; otherwise
+ * `act(x·W_h + b_h + (r ⊙ h)·U_h)`.
+ */
+export interface GRUSequenceAttrs extends SequenceKernelAttrs {
+  recurrentActivation: KernelActivation;
+  resetAfter: boolean;
+}
+
+/** Attributes by kernel name. */
+export interface SequenceKernelAttrsMap {
+  [SimpleRNNSequence]: SimpleRNNSequenceAttrs;
+  [LSTMSequence]: LSTMSequenceAttrs;
+  [GRUSequence]: GRUSequenceAttrs;
+}
+
+/** Number of gate blocks per family. */
+export const GATES: Record<SequenceKernelName, number> = {
+  [SimpleRNNSequence]: 1,
+  [LSTMSequence]: 4,
+  [GRUSequence]: 3,
+};
+
+/** Number of state tensors each kernel returns after `output`. */
+export const STATE_COUNT: Record<SequenceKernelName, number> = {
+  [SimpleRNNSequence]: 1,
+  [LSTMSequence]: 2,
+  [GRUSequence]: 1,
+};
