@@ -1,0 +1,54 @@
+/**
+ * The dispatcher: a sequence kernel runs through tfjs-core's kernel registry when the active
+ * backend has it registered and no gradient is being recorded (fused kernels define no
+ * gradient); otherwise the reference kernel runs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type {
+  SequenceKernelAttrsMap,
+  SequenceKernelInputs,
+  SequenceKernelName,
+} from './contract.js';
+import { referenceKernels } from './reference/index.js';
+
+/** Which path ran, counted per kernel name since the last reset. */
+export type DispatchStats = Record<string, { fused: number; reference: number }>;
+
+let stats: DispatchStats = {};
+
+/** Counts of fused and reference runs per kernel since the last {@link resetDispatchStats}. */
+export function getDispatchStats(): DispatchStats {
+  return structuredClone(stats);
+}
+
+/** Clears the counts returned by {@link getDispatchStats}. */
+export function resetDispatchStats(): void {
+  stats = {};
+}
+
+function count(name: string, path: 'fused' | 'reference'): void {
+  (stats[name] ??= { fused: 0, reference: 0 })[path]++;
+}
+
+/** True when the active backend has a fused kernel registered under `name`. */
+export function hasFusedKernel(name: SequenceKernelName): boolean {
+  return tf.getKernel(name, tf.getBackend()) != null;
+}
+
+/** Runs the sequence kernel `name`: fused when available, reference otherwise. */
+export function runSequenceKernel<N extends SequenceKernelName>(
+  name: N,
+  inputs: SequenceKernelInputs,
+  attrs: SequenceKernelAttrsMap[N],
+): tf.Tensor[] {
+  const recordingGradients = tf.engine().state.gradientDepth > 0;
+  if (!recordingGradients && hasFusedKernel(name)) {
+    count(name, 'fused');
+    const named: tf.NamedTensorMap = {};
+    for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = value;
+    const out = tf.engine().runKernel(name, named, attrs as unknown as tf.NamedAttrMap);
+    return Array.isArray(out) ? out : [out as tf.Tensor];
+  }
+  count(name, 'reference');
+  return referenceKernels[name](inputs, attrs as never);
+}

@@ -1,0 +1,349 @@
+/**
+ * The base of every recurrent layer: shape checks, masks, initial and stateful states, and one
+ * kernel call per cell. Return values follow Keras: `output`, then the states when
+ * `returnState`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { invalidArgument, RnnkitError } from '../errors.js';
+import { KernelCell, type Cell } from './cell.js';
+import { checkMask, checkSequenceInput, checkStates } from './validate.js';
+
+/** Keras flags shared by the recurrent layers (camelCase). */
+export interface RecurrentLayerArgs<RS extends boolean = boolean> {
+  /** Return the output of every step (`[B, T, U]`) instead of the last. Default false. */
+  returnSequences?: boolean;
+  /** Also return the final states. Default false. */
+  returnState?: RS;
+  /** Process the sequence in reverse; outputs come in processing order. Default false. */
+  goBackwards?: boolean;
+  /** Carry the final states into the next call (fixed batch size). Default false. */
+  stateful?: boolean;
+  /** Accepted for Keras compatibility; rnnkit always runs a fused loop. */
+  unroll?: boolean;
+  /** Masked steps output zeros instead of the previous output. Default false. */
+  zeroOutputForMask?: boolean;
+  /** Layer name. */
+  name?: string;
+  /** Input shape including batch, e.g. `[null, 4, 5]`; builds the layer at construction. */
+  batchInputShape?: (number | null)[];
+}
+
+/** Options of {@link RecurrentLayer.apply}. */
+export interface ApplyOptions {
+  /** bool `[batch, time]`; false skips the step. */
+  mask?: tf.Tensor;
+  /** Initial states in Keras order (LSTM `[h, c]`). */
+  initialState?: tf.Tensor[];
+  /** Apply dropout. Default false. */
+  training?: boolean;
+}
+
+/** Internal options a wrapper (Bidirectional) passes through. */
+export interface RunOptions extends ApplyOptions {
+  alignToInput?: boolean;
+  zeroOutputForMask?: boolean;
+}
+
+/** `Tensor` alone, or `[output, ...states]` when `returnState`. */
+export type RecurrentOutput<RS extends boolean, S extends tf.Tensor[]> = RS extends true
+  ? [tf.Tensor, ...S]
+  : RS extends false
+    ? tf.Tensor
+    : tf.Tensor | [tf.Tensor, ...S];
+
+const layerCounters: Record<string, number> = {};
+
+/** A unique Keras-style default layer name (`lstm`, `lstm_1`, …). */
+export function defaultLayerName(base: string): string {
+  const n = layerCounters[base] ?? 0;
+  layerCounters[base] = n + 1;
+  return n === 0 ? base : `${base}_${n}`;
+}
+
+/**
+ * A recurrent layer over one or more cells. `RS` is the `returnState` flag, `S` the tuple of
+ * state tensors it returns, so `apply`'s type follows the flags.
+ */
+export abstract class RecurrentLayer<
+  RS extends boolean = boolean,
+  S extends tf.Tensor[] = tf.Tensor[],
+> {
+  /** Keras class name. */
+  abstract readonly className: string;
+  readonly name: string;
+  readonly returnSequences: boolean;
+  readonly returnState: RS;
+  readonly goBackwards: boolean;
+  readonly stateful: boolean;
+  readonly unroll: boolean;
+  readonly zeroOutputForMask: boolean;
+  readonly batchInputShape: (number | null)[] | null;
+  /** The cells, bottom first. */
+  readonly cells: Cell[];
+  private states: tf.Tensor2D[] | null = null;
+  private inputDim: number | null = null;
+
+  constructor(cells: Cell[], args: RecurrentLayerArgs<RS>, defaultName: string) {
+    if (cells.length === 0) invalidArgument('cell', 'at least one cell', 0);
+    this.cells = cells;
+    this.name = args.name ?? defaultLayerName(defaultName);
+    this.returnSequences = args.returnSequences ?? false;
+    this.returnState = (args.returnState ?? false) as RS;
+    this.goBackwards = args.goBackwards ?? false;
+    this.stateful = args.stateful ?? false;
+    this.unroll = args.unroll ?? false;
+    this.zeroOutputForMask = args.zeroOutputForMask ?? false;
+    this.batchInputShape = args.batchInputShape ?? null;
+    if (this.batchInputShape != null) {
+      if (this.batchInputShape.length !== 3) {
+        invalidArgument(
+          `${this.name} batch_input_shape`,
+          '[batch, time, features]',
+          this.batchInputShape,
+        );
+      }
+      const d = this.batchInputShape[2];
+      if (d != null) this.build(d);
+    }
+  }
+
+  /** Sizes of all state tensors, cell by cell. */
+  get stateSizes(): number[] {
+    return this.cells.flatMap((c) => [...c.stateSize]);
+  }
+
+  /** True once the weights exist. */
+  get built(): boolean {
+    return this.inputDim != null;
+  }
+
+  /** Creates the weights for `inputDim` features (or an input shape `[batch, time, features]`). */
+  build(input: number | readonly (number | null)[]): void {
+    const inputDim = typeof input === 'number' ? input : input[input.length - 1];
+    if (inputDim == null) invalidArgument(`${this.name} build`, 'a known feature size', input);
+    if (this.inputDim != null && this.inputDim !== inputDim) {
+      throw new RnnkitError(
+        `${this.name} input: expected ${this.inputDim} features (the layer was built for them), got ${inputDim}`,
+      );
+    }
+    let dim = inputDim;
+    for (const cell of this.cells) {
+      cell.build(dim);
+      dim = cell.outputSize;
+    }
+    this.inputDim = inputDim;
+  }
+
+  /** Runs the layer on `x` `[batch, time, features]`; returns values in Keras order. */
+  apply(x: tf.Tensor, options: ApplyOptions = {}): RecurrentOutput<RS, S> {
+    const { output, states } = this.run(x, options);
+    return (this.returnState ? [output, ...states] : output) as RecurrentOutput<RS, S>;
+  }
+
+  /** Runs the sequence: the output and the final states (used by wrappers). */
+  run(x: tf.Tensor, options: RunOptions = {}): { output: tf.Tensor; states: tf.Tensor2D[] } {
+    const [batch, time, features] = checkSequenceInput(this.name, x);
+    this.build(features);
+    if (options.mask != null) checkMask(this.name, options.mask, batch, time);
+    const initial = this.initialStates(batch, options.initialState);
+    const result = tf.tidy(() => {
+      const out = this.runCells(x as tf.Tensor3D, initial, options);
+      return [out.output, ...out.states];
+    });
+    const [output, ...states] = result as [tf.Tensor, ...tf.Tensor2D[]];
+    if (this.stateful) {
+      const previous = this.states;
+      this.states = states.map((s) => tf.keep(s.clone()));
+      previous?.forEach((s) => s.dispose());
+    }
+    // Initial states made here (zeros, or copies of stored states) are ours to free.
+    if (options.initialState == null) initial.forEach((s) => s.dispose());
+    return { output, states };
+  }
+
+  private initialStates(batch: number, given: tf.Tensor[] | undefined): tf.Tensor2D[] {
+    const sizes = this.stateSizes;
+    if (given != null) {
+      checkStates(this.name, 'initial_state', given, batch, sizes);
+      return given as tf.Tensor2D[];
+    }
+    if (this.stateful) {
+      if (this.states == null) this.states = sizes.map((s) => tf.keep(tf.zeros([batch, s])));
+      checkStates(this.name, 'input batch (stateful layer)', this.states, batch, sizes);
+      return this.states.map((s) => s.clone());
+    }
+    return sizes.map((s) => tf.zeros([batch, s]));
+  }
+
+  private runCells(
+    x: tf.Tensor3D,
+    initial: tf.Tensor2D[],
+    options: RunOptions,
+  ): { output: tf.Tensor; states: tf.Tensor2D[] } {
+    const zeroOutputForMask = options.zeroOutputForMask ?? this.zeroOutputForMask;
+    const alignToInput = options.alignToInput ?? false;
+    // A single built-in cell reverses inside its kernel; a stack or a custom cell reads the
+    // reversed sequence from the bottom up.
+    const fused = this.cells.length === 1 && this.cells[0] instanceof KernelCell;
+    const reverseUpFront = this.goBackwards && !fused;
+    let sequence: tf.Tensor3D = reverseUpFront ? tf.reverse(x, 1) : x;
+    const mask =
+      options.mask == null
+        ? undefined
+        : reverseUpFront
+          ? tf.reverse(options.mask, 1)
+          : options.mask;
+    const finalStates: tf.Tensor2D[] = [];
+    let offset = 0;
+    let output: tf.Tensor = sequence;
+    this.cells.forEach((cell, i) => {
+      const states = initial.slice(offset, offset + cell.stateSize.length);
+      offset += cell.stateSize.length;
+      const last = i === this.cells.length - 1;
+      const returnSequences = !last || this.returnSequences;
+      const [out, ...next] =
+        cell instanceof KernelCell
+          ? cell.runSequence(sequence, states, {
+              mask,
+              training: options.training,
+              goBackwards: fused && this.goBackwards,
+              returnSequences,
+              alignToInput: fused && alignToInput,
+              zeroOutputForMask,
+            })
+          : stepLoop(
+              cell,
+              sequence,
+              states,
+              mask,
+              returnSequences,
+              zeroOutputForMask,
+              options.training,
+            );
+      finalStates.push(...(next as tf.Tensor2D[]));
+      output = out;
+      if (!last) sequence = out as tf.Tensor3D;
+    });
+    if (reverseUpFront && alignToInput && this.returnSequences) output = tf.reverse(output, 1);
+    return { output, states: finalStates };
+  }
+
+  /** Resets the states of a stateful layer to zeros, or to `values` (Keras order). */
+  resetStates(values?: tf.Tensor[]): void {
+    if (!this.stateful) throw new RnnkitError(`${this.name}: resetStates needs stateful: true`);
+    const batch = values?.[0]?.shape[0] ?? this.states?.[0]?.shape[0] ?? this.batchInputShape?.[0];
+    if (batch == null) {
+      this.states = null;
+      return;
+    }
+    const next =
+      values != null
+        ? (checkStates(this.name, 'resetStates values', values, batch, this.stateSizes),
+          values.map((v) => tf.keep(v.clone()) as tf.Tensor2D))
+        : this.stateSizes.map((s) => tf.keep(tf.zeros([batch, s])) as tf.Tensor2D);
+    this.states?.forEach((s) => s.dispose());
+    this.states = next;
+  }
+
+  /** The current states of a stateful layer (copies), or null before the first call. */
+  getStates(): tf.Tensor[] | null {
+    return this.states?.map((s) => s.clone()) ?? null;
+  }
+
+  /** Weights in Keras `get_weights()` order, cell by cell. */
+  getWeights(): tf.Tensor[] {
+    return this.cells.flatMap((c) => c.getWeights());
+  }
+
+  /** Replaces the weights (Keras `set_weights()` order); builds the layer from them if needed. */
+  setWeights(weights: tf.Tensor[]): void {
+    if (!Array.isArray(weights))
+      invalidArgument(`${this.name} weights`, 'an array of tensors', typeof weights);
+    let offset = 0;
+    let expected = 0;
+    for (const cell of this.cells) {
+      const count = cell instanceof KernelCell ? (cell.useBias ? 3 : 2) : cell.getWeights().length;
+      expected += count;
+      if (offset + count <= weights.length) cell.setWeights(weights.slice(offset, offset + count));
+      offset += count;
+    }
+    if (weights.length !== expected) {
+      invalidArgument(`${this.name} weights`, `${expected} tensors`, `${weights.length} tensors`);
+    }
+    const first = this.cells[0];
+    if (first instanceof KernelCell) this.inputDim = first.inputDim;
+  }
+
+  /** Number of scalar weights. */
+  countParams(): number {
+    return this.getWeights().reduce((n, w) => {
+      const size = w.size;
+      w.dispose();
+      return n + size;
+    }, 0);
+  }
+
+  /** Keras flags of the layer config. */
+  protected baseConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = {
+      name: this.name,
+      trainable: true,
+      dtype: 'float32',
+      return_sequences: this.returnSequences,
+      return_state: this.returnState,
+      go_backwards: this.goBackwards,
+      stateful: this.stateful,
+      unroll: this.unroll,
+      zero_output_for_mask: this.zeroOutputForMask,
+    };
+    if (this.batchInputShape != null) config.batch_shape = this.batchInputShape;
+    return config;
+  }
+
+  /** Keras `get_config()` (Keras 3 form). */
+  abstract getConfig(): Record<string, unknown>;
+
+  /** Releases weights and states. */
+  dispose(): void {
+    this.cells.forEach((c) => c.dispose());
+    this.states?.forEach((s) => s.dispose());
+    this.states = null;
+  }
+}
+
+/** The per-step loop for custom cells without a sequence kernel. */
+function stepLoop(
+  cell: Cell,
+  x: tf.Tensor3D,
+  initial: tf.Tensor2D[],
+  mask: tf.Tensor | undefined,
+  returnSequences: boolean,
+  zeroOutputForMask: boolean,
+  training: boolean | undefined,
+): tf.Tensor[] {
+  const steps = tf.unstack(x, 1) as tf.Tensor2D[];
+  const masks = mask == null ? null : (tf.unstack(tf.expandDims(mask, 2), 1) as tf.Tensor2D[]);
+  let states = initial;
+  let previous: tf.Tensor2D = tf.zeros([x.shape[0], cell.outputSize]);
+  const zeros = previous;
+  const outputs: tf.Tensor2D[] = [];
+  steps.forEach((input, t) => {
+    const [out, ...next] = cell.call(input, states, { training });
+    if (masks == null) {
+      states = next;
+      previous = out;
+    } else {
+      const keep = masks[t];
+      states = next.map(
+        (n, i) => tf.where(tf.broadcastTo(keep, n.shape), n, states[i]) as tf.Tensor2D,
+      );
+      previous = tf.where(
+        tf.broadcastTo(keep, out.shape),
+        out,
+        zeroOutputForMask ? zeros : previous,
+      ) as tf.Tensor2D;
+    }
+    outputs.push(previous);
+  });
+  return [returnSequences ? tf.stack(outputs, 1) : tf.clone(previous), ...states];
+}
