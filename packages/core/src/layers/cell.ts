@@ -235,7 +235,7 @@ export abstract class KernelCell implements Cell {
     this.disposeWeights();
     this.inputDim = inputDim;
     const [kernel, recurrentKernel, bias] = weights.map((w) =>
-      tf.keep(tf.cast(w, 'float32').clone()),
+      tf.keep(tf.tidy(() => tf.cast(w, 'float32').clone())),
     );
     this.kernel = kernel;
     this.recurrentKernel = recurrentKernel;

@@ -1,0 +1,117 @@
+/** Runs one conformance case on the active tfjs backend and compares with its expected values. */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  fromKerasConfig,
+  getDispatchStats,
+  resetDispatchStats,
+  type KerasLayer,
+} from '@rnnkit/core';
+import type { CaseArray, ConformanceCase } from './schema.js';
+
+/** The outcome of one case. */
+export interface CaseResult {
+  name: string;
+  passed: boolean;
+  /** Largest `|actual − expected|` over all outputs of all calls. */
+  maxAbsError: number;
+  /** Why it failed, when it did. */
+  message?: string;
+  /** Sequence-kernel runs by path during the case. */
+  fusedRuns: number;
+  referenceRuns: number;
+  /** Tensors left behind by the case (should be 0). */
+  leakedTensors: number;
+}
+
+function toTensor(a: CaseArray, dtype: 'float32' | 'bool' = 'float32'): tf.Tensor {
+  return dtype === 'bool'
+    ? tf.tensor(
+        a.data.map((v) => (v ? 1 : 0)),
+        a.shape,
+        'bool',
+      )
+    : tf.tensor(a.data, a.shape, 'float32');
+}
+
+function compare(
+  label: string,
+  actual: tf.Tensor,
+  expected: CaseArray,
+  tol: ConformanceCase['tolerance'],
+): { maxAbs: number; message?: string } {
+  const shapeOk =
+    actual.shape.length === expected.shape.length &&
+    actual.shape.every((d, i) => d === expected.shape[i]);
+  if (!shapeOk) {
+    return {
+      maxAbs: Infinity,
+      message: `${label}: shape [${actual.shape}] ≠ expected [${expected.shape}]`,
+    };
+  }
+  const values = actual.dataSync();
+  let maxAbs = 0;
+  let worst = -1;
+  for (let i = 0; i < values.length; i++) {
+    const err = Math.abs(values[i] - expected.data[i]);
+    if (!(err <= tol.atol + tol.rtol * Math.abs(expected.data[i])) && worst < 0) worst = i;
+    if (!(err <= maxAbs)) maxAbs = err;
+  }
+  if (worst >= 0) {
+    return {
+      maxAbs,
+      message: `${label}[${worst}]: got ${values[worst]}, expected ${expected.data[worst]} (max |err| ${maxAbs.toExponential(2)})`,
+    };
+  }
+  return { maxAbs };
+}
+
+/** Runs `c` on the active backend. Never throws: failures are reported in the result. */
+export function runCase(c: ConformanceCase): CaseResult {
+  const before = tf.memory().numTensors;
+  resetDispatchStats();
+  let layer: KerasLayer | null = null;
+  let maxAbsError = 0;
+  let message: string | undefined;
+  try {
+    layer = fromKerasConfig(c.layer, { kerasVersion: c.keras_version });
+    if (c.weights != null) {
+      const weights = c.weights.map((w) => toTensor(w));
+      layer.setWeights(weights);
+      weights.forEach((w) => w.dispose());
+    }
+    c.calls.forEach((call, k) => {
+      if (message != null) return;
+      tf.tidy(() => {
+        const x = toTensor(call.input);
+        const mask = call.mask == null ? undefined : toTensor(call.mask, 'bool');
+        const initialState = call.initial_state?.map((s) => toTensor(s));
+        const out = layer!.apply(x, { mask, initialState });
+        const outputs = Array.isArray(out) ? out : [out];
+        if (outputs.length !== call.expected.length) {
+          message = `call ${k}: ${outputs.length} outputs, expected ${call.expected.length}`;
+          return;
+        }
+        outputs.forEach((o, i) => {
+          if (message != null) return;
+          const r = compare(`call ${k} output ${i}`, o, call.expected[i], c.tolerance);
+          maxAbsError = Math.max(maxAbsError, r.maxAbs);
+          message = r.message;
+        });
+      });
+    });
+  } catch (error) {
+    message = `threw: ${(error as Error).message}`;
+  } finally {
+    layer?.dispose();
+  }
+  const stats = Object.values(getDispatchStats());
+  return {
+    name: c.name,
+    passed: message == null,
+    maxAbsError,
+    message,
+    fusedRuns: stats.reduce((n, s) => n + s.fused, 0),
+    referenceRuns: stats.reduce((n, s) => n + s.reference, 0),
+    leakedTensors: tf.memory().numTensors - before,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The conformance suite as test cases, for any test runner with `describe`/`it`/`beforeAll`
+ * (vitest, jest, mocha). A backend runs every case with one call:
+ *
+ * ```ts
+ * import { beforeAll, describe, it } from 'vitest';
+ * import { defineConformanceSuite } from '@rnnkit/conformance';
+ * defineConformanceSuite({ describe, it, beforeAll }, { backend: 'wasm', init, expectFused: true });
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCases } from './load.js';
+import { runCase } from './run.js';
+
+/** The bits of a test runner the suite needs. */
+export interface TestApi {
+  describe(name: string, fn: () => void): void;
+  it(name: string, fn: () => void | Promise<void>, timeout?: number): void;
+  beforeAll(fn: () => void | Promise<void>, timeout?: number): void;
+}
+
+/** Options of {@link defineConformanceSuite}. */
+export interface SuiteOptions {
+  /** tfjs backend name the suite runs on. */
+  backend: string;
+  /** Activates the backend (e.g. a backend package's `init`). */
+  init?: () => Promise<void>;
+  /** Fail a case that ran no fused kernel, or any reference kernel. */
+  expectFused?: boolean;
+  /** Only cases whose name matches. */
+  filter?: RegExp | string;
+  /** Per-case timeout in ms. */
+  timeout?: number;
+}
+
+/** Registers one test per conformance case. */
+export function defineConformanceSuite(api: TestApi, options: SuiteOptions): void {
+  const cases = loadCases(options.filter);
+  api.describe(`conformance on ${options.backend}`, () => {
+    api.beforeAll(async () => {
+      if (options.init != null) await options.init();
+      if (tf.getBackend() !== options.backend) await tf.setBackend(options.backend);
+    }, 120_000);
+    for (const c of cases) {
+      api.it(
+        c.name,
+        () => {
+          const r = runCase(c);
+          if (!r.passed) throw new Error(`${c.name}: ${r.message}`);
+          if (r.leakedTensors !== 0)
+            throw new Error(`${c.name}: leaked ${r.leakedTensors} tensors`);
+          if (options.expectFused === true && (r.fusedRuns === 0 || r.referenceRuns !== 0)) {
+            throw new Error(
+              `${c.name}: expected only fused kernels, got ${r.fusedRuns} fused and ${r.referenceRuns} reference runs`,
+            );
+          }
+        },
+        options.timeout,
+      );
+    }
+  });
+}

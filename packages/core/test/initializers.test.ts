@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  getInitializer,
+  GRU,
+  INITIALIZER_NAMES,
+  LSTM,
+  Orthogonal,
+  serializeInitializer,
+} from '../src/index.js';
+
+describe('initializers', () => {
+  beforeAll(() => tf.setBackend('cpu'));
+
+  it('every Keras initializer resolves by class name, snake_case name and serialized form', () => {
+    for (const name of INITIALIZER_NAMES) {
+      const init = getInitializer('init', name);
+      const again = getInitializer('init', serializeInitializer(init));
+      expect(again.className).toBe(init.className);
+      const t = init.apply(name === 'Identity' ? [4, 4] : [4, 6]);
+      expect(t.dtype).toBe('float32');
+      t.dispose();
+    }
+    expect(getInitializer('init', 'glorot_uniform').className).toBe('GlorotUniform');
+  });
+
+  it('a seed gives the same values; no seed differs between instances', () => {
+    const a = getInitializer('k', { class_name: 'GlorotUniform', config: { seed: 7 } }).apply([
+      8, 8,
+    ]);
+    const b = getInitializer('k', { class_name: 'GlorotUniform', config: { seed: 7 } }).apply([
+      8, 8,
+    ]);
+    const c = getInitializer('k', 'glorot_uniform').apply([8, 8]);
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
+  });
+
+  it('GlorotUniform stays within sqrt(6 / (fan_in + fan_out))', () => {
+    const limit = Math.sqrt(6 / (64 + 32));
+    const v = getInitializer('k', 'glorot_uniform').apply([64, 32]).dataSync();
+    expect(Math.max(...v)).toBeLessThanOrEqual(limit);
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(-limit);
+    expect(Math.max(...v)).toBeGreaterThan(0.9 * limit);
+  });
+
+  it('Orthogonal gives orthonormal columns (tall) and rows (wide)', () => {
+    for (const shape of [
+      [12, 5],
+      [5, 12],
+    ]) {
+      const q = new Orthogonal(1, 3).apply(shape) as tf.Tensor2D;
+      const gram =
+        shape[0] >= shape[1] ? tf.matMul(q, q, true, false) : tf.matMul(q, q, false, true);
+      const eye = tf.eye(Math.min(shape[0], shape[1]));
+      expect(tf.max(tf.abs(tf.sub(gram, eye))).dataSync()[0]).toBeLessThan(1e-5);
+    }
+  });
+
+  it('Orthogonal for a 512-unit LSTM recurrent kernel takes well under a second', () => {
+    const start = performance.now();
+    const lstm = new LSTM({ units: 512 });
+    lstm.build(128);
+    const elapsed = performance.now() - start;
+    expect(elapsed).toBeLessThan(1000);
+    lstm.dispose();
+  });
+
+  it('unit_forget_bias starts the forget slice at 1 whatever bias_initializer says', () => {
+    const lstm = new LSTM({ units: 3, biasInitializer: 'zeros' });
+    lstm.build(2);
+    const bias = Array.from(lstm.getWeights()[2].dataSync());
+    expect(bias).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    const off = new LSTM({ units: 3, unitForgetBias: false, biasInitializer: 'ones' });
+    off.build(2);
+    expect(Array.from(off.getWeights()[2].dataSync())).toEqual(new Array(12).fill(1));
+  });
+
+  it('GRU bias shape follows reset_after', () => {
+    const after = new GRU({ units: 4 });
+    after.build(3);
+    expect(after.getWeights().map((w) => w.shape)).toEqual([
+      [3, 12],
+      [4, 12],
+      [2, 12],
+    ]);
+    const before = new GRU({ units: 4, resetAfter: false });
+    before.build(3);
+    expect(before.getWeights().map((w) => w.shape)).toEqual([[3, 12], [4, 12], [12]]);
+  });
+});
