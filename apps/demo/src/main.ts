@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bidirectional, Constant, LSTM } from '@rnnkit/core';
-import { useBackend } from './backend.js';
+import { useBackend } from '@rnnkit/backends';
 import { formatArray, formatTupleShape } from './format.js';
 
 /** The tutorial's `train_X`, shape (1, 4, 5). */

@@ -35,20 +35,19 @@ function toTensor(a: CaseArray, dtype: 'float32' | 'bool' = 'float32'): tf.Tenso
 
 function compare(
   label: string,
-  actual: tf.Tensor,
+  shape: readonly number[],
+  values: ArrayLike<number>,
   expected: CaseArray,
   tol: ConformanceCase['tolerance'],
 ): { maxAbs: number; message?: string } {
   const shapeOk =
-    actual.shape.length === expected.shape.length &&
-    actual.shape.every((d, i) => d === expected.shape[i]);
+    shape.length === expected.shape.length && shape.every((d, i) => d === expected.shape[i]);
   if (!shapeOk) {
     return {
       maxAbs: Infinity,
-      message: `${label}: shape [${actual.shape}] ≠ expected [${expected.shape}]`,
+      message: `${label}: shape [${shape}] ≠ expected [${expected.shape}]`,
     };
   }
-  const values = actual.dataSync();
   let maxAbs = 0;
   let worst = -1;
   for (let i = 0; i < values.length; i++) {
@@ -65,8 +64,11 @@ function compare(
   return { maxAbs };
 }
 
-/** Runs `c` on the active backend. Never throws: failures are reported in the result. */
-export function runCase(c: ConformanceCase): CaseResult {
+/**
+ * Runs `c` on the active backend. Never throws: failures are reported in the result. Reads
+ * results asynchronously, as backends without synchronous readback (WebGPU in Node) require.
+ */
+export async function runCase(c: ConformanceCase): Promise<CaseResult> {
   const before = tf.memory().numTensors;
   resetDispatchStats();
   let layer: KerasLayer | null = null;
@@ -79,26 +81,32 @@ export function runCase(c: ConformanceCase): CaseResult {
       layer.setWeights(weights);
       weights.forEach((w) => w.dispose());
     }
-    c.calls.forEach((call, k) => {
-      if (message != null) return;
-      tf.tidy(() => {
-        const x = toTensor(call.input);
-        const mask = call.mask == null ? undefined : toTensor(call.mask, 'bool');
-        const initialState = call.initial_state?.map((s) => toTensor(s));
-        const out = layer!.apply(x, { mask, initialState });
-        const outputs = Array.isArray(out) ? out : [out];
-        if (outputs.length !== call.expected.length) {
-          message = `call ${k}: ${outputs.length} outputs, expected ${call.expected.length}`;
-          return;
-        }
-        outputs.forEach((o, i) => {
-          if (message != null) return;
-          const r = compare(`call ${k} output ${i}`, o, call.expected[i], c.tolerance);
-          maxAbsError = Math.max(maxAbsError, r.maxAbs);
-          message = r.message;
-        });
-      });
-    });
+    for (const [k, call] of c.calls.entries()) {
+      const inputs = [toTensor(call.input)];
+      const mask = call.mask == null ? undefined : toTensor(call.mask, 'bool');
+      const initialState = call.initial_state?.map((s) => toTensor(s));
+      const out = layer.apply(inputs[0], { mask, initialState });
+      const outputs = Array.isArray(out) ? out : [out];
+      const values = await Promise.all(outputs.map((o) => o.data()));
+      const shapes = outputs.map((o) => o.shape);
+      tf.dispose([...inputs, ...(mask == null ? [] : [mask]), ...(initialState ?? []), ...outputs]);
+      if (outputs.length !== call.expected.length) {
+        message = `call ${k}: ${outputs.length} outputs, expected ${call.expected.length}`;
+        break;
+      }
+      for (const [i, expected] of call.expected.entries()) {
+        const r = compare(
+          `call ${k} output ${i}`,
+          shapes[i],
+          values[i] as Float32Array,
+          expected,
+          c.tolerance,
+        );
+        maxAbsError = Math.max(maxAbsError, r.maxAbs);
+        message ??= r.message;
+      }
+      if (message != null) break;
+    }
   } catch (error) {
     message = `threw: ${(error as Error).message}`;
   } finally {

@@ -44,8 +44,8 @@ export function defineConformanceSuite(api: TestApi, options: SuiteOptions): voi
     for (const c of cases) {
       api.it(
         c.name,
-        () => {
-          const r = runCase(c);
+        async () => {
+          const r = await runCase(c);
           if (!r.passed) throw new Error(`${c.name}: ${r.message}`);
           if (r.leakedTensors !== 0)
             throw new Error(`${c.name}: leaked ${r.leakedTensors} tensors`);

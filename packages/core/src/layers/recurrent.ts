@@ -137,7 +137,9 @@ export abstract class RecurrentLayer<
   /** Runs the layer on `x` `[batch, time, features]`; returns values in Keras order. */
   apply(x: tf.Tensor, options: ApplyOptions = {}): RecurrentOutput<RS, S> {
     const { output, states } = this.run(x, options);
-    return (this.returnState ? [output, ...states] : output) as RecurrentOutput<RS, S>;
+    if (this.returnState) return [output, ...states] as RecurrentOutput<RS, S>;
+    states.forEach((s) => s.dispose());
+    return output as RecurrentOutput<RS, S>;
   }
 
   /** Runs the sequence: the output and the final states (used by wrappers). */

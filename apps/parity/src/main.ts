@@ -1,0 +1,98 @@
+/**
+ * The parity CLI: every conformance case on every backend, as a case × backend table.
+ * Exits 1 on any miss, any leaked tensor, or a backend whose fused kernels did not run.
+ *
+ * Usage: `pnpm parity [--backend cpu,wasm,webgpu] [--filter REGEX] [--reference]`
+ *   --reference  also run the reference kernels (tfjs-core ops) as a column of their own.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCases, runCase, type CaseResult } from '@rnnkit/conformance';
+import { BACKENDS, useBackend } from '@rnnkit/backends';
+import { SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
+
+interface Column {
+  label: string;
+  results: Map<string, CaseResult>;
+  error?: string;
+}
+
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i < 0 ? undefined : argv[i + 1];
+}
+
+/** Unregisters rnnkit's fused kernels for `backend`, so the reference kernels run. */
+function withoutFusedKernels(backend: string): void {
+  for (const name of SEQUENCE_KERNEL_NAMES) {
+    if (tf.getKernel(name, backend) != null) tf.unregisterKernel(name, backend);
+  }
+}
+
+function cell(r: CaseResult | undefined, expectFused: boolean): string {
+  if (r == null) return '-';
+  if (!r.passed) return 'FAIL';
+  if (r.leakedTensors !== 0) return `LEAK${r.leakedTensors}`;
+  if (expectFused && (r.fusedRuns === 0 || r.referenceRuns > 0)) return 'REF';
+  return r.maxAbsError.toExponential(1);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const requested = option(argv, '--backend');
+  const backends = (requested ?? BACKENDS.join(',')).split(',');
+  const cases = loadCases(option(argv, '--filter'));
+  const columns: Column[] = [];
+
+  for (const name of backends) {
+    const column: Column = { label: name, results: new Map() };
+    columns.push(column);
+    try {
+      await useBackend(name);
+    } catch (error) {
+      column.error = (error as Error).message;
+      continue;
+    }
+    for (const c of cases) column.results.set(c.name, await runCase(c));
+  }
+  if (argv.includes('--reference')) {
+    await useBackend('cpu');
+    withoutFusedKernels('cpu');
+    const column: Column = { label: 'reference', results: new Map() };
+    for (const c of cases) column.results.set(c.name, await runCase(c));
+    columns.push(column);
+  }
+
+  const width = Math.max(...cases.map((c) => c.name.length), 4);
+  const header = ['case'.padEnd(width), ...columns.map((c) => c.label.padStart(10))].join(' ');
+  console.log(header);
+  console.log('-'.repeat(header.length));
+  let failures = 0;
+  for (const c of cases) {
+    const cells = columns.map((col) => {
+      const text = cell(col.results.get(c.name), col.label !== 'reference');
+      if (col.error == null && !/^\d/.test(text)) failures++;
+      return text.padStart(10);
+    });
+    console.log([c.name.padEnd(width), ...cells].join(' '));
+  }
+  console.log('-'.repeat(header.length));
+  for (const col of columns) {
+    const passed = [...col.results.values()].filter((r) =>
+      /^\d/.test(cell(r, col.label !== 'reference')),
+    ).length;
+    const summary =
+      col.error != null ? `unavailable: ${col.error}` : `${passed}/${cases.length} passed`;
+    console.log(`${col.label}: ${summary}`);
+  }
+  console.log(
+    'cells: max |actual − expected|; FAIL = outside tolerance, LEAKn = n tensors left, REF = fused kernel did not run',
+  );
+  // A backend named with --backend must run; by default an unavailable one is only reported.
+  const unavailable = columns.filter((c) => c.error != null);
+  if (failures > 0 || (requested != null && unavailable.length > 0)) process.exit(1);
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});

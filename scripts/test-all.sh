@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Every check CI runs, from a fresh clone: system packages, install, build, format, lint,
+# types, all tests, and the benchmark's quick smoke run (no timing assertions).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 DO_NOT_TRACK=1
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "system packages (WebGPU software driver, Chromium for browser tests)"
+bash scripts/install-webgpu-deps.sh --browser
+
+step "install"
+command -v pnpm >/dev/null || npm i -g pnpm@10.34.9
+pnpm install --frozen-lockfile
+
+step "build"
+pnpm build
+
+step "format"
+pnpm format:check
+
+step "lint"
+pnpm lint
+
+step "types"
+pnpm typecheck
+
+step "tests"
+pnpm test
+
+step "benchmark smoke run"
+pnpm bench --quick
