@@ -1,0 +1,330 @@
+/**
+ * The measurement loop: every selected runner on every selected workload, in one process, with
+ * warm-up first and the runner order alternating from rep to rep so that drift (thermal, other
+ * load) spreads over all runners instead of favouring whichever runs first.
+ */
+import { kerasWeights, seededRandom, uniform } from './data.js';
+import { firstLine } from './rnnkit_api.js';
+import { ortNodeRunner } from './runners/ort_node.js';
+import { ortWebRunner } from './runners/ort_web.js';
+import { rnnkitRunner } from './runners/rnnkit.js';
+import { tfjsLayersRunner } from './runners/tfjs_layers.js';
+import {
+  isSkip,
+  type PreparedRun,
+  type Runner,
+  type RunnerFamily,
+  type WorkloadData,
+} from './runners/types.js';
+import { maxAbsDiff, median } from './stats.js';
+import { setupEnv, TF_BACKENDS, type TfBackendName } from './tfjs_env.js';
+import {
+  describe,
+  directions,
+  flops,
+  FULL_WORKLOADS,
+  QUICK_WORKLOADS,
+  type Workload,
+} from './workloads.js';
+
+/** How the reason for skipping the webgpu runners on a CPU-emulated adapter starts. */
+export const SOFTWARE_GPU = 'software WebGPU adapter';
+
+/** How to run the bench. */
+export interface BenchOptions {
+  /** Reduced set: small workloads, few reps. */
+  quick: boolean;
+  /** Timed forwards per runner per workload. */
+  reps: number;
+  /** Untimed forwards before timing. */
+  warmup: number;
+  /** Keeps a (workload, runner) pair when it matches `<workload>/<runner>`. */
+  filter?: RegExp;
+  /** Run the webgpu runners even on a software adapter (SwiftShader), whose timings are CPU timings. */
+  softwareGpu?: boolean;
+  /** Replaces the workload set (tests use a tiny one). */
+  workloads?: readonly Workload[];
+  /** Progress lines (stderr by default). */
+  log?: (line: string) => void;
+  /** Called as each workload finishes, to print its table early. */
+  onWorkload?: (result: WorkloadResult) => void;
+}
+
+/** Defaults: ≥ 7 timed runs for the full set; 3 for `--quick`. */
+export function defaultOptions(quick: boolean): BenchOptions {
+  return quick ? { quick, reps: 3, warmup: 1 } : { quick, reps: 9, warmup: 3 };
+}
+
+/** One runner on one workload. */
+export interface RowResult {
+  runner: string;
+  family: RunnerFamily;
+  backend: string;
+  status: 'ok' | 'skipped' | 'error';
+  /** Why skipped or what failed. */
+  reason?: string;
+  samplesMs: number[];
+  medianMs: number | null;
+  minMs: number | null;
+  maxMs: number | null;
+  gflops: number | null;
+  /** Per rnnkit runner id: this runner's median ms ÷ that rnnkit runner's (> 1: rnnkit is faster). */
+  timeRatioToRnnkit: Record<string, number>;
+  /** Largest |output − reference output|; null for the reference itself or without output. */
+  maxAbsDiff: number | null;
+  /** GPU compute dispatches in one forward (webgpu only). */
+  dispatchesPerForward: number | null;
+  /** Live tfjs tensors before the first forward, and that plus the net change over all forwards. */
+  tensorsBefore: number | null;
+  tensorsAfter: number | null;
+  /** rnnkit only: whether the backend's fused kernel ran, or core's reference kernel. */
+  kernelPath?: string;
+}
+
+/** All runners on one workload. */
+export interface WorkloadResult {
+  workload: Workload;
+  description: string;
+  gflop: number;
+  /** The runner whose output the diffs are taken against (an rnnkit runner where one ran). */
+  reference: string | null;
+  rows: RowResult[];
+}
+
+/** Runner availability, as set up. */
+export interface RunnerInfo {
+  id: string;
+  family: RunnerFamily;
+  backend: string;
+  unavailable?: string;
+}
+
+/** The whole run. */
+export interface BenchResult {
+  schema: 1;
+  date: string;
+  options: { quick: boolean; reps: number; warmup: number; filter: string | null };
+  runners: RunnerInfo[];
+  /** Where the webgpu dispatch counts come from, when counted. */
+  dispatchCountSource: string | null;
+  /** The WebGPU adapter, when the webgpu backend came up. */
+  gpuAdapter: string | null;
+  workloads: WorkloadResult[];
+}
+
+function hashSeed(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Deterministic input and weights for a workload (same for every runner and every run). */
+export function workloadData(w: Workload): WorkloadData {
+  const rand = seededRandom(hashSeed(w.id));
+  const x = uniform(w.batch * w.time * w.input, 1, rand);
+  const weights = Array.from({ length: directions(w) }, () =>
+    kerasWeights(w.cell, w.input, w.units, rand),
+  );
+  return { workload: w, x, weights };
+}
+
+function emptyRow(r: Runner, status: RowResult['status'], reason?: string): RowResult {
+  return {
+    runner: r.id,
+    family: r.family,
+    backend: r.backend,
+    status,
+    reason,
+    samplesMs: [],
+    medianMs: null,
+    minMs: null,
+    maxMs: null,
+    gflops: null,
+    timeRatioToRnnkit: {},
+    maxAbsDiff: null,
+    dispatchesPerForward: null,
+    tensorsBefore: null,
+    tensorsAfter: null,
+  };
+}
+
+const errText = (err: unknown): string =>
+  firstLine(err instanceof Error ? err.message : String(err));
+
+interface Live {
+  runner: Runner;
+  run: PreparedRun;
+  row: RowResult;
+  output?: Float32Array;
+}
+
+async function measureWorkload(
+  w: Workload,
+  runners: Runner[],
+  opts: BenchOptions,
+): Promise<WorkloadResult> {
+  const log = opts.log ?? (() => {});
+  const data = workloadData(w);
+  const rows: RowResult[] = [];
+  const live: Live[] = [];
+  for (const runner of runners) {
+    if (runner.unavailable) {
+      rows.push(emptyRow(runner, 'skipped', runner.unavailable));
+      continue;
+    }
+    try {
+      const prepared = await runner.prepare(data);
+      if (isSkip(prepared)) rows.push(emptyRow(runner, 'skipped', prepared.skip));
+      else {
+        const row = emptyRow(runner, 'ok');
+        rows.push(row);
+        live.push({ runner, run: prepared, row });
+      }
+    } catch (err) {
+      rows.push(emptyRow(runner, 'error', `prepare: ${errText(err)}`));
+    }
+  }
+
+  const fail = (l: Live, stage: string, err: unknown): void => {
+    l.row.status = 'error';
+    l.row.reason = `${stage}: ${errText(err)}`;
+  };
+  for (const l of live) {
+    log(`  ${w.id}: warm-up ${l.runner.id}`);
+    try {
+      l.row.tensorsBefore = l.run.liveTensors?.() ?? null;
+      l.output = await l.run.output();
+      for (let i = 1; i < opts.warmup; i++) await l.run.forward();
+      if (l.run.dispatches) {
+        const d0 = l.run.dispatches();
+        await l.run.forward();
+        l.row.dispatchesPerForward = l.run.dispatches() - d0;
+      }
+      l.row.kernelPath = l.run.kernelPath?.();
+    } catch (err) {
+      fail(l, 'warm-up', err);
+    }
+  }
+
+  let active = live.filter((l) => l.row.status === 'ok');
+  for (let rep = 0; rep < opts.reps; rep++) {
+    const order = rep % 2 === 0 ? active : [...active].reverse();
+    for (const l of order) {
+      try {
+        l.row.samplesMs.push(await l.run.forward());
+      } catch (err) {
+        fail(l, `rep ${rep}`, err);
+      }
+    }
+    active = active.filter((l) => l.row.status === 'ok');
+    log(`  ${w.id}: rep ${rep + 1}/${opts.reps}`);
+  }
+
+  for (const l of live) {
+    if (l.row.tensorsBefore !== null)
+      l.row.tensorsAfter = l.row.tensorsBefore + (l.run.leakedTensors?.() ?? 0);
+    try {
+      await l.run.dispose();
+    } catch (err) {
+      if (l.row.status === 'ok') fail(l, 'dispose', err);
+    }
+  }
+
+  const ok = live.filter((l) => l.row.status === 'ok' && l.output);
+  const ref =
+    TF_BACKENDS.map((b) => ok.find((l) => l.runner.id === `rnnkit-${b}`)).find(
+      (l) => l !== undefined,
+    ) ?? ok[0];
+  for (const l of ok) {
+    if (!ref || l === ref) continue;
+    try {
+      l.row.maxAbsDiff = maxAbsDiff(l.output!, ref.output!);
+    } catch (err) {
+      fail(l, `output differs in size from ${ref.runner.id}'s`, err);
+    }
+  }
+  const gflop = flops(w) / 1e9;
+  for (const row of rows) {
+    if (row.status !== 'ok' || row.samplesMs.length === 0) continue;
+    row.medianMs = median(row.samplesMs);
+    row.minMs = Math.min(...row.samplesMs);
+    row.maxMs = Math.max(...row.samplesMs);
+    row.gflops = gflop / (row.medianMs / 1e3);
+  }
+  const rnnkitRows = rows.filter((r) => r.family === 'rnnkit' && r.medianMs !== null);
+  for (const row of rows) {
+    if (row.family === 'rnnkit' || row.medianMs === null) continue;
+    for (const rk of rnnkitRows) {
+      // tfjs-layers is compared on its own backend; onnxruntime against every rnnkit backend.
+      if (row.family === 'tfjs-layers' && rk.backend !== row.backend) continue;
+      row.timeRatioToRnnkit[rk.runner] = row.medianMs / rk.medianMs!;
+    }
+  }
+  return { workload: w, description: describe(w), gflop, reference: ref?.runner.id ?? null, rows };
+}
+
+/** Builds every runner (rnnkit and tfjs-layers per backend, then the onnxruntime peers). */
+async function buildRunners(
+  opts: BenchOptions,
+): Promise<{ runners: Runner[]; dispatchCountSource: string | null; gpuAdapter: string | null }> {
+  const workloads = opts.workloads ?? (opts.quick ? QUICK_WORKLOADS : FULL_WORKLOADS);
+  const selects = (runnerId: string): boolean =>
+    !opts.filter || workloads.some((w) => opts.filter!.test(`${w.id}/${runnerId}`));
+  const wanted = (b: TfBackendName): boolean =>
+    selects(`rnnkit-${b}`) || selects(`tfjs-layers-${b}`);
+  const env = await setupEnv(wanted);
+  const runners: Runner[] = [];
+  for (const b of TF_BACKENDS) runners.push(rnnkitRunner(env, b), tfjsLayersRunner(env, b));
+  const gpu = env.backends.webgpu;
+  if (gpu.softwareAdapter && !opts.softwareGpu) {
+    for (const r of runners) {
+      if (r.backend === 'webgpu' && !r.unavailable) {
+        r.unavailable = `${SOFTWARE_GPU} (${gpu.adapter}): not GPU timings (--software-gpu runs it)`;
+      }
+    }
+  }
+  runners.push(ortWebRunner(1), ortWebRunner(2), await ortNodeRunner());
+  return {
+    runners,
+    dispatchCountSource: gpu.dispatches?.source ?? null,
+    gpuAdapter: gpu.adapter ?? null,
+  };
+}
+
+/** Runs the bench and returns everything it measured. */
+export async function runBench(opts: BenchOptions): Promise<BenchResult> {
+  const workloads = opts.workloads ?? (opts.quick ? QUICK_WORKLOADS : FULL_WORKLOADS);
+  const { runners, dispatchCountSource, gpuAdapter } = await buildRunners(opts);
+  const results: WorkloadResult[] = [];
+  try {
+    for (const w of workloads) {
+      const selected = runners.filter((r) => !opts.filter || opts.filter.test(`${w.id}/${r.id}`));
+      if (selected.length === 0) continue;
+      opts.log?.(`${w.id}: ${selected.length} runner(s)`);
+      const result = await measureWorkload(w, selected, opts);
+      results.push(result);
+      opts.onWorkload?.(result);
+    }
+  } finally {
+    for (const r of runners) await r.close?.();
+  }
+  return {
+    schema: 1,
+    date: new Date().toISOString(),
+    options: {
+      quick: opts.quick,
+      reps: opts.reps,
+      warmup: opts.warmup,
+      filter: opts.filter ? opts.filter.source.replace(/\\\//g, '/') : null,
+    },
+    runners: runners.map(({ id, family, backend, unavailable }) => ({
+      id,
+      family,
+      backend,
+      unavailable,
+    })),
+    dispatchCountSource,
+    gpuAdapter,
+    workloads: results,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Deterministic inputs and Keras-layout weights, so every runner (and every run) sees the same
+ * numbers. Scales follow Glorot-uniform, which keeps the gates away from saturation: a wrong
+ * gate order or a transposed matrix then shows up as a large output difference.
+ */
+import type { KerasRnnWeights } from './onnx/keras_to_onnx.js';
+
+/** A seeded uniform [0, 1) generator (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` values uniform in [−limit, limit). */
+export function uniform(n: number, limit: number, rand: () => number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rand() * 2 - 1) * limit;
+  return out;
+}
+
+/** Recurrent cell families the bench covers. */
+export type Cell = 'lstm' | 'gru';
+
+/** Gate blocks per cell. */
+export function gateCount(cell: Cell): number {
+  return cell === 'lstm' ? 4 : 3;
+}
+
+/** Keras weights for one direction: `[D, G·U]`, `[U, G·U]`, bias `[G·U]` (GRU reset_after `[2, 3·U]`). */
+export function kerasWeights(
+  cell: Cell,
+  inputSize: number,
+  units: number,
+  rand: () => number,
+): KerasRnnWeights {
+  const gu = gateCount(cell) * units;
+  return {
+    kernel: uniform(inputSize * gu, Math.sqrt(6 / (inputSize + gu)), rand),
+    recurrentKernel: uniform(units * gu, Math.sqrt(6 / (units + gu)), rand),
+    bias: uniform(cell === 'gru' ? 2 * gu : gu, 0.1, rand),
+  };
+}
+
+/** Transposes `[B, T, D]` to ONNX's time-major `[T, B, D]`. */
+export function toTimeMajor(
+  x: Float32Array,
+  batch: number,
+  time: number,
+  features: number,
+): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < time; t++) {
+      out.set(
+        x.subarray((b * time + t) * features, (b * time + t + 1) * features),
+        (t * batch + b) * features,
+      );
+    }
+  }
+  return out;
+}
+
+/** Rearranges ONNX `Y_h [dirs, B, U]` to Keras's concatenated `[B, dirs·U]`. */
+export function lastStateToBatchMajor(
+  yh: Float32Array,
+  dirs: number,
+  batch: number,
+  units: number,
+): Float32Array {
+  const out = new Float32Array(yh.length);
+  for (let d = 0; d < dirs; d++) {
+    for (let b = 0; b < batch; b++) {
+      out.set(
+        yh.subarray((d * batch + b) * units, (d * batch + b + 1) * units),
+        (b * dirs + d) * units,
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * Maps Keras recurrent weights to ONNX layout. Keras stores `kernel [D, G·U]` and
+ * `recurrent_kernel [U, G·U]` with gates as column blocks (LSTM i, f, c, o; GRU z, r, h);
+ * ONNX wants `W [G·U, D]` and `R [G·U, U]` (transposed) with LSTM gates ordered i, o, f, c.
+ */
+import type { OnnxRnnSpec } from './model.js';
+
+/** One direction's Keras weights, row-major. */
+export interface KerasRnnWeights {
+  /** `[D, G·U]`. */
+  kernel: Float32Array;
+  /** `[U, G·U]`. */
+  recurrentKernel: Float32Array;
+  /** `[G·U]`, or `[2, 3·U]` for GRU with `reset_after` (input bias row, recurrent bias row). */
+  bias: Float32Array;
+}
+
+/** For each ONNX LSTM gate block (i, o, f, c), the Keras block it comes from. */
+const LSTM_BLOCKS = [0, 3, 1, 2];
+const GRU_BLOCKS = [0, 1, 2];
+
+/** Writes `src [rows, G·U]`'s gate blocks, transposed, into `dst [G·U, rows]` at `offset`. */
+function transposeBlocks(
+  src: Float32Array,
+  rows: number,
+  units: number,
+  blocks: number[],
+  dst: Float32Array,
+  offset: number,
+): void {
+  const cols = blocks.length * units;
+  blocks.forEach((kerasBlock, onnxBlock) => {
+    for (let u = 0; u < units; u++) {
+      const outRow = offset + (onnxBlock * units + u) * rows;
+      const srcCol = kerasBlock * units + u;
+      for (let r = 0; r < rows; r++) dst[outRow + r] = src[r * cols + srcCol];
+    }
+  });
+}
+
+function permuteBias(
+  src: Float32Array,
+  srcOffset: number,
+  units: number,
+  blocks: number[],
+  dst: Float32Array,
+  offset: number,
+): void {
+  blocks.forEach((kerasBlock, onnxBlock) => {
+    for (let u = 0; u < units; u++)
+      dst[offset + onnxBlock * units + u] = src[srcOffset + kerasBlock * units + u];
+  });
+}
+
+/**
+ * Builds the ONNX spec for Keras weights, one entry per direction (forward, then backward for
+ * Bidirectional, as Keras `get_weights()` orders them). GRU is taken as `reset_after=True`.
+ */
+export function kerasToOnnx(
+  cell: 'lstm' | 'gru',
+  inputSize: number,
+  units: number,
+  directions: KerasRnnWeights[],
+): OnnxRnnSpec {
+  if (directions.length !== 1 && directions.length !== 2) {
+    throw new RangeError(`directions: expected 1 or 2 weight sets, got ${directions.length}`);
+  }
+  const blocks = cell === 'lstm' ? LSTM_BLOCKS : GRU_BLOCKS;
+  const G = blocks.length;
+  const dirs = directions.length;
+  const W = new Float32Array(dirs * G * units * inputSize);
+  const R = new Float32Array(dirs * G * units * units);
+  const B = new Float32Array(dirs * 2 * G * units);
+  directions.forEach((w, d) => {
+    const expectBias = cell === 'gru' ? 2 * G * units : G * units;
+    if (w.kernel.length !== inputSize * G * units) {
+      throw new RangeError(
+        `kernel[${d}]: expected ${inputSize}×${G * units} values, got ${w.kernel.length}`,
+      );
+    }
+    if (w.recurrentKernel.length !== units * G * units) {
+      throw new RangeError(
+        `recurrentKernel[${d}]: expected ${units}×${G * units} values, got ${w.recurrentKernel.length}`,
+      );
+    }
+    if (w.bias.length !== expectBias) {
+      throw new RangeError(`bias[${d}]: expected ${expectBias} values, got ${w.bias.length}`);
+    }
+    transposeBlocks(w.kernel, inputSize, units, blocks, W, d * G * units * inputSize);
+    transposeBlocks(w.recurrentKernel, units, units, blocks, R, d * G * units * units);
+    const bOffset = d * 2 * G * units;
+    permuteBias(w.bias, 0, units, blocks, B, bOffset);
+    // LSTM has one Keras bias: ONNX's recurrent half stays zero. GRU reset_after: row 1 → Rb.
+    if (cell === 'gru') permuteBias(w.bias, G * units, units, blocks, B, bOffset + G * units);
+  });
+  return {
+    op: cell === 'lstm' ? 'LSTM' : 'GRU',
+    direction: dirs === 2 ? 'bidirectional' : 'forward',
+    inputSize,
+    hiddenSize: units,
+    W,
+    R,
+    B,
+    ...(cell === 'gru' ? { linearBeforeReset: 1 as const } : {}),
+  };
+}

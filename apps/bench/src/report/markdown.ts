@@ -1,0 +1,134 @@
+/** `docs/benchmarks.md`, written from one or more runs (e.g. a CPU host and a GPU host). */
+import { SOFTWARE_GPU, type BenchResult } from '../bench.js';
+import type { SavedRun } from '../saved_run.js';
+import { NOT_SELECTED } from '../tfjs_env.js';
+import { caption, cells, DIFF_WARN, HEADERS } from './format.js';
+
+/** One run's section of the doc. */
+export interface DocRun {
+  run: SavedRun;
+  /** Chart path relative to the doc, if one was written for this run. */
+  chartHref: string | null;
+  /** Free-form caveat (load on the machine, how the run was made). */
+  note?: string;
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+/** Numeric columns (median, min–max, GFLOP/s), right-aligned. */
+const RIGHT = new Set([1, 2, 3]);
+
+/** A pipe table padded the way Prettier formats one, so the generated doc passes `prettier --check`. */
+function table(headers: string[], rows: string[][]): string[] {
+  const all = [headers, ...rows].map((r) => r.map(cell));
+  const widths = headers.map((_, c) => Math.max(3, ...all.map((r) => r[c].length)));
+  const line = (r: string[]): string =>
+    `| ${r.map((v, c) => (RIGHT.has(c) ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join(' | ')} |`;
+  const rule = widths.map((w, c) => (RIGHT.has(c) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w)));
+  return [line(all[0]), `| ${rule.join(' | ')} |`, ...all.slice(1).map(line)];
+}
+
+function gpuLine(result: BenchResult): string {
+  if (!result.gpuAdapter) return 'none found, so the webgpu runners were skipped';
+  const software = result.runners.some((r) => r.unavailable?.startsWith(SOFTWARE_GPU));
+  return software
+    ? `${result.gpuAdapter} (a CPU emulation: the webgpu runners were skipped)`
+    : result.gpuAdapter;
+}
+
+/** Whether any webgpu runner produced timings in this run. */
+function gpuRan(run: SavedRun): boolean {
+  return run.workloads.some((w) => w.rows.some((r) => r.backend === 'webgpu' && r.status === 'ok'));
+}
+
+const METHOD = [
+  '## Method',
+  '',
+  '- Each runner does a few untimed warm-up forwards, then the timed forwards (counts in each',
+  "  table's caption); the runner order alternates every rep (forward, then reversed) so drift does",
+  '  not favour one runner. All runners share one Node process.',
+  '- A forward is the model call plus reading its output back to JS (`await tensor.data()`, or',
+  '  onnxruntime returning a CPU tensor), so GPU timings include synchronisation.',
+  '- GFLOP/s = 2·time·batch·gates·units·(input+units) per direction ÷ median time (gate matmuls only).',
+  '- `peer ÷ rnnkit time` > 1 means rnnkit is faster. tfjs-layers is compared with rnnkit on the same',
+  '  tfjs backend; onnxruntime with every rnnkit backend.',
+  '- `max |Δ|`: largest absolute difference of each output from the reference runner (rnnkit where it',
+  `  ran); \`(!)\` marks a difference above ${DIFF_WARN}, i.e. a different computation, not rounding.`,
+  '- tfjs-layers runs with `recurrentActivation: sigmoid` (its default differs from Keras). It has no GRU',
+  '  `reset_after`, so GRU rows show n/a for it.',
+  '- onnxruntime runs a single-op ONNX model (LSTM/GRU, `linear_before_reset=1` for GRU) built in memory',
+  '  from the same Keras weights; its input is pre-transposed to time-major outside the timed window.',
+  '  onnxruntime-web runs in a worker thread per thread count (1 and 2) and times `session.run` there;',
+  '  onnxruntime-node uses one intra-op thread.',
+  '- `tensors` is the live tfjs tensor count before the first forward and after the last; growth marks',
+  '  a leak. `GPU dispatches` counts compute dispatches in one forward on webgpu.',
+  '- Webgpu runners are skipped on a software adapter (SwiftShader) unless `--software-gpu` is given.',
+  '',
+];
+
+function runSection({ run, chartHref, note }: DocRun, title: string): string[] {
+  const { machine } = run;
+  const lines: string[] = [
+    `## ${title}`,
+    '',
+    '```sh',
+    run.command,
+    '```',
+    '',
+    `- CPU: ${machine.cpuModel}, ${machine.cores} logical cores available to Node`,
+    `- Memory: ${machine.memoryGiB} GiB`,
+    `- WebGPU adapter (Dawn): ${gpuLine(run)}`,
+    `- Node ${machine.node}, ${machine.platform}`,
+    `- Peers: ${Object.entries(machine.peers)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ')}`,
+    `- Finished: ${run.date}${run.options.quick ? ' (quick mode: reduced workloads)' : ''}`,
+  ];
+  if (run.dispatchCountSource && gpuRan(run)) {
+    lines.push(`- GPU dispatches counted by ${run.dispatchCountSource}`);
+  }
+  if (note) lines.push('', `> ${note}`);
+  lines.push('');
+  if (chartHref) lines.push(`![GFLOP/s per runner and workload](${chartHref})`, '');
+  const { reps, warmup } = run.options;
+  for (const w of run.workloads) {
+    lines.push(`### ${w.workload.id}`, '', caption(w, reps, warmup), '');
+    lines.push(
+      ...table(
+        HEADERS,
+        w.rows.map((row) => cells(row, w)),
+      ),
+      '',
+    );
+  }
+  const missing = run.runners.filter((r) => r.unavailable && r.unavailable !== NOT_SELECTED);
+  if (missing.length) {
+    lines.push('Runners that did not run:', '');
+    for (const r of missing) lines.push(`- \`${r.id}\`: ${r.unavailable}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+/** A section title naming the host: CPU, and the GPU when the webgpu runners ran on one. */
+function title(run: SavedRun): string {
+  const host = `${run.machine.cpuModel}, ${run.machine.cores} cores`;
+  return gpuRan(run) && run.gpuAdapter ? `${host}, WebGPU on ${run.gpuAdapter}` : host;
+}
+
+/** Renders the whole document: the method once, then one section per run. */
+export function renderMarkdown(runs: DocRun[]): string {
+  if (runs.length === 0) throw new RangeError('renderMarkdown: expected at least one run, got 0');
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    'Forward inference, float32, `returnSequences: false`, of rnnkit layers against tfjs-layers and',
+    'onnxruntime with identical weights and inputs, measured by `@rnnkit/bench` (`apps/bench`).',
+    'This file is generated by the bench: rerun the command of each section to refresh it, or re-render',
+    'saved runs with `pnpm bench --from run.json [--from gpu-run.json] --markdown docs/benchmarks.md`.',
+    '',
+    ...METHOD,
+  ];
+  for (const r of runs) lines.push(...runSection(r, title(r.run)));
+  return lines.join('\n');
+}

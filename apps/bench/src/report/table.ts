@@ -1,0 +1,25 @@
+/** Plain-text tables for the terminal. */
+import type { WorkloadResult } from '../bench.js';
+import { caption, cells, HEADERS } from './format.js';
+
+/** One workload as an aligned text table. */
+export function textTable(result: WorkloadResult, reps: number, warmup: number): string {
+  const rows = [HEADERS, ...result.rows.map((r) => cells(r, result))];
+  const widths = HEADERS.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const numeric = new Set([1, 2, 3]);
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) =>
+        c === r.length - 1
+          ? cell
+          : numeric.has(c)
+            ? cell.padStart(widths[c])
+            : cell.padEnd(widths[c]),
+      )
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [caption(result, reps, warmup), line(rows[0]), rule, ...rows.slice(1).map(line)].join(
+    '\n',
+  );
+}

@@ -1,0 +1,29 @@
+/** The ONNX model and time-major input for one workload, shared by both onnxruntime runners. */
+import { lastStateToBatchMajor, toTimeMajor } from '../data.js';
+import { kerasToOnnx } from '../onnx/keras_to_onnx.js';
+import { buildOnnxRnnModel } from '../onnx/model.js';
+import { directions } from '../workloads.js';
+import type { WorkloadData } from './types.js';
+
+/** Model bytes, `X [T, B, D]`, and how to turn `Y_h [dirs, B, U]` into `[B, dirs·U]`. */
+export interface OnnxInputs {
+  model: Uint8Array;
+  x: Float32Array;
+  dims: [number, number, number];
+  toKerasOrder(yh: Float32Array): Float32Array;
+}
+
+/**
+ * Builds the single-op model. The input is transposed to ONNX's time-major layout here, outside
+ * the timed window (onnxruntime has no batch-major LSTM), which slightly favours onnxruntime.
+ */
+export function onnxInputs(data: WorkloadData): OnnxInputs {
+  const { cell, batch, time, input, units } = data.workload;
+  const dirs = directions(data.workload);
+  return {
+    model: buildOnnxRnnModel(kerasToOnnx(cell, input, units, data.weights)),
+    x: toTimeMajor(data.x, batch, time, input),
+    dims: [time, batch, input],
+    toKerasOrder: (yh) => lastStateToBatchMajor(yh, dirs, batch, units),
+  };
+}

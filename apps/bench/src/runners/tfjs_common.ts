@@ -1,0 +1,68 @@
+/** Shared plumbing for runners that execute on a tfjs backend (rnnkit and tfjs-layers). */
+import * as tf from '@tensorflow/tfjs-core';
+import { gateCount } from '../data.js';
+import { useBackend, type DispatchCounter, type TfBackendName } from '../tfjs_env.js';
+import type { PreparedRun, WorkloadData } from './types.js';
+
+/** Keras weight tensors for every direction, flattened in `get_weights()` order. */
+export function weightTensors(data: WorkloadData): tf.Tensor[] {
+  const { cell, input, units } = data.workload;
+  const gu = gateCount(cell) * units;
+  return data.weights.flatMap((w) => [
+    tf.tensor2d(w.kernel, [input, gu]),
+    tf.tensor2d(w.recurrentKernel, [units, gu]),
+    cell === 'gru' ? tf.tensor2d(w.bias, [2, gu]) : tf.tensor1d(w.bias),
+  ]);
+}
+
+/** Options for {@link tfjsPrepared}. */
+export interface TfjsRunParts {
+  backend: TfBackendName;
+  /** The model call: `x [B, T, D]` to `[B, dirs·U]`. */
+  apply(x: tf.Tensor): tf.Tensor;
+  /** Called outside the timed window around each forward. */
+  beforeForward?(): void;
+  afterForward?(): void;
+  kernelPath?(): string | undefined;
+  dispatches?: DispatchCounter;
+  /** Frees the model (its weights included). */
+  disposeModel(): void;
+}
+
+/**
+ * Wraps a tfjs model call as a {@link PreparedRun}. A forward is `apply` plus `await data()`
+ * (the read-back is what makes GPU timings honest); the output tensor is then disposed, so any
+ * growth of the live-tensor count is the model's own leak.
+ */
+export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Promise<PreparedRun> {
+  const { batch, time, input } = data.workload;
+  await useBackend(parts.backend);
+  const x = tf.tensor3d(data.x, [batch, time, input]);
+  let leaked = 0;
+  const run = async (): Promise<{ ms: number; y: Float32Array }> => {
+    await useBackend(parts.backend);
+    parts.beforeForward?.();
+    const live = tf.memory().numTensors;
+    const t0 = performance.now();
+    const out = parts.apply(x);
+    const y = (await out.data()) as Float32Array;
+    const ms = performance.now() - t0;
+    out.dispose();
+    leaked += tf.memory().numTensors - live;
+    parts.afterForward?.();
+    return { ms, y };
+  };
+  return {
+    forward: async () => (await run()).ms,
+    output: async () => (await run()).y,
+    liveTensors: () => tf.memory().numTensors,
+    leakedTensors: () => leaked,
+    dispatches: parts.dispatches ? () => parts.dispatches!.read() : undefined,
+    kernelPath: parts.kernelPath,
+    dispose: async () => {
+      await useBackend(parts.backend);
+      parts.disposeModel();
+      x.dispose();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBench, type BenchResult } from '../src/bench.js';
+import { parseArgs } from '../src/cli.js';
+import { runCli } from '../src/cli_main.js';
+import type { Workload } from '../src/workloads.js';
+
+const TINY: Workload[] = [
+  { id: 'lstm-tiny', cell: 'lstm', bidirectional: false, batch: 2, time: 4, input: 3, units: 5 },
+  { id: 'gru-tiny', cell: 'gru', bidirectional: false, batch: 2, time: 4, input: 3, units: 5 },
+  { id: 'bilstm-tiny', cell: 'lstm', bidirectional: true, batch: 2, time: 4, input: 3, units: 5 },
+];
+
+function checkRows(result: BenchResult, reps: number): void {
+  for (const w of result.workloads) {
+    for (const row of w.rows) {
+      // A runner that loaded must not fail mid-run; skips are for missing packages and n/a cells.
+      expect(row.status === 'error' ? `${row.runner}: ${row.reason}` : row.status).not.toMatch(/:/);
+      if (row.status !== 'ok') {
+        // Every runner that did not run says why.
+        expect(row.reason, `${w.workload.id}/${row.runner}`).toMatch(/\S/);
+        continue;
+      }
+      expect(row.samplesMs, `${w.workload.id}/${row.runner}`).toHaveLength(reps);
+      expect(row.medianMs).toBeGreaterThan(0);
+      expect(row.gflops).toBeGreaterThan(0);
+      // All runners compute the same Keras layer with the same weights: outputs agree.
+      if (row.runner !== w.reference)
+        expect(row.maxAbsDiff, `${w.workload.id}/${row.runner}`).toBeLessThan(1e-5);
+    }
+  }
+}
+
+describe('runBench on tiny workloads', () => {
+  it('measures every runner that can run, and cross-checks outputs', async () => {
+    const result = await runBench({ quick: true, reps: 2, warmup: 1, workloads: TINY });
+    expect(result.workloads.map((w) => w.workload.id)).toEqual(TINY.map((w) => w.id));
+    checkRows(result, 2);
+    // onnxruntime-node ships its CPU binary in the package: it always runs, on every workload.
+    for (const w of result.workloads) {
+      expect(w.rows.find((r) => r.runner === 'ort-node-1t')?.status).toBe('ok');
+      expect(w.reference).not.toBeNull();
+    }
+    // tfjs-layers has no GRU reset_after: that row is n/a, not a failure.
+    const gruTfjs = result.workloads[1].rows.find((r) => r.runner === 'tfjs-layers-cpu');
+    expect(gruTfjs?.status).toBe('skipped');
+    expect(gruTfjs?.reason).toMatch(/reset_after/);
+  }, 120_000);
+
+  it('--filter keeps only matching workload/runner pairs', async () => {
+    const result = await runBench({
+      quick: true,
+      reps: 1,
+      warmup: 1,
+      workloads: TINY,
+      filter: /^gru-tiny\/ort-/,
+    });
+    expect(result.workloads.map((w) => w.workload.id)).toEqual(['gru-tiny']);
+    expect(result.workloads[0].rows.map((r) => r.runner)).toEqual([
+      'ort-web-1t',
+      'ort-web-2t',
+      'ort-node-1t',
+    ]);
+    checkRows(result, 1);
+  }, 60_000);
+});
+
+describe('command line', () => {
+  it('--quick writes JSON, chart and doc end to end', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-bench-'));
+    const code = await runCli(
+      [
+        '--quick',
+        '--reps',
+        '1',
+        '--filter',
+        '^lstm-q/',
+        '--json',
+        'out.json',
+        '--chart',
+        'c.svg',
+        '--markdown',
+        'b.md',
+        '--note',
+        'load was low',
+      ],
+      dir,
+    );
+    expect(code).toBe(0);
+    const json = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8')) as BenchResult & {
+      command: string;
+    };
+    expect(json.options).toMatchObject({ quick: true, reps: 1, filter: '^lstm-q/' });
+    expect(json.workloads.map((w) => w.workload.id)).toEqual(['lstm-q']);
+    checkRows(json, 1);
+    const svg = readFileSync(path.join(dir, 'c.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('ort-node-1t');
+    const md = readFileSync(path.join(dir, 'b.md'), 'utf8');
+    expect(md).toContain('![GFLOP/s per runner and workload](c.svg)');
+    expect(json.command).toBe(
+      'pnpm bench --quick --reps 1 --filter ^lstm-q/ --json out.json --chart c.svg --markdown b.md',
+    );
+    expect(md).toContain(json.command);
+    expect(md).toContain('> load was low');
+    expect(md).toMatch(/\| ort-node-1t +\| +[\d.]+ \|/);
+
+    // --from re-renders the saved run without measuring: the same chart comes out.
+    expect(await runCli(['--from', 'out.json', '--chart', 'c2.svg'], dir)).toBe(0);
+    expect(readFileSync(path.join(dir, 'c2.svg'), 'utf8')).toBe(svg);
+    // Several saved runs make one doc: one section per run, each with its own note.
+    const args = [
+      '--from',
+      'out.json',
+      '--from',
+      'out.json',
+      '--note',
+      'first',
+      '--note',
+      'second',
+    ];
+    expect(await runCli([...args, '--markdown', 'two.md'], dir)).toBe(0);
+    const two = readFileSync(path.join(dir, 'two.md'), 'utf8');
+    expect(two.match(/^### lstm-q$/gm)).toHaveLength(2);
+    expect(two.indexOf('> first')).toBeLessThan(two.indexOf('> second'));
+  }, 120_000);
+
+  it('rejects bad flags with the flag, the expectation and the value', () => {
+    expect(() => parseArgs(['--reps', '0'])).toThrow(
+      "--reps: expected a positive integer, got '0'",
+    );
+    expect(() => parseArgs(['--filter', '('])).toThrow(
+      /--filter: expected a regular expression, got '\('/,
+    );
+    expect(() => parseArgs(['--bogus'])).toThrow("unknown argument '--bogus'");
+    expect(() => parseArgs(['--note', 'a', '--note', 'b'])).toThrow(
+      '--note: expected at most one per run (1), got 2',
+    );
+    expect(parseArgs(['--', '--quick', '--filter', 'webgpu'])).toMatchObject({
+      quick: true,
+      filter: /webgpu/,
+    });
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import {
+  kerasWeights,
+  lastStateToBatchMajor,
+  seededRandom,
+  toTimeMajor,
+  uniform,
+} from '../src/data.js';
+import { buildOnnxRnnModel } from '../src/onnx/model.js';
+import { kerasToOnnx } from '../src/onnx/keras_to_onnx.js';
+import { kerasLastState } from './keras_reference.js';
+
+const B = 3;
+const T = 7;
+const D = 5;
+const U = 4;
+
+async function runOnnx(model: Uint8Array, x: Float32Array, dirs: number): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
+  try {
+    const result = await session.run({
+      X: new ort.Tensor('float32', toTimeMajor(x, B, T, D), [T, B, D]),
+    });
+    expect(result.Y_h.dims).toEqual([dirs, B, U]);
+    return result.Y_h.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('single-op ONNX models from Keras weights (onnxruntime-node vs float64 Keras equations)', () => {
+  for (const cell of ['lstm', 'gru'] as const) {
+    it(`${cell} forward matches within 1e-5`, async () => {
+      const rand = seededRandom(cell === 'lstm' ? 11 : 12);
+      const x = uniform(B * T * D, 1, rand);
+      const w = kerasWeights(cell, D, U, rand);
+      const got = await runOnnx(buildOnnxRnnModel(kerasToOnnx(cell, D, U, [w])), x, 1);
+      const want = kerasLastState(cell, x, B, T, D, U, w);
+      // Outputs are O(0.1–1): a diff this small rules out a swapped gate or a transposed matrix.
+      expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(0.05);
+      expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('bidirectional lstm (concat) matches within 1e-5', async () => {
+    const rand = seededRandom(13);
+    const x = uniform(B * T * D, 1, rand);
+    const fw = kerasWeights('lstm', D, U, rand);
+    const bw = kerasWeights('lstm', D, U, rand);
+    const yh = await runOnnx(buildOnnxRnnModel(kerasToOnnx('lstm', D, U, [fw, bw])), x, 2);
+    const got = lastStateToBatchMajor(yh, 2, B, U);
+    const f = kerasLastState('lstm', x, B, T, D, U, fw);
+    const r = kerasLastState('lstm', x, B, T, D, U, bw, true);
+    const want = new Float64Array(B * 2 * U);
+    for (let b = 0; b < B; b++) {
+      want.set(f.subarray(b * U, (b + 1) * U), b * 2 * U);
+      want.set(r.subarray(b * U, (b + 1) * U), b * 2 * U + U);
+    }
+    expect(maxAbsDiff(got, want)).toBeLessThan(1e-5);
+  });
+});

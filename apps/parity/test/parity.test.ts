@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../dist/main.js');
+
+describe('pnpm parity', () => {
+  it('runs the cases on cpu and the reference kernels, and exits 0', () => {
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, '--backend', 'cpu', '--filter', '^(seed|lstm_mask)', '--reference'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cpu: \d+\/\d+ passed/);
+    const [, passed, total] = r.stdout.match(/cpu: (\d+)\/(\d+) passed/)!;
+    expect(passed).toBe(total);
+    expect(r.stdout).toMatch(/reference: (\d+)\/\1 passed/);
+  });
+
+  it('exits 1 and says why when a named backend is unknown', () => {
+    const r = spawnSync(process.execPath, [MAIN, '--backend', 'tpu', '--filter', 'seed'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('backend: expected one of cpu, wasm, webgpu, got "tpu"');
+  });
+});

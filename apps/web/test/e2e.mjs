@@ -1,0 +1,405 @@
+// @ts-check
+/**
+ * End-to-end test of the page: builds it with Vite, serves the build on 127.0.0.1 (vite
+ * preview), and drives Debian's Chromium headless through playwright-core:
+ *
+ * - the seed numbers on every backend that starts (cpu and wasm must; webgpu must when the
+ *   browser offers an adapter), against Keras's printout, and the return_sequences contract;
+ * - Keras files from ../shared/keras-models (when present) dropped on the page, against their
+ *   expected.json, and the built-in tfjs-layers example against the seed printout;
+ * - the benchmark: both charts render, every started backend has rows, and rnnkit agrees with
+ *   tfjs-layers on the same weights.
+ *
+ * Writes artifacts/web/screenshot.png at the repository root (and docs/web-screenshot.png with
+ * UPDATE_DOCS_SCREENSHOT=1). Chromium comes from `scripts/install-webgpu-deps.sh --browser`.
+ */
+// Functions passed to page.evaluate run in the page, with the browser's globals:
+/* global document, DataTransfer, atob, File, Navigator, WebAssembly */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout } from 'node:timers';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
+
+const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(webDir, '..', '..');
+const sharedModels = resolve(repoRoot, '..', 'shared', 'keras-models');
+const screenshotPath = join(repoRoot, 'artifacts', 'web', 'screenshot.png');
+const docsScreenshotPath = join(repoRoot, 'docs', 'web-screenshot.png');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOTAL_LIMIT_MS = 240_000;
+
+// Keras's printout for the seed (the README of ../shared/seed): output = [fw_h, bw_h].
+const KERAS_FORWARD = 0.6303139;
+const KERAS_BACKWARD = 0.70387346;
+// One float32 ulp in [0.5, 1): TensorFlow's float32 rounding may differ from an exact float32
+// evaluation by this much (0.70387346 vs 0.7038734), and no more.
+const ULP = 2 ** -24;
+// Model outputs against numpy float64 of the Keras equations, as @rnnkit/keras's tests require.
+const MODEL_TOLERANCE = 1e-4;
+
+const t0 = Date.now();
+/** @param {string} text */
+function step(text) {
+  console.log(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${text}`);
+}
+
+/**
+ * Asserts `got` is the float32 nearest `want` or its neighbour, naming `what`.
+ * @param {number} got @param {number} want @param {string} what
+ */
+function assertUlp(got, want, what) {
+  const diff = Math.abs(Math.fround(got) - Math.fround(want));
+  assert.ok(
+    diff <= ULP,
+    `${what}: expected ${want} within one float32 ulp, got ${got} (off by ${diff})`,
+  );
+}
+
+/** @param {unknown} v @returns {number[]} */
+function flat(v) {
+  return Array.isArray(v) ? v.flatMap(flat) : [/** @type {number} */ (v)];
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`e2e: gave up after ${TOTAL_LIMIT_MS / 1000} s`);
+  process.exit(1);
+}, TOTAL_LIMIT_MS);
+watchdog.unref();
+
+if (!existsSync(chromiumPath)) {
+  console.error(
+    `e2e: expected Chromium at ${chromiumPath}, found nothing; run 'scripts/install-webgpu-deps.sh --browser' as root (or set CHROMIUM_PATH)`,
+  );
+  process.exit(1);
+}
+
+step('vite build');
+await build({ root: webDir, logLevel: 'error' });
+const server = await preview({
+  root: webDir,
+  logLevel: 'error',
+  preview: { host: '127.0.0.1', port: 0 },
+});
+const url = server.resolvedUrls?.local[0];
+assert.ok(url, 'vite preview: expected a local URL, got none');
+step(`serving ${url}`);
+
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--enable-unsafe-webgpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+/** @type {string[]} */
+const pageErrors = [];
+/** @type {Map<string, string>} */
+const wasmTypes = new Map();
+const summary = /** @type {Record<string, string>} */ ({});
+
+try {
+  const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('response', (r) => {
+    if (r.url().endsWith('.wasm')) wasmTypes.set(r.url(), r.headers()['content-type'] ?? '');
+  });
+  await page.goto(`${url}?reps=2`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+  step('page ready');
+
+  /** @returns {Promise<Record<string, {status: string, message: string}>>} */
+  const backendStates = () =>
+    page.$$eval('#backend-list [data-backend]', (els) =>
+      Object.fromEntries(
+        els.map((el) => [
+          /** @type {HTMLElement} */ (el).dataset.backend,
+          {
+            status: /** @type {HTMLElement} */ (el).dataset.status ?? '',
+            message: el.querySelector('.backend-status')?.textContent ?? '',
+          },
+        ]),
+      ),
+    );
+  const states = await backendStates();
+  for (const [name, st] of Object.entries(states)) summary[name] = `${st.status}: ${st.message}`;
+  assert.equal(states.cpu?.status, 'ready', `cpu backend: ${states.cpu?.message}`);
+  assert.equal(states.wasm?.status, 'ready', `wasm backend: ${states.wasm?.message}`);
+  if (states.webgpu?.status === 'unavailable') {
+    step(`webgpu skipped: ${states.webgpu.message}`);
+  } else {
+    assert.equal(
+      states.webgpu?.status,
+      'ready',
+      `webgpu backend (an adapter is present): ${states.webgpu?.message}`,
+    );
+  }
+  const ready = Object.keys(states).filter((n) => states[n].status === 'ready');
+  assert.ok(
+    [...wasmTypes.values()].every((t) => t === 'application/wasm'),
+    `.wasm files: expected Content-Type application/wasm, got ${JSON.stringify([...wasmTypes])}`,
+  );
+
+  /** Values of one seed tensor as displayed. @param {string} name */
+  const seedValues = (name) =>
+    page.$$eval(`#seed-outputs [data-tensor="${name}"] .num`, (els) =>
+      els.map((e) => Number(e.textContent)),
+    );
+  /** @param {string} name @param {boolean} returnSequences */
+  const waitSeed = (name, returnSequences) =>
+    page.waitForSelector(
+      `#seed[data-state="done"][data-backend="${name}"][data-return-sequences="${returnSequences}"]`,
+      { timeout: 60_000 },
+    );
+
+  // The seed, return_sequences=False, on each started backend.
+  for (const name of ready) {
+    await page.check(`#backend-${name}`);
+    await waitSeed(name, false);
+    const out = await seedValues('output');
+    assert.equal(
+      out.length,
+      6,
+      `${name} output: expected 6 values (shape (1, 6)), got ${out.length}`,
+    );
+    for (let i = 0; i < 3; i++) assertUlp(out[i], KERAS_FORWARD, `${name} output[0, ${i}]`);
+    for (let i = 3; i < 6; i++) assertUlp(out[i], KERAS_BACKWARD, `${name} output[0, ${i}]`);
+    assert.deepEqual(
+      await seedValues('forward_h'),
+      out.slice(0, 3),
+      `${name}: forward_h equals the output's forward half`,
+    );
+    assert.deepEqual(
+      await seedValues('backward_h'),
+      out.slice(3),
+      `${name}: backward_h equals the output's backward half`,
+    );
+    const shapes = await page.$$eval('#seed-outputs .shape', (els) =>
+      els.map((e) => e.textContent),
+    );
+    assert.deepEqual(
+      shapes,
+      ['shape: (1, 6)', ...Array(4).fill('shape: (1, 3)')],
+      `${name}: shapes of the five tensors`,
+    );
+    const kernels = await page.$eval(
+      `#seed-check tr[data-backend="${name}"] td:last-child`,
+      (e) => e.textContent,
+    );
+    summary[name] += ` · seed ${out[0]} / ${out[3]} (${kernels} kernels)`;
+    step(`seed on ${name}: ${out[0]} / ${out[3]}, ${kernels} kernels`);
+  }
+  const checkRows = await page.$$eval('#seed-check-body tr', (rows) =>
+    rows.map((r) => r.getAttribute('data-backend')),
+  );
+  assert.deepEqual(
+    checkRows.sort(),
+    [...ready].sort(),
+    'the per-backend table lists every started backend',
+  );
+
+  // return_sequences=True on cpu: (1, 4, 6), forward half ends in forward_h, backward half
+  // (aligned to input time) starts with backward_h; the chart draws all six lines.
+  await page.check('#backend-cpu');
+  await waitSeed('cpu', false);
+  await page.check('#seed-return-sequences');
+  await waitSeed('cpu', true);
+  const seq = await seedValues('output');
+  const seqShape = await page.$eval(
+    '#seed-outputs [data-tensor="output"] .shape',
+    (e) => e.textContent,
+  );
+  assert.equal(seqShape, 'shape: (1, 4, 6)', 'return_sequences output shape');
+  assert.deepEqual(
+    seq.slice(18, 21),
+    await seedValues('forward_h'),
+    'output[0, 3, :3] equals forward_h',
+  );
+  assert.deepEqual(
+    seq.slice(3, 6),
+    await seedValues('backward_h'),
+    'output[0, 0, 3:] equals backward_h',
+  );
+  const lines = await page.$$eval('#seed-chart svg polyline.series', (els) => els.length);
+  assert.equal(lines, 6, 'seed chart: expected 6 lines (3 forward, 3 backward units)');
+  step('return_sequences and chart checked');
+
+  // Keras model import: the shared real Keras files, through drop and the file input.
+  const fixtures = [
+    { id: 'keras380_simplernn_relu_h5', via: 'drop' },
+    { id: 'keras3150_stacked_gru_dotkeras', via: 'file input' },
+  ];
+  for (const fx of fixtures) {
+    const dir = join(sharedModels, fx.id);
+    if (!existsSync(join(dir, 'expected.json'))) {
+      step(`${fx.id}: not present in ${sharedModels}, skipped`);
+      continue;
+    }
+    const expected = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8'));
+    const file = join(dir, expected.model_file);
+    if (fx.via === 'drop') {
+      const bytes = (await readFile(file)).toString('base64');
+      const dataTransfer = await page.evaluateHandle(
+        ({ name, b64 }) => {
+          const dt = new DataTransfer();
+          const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          dt.items.add(new File([data], name));
+          return dt;
+        },
+        { name: expected.model_file, b64: bytes },
+      );
+      await page.dispatchEvent('#model-drop', 'drop', { dataTransfer });
+    } else {
+      await page.setInputFiles('#model-file', file);
+    }
+    await page.waitForSelector('#model-section[data-state="loaded"]', { timeout: 60_000 });
+    await page.fill('#model-input', JSON.stringify(expected.input));
+    await page.click('#model-run');
+    await page.waitForSelector('#model-section[data-state="ran"]', { timeout: 60_000 });
+    const got = await page.$$eval('#model-output .num', (els) =>
+      els.map((e) => Number(e.textContent)),
+    );
+    const want = flat(expected.outputs[expected.output_layer]);
+    assert.equal(
+      got.length,
+      want.length,
+      `${fx.id}: expected ${want.length} output values, got ${got.length}`,
+    );
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) {
+      worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
+    }
+    assert.ok(
+      worst <= MODEL_TOLERANCE,
+      `${fx.id}: expected outputs within ${MODEL_TOLERANCE}·max(1, |y|), got ${worst}`,
+    );
+    step(`${fx.id} (${fx.via}): max error ${worst.toExponential(2)}`);
+  }
+
+  // The built-in example last, so the screenshot shows it rather than a third-party model.
+  await page.click('#model-example');
+  await page.waitForSelector('#model-section[data-state="loaded"]', { timeout: 60_000 });
+  await page.click('#model-run');
+  await page.waitForSelector('#model-section[data-state="ran"]', { timeout: 60_000 });
+  const example = await page.$$eval('#model-output .num', (els) =>
+    els.map((e) => Number(e.textContent)),
+  );
+  // The random input has batch 2; the seed input is typed explicitly.
+  await page.fill(
+    '#model-input',
+    JSON.stringify([
+      [
+        [0.1, 4.2, 1.5, 1.1, 2.8],
+        [1.0, 3.1, 2.5, 0.7, 1.1],
+        [0.3, 2.1, 1.5, 2.1, 0.1],
+        [2.2, 1.4, 0.5, 0.9, 1.1],
+      ],
+    ]),
+  );
+  await page.click('#model-run');
+  await page.waitForFunction(() => document.querySelectorAll('#model-output .num').length === 6);
+  const exampleSeed = await page.$$eval('#model-output .num', (els) =>
+    els.map((e) => Number(e.textContent)),
+  );
+  assert.equal(example.length, 12, 'example with random input: expected a (2, 6) output');
+  for (let i = 0; i < 3; i++) assertUlp(exampleSeed[i], KERAS_FORWARD, `example output[0, ${i}]`);
+  for (let i = 3; i < 6; i++) assertUlp(exampleSeed[i], KERAS_BACKWARD, `example output[0, ${i}]`);
+  step('tfjs-layers example model matches the seed printout');
+
+  // The benchmark on every started backend.
+  await page.click('#bench-run');
+  await page.waitForSelector('#bench[data-state="done"], #bench[data-state="error"]', {
+    timeout: 120_000,
+  });
+  const benchState = await page.$eval(
+    '#bench',
+    (e) => /** @type {HTMLElement} */ (e).dataset.state,
+  );
+  assert.equal(benchState, 'done', `benchmark: ${await page.textContent('#bench-progress')}`);
+  const rows = await page.$$eval('#bench-body tr', (trs) =>
+    trs.map((tr) => ({
+      backend: tr.getAttribute('data-backend'),
+      workload: tr.getAttribute('data-workload'),
+      runner: tr.getAttribute('data-runner'),
+      cells: Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? ''),
+      diff: tr.querySelector('[data-max-abs-diff]')?.getAttribute('data-max-abs-diff') ?? '',
+    })),
+  );
+  assert.equal(
+    rows.length,
+    ready.length * 2 * 2,
+    'benchmark rows: backends × 2 shapes × 2 runners',
+  );
+  for (const r of rows) {
+    const ms = Number(r.cells[3]);
+    assert.ok(
+      ms > 0,
+      `benchmark ${r.backend} ${r.workload} ${r.runner}: expected a positive time, got ${r.cells[3]}`,
+    );
+    if (r.runner === 'rnnkit') {
+      assert.ok(
+        Number(r.diff) <= MODEL_TOLERANCE,
+        `benchmark ${r.backend} ${r.workload}: rnnkit vs tfjs-layers max |Δ| ${r.diff} > ${MODEL_TOLERANCE}`,
+      );
+    }
+    console.log(`  ${r.cells.join(' | ')}`);
+  }
+  const bars = await page.$$eval('#bench-charts svg rect.bar', (els) => els.length);
+  assert.equal(
+    bars,
+    2 * rows.length,
+    'benchmark charts: one bar per row in each of the two charts',
+  );
+  step('benchmark charts rendered');
+
+  // A browser without WebAssembly SIMD or WebGPU: the two backends say why, cpu still works.
+  const bare = await browser.newPage();
+  bare.on('pageerror', (e) => pageErrors.push(e.message));
+  await bare.addInitScript(() => {
+    WebAssembly.validate = () => false;
+    Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });
+  });
+  await bare.goto(url);
+  await bare.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  const bareStates = await bare.$$eval('#backend-list [data-backend]', (els) =>
+    els.map(
+      (el) =>
+        `${el.getAttribute('data-status')}: ${el.querySelector('.backend-status')?.textContent}`,
+    ),
+  );
+  assert.match(bareStates[0], /^ready: /, `cpu without SIMD/WebGPU: ${bareStates[0]}`);
+  assert.match(
+    bareStates[1],
+    /^failed: @rnnkit\/backend-wasm init\(\) failed: .*SIMD/,
+    `wasm without SIMD: ${bareStates[1]}`,
+  );
+  assert.match(
+    bareStates[2],
+    /^unavailable: .*navigator\.gpu/,
+    `webgpu without navigator.gpu: ${bareStates[2]}`,
+  );
+  await bare.waitForSelector('#seed[data-state="done"][data-backend="cpu"]');
+  await bare.close();
+  step(`failure messages shown: ${bareStates.slice(1).join(' | ')}`);
+
+  assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
+  await mkdir(dirname(screenshotPath), { recursive: true });
+  await page.screenshot({ path: screenshotPath, fullPage: true });
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1')
+    await copyFile(screenshotPath, docsScreenshotPath);
+  step(`screenshot: ${screenshotPath}`);
+  for (const [name, line] of Object.entries(summary)) console.log(`  ${name}: ${line}`);
+} finally {
+  await browser.close();
+  await new Promise((r) => server.httpServer.close(() => r(undefined)));
+}
+step('e2e passed');

@@ -1,0 +1,36 @@
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * @rnnkit/keras reads HDF5 in a Node worker thread under Node and in the page in browsers. Vite
+ * sees its `new Worker(new URL('./worker.js', import.meta.url))` and would bundle that Node-only
+ * worker (it imports `node:worker_threads`) for the browser, which fails; the page never starts
+ * it, so the bundle gets an empty module in its place.
+ */
+function nodeOnlyKerasWorker(): Plugin {
+  const workerFile = /(?:packages\/keras|@rnnkit\/keras)\/dist\/hdf5\/worker\.js$/;
+  return {
+    name: 'rnnkit-web:node-only-keras-worker',
+    enforce: 'pre',
+    load(id) {
+      const path = id.split('?')[0].replace(/\\/g, '/');
+      return workerFile.test(path) ? 'export {};' : null;
+    },
+  };
+}
+
+export default defineConfig({
+  // Relative asset URLs: the built page works from any path (a file server, a subfolder).
+  base: './',
+  resolve: {
+    // One tfjs-core instance: the backends, the layers and tfjs-layers share its registry.
+    dedupe: ['@tensorflow/tfjs-core'],
+  },
+  build: {
+    target: 'es2022',
+    // h5wasm (the HDF5 reader, loaded only when a model file is read) is one 4 MB module.
+    chunkSizeWarningLimit: 5000,
+  },
+  worker: { format: 'es', plugins: () => [nodeOnlyKerasWorker()] },
+  server: { host: '127.0.0.1' },
+  preview: { host: '127.0.0.1' },
+});

@@ -1,0 +1,118 @@
+/**
+ * Fused whole-sequence GRU for the cpu backend (Keras gate order `z, r, h`), both reset modes.
+ *
+ * `resetAfter`: per step, `h·U_z` and `h·U_r` accumulate onto the projected input (whose bias
+ * already holds both biases of those gates) and `h·U_h` onto `b_rec,h`, which the reset gate then
+ * scales. Otherwise the reset gate applies to `h` first, so the candidate's product
+ * `(r ⊙ h)·U_h` is a second GEMM after the gates.
+ *
+ * With a recurrent mask, the masked `h` both enters the products and is the `h` the update gate
+ * keeps, as in Keras 3.
+ */
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { GRUSequence } from '@rnnkit/core';
+import { activateInPlace } from './shared/activations.js';
+import { gemmNT, transpose } from './shared/gemm.js';
+import { activationAttr, invalid, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
+import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
+
+/** Runs the GRU; returns `[output, h]`. */
+export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(GRUSequence, attrs);
+  const recurrentActivation = activationAttr(GRUSequence, attrs, 'recurrentActivation');
+  const resetAfter = attrs?.resetAfter;
+  if (typeof resetAfter !== 'boolean') {
+    invalid(GRUSequence, 'resetAfter', 'a boolean', JSON.stringify(resetAfter));
+  }
+  const act = a.activation;
+  const u = a.units;
+  const gu = 3 * u;
+  const biasShape = resetAfter ? [2, gu] : [gu];
+  const p = readSequenceInputs(GRUSequence, inputs, cpu, u, 3, biasShape, false);
+  const { batch, steps, h, bias } = p;
+
+  let projectionBias = bias;
+  if (resetAfter) {
+    // Input bias for all gates plus the recurrent bias of z and r; b_rec,h stays inside r ⊙ (…).
+    projectionBias = bias.slice(0, gu);
+    for (let j = 0; j < 2 * u; j++) projectionBias[j] += bias[gu + j];
+  }
+  const xw = projectInputs(p, gu, projectionBias);
+  const rt = transpose(p.recurrentKernel, 0, u, gu);
+  const z = new Float32Array(batch * gu);
+  const hScratch = p.recurrentMask == null ? null : new Float32Array(batch * u);
+  // r ⊙ h, the input of the candidate's product when the reset gate applies first.
+  const resetH = new Float32Array(resetAfter ? 0 : batch * u);
+  const xwRowStride = steps * gu;
+  const candidateWeights = 2 * u * u; // offset of U_h's rows in the transposed kernel
+
+  const output = runTimeLoop(p, a, (t, active) => {
+    const hIn = recurrentInput(p, hScratch);
+    // z and r pre-activations: x·W + b + h·U for the first 2U columns.
+    gemmNT(batch, 2 * u, u, hIn, 0, u, rt, 0, xw, t * gu, xwRowStride, z, 0, gu);
+    if (resetAfter) {
+      // h·U_h + b_rec,h into the candidate columns.
+      gemmNT(batch, u, u, hIn, 0, u, rt, candidateWeights, bias, gu + 2 * u, 0, z, 2 * u, gu);
+    }
+    for (let b = 0; b < batch; b++) {
+      if (active[b] === 0) continue;
+      const zz = b * gu;
+      const zr = zz + u;
+      const zh = zr + u;
+      const s = b * u;
+      activateInPlace(recurrentActivation, z, zz, 2 * u);
+      if (resetAfter) {
+        const xh = (b * steps + t) * gu + 2 * u;
+        for (let j = 0; j < u; j++) z[zh + j] = xw[xh + j] + z[zr + j] * z[zh + j];
+      } else {
+        for (let j = 0; j < u; j++) resetH[s + j] = z[zr + j] * hIn[s + j];
+      }
+    }
+    if (!resetAfter) {
+      // x·W_h + b_h + (r ⊙ h)·U_h; rows not taken hold stale values that are never read.
+      gemmNT(
+        batch,
+        u,
+        u,
+        resetH,
+        0,
+        u,
+        rt,
+        candidateWeights,
+        xw,
+        t * gu + 2 * u,
+        xwRowStride,
+        z,
+        2 * u,
+        gu,
+      );
+    }
+    for (let b = 0; b < batch; b++) {
+      if (active[b] === 0) continue;
+      const zz = b * gu;
+      const zh = zz + 2 * u;
+      const s = b * u;
+      activateInPlace(act, z, zh, u);
+      for (let j = 0; j < u; j++) {
+        const g = z[zz + j];
+        h[s + j] = g * hIn[s + j] + (1 - g) * z[zh + j];
+      }
+    }
+  });
+
+  const outShape = a.returnSequences ? [batch, steps, u] : [batch, u];
+  const result: TensorInfo[] = [
+    cpu.makeTensorInfo(outShape, 'float32', output),
+    cpu.makeTensorInfo([batch, u], 'float32', h),
+  ];
+  return result;
+};
+
+/** The cpu registration of {@link GRUSequence}. */
+export const gruSequenceConfig: KernelConfig = {
+  kernelName: GRUSequence,
+  backendName: 'cpu',
+  kernelFunc: gruSequence,
+};

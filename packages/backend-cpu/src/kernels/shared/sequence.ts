@@ -1,0 +1,93 @@
+/**
+ * The time loop shared by the sequence kernels: step order, Keras masking and output writes.
+ * A kernel supplies only the cell step, which updates the states in place for the rows whose
+ * step is taken; masked rows keep their states untouched (select, never multiply, so a NaN at
+ * a masked step cannot leak).
+ */
+import type { SequenceKernelAttrs } from '@rnnkit/core';
+import { gemmNT, transpose } from './gemm.js';
+import type { SequenceProblem } from './inputs.js';
+
+/**
+ * One cell step at input time `t`: read the states in `problem.h` (and `problem.c`) and update
+ * them in place for every row `b` with `active[b] === 1`.
+ */
+export type CellStep = (t: number, active: Uint8Array) => void;
+
+/**
+ * The input projection for every step at once: `x·kernel + bias` as `[B·T, G·U]`, where
+ * `bias` is a `[G·U]` vector broadcast over rows.
+ */
+export function projectInputs(p: SequenceProblem, gu: number, bias: Float32Array): Float32Array {
+  const rows = p.batch * p.steps;
+  const xw = new Float32Array(rows * gu);
+  if (rows === 0) return xw;
+  const kernelT = transpose(p.kernel, 0, p.inputDim, gu);
+  gemmNT(rows, gu, p.inputDim, p.x, 0, p.inputDim, kernelT, 0, bias, 0, 0, xw, 0, gu);
+  return xw;
+}
+
+/**
+ * `h` as it enters the recurrent product: `problem.h` itself, or `h ⊙ recurrentMask` written
+ * into `scratch` when a recurrent mask is given.
+ */
+export function recurrentInput(p: SequenceProblem, scratch: Float32Array | null): Float32Array {
+  const rm = p.recurrentMask;
+  if (rm == null || scratch == null) return p.h;
+  const h = p.h;
+  for (let i = 0; i < h.length; i++) scratch[i] = h[i] * rm[i];
+  return scratch;
+}
+
+/**
+ * Runs `step` over time in processing order and returns the output values: `[B, T, U]` when
+ * `returnSequences`, else `[B, U]` (the last processed step's output).
+ *
+ * Every cell's output equals its new `h`, so the output of a row is either `h` or zeros: zeros
+ * before its first taken step, and at masked steps under `zeroOutputForMask`.
+ */
+export function runTimeLoop(
+  p: SequenceProblem,
+  attrs: SequenceKernelAttrs,
+  step: CellStep,
+): Float32Array {
+  const { batch, steps, units, mask, h } = p;
+  const { goBackwards, returnSequences, alignToInput, zeroOutputForMask } = attrs;
+  const output = new Float32Array(returnSequences ? batch * steps * units : batch * units);
+  const active = new Uint8Array(batch).fill(1);
+  // 1 while a row's current output is zeros rather than its `h`.
+  const outputIsZero = new Uint8Array(batch).fill(1);
+  for (let s = 0; s < steps; s++) {
+    const t = goBackwards ? steps - 1 - s : s;
+    let anyActive = mask == null;
+    if (mask != null) {
+      for (let b = 0; b < batch; b++) {
+        const on = mask[b * steps + t] !== 0 ? 1 : 0;
+        active[b] = on;
+        if (on === 1) anyActive = true;
+      }
+    }
+    if (anyActive) step(t, active);
+    for (let b = 0; b < batch; b++) {
+      if (active[b] === 1) outputIsZero[b] = 0;
+      else if (zeroOutputForMask) outputIsZero[b] = 1;
+    }
+    if (returnSequences) {
+      const pos = goBackwards && alignToInput ? t : s;
+      for (let b = 0; b < batch; b++) {
+        if (outputIsZero[b] === 1) continue; // the buffer starts zeroed
+        copyRow(h, b * units, output, (b * steps + pos) * units, units);
+      }
+    }
+  }
+  if (!returnSequences) {
+    for (let b = 0; b < batch; b++) {
+      if (outputIsZero[b] === 0) copyRow(h, b * units, output, b * units, units);
+    }
+  }
+  return output;
+}
+
+function copyRow(src: Float32Array, from: number, dst: Float32Array, to: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+}

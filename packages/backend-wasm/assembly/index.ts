@@ -1,0 +1,8 @@
+/**
+ * rnnkit's WebAssembly module: packed SIMD GEMM and whole-sequence recurrent kernels.
+ *
+ * The module owns no memory and no data: it imports tfjs-backend-wasm's linear memory and works
+ * on tensors in place; every pointer argument is a byte offset into that memory.
+ */
+export { packedCols, packMatrix, packVector, gemm } from './gemm';
+export { scratchBytes, packBias, sequence, inputGates, recurrentGates } from './sequence';

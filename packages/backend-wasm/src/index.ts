@@ -1,0 +1,166 @@
+/**
+ * @rnnkit/backend-wasm: fused whole-sequence recurrent kernels for the tfjs `wasm` backend,
+ * running in rnnkit's own SIMD WebAssembly module over tfjs-backend-wasm's memory.
+ *
+ * Importing this module registers the kernels (when the engine supports WebAssembly SIMD) and,
+ * through @tensorflow/tfjs-backend-wasm, the `wasm` backend itself. Layers of @rnnkit/core then
+ * run one fused kernel call per direction whenever `wasm` is the active backend and no gradient
+ * is being recorded. Call {@link init} to select the backend and load the module ahead of time.
+ */
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as NodeModule from 'node:module';
+import { kernelConfigs } from './register_all.js';
+import {
+  compileVariant,
+  isSharedMemory,
+  relaxedSimdSupported,
+  selectedVariant,
+  setWasmVariant as setModuleVariant,
+  simdSupported,
+  type WasmVariant,
+} from './wasm/module.js';
+import {
+  backendMemory,
+  dropState,
+  existingState,
+  setForcedMode,
+  stateFor,
+  type MemoryMode,
+  type WasmBackendLike,
+  type WasmMemoryStats,
+} from './wasm/state.js';
+
+export { kernelConfigs };
+export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
+export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
+export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
+export { getKernelCalls, resetKernelCalls } from './kernels/shared/run.js';
+export { relaxedSimdSupported, selectedVariant, simdSupported };
+export type { MemoryMode, WasmMemoryStats, WasmVariant };
+
+/**
+ * Forces the module variant (`'simd'`, or `'relaxed'` for fused multiply-add; `null` restores
+ * detection). The active `wasm` backend drops its instance, packed weights and scratch, so its
+ * next kernel call instantiates the chosen variant. Throws for `'relaxed'` on an engine without
+ * relaxed SIMD.
+ */
+export function setWasmVariant(variant: WasmVariant | null): void {
+  setModuleVariant(variant);
+  const backend = tf.findBackend(backendName);
+  if (backend != null) dropState(backend);
+}
+
+/**
+ * Forces copy mode (`'copy'`: the module works in its own memory, inputs copied in and outputs
+ * copied out) or restores the default (`null`: work in place on tfjs's memory wherever the
+ * backend exposes it). Copy mode is what the threaded tfjs-backend-wasm build gets, whose shared
+ * memory is private to its glue code. The active `wasm` backend re-instantiates on its next call.
+ */
+export function setMemoryMode(mode: 'copy' | null): void {
+  if (mode !== null && mode !== 'copy') {
+    throw new Error(`setMemoryMode: expected 'copy' or null, got ${JSON.stringify(mode)}`);
+  }
+  setForcedMode(mode);
+  const backend = tf.findBackend(backendName);
+  if (backend != null) dropState(backend);
+}
+
+/** The tfjs backend these kernels run on. */
+export const backendName = 'wasm';
+
+/**
+ * Registers every kernel in {@link kernelConfigs} that is not registered yet. Does nothing on an
+ * engine without WebAssembly SIMD, so layers fall back to the reference kernels there.
+ */
+export function registerKernels(): void {
+  if (!simdSupported()) return;
+  for (const config of kernelConfigs) {
+    if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
+  }
+}
+
+registerKernels();
+
+/** Options for {@link init}. */
+export interface InitOptions {
+  /**
+   * Where tfjs-backend-wasm loads its `.wasm` files from, passed to its `setWasmPaths` before the
+   * backend starts. Default in Node: the installed package's `dist/` directory; in browsers,
+   * tfjs's own default (next to the script) unless this is given.
+   */
+  wasmPaths?: string | Record<string, string>;
+}
+
+type NodeModuleApi = typeof NodeModule;
+
+/** In Node, the directory holding tfjs-backend-wasm's `.wasm` files; elsewhere undefined. */
+async function nodeWasmDir(): Promise<string | undefined> {
+  if (typeof process === 'undefined' || process.versions?.node == null) return undefined;
+  // A computed specifier keeps browser bundlers from trying to resolve a Node built-in.
+  const specifier = 'node:module';
+  const { createRequire } = (await import(/* @vite-ignore */ specifier)) as NodeModuleApi;
+  const require = createRequire(import.meta.url);
+  return require
+    .resolve('@tensorflow/tfjs-backend-wasm/package.json')
+    .replace(/package\.json$/, 'dist/');
+}
+
+function wasmBackend(): WasmBackendLike {
+  return tf.findBackend(backendName) as unknown as WasmBackendLike;
+}
+
+/**
+ * Registers the kernels, starts tfjs's `wasm` backend (pointing it at its `.wasm` files in Node),
+ * makes it the active backend, and instantiates rnnkit's module over its memory.
+ */
+export async function init(options: InitOptions = {}): Promise<void> {
+  if (!simdSupported()) {
+    throw new Error('init: expected a WebAssembly engine with SIMD support, got one without it');
+  }
+  registerKernels();
+  if (tf.findBackend(backendName) == null) {
+    const paths = options.wasmPaths ?? (await nodeWasmDir());
+    if (paths != null) setWasmPaths(paths);
+  }
+  const ok = await tf.setBackend(backendName);
+  if (!ok) {
+    throw new Error(
+      `init: expected the tfjs backend '${backendName}' to initialize, got a failure`,
+    );
+  }
+  await tf.ready();
+  const backend = wasmBackend();
+  const memory = backendMemory(backend);
+  // Asynchronous compilation, so the first kernel call only instantiates.
+  await compileVariant(selectedVariant(), memory != null && isSharedMemory(memory));
+  stateFor(backend);
+}
+
+/**
+ * Bytes this package holds on the `wasm` backend's heap (packed weights, scratch), for leak
+ * checks. Zeros before the first kernel call.
+ */
+export function getWasmMemoryStats(): WasmMemoryStats {
+  const backend = tf.findBackend(backendName);
+  const state = backend == null ? undefined : existingState(backend);
+  if (state == null) {
+    return {
+      liveBytes: 0,
+      liveBlocks: 0,
+      packedWeights: 0,
+      scratchBytes: 0,
+      memoryBytes: 0,
+      variant: selectedVariant(),
+      mode: 'shared',
+    };
+  }
+  return state.stats();
+}
+
+/** Frees the packed-weight cache and the scratch arena on the `wasm` backend's heap. */
+export function releaseWasmMemory(): void {
+  const backend = tf.findBackend(backendName);
+  const state = backend == null ? undefined : existingState(backend);
+  state?.release();
+}

@@ -1,0 +1,183 @@
+/**
+ * The kernel body shared by the three families: check inputs, allocate outputs on the wasm
+ * heap, fetch (or build) prepacked weights, then hand the whole sequence to the WebAssembly
+ * module, which reads inputs and writes outputs in place.
+ */
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/state.js';
+import { activationCode, checkTensor, checkX, sequenceAttrs } from './inputs.js';
+
+/** Family codes of the WebAssembly module. */
+export const Family = {
+  simpleRNN: 0,
+  lstm: 1,
+  /** GRU, `resetAfter: true`. */
+  gru: 2,
+  /** GRU, `resetAfter: false`. */
+  gruResetBefore: 3,
+} as const;
+/** A family code. */
+export type FamilyCode = (typeof Family)[keyof typeof Family];
+
+const FLAG_GO_BACKWARDS = 1;
+const FLAG_RETURN_SEQUENCES = 2;
+const FLAG_ALIGN_TO_INPUT = 4;
+const FLAG_ZERO_OUTPUT_FOR_MASK = 8;
+
+const calls: Record<string, number> = {};
+
+/** How many times each fused wasm kernel ran since the last {@link resetKernelCalls}. */
+export function getKernelCalls(): Record<string, number> {
+  return { ...calls };
+}
+
+/** Clears the counts returned by {@link getKernelCalls}. */
+export function resetKernelCalls(): void {
+  for (const key of Object.keys(calls)) delete calls[key];
+}
+
+function align(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+/** Weight packing: the packed pointer of `tensor` for `gates` gates starting at gate `firstGate`. */
+function packed(
+  state: BackendState,
+  tensor: TensorInfo,
+  role: string,
+  firstGate: number,
+  gates: number,
+  units: number,
+): number {
+  const ex = state.exports;
+  const [rows, cols] = tensor.shape;
+  const ns = ex.packedCols(gates, units);
+  return state.packedWeights(
+    tensor,
+    `${role}:${firstGate}:${gates}:${units}`,
+    rows * ns * 4,
+    (dst, src) => ex.packMatrix(src, rows, cols, firstGate * units, gates, units, dst),
+  );
+}
+
+/**
+ * Runs one sequence kernel call for `family`. Returns `[output, h]`, plus `c` for LSTM.
+ */
+export function runSequence(
+  kernel: string,
+  family: FamilyCode,
+  inputs: NamedTensorInfoMap,
+  backend: unknown,
+  attrs: NamedAttrMap | undefined,
+): TensorInfo[] {
+  const wasmBackend = backend as WasmBackendLike;
+  const a = sequenceAttrs(kernel, attrs);
+  const lstm = family === Family.lstm;
+  const ract =
+    lstm || family === Family.gru || family === Family.gruResetBefore
+      ? activationCode(kernel, 'recurrentActivation', attrs?.recurrentActivation)
+      : 0;
+  const act = activationCode(kernel, 'activation', a.activation);
+  const gates = lstm ? 4 : family === Family.simpleRNN ? 1 : 3;
+  const x = checkX(kernel, inputs);
+  const [batch, steps, inputDim] = x.shape;
+  const units = a.units;
+  const gu = gates * units;
+  const kernelT = checkTensor(kernel, 'kernel', inputs.kernel, [inputDim, gu]);
+  const recurrentT = checkTensor(kernel, 'recurrentKernel', inputs.recurrentKernel, [units, gu]);
+  const biasShape = family === Family.gru ? [2, gu] : [gu];
+  const biasT = checkTensor(kernel, 'bias', inputs.bias, biasShape);
+  const h0 = checkTensor(kernel, 'initialH', inputs.initialH, [batch, units]);
+  const c0 = lstm ? checkTensor(kernel, 'initialC', inputs.initialC, [batch, units]) : null;
+  const mask =
+    inputs.mask == null
+      ? null
+      : checkTensor(kernel, 'mask', inputs.mask, [batch, steps], ['bool', 'int32', 'float32']);
+  const recurrentMask =
+    inputs.recurrentMask == null
+      ? null
+      : checkTensor(kernel, 'recurrentMask', inputs.recurrentMask, [batch, units]);
+
+  const state = stateFor(wasmBackend);
+  const ex = state.exports;
+  state.beginCall();
+
+  const wk = packed(state, kernelT, 'kernel', 0, gates, units);
+  let wr: number;
+  let wr2 = 0;
+  if (family === Family.gruResetBefore) {
+    wr = packed(state, recurrentT, 'recurrent', 0, 2, units);
+    wr2 = packed(state, recurrentT, 'recurrent', 2, 1, units);
+  } else {
+    wr = packed(state, recurrentT, 'recurrent', 0, gates, units);
+  }
+
+  // Scratch: the module's own buffers, the packed biases, and a byte mask when the mask is
+  // not bool (a bool mask is read as is).
+  const seqBytes = align(ex.scratchBytes(family, batch, steps, units));
+  const biasBytes = align(ex.packedCols(gates, units) * 4);
+  const recBiasBytes = align(ex.packedCols(1, units) * 4);
+  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
+  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
+  const outShape = a.returnSequences ? [batch, steps, units] : [batch, units];
+  const frame = state.frame(
+    [x, h0, c0, biasT, byteMask, recurrentMask],
+    lstm ? [outShape, [batch, units], [batch, units]] : [outShape, [batch, units]],
+    seqBytes + biasBytes + recBiasBytes + maskBytes,
+  );
+  let outputs: TensorInfo[];
+  try {
+    const [xPtr, h0Ptr, c0Ptr, biasPtr, byteMaskPtr, recurrentMaskPtr] = frame.inputs;
+    const bx = frame.scratch + seqBytes;
+    const brh = bx + biasBytes;
+    let maskPtr = byteMaskPtr;
+    if (mask != null && byteMask == null) {
+      maskPtr = brh + recBiasBytes;
+      const source = state.tensorBytes(mask);
+      const values =
+        mask.dtype === 'int32'
+          ? new Int32Array(source.buffer, source.byteOffset, batch * steps)
+          : new Float32Array(source.buffer, source.byteOffset, batch * steps);
+      const target = state.bytes();
+      for (let i = 0; i < values.length; i++) target[maskPtr + i] = values[i] !== 0 ? 1 : 0;
+    }
+    ex.packBias(family, biasPtr, units, bx, brh);
+
+    const flags =
+      (a.goBackwards ? FLAG_GO_BACKWARDS : 0) |
+      (a.returnSequences ? FLAG_RETURN_SEQUENCES : 0) |
+      (a.alignToInput ? FLAG_ALIGN_TO_INPUT : 0) |
+      (a.zeroOutputForMask ? FLAG_ZERO_OUTPUT_FOR_MASK : 0);
+    const [outPtr, hPtr, cPtr] = frame.outputs;
+    ex.sequence(
+      family,
+      batch,
+      steps,
+      inputDim,
+      units,
+      xPtr,
+      wk,
+      bx,
+      wr,
+      wr2,
+      brh,
+      h0Ptr,
+      c0Ptr,
+      maskPtr,
+      recurrentMaskPtr,
+      outPtr,
+      hPtr,
+      cPtr ?? 0,
+      frame.scratch,
+      flags,
+      act,
+      ract,
+    );
+    outputs = frame.finish();
+  } catch (e) {
+    frame.abort();
+    throw e;
+  }
+  calls[kernel] = (calls[kernel] ?? 0) + 1;
+  return outputs;
+}

@@ -1,0 +1,199 @@
+/**
+ * Loading rnnkit's WebAssembly module: feature detection, compilation (once per variant) and
+ * instantiation against a tfjs-backend-wasm memory.
+ *
+ * The module imports `env.memory` and defines no memory or data of its own, so an instance works
+ * directly on tfjs tensors. Variants: `simd` (128-bit SIMD) and `relaxed` (adds fused
+ * multiply-add through `f32x4.relaxed_madd`), each built for a plain or a shared memory (the
+ * threaded tfjs-backend-wasm build imports a shared one).
+ */
+import { WASM_BINARIES } from './binaries.generated.js';
+
+/** The functions the module exports; pointers are byte offsets into the shared memory. */
+export interface RnnkitWasmExports {
+  packedCols(gates: number, units: number): number;
+  packMatrix(
+    src: number,
+    rows: number,
+    ld: number,
+    colOff: number,
+    gates: number,
+    units: number,
+    dst: number,
+  ): void;
+  gemm(
+    a: number,
+    lda: number,
+    m: number,
+    k: number,
+    bp: number,
+    ns: number,
+    init: number,
+    c: number,
+    ldc: number,
+  ): void;
+  scratchBytes(family: number, batch: number, steps: number, units: number): number;
+  packBias(family: number, bias: number, units: number, dstX: number, dstRh: number): void;
+  inputGates(family: number): number;
+  recurrentGates(family: number): number;
+  sequence(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+    x: number,
+    wk: number,
+    bx: number,
+    wr: number,
+    wr2: number,
+    brh: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    out: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+  ): void;
+}
+
+/** Which instruction set the module uses: plain SIMD, or SIMD with relaxed fused multiply-add. */
+export type WasmVariant = 'simd' | 'relaxed';
+
+// (func (param v128 v128 v128) (result v128) local.get 0..2, then the opcode under test)
+function probe(opcode: number[]): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    0,
+    97,
+    115,
+    109,
+    1,
+    0,
+    0,
+    0,
+    1,
+    8,
+    1,
+    96,
+    3,
+    123,
+    123,
+    123,
+    1,
+    123,
+    3,
+    2,
+    1,
+    0,
+    10,
+    opcode.length + 10,
+    1,
+    opcode.length + 8,
+    0,
+    32,
+    0,
+    32,
+    1,
+    32,
+    2,
+    ...opcode,
+    11,
+  ]);
+}
+
+/** True when this engine validates 128-bit SIMD (`f32x4.add`). */
+export function simdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(probe([253, 228, 1, 253, 228, 1]));
+}
+
+/** True when this engine validates relaxed SIMD (`f32x4.relaxed_madd`). */
+export function relaxedSimdSupported(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(probe([253, 133, 2]));
+}
+
+let forcedVariant: WasmVariant | null = null;
+
+/**
+ * Forces a module variant for instances created from now on (`null` restores detection).
+ * Forcing `relaxed` on an engine without relaxed SIMD throws.
+ */
+export function setWasmVariant(variant: WasmVariant | null): void {
+  if (variant === 'relaxed' && !relaxedSimdSupported()) {
+    throw new Error(
+      "setWasmVariant: expected an engine with relaxed SIMD for variant 'relaxed', got one without it",
+    );
+  }
+  if (variant != null && variant !== 'simd' && variant !== 'relaxed') {
+    throw new Error(`setWasmVariant: expected 'simd', 'relaxed' or null, got ${String(variant)}`);
+  }
+  forcedVariant = variant;
+}
+
+/** The variant new instances use: forced, else relaxed where the engine validates it. */
+export function selectedVariant(): WasmVariant {
+  return forcedVariant ?? (relaxedSimdSupported() ? 'relaxed' : 'simd');
+}
+
+function binaryName(variant: WasmVariant, shared: boolean): keyof typeof WASM_BINARIES {
+  return shared ? (`${variant}Shared` as const) : variant;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+const compiled = new Map<string, WebAssembly.Module>();
+const pending = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Compiles a variant ahead of use, off the main thread where the engine allows. */
+export function compileVariant(variant: WasmVariant, shared: boolean): Promise<WebAssembly.Module> {
+  const name = binaryName(variant, shared);
+  const done = compiled.get(name);
+  if (done != null) return Promise.resolve(done);
+  let promise = pending.get(name);
+  if (promise == null) {
+    promise = WebAssembly.compile(decode(WASM_BINARIES[name])).then((mod) => {
+      compiled.set(name, mod);
+      pending.delete(name);
+      return mod;
+    });
+    pending.set(name, promise);
+  }
+  return promise;
+}
+
+function compiledSync(variant: WasmVariant, shared: boolean): WebAssembly.Module {
+  const name = binaryName(variant, shared);
+  let mod = compiled.get(name);
+  if (mod == null) {
+    // Synchronous compilation: fine in Node and workers; browsers may refuse it on the main
+    // thread for large modules, which is why init() compiles ahead of time.
+    mod = new WebAssembly.Module(decode(WASM_BINARIES[name]));
+    compiled.set(name, mod);
+  }
+  return mod;
+}
+
+/** True when `memory` is backed by a SharedArrayBuffer (threaded tfjs-backend-wasm). */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
+
+/** Instantiates the selected variant over `memory`. */
+export function instantiate(memory: WebAssembly.Memory): {
+  exports: RnnkitWasmExports;
+  variant: WasmVariant;
+} {
+  const variant = selectedVariant();
+  const mod = compiledSync(variant, isSharedMemory(memory));
+  const instance = new WebAssembly.Instance(mod, { env: { memory } });
+  return { exports: instance.exports as unknown as RnnkitWasmExports, variant };
+}

@@ -1,0 +1,173 @@
+/** Test helpers: seeded data, tensors for the kernel contract, and tolerant comparison. */
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import type { F64Problem, Family } from './keras_f64.js';
+
+/** mulberry32: a small seeded generator, so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [−scale, scale), rounded to float32 so both sides see the same inputs. */
+export function uniform(rand: () => number, n: number, scale: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.fround((rand() * 2 - 1) * scale);
+  return out;
+}
+
+export interface ProblemOptions {
+  family: Family;
+  resetAfter?: boolean;
+  batch: number;
+  steps: number;
+  inputDim: number;
+  units: number;
+  activation?: string;
+  recurrentActivation?: string;
+  goBackwards?: boolean;
+  returnSequences?: boolean;
+  alignToInput?: boolean;
+  zeroOutputForMask?: boolean;
+  mask?: 'none' | 'random';
+  recurrentMask?: boolean;
+  initialStates?: boolean;
+  seed?: number;
+  weightScale?: number;
+}
+
+/** A random problem: x, weights, states, and (optionally) a mask with a fully masked row. */
+export function makeProblem(o: ProblemOptions): F64Problem {
+  const rand = rng(o.seed ?? 1234);
+  const G = o.family === 'lstm' ? 4 : o.family === 'gru' ? 3 : 1;
+  const { batch: B, steps: T, inputDim: D, units: U } = o;
+  const ws = o.weightScale ?? 0.5;
+  const biasLength = o.family === 'gru' && o.resetAfter ? 2 * G * U : G * U;
+  let mask: boolean[] | undefined;
+  if (o.mask === 'random') {
+    mask = [];
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        // Row 1 is fully masked; other rows mask about a third of their steps.
+        mask.push(b === 1 ? false : rand() > 0.35);
+      }
+    }
+  }
+  let recurrentMask: Float64Array | undefined;
+  if (o.recurrentMask) {
+    recurrentMask = new Float64Array(B * U);
+    // Dropout-style: 0 or 1/(1 − rate) with rate 0.25.
+    for (let i = 0; i < B * U; i++) recurrentMask[i] = rand() < 0.25 ? 0 : Math.fround(1 / 0.75);
+  }
+  return {
+    family: o.family,
+    resetAfter: o.resetAfter,
+    batch: B,
+    steps: T,
+    inputDim: D,
+    units: U,
+    x: uniform(rand, B * T * D, 1),
+    kernel: uniform(rand, D * G * U, ws),
+    recurrentKernel: uniform(rand, U * G * U, ws),
+    bias: uniform(rand, biasLength, 0.3),
+    h0: o.initialStates ? uniform(rand, B * U, 0.8) : new Float64Array(B * U),
+    c0:
+      o.family === 'lstm'
+        ? o.initialStates
+          ? uniform(rand, B * U, 0.8)
+          : new Float64Array(B * U)
+        : undefined,
+    mask,
+    recurrentMask,
+    activation: o.activation ?? 'tanh',
+    recurrentActivation: o.family === 'simple' ? undefined : (o.recurrentActivation ?? 'sigmoid'),
+    goBackwards: o.goBackwards ?? false,
+    returnSequences: o.returnSequences ?? false,
+    alignToInput: o.alignToInput ?? false,
+    zeroOutputForMask: o.zeroOutputForMask ?? false,
+  };
+}
+
+export const KERNEL_NAMES: Record<Family, string> = {
+  simple: 'RnnkitSimpleRNNSequence',
+  lstm: 'RnnkitLSTMSequence',
+  gru: 'RnnkitGRUSequence',
+};
+
+/** The contract's named inputs for a problem, as tensors on the active backend. */
+export function kernelInputs(p: F64Problem): Record<string, tf.Tensor> {
+  const G = p.family === 'lstm' ? 4 : p.family === 'gru' ? 3 : 1;
+  const { batch: B, steps: T, inputDim: D, units: U } = p;
+  const inputs: Record<string, tf.Tensor> = {
+    x: tf.tensor3d(Float32Array.from(p.x), [B, T, D]),
+    kernel: tf.tensor2d(Float32Array.from(p.kernel), [D, G * U]),
+    recurrentKernel: tf.tensor2d(Float32Array.from(p.recurrentKernel), [U, G * U]),
+    bias:
+      p.family === 'gru' && p.resetAfter
+        ? tf.tensor2d(Float32Array.from(p.bias), [2, G * U])
+        : tf.tensor1d(Float32Array.from(p.bias)),
+    initialH: tf.tensor2d(Float32Array.from(p.h0), [B, U]),
+  };
+  if (p.c0 != null) inputs.initialC = tf.tensor2d(Float32Array.from(p.c0), [B, U]);
+  if (p.mask != null) inputs.mask = tf.tensor2d(p.mask, [B, T], 'bool');
+  if (p.recurrentMask != null)
+    inputs.recurrentMask = tf.tensor2d(Float32Array.from(p.recurrentMask), [B, U]);
+  return inputs;
+}
+
+/** The contract's attributes for a problem. */
+export function kernelAttrs(p: F64Problem): Record<string, string | number | boolean> {
+  const attrs: Record<string, string | number | boolean> = {
+    units: p.units,
+    activation: p.activation,
+    goBackwards: p.goBackwards,
+    returnSequences: p.returnSequences,
+    alignToInput: p.alignToInput,
+    zeroOutputForMask: p.zeroOutputForMask,
+  };
+  if (p.recurrentActivation != null) attrs.recurrentActivation = p.recurrentActivation;
+  if (p.family === 'gru') attrs.resetAfter = p.resetAfter ?? true;
+  return attrs;
+}
+
+/** Runs the registered kernel for `p` and returns its outputs' values; disposes everything. */
+export function runKernel(p: F64Problem): Float32Array[] {
+  return tf.tidy(() => {
+    const inputs = kernelInputs(p);
+    const out = tf
+      .engine()
+      .runKernel(KERNEL_NAMES[p.family], inputs, kernelAttrs(p)) as tf.Tensor[];
+    return out.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+/** allclose: |actual − expected| ≤ atol + rtol·|expected| elementwise, with a located message. */
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  label: string,
+  atol = 1e-5,
+  rtol = 1e-5,
+): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  let worst = -1;
+  let worstErr = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const e = expected[i];
+    const err = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (!(err <= 0) && (worst < 0 || !(err <= worstErr))) {
+      worst = i;
+      worstErr = err;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`${label}: element ${worst}: got ${actual[worst]}, expected ${expected[worst]}`);
+  }
+}

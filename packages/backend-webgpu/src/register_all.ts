@@ -1,0 +1,19 @@
+/** Every fused kernel this package provides, as tfjs `KernelConfig`s for the `webgpu` backend. */
+import { registerKernel, getKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { GRUSequenceConfig } from './kernels/GRUSequence.js';
+import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
+import { SimpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
+
+/** The fused kernels, one per recurrent family. */
+export const kernelConfigs: KernelConfig[] = [
+  SimpleRNNSequenceConfig,
+  LSTMSequenceConfig,
+  GRUSequenceConfig,
+];
+
+/** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */
+export function registerKernels(): void {
+  for (const config of kernelConfigs) {
+    if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Runs in headless Chromium (scripts/browser-check.mjs): the fused kernels on the browser's own
+ * WebGPU against the float64 Keras equations, on both recurrence paths.
+ */
+import {
+  getDispatchCount,
+  init,
+  resetDispatchCount,
+  setRecurrencePath,
+  type RecurrencePath,
+} from '../../src/index.js';
+import { naiveSequence } from '../naive.js';
+import { closeness, makeCase, runKernel, type CaseSpec } from '../cases.js';
+
+interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** Largest |fused − float64| over all outputs. */
+  maxError: number;
+  dispatches: number;
+}
+
+async function check(name: string, spec: CaseSpec, path: RecurrencePath): Promise<CheckResult> {
+  setRecurrencePath(path);
+  const cs = makeCase(spec);
+  const want = naiveSequence(cs);
+  resetDispatchCount();
+  const { result } = await runKernel(cs);
+  const dispatches = getDispatchCount();
+  const worst = (atol?: number, rtol?: number) =>
+    Math.max(
+      closeness(result.output, want.output, atol, rtol),
+      closeness(result.h, want.h, atol, rtol),
+      want.c == null ? -Infinity : closeness(result.c, want.c, atol, rtol),
+    );
+  return { name: `${name}, ${path}`, ok: worst() <= 0, maxError: worst(0, 0), dispatches };
+}
+
+async function main(): Promise<unknown> {
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (gpu == null) return { error: 'navigator.gpu is missing (is WebGPU enabled?)' };
+  const adapter = await gpu.requestAdapter();
+  await init();
+  const base = { batch: 5, steps: 6, inputDim: 4, units: 7, mask: 'random' as const };
+  const specs: [string, CaseSpec][] = [
+    [
+      'LSTM backwards, recurrent mask',
+      { family: 'lstm', ...base, goBackwards: true, recurrentMask: true },
+    ],
+    ['GRU resetAfter aligned', { family: 'gru', ...base, goBackwards: true, alignToInput: true }],
+    [
+      'GRU resetBefore last output',
+      { family: 'gru', resetAfter: false, ...base, returnSequences: false },
+    ],
+    ['SimpleRNN relu', { family: 'simple', ...base, activation: 'relu', zeroOutputForMask: true }],
+  ];
+  const results: CheckResult[] = [];
+  for (const path of ['workgroup', 'per-step'] as const) {
+    for (const [name, spec] of specs) results.push(await check(name, spec, path));
+  }
+  setRecurrencePath('auto');
+  const info = adapter?.info;
+  const described = [info?.vendor, info?.architecture, info?.description].filter(Boolean);
+  return { adapter: described.join(' ') || 'unknown', results };
+}
+
+const w = window as unknown as { __rnnkitResult?: unknown };
+main().then(
+  (r) => (w.__rnnkitResult = r),
+  (e: unknown) => (w.__rnnkitResult = { error: String((e as Error)?.stack ?? e) }),
+);

@@ -1,0 +1,277 @@
+/**
+ * Model configs in: Sequential and Functional, in the forms written by Keras 2.2, tf.keras 2.x,
+ * Keras 3 and tfjs-layers, reduced to one graph description.
+ */
+import { describe, fail } from '../errors.js';
+import type { LayerJson } from '../layers/types.js';
+
+/** One tensor of the graph: output `tensor` of call `node` of layer `layer`. */
+export interface TensorRef {
+  layer: string;
+  node: number;
+  tensor: number;
+}
+
+/** One call of a layer. */
+export interface NodeSpec {
+  inputs: TensorRef[];
+  /** Initial states given to a recurrent layer. */
+  initialState: TensorRef[];
+}
+
+/** A layer and its calls. */
+export interface LayerSpec {
+  name: string;
+  json: LayerJson;
+  nodes: NodeSpec[];
+}
+
+/** The whole model graph. */
+export interface ModelSpec {
+  name: string;
+  /** `Sequential` or `Functional`. */
+  className: string;
+  layers: LayerSpec[];
+  inputs: TensorRef[];
+  outputs: TensorRef[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v != null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function layerJson(value: unknown, where: string): LayerJson {
+  if (!isObject(value) || typeof value.class_name !== 'string') {
+    fail(`model config: ${where} is not a layer ({class_name, config}), got ${describe(value)}`);
+  }
+  const config = value.config ?? {};
+  if (!isObject(config))
+    fail(`model config: ${where} (${value.class_name}) has config ${describe(config)}`);
+  const name = config.name ?? value.name;
+  if (typeof name !== 'string' || name === '') {
+    fail(`model config: ${where} (${value.class_name}) has no name`);
+  }
+  return { class_name: value.class_name, config: { ...config, name } };
+}
+
+const MODEL_CLASSES = ['Sequential', 'Functional', 'Model'];
+
+/** Parses a Keras model config (`{class_name, config}`) into a {@link ModelSpec}. */
+export function parseModelConfig(json: unknown, maxLayers: number): ModelSpec {
+  if (!isObject(json) || typeof json.class_name !== 'string') {
+    fail(`model config: expected an object with class_name and config, got ${describe(json)}`);
+  }
+  const cls = json.class_name;
+  if (cls === 'Sequential') return parseSequential(json.config, maxLayers);
+  if (cls === 'Functional' || cls === 'Model') return parseFunctional(json.config, maxLayers);
+  fail(
+    `model config: model class ${describe(cls)} is not supported (expected Sequential or Functional)`,
+  );
+}
+
+function checkNested(json: LayerJson): void {
+  if (MODEL_CLASSES.includes(json.class_name)) {
+    fail(
+      `layer '${String(json.config.name)}' is a nested ${json.class_name} model, which is not supported`,
+    );
+  }
+}
+
+function checkCount(n: number, maxLayers: number): void {
+  if (n > maxLayers) fail(`model config: ${n} layers, more than the limit of ${maxLayers}`);
+}
+
+function firstInputShape(first: LayerJson, config: Record<string, unknown>): unknown {
+  const c = first.config;
+  if (c.batch_shape != null) return c.batch_shape;
+  if (c.batch_input_shape != null) return c.batch_input_shape;
+  if (Array.isArray(c.input_shape)) return [null, ...c.input_shape];
+  if (config.build_input_shape != null) return config.build_input_shape;
+  const build = isObject(config.build_config) ? config.build_config.input_shape : undefined;
+  return build ?? null;
+}
+
+function parseSequential(config: unknown, maxLayers: number): ModelSpec {
+  // Keras 2.0/2.1 stored the layer list as the config itself.
+  const cfg: Record<string, unknown> = Array.isArray(config)
+    ? { layers: config }
+    : isObject(config)
+      ? config
+      : {};
+  const raw = cfg.layers;
+  if (!Array.isArray(raw) || raw.length === 0) fail(`model config: Sequential has no layers`);
+  checkCount(raw.length, maxLayers);
+  const layers = raw.map((l, i) => layerJson(l, `layer ${i}`));
+  layers.forEach(checkNested);
+  const name = typeof cfg.name === 'string' ? cfg.name : 'sequential';
+  if (layers[0].class_name !== 'InputLayer') {
+    const shape = firstInputShape(layers[0], cfg);
+    if (shape == null) {
+      fail(
+        `model config: the Sequential model has no input shape (no InputLayer and no batch_input_shape on its first layer)`,
+      );
+    }
+    const dtype = layers[0].config.dtype;
+    layers.unshift({
+      class_name: 'InputLayer',
+      config: {
+        name: `${String(layers[0].config.name)}_input`,
+        batch_shape: shape,
+        ...(typeof dtype === 'string' ? { dtype } : {}),
+      },
+    });
+  }
+  const specs: LayerSpec[] = layers.map((json, i) => ({
+    name: String(json.config.name),
+    json,
+    nodes:
+      i === 0
+        ? []
+        : [
+            {
+              inputs: [{ layer: String(layers[i - 1].config.name), node: 0, tensor: 0 }],
+              initialState: [],
+            },
+          ],
+  }));
+  checkUnique(specs);
+  return {
+    name,
+    className: 'Sequential',
+    layers: specs,
+    inputs: [{ layer: specs[0].name, node: 0, tensor: 0 }],
+    outputs: [{ layer: specs[specs.length - 1].name, node: 0, tensor: 0 }],
+  };
+}
+
+function checkUnique(specs: LayerSpec[]): void {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.name)) fail(`model config: two layers are named '${s.name}'`);
+    seen.add(s.name);
+  }
+}
+
+function isRef(v: unknown): v is [string, number, number, ...unknown[]] {
+  return (
+    Array.isArray(v) &&
+    v.length >= 3 &&
+    typeof v[0] === 'string' &&
+    Number.isInteger(v[1]) &&
+    Number.isInteger(v[2]) &&
+    (v[1] as number) >= 0 &&
+    (v[2] as number) >= 0
+  );
+}
+
+function toRef(v: [string, number, number, ...unknown[]]): TensorRef {
+  return { layer: v[0], node: v[1], tensor: v[2] };
+}
+
+/** `input_layers` / `output_layers`: a list of refs, one ref, or (Keras 3) a dict of refs. */
+function parseRefList(value: unknown, what: string): TensorRef[] {
+  if (isRef(value)) return [toRef(value)];
+  const list = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : null;
+  if (list == null || list.length === 0 || !list.every(isRef)) {
+    fail(`model config: ${what} must list [layer, node, tensor] entries, got ${describe(value)}`);
+  }
+  return list.map(toRef);
+}
+
+function isKerasTensor(v: unknown): v is { config: { keras_history: unknown } } {
+  return isObject(v) && v.class_name === '__keras_tensor__' && isObject(v.config);
+}
+
+function kerasTensorRef(v: { config: { keras_history: unknown } }, where: string): TensorRef {
+  const h = v.config.keras_history;
+  if (!isRef(h))
+    fail(`model config: ${where} has a tensor without a valid keras_history (${describe(h)})`);
+  return toRef(h);
+}
+
+/** Tensors in a (possibly nested) argument; anything else is unsupported. */
+function collectTensors(value: unknown, where: string): TensorRef[] {
+  if (isKerasTensor(value)) return [kerasTensorRef(value, where)];
+  if (Array.isArray(value)) return value.flatMap((v) => collectTensors(v, where));
+  fail(`model config: ${where} passes ${describe(value)}, which is not supported (only tensors)`);
+}
+
+/** Keras 3 node: `{args: [...], kwargs: {...}}`. */
+function parseKeras3Node(node: Record<string, unknown>, where: string): NodeSpec {
+  const args = node.args ?? [];
+  if (!Array.isArray(args)) fail(`model config: ${where} has args ${describe(args)}`);
+  if (args.length > 1)
+    fail(
+      `model config: ${where} passes ${args.length} positional arguments; only one (the inputs) is supported`,
+    );
+  const inputs = args.length === 1 ? collectTensors(args[0], where) : [];
+  const kwargs = isObject(node.kwargs) ? node.kwargs : {};
+  let initialState: TensorRef[] = [];
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (key === 'training' || value == null) continue;
+    if (key === 'initial_state') {
+      initialState = collectTensors(value, `${where} initial_state`);
+      continue;
+    }
+    if (key === 'mask')
+      fail(`model config: ${where} passes an explicit mask, which is not supported`);
+    fail(
+      `model config: ${where} passes argument '${key}' = ${describe(value)}, which is not supported`,
+    );
+  }
+  return { inputs, initialState };
+}
+
+/** Keras 2 node: `[[layer, node, tensor, kwargs], ...]`; extra inputs of an RNN are its initial states. */
+function parseLegacyNode(node: unknown[], where: string, className: string): NodeSpec {
+  const refs: TensorRef[] = [];
+  for (const entry of node) {
+    if (!isRef(entry)) fail(`model config: ${where} has an inbound entry ${describe(entry)}`);
+    const kwargs = entry[3];
+    if (isObject(kwargs)) {
+      for (const [key, value] of Object.entries(kwargs)) {
+        if (key === 'training' || value == null) continue;
+        fail(
+          `model config: ${where} passes argument '${key}' = ${describe(value)}, which is not supported`,
+        );
+      }
+    }
+    refs.push(toRef(entry));
+  }
+  const recurrent = ['SimpleRNN', 'LSTM', 'GRU', 'RNN', 'Bidirectional'].includes(className);
+  if (recurrent && refs.length > 1)
+    return { inputs: refs.slice(0, 1), initialState: refs.slice(1) };
+  return { inputs: refs, initialState: [] };
+}
+
+function parseFunctional(config: unknown, maxLayers: number): ModelSpec {
+  if (!isObject(config)) fail(`model config: Functional config is ${describe(config)}`);
+  const raw = config.layers;
+  if (!Array.isArray(raw) || raw.length === 0) fail(`model config: Functional model has no layers`);
+  checkCount(raw.length, maxLayers);
+  const specs: LayerSpec[] = raw.map((l, i) => {
+    const json = layerJson(l, `layer ${i}`);
+    checkNested(json);
+    const name = String(json.config.name);
+    const inbound = (l as Record<string, unknown>).inbound_nodes ?? [];
+    if (!Array.isArray(inbound))
+      fail(`model config: layer '${name}' has inbound_nodes ${describe(inbound)}`);
+    const nodes = inbound.map((node, k) => {
+      const where = `layer '${name}' call ${k}`;
+      if (isObject(node)) return parseKeras3Node(node, where);
+      if (Array.isArray(node)) return parseLegacyNode(node, where, json.class_name);
+      fail(`model config: ${where} is ${describe(node)}`);
+    });
+    return { name, json, nodes };
+  });
+  checkUnique(specs);
+  const inputs = parseRefList(config.input_layers, 'input_layers');
+  const outputs = parseRefList(config.output_layers, 'output_layers');
+  return {
+    name: typeof config.name === 'string' ? config.name : 'model',
+    className: 'Functional',
+    layers: specs,
+    inputs,
+    outputs,
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * @rnnkit/keras: load Keras models (`.keras`, legacy `.h5`, tfjs `model.json`) and run them with
+ * rnnkit's recurrent layers on any tfjs backend.
+ */
+export { loadKerasModel, type LoadOptions } from './load.js';
+export {
+  KerasModel,
+  type KerasFormat,
+  type LayerInfo,
+  type ModelInput,
+  type NestedArray,
+  type PredictOptions,
+} from './model.js';
+export { KerasModelError } from './errors.js';
+export { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
+export type { ModelSource } from './source.js';
+export type { Shape } from './layers/types.js';
+export { SUPPORTED_LAYERS } from './layers/registry.js';
+export { closeHdf5Reader } from './hdf5/read.js';
+export { loadBackend, BACKENDS, type BackendName } from './backends.js';

@@ -1,0 +1,64 @@
+/** The contract every model layer implements. */
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** A shape with the batch first; null marks a size unknown until prediction. */
+export type Shape = (number | null)[];
+
+/** A weight a layer expects, in Keras `get_weights()` order. */
+export interface WeightSpec {
+  /** Keras weight name, e.g. `kernel`. */
+  name: string;
+  /** Expected shape; null entries match any size. */
+  shape: Shape;
+}
+
+/** What a layer receives when called on one graph node. */
+export interface CallArgs {
+  inputs: tf.Tensor[];
+  /** One bool `[batch, time]` mask (or null) per input. */
+  masks: (tf.Tensor | null)[];
+  /** Initial states passed to a recurrent layer, in Keras order. */
+  initialState: tf.Tensor[] | null;
+}
+
+/** What a layer returns for one call: its output tensors and their masks. */
+export interface CallResult {
+  outputs: tf.Tensor[];
+  masks: (tf.Tensor | null)[];
+}
+
+/** A layer of a loaded model. */
+export interface ModelLayer {
+  /** Name from the config. */
+  readonly name: string;
+  /** Keras class name. */
+  readonly className: string;
+  /** False when the config froze the layer; its weights count as non-trainable. */
+  readonly trainable: boolean;
+  /** Output shapes for the given input shapes; throws when the inputs cannot fit the layer. */
+  outputShapes(inputShapes: Shape[]): Shape[];
+  /** Weights in Keras order for these input shapes; null when the layer checks them itself. */
+  weightSpecs(inputShapes: Shape[]): WeightSpec[] | null;
+  /** Takes ownership of the given weights. */
+  setWeights(weights: tf.Tensor[]): void;
+  /** Runs the layer (inside the caller's `tf.tidy`). */
+  call(args: CallArgs): CallResult;
+  /** Number of scalar weights. */
+  paramCount(): number;
+  /** Releases the weights. */
+  dispose(): void;
+}
+
+/** What a layer factory receives besides its config. */
+export interface LayerContext {
+  /** Keras version that wrote the file, e.g. `2.4.0`; decides `hard_sigmoid` and mask rules. */
+  kerasVersion: string;
+  /** True for files written by Keras 2 (or tfjs-layers, which follows it). */
+  keras2: boolean;
+}
+
+/** A layer as the model config describes it. */
+export interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+}

@@ -1,0 +1,178 @@
+/** `loadKerasModel`: detects the format, reads config and weights, builds the model. */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadBackend } from './backends.js';
+import { fail } from './errors.js';
+import { keras3Artifacts, KERAS3_SKIP } from './formats/keras_v3.js';
+import { parseJsonBytes } from './formats/json.js';
+import { LEGACY_SKIP, legacyArtifacts } from './formats/legacy_h5.js';
+import { tfjsArtifacts } from './formats/tfjs.js';
+import type { ModelArtifacts } from './formats/types.js';
+import { isKeras2Version, semanticsVersion } from './formats/version.js';
+import { bindWeights, buildGraph } from './graph/build.js';
+import { parseModelConfig } from './graph/spec.js';
+import { readHdf5 } from './hdf5/read.js';
+import type { ExtractLimits } from './hdf5/tree.js';
+import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
+import { KerasModel } from './model.js';
+import { readSource, type ModelSource } from './source.js';
+import { readZipEntries } from './zip.js';
+
+/** Options of {@link loadKerasModel}. */
+export interface LoadOptions extends Partial<LoadLimits> {
+  /**
+   * Weight shards of a tfjs `model.json` given as bytes, by the paths its manifest lists. Not
+   * needed for paths and URLs: shards are read next to model.json.
+   */
+  weightShards?: Record<string, Uint8Array | ArrayBuffer>;
+}
+
+const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function hasHdf5Signature(bytes: Uint8Array): boolean {
+  // The signature sits at 0 or, after a user block, at 512, 1024, 2048, ...
+  for (let at = 0; at + 8 <= bytes.length && at <= 1 << 20; at = at === 0 ? 512 : at * 2) {
+    if (HDF5_MAGIC.every((b, i) => bytes[at + i] === b)) return true;
+  }
+  return false;
+}
+
+function detect(bytes: Uint8Array): 'keras' | 'h5' | 'tfjs' | null {
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)
+    return 'keras';
+  if (hasHdf5Signature(bytes)) return 'h5';
+  let i = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
+  )
+    i++;
+  return bytes[i] === 0x7b ? 'tfjs' : null;
+}
+
+function extractLimits(limits: LoadLimits, skip: string[]): ExtractLimits {
+  return {
+    maxNodes: limits.maxHdf5Nodes,
+    maxDepth: 32,
+    maxAttributeBytes: limits.maxConfigBytes,
+    maxDatasetBytes: limits.maxWeightBytes,
+    maxTotalBytes: limits.maxWeightBytes,
+    skipRootGroups: skip,
+  };
+}
+
+async function readArtifacts(
+  source: ModelSource,
+  options: LoadOptions,
+  limits: LoadLimits,
+): Promise<ModelArtifacts> {
+  const { bytes, label, shardLoader } = await readSource(
+    source,
+    limits.maxFileBytes,
+    options.weightShards,
+  );
+  const format = detect(bytes);
+  if (format === 'keras') {
+    const entries = readZipEntries(
+      bytes,
+      [
+        { name: 'config.json', maxBytes: limits.maxConfigBytes },
+        { name: 'metadata.json', maxBytes: 1 << 20 },
+        { name: 'model.weights.h5', maxBytes: limits.maxWeightBytes + (64 << 20) },
+      ],
+      label,
+      limits.maxZipEntries,
+    );
+    const config = parseJsonBytes(
+      entries.get('config.json')!,
+      limits.maxConfigBytes,
+      `${label}: config.json`,
+    );
+    const metadata = parseJsonBytes(
+      entries.get('metadata.json')!,
+      1 << 20,
+      `${label}: metadata.json`,
+    );
+    const weights = await readHdf5(entries.get('model.weights.h5')!, {
+      limits: extractLimits(limits, KERAS3_SKIP),
+      timeoutMs: limits.hdf5TimeoutMs,
+      label: `${label}: model.weights.h5`,
+    });
+    return keras3Artifacts(config, metadata, weights, label);
+  }
+  if (format === 'h5') {
+    const root = await readHdf5(bytes, {
+      limits: extractLimits(limits, LEGACY_SKIP),
+      timeoutMs: limits.hdf5TimeoutMs,
+      label,
+    });
+    return legacyArtifacts(root, label, limits.maxConfigBytes);
+  }
+  if (format === 'tfjs') {
+    const json = parseJsonBytes(bytes, limits.maxConfigBytes, `${label}: model.json`);
+    if (shardLoader == null) {
+      fail(
+        `${label}: a tfjs model.json given as bytes needs its weight shards in options.weightShards`,
+      );
+    }
+    return tfjsArtifacts(json, label, shardLoader, limits.maxWeightBytes);
+  }
+  fail(
+    `${label}: unrecognized file: expected a Keras 3 .keras archive (zip), a legacy .h5 (HDF5) or a tfjs model.json`,
+  );
+}
+
+/** Weights become tensors, so a tfjs backend must exist; without one, start rnnkit's cpu backend. */
+async function ensureBackend(): Promise<void> {
+  let name: string | undefined;
+  try {
+    name = tf.getBackend();
+  } catch {
+    name = undefined;
+  }
+  if (name == null) await loadBackend('cpu');
+}
+
+/**
+ * Loads a Keras model: a Keras 3 `.keras` archive, a legacy `.h5` file (Keras 2.2 through 3.x)
+ * or a tfjs layers `model.json` with its weight shards. `source` is a file path (Node), a URL,
+ * or the file's bytes.
+ *
+ * Throws a {@link KerasModelError} that names the problem for malformed or truncated files,
+ * unsupported layers or options, weights of the wrong shape, and files beyond the limits.
+ *
+ * @example
+ * const model = await loadKerasModel('model.h5');
+ * const y = model.predict(tf.tensor3d(data, [1, 10, 3]));
+ */
+export async function loadKerasModel(
+  source: ModelSource,
+  options: LoadOptions = {},
+): Promise<KerasModel> {
+  const limits: LoadLimits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof LoadLimits)[]) {
+    const v = options[key];
+    if (v != null) {
+      if (typeof v !== 'number' || !(v > 0))
+        fail(`options.${key}: expected a positive number, got ${String(v)}`);
+      limits[key] = v;
+    }
+  }
+  await ensureBackend();
+  const artifacts = await readArtifacts(source, options, limits);
+  const spec = parseModelConfig(artifacts.modelConfig, limits.maxLayers);
+  // Legacy files without a version predate Keras 3; other formats default to Keras 3 semantics.
+  const kerasVersion = semanticsVersion(
+    artifacts.kerasVersion,
+    artifacts.format === 'h5' ? '2' : '3',
+  );
+  const ctx = { kerasVersion, keras2: isKeras2Version(kerasVersion) };
+  const graph = buildGraph(spec, ctx);
+  try {
+    bindWeights(graph, artifacts.weightsFor(spec));
+  } catch (e) {
+    graph.layers.forEach((l) => l.dispose());
+    throw e;
+  }
+  return new KerasModel(spec, graph, artifacts.kerasVersion || kerasVersion, artifacts.format);
+}

@@ -1,0 +1,95 @@
+/** The `rnnkit` command line, run in-process through `main`. */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { flat, relError, sharedFixtures } from './helpers.js';
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+const fixtures = sharedFixtures();
+const bilstm = fixtures.find((f) => f.id === 'tfkeras240_embedding_bilstm')!;
+const tmp = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
+
+describe('rnnkit summary', () => {
+  it('prints layers, output shapes and parameter counts', async () => {
+    const r = await run('summary', bilstm.modelPath);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/bidirectional \(Bidirectional\)\s+\(None, 64\)\s+12,544/);
+    expect(r.out).toMatch(/embedding \(Embedding\)\s+\(None, 120, 16\)\s+16,000/);
+    expect(r.out).toContain('Total params: 30,129');
+    expect(r.out).toContain('saved by Keras 2.4.0');
+  });
+});
+
+describe('rnnkit predict', () => {
+  it('writes the output as JSON and a timing line', async () => {
+    const input = join(tmp, 'in.json');
+    writeFileSync(input, JSON.stringify({ input: bilstm.expected.input }));
+    const output = join(tmp, 'out.json');
+    const r = await run(
+      'predict',
+      bilstm.modelPath,
+      '--input',
+      input,
+      '--output',
+      output,
+      '--backend',
+      'cpu',
+    );
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^rnnkit: predict [\d.]+ ms on cpu \(batch 2, load [\d.]+ ms\), wrote /);
+    const result = JSON.parse(readFileSync(output, 'utf8')) as {
+      outputs: Record<string, unknown>;
+      shapes: Record<string, number[]>;
+    };
+    expect(result.shapes).toEqual({ dense_1: [2, 1] });
+    expect(
+      relError(flat(result.outputs.dense_1), flat(bilstm.expected.outputs.dense_1)),
+    ).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('prints to stdout and takes --outputs', async () => {
+    const input = join(tmp, 'plain.json');
+    writeFileSync(input, JSON.stringify(bilstm.expected.input));
+    const r = await run(
+      'predict',
+      bilstm.modelPath,
+      '--input',
+      input,
+      '--outputs',
+      'embedding,bidirectional',
+    );
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.out) as { shapes: Record<string, number[]> };
+    expect(result.shapes).toEqual({ embedding: [2, 120, 16], bidirectional: [2, 64] });
+  });
+
+  it('gives useful errors', async () => {
+    const usage = await run('predict', bilstm.modelPath);
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain('predict: --input INPUT.json is required');
+    const backend = await run('predict', bilstm.modelPath, '--input', 'x.json', '--backend', 'tpu');
+    expect(backend.code).toBe(2);
+    expect(backend.err).toContain("--backend: expected one of cpu, wasm, webgpu, got 'tpu'");
+    const missing = await run('summary', join(tmp, 'nope.h5'));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/rnnkit: error: nope\.h5: cannot read the file/);
+    const badInput = join(tmp, 'bad.json');
+    writeFileSync(badInput, JSON.stringify([[1, 2, 3]]));
+    const shape = await run('predict', bilstm.modelPath, '--input', badInput);
+    expect(shape.code).toBe(1);
+    expect(shape.err).toMatch(
+      /predict input 'embedding_input': expected shape \(None, 120\), got \(1, 3\)/,
+    );
+    const help = await run('--help');
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('rnnkit summary MODEL');
+  });
+});
