@@ -27,7 +27,16 @@ step "types"
 pnpm typecheck
 
 step "tests"
-pnpm test
+log="$(mktemp)"
+pnpm test 2>&1 | tee "$log"
+# One closing line over every package's vitest summary ("Tests  N passed | M failed").
+summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '/ Tests +[0-9]/ {
+  for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+} END { printf "tests: %d passed, %d failed", p, f }')"
+rm -f "$log"
 
 step "benchmark smoke run"
 pnpm bench --quick
+
+echo
+echo "$summary"
