@@ -19,10 +19,10 @@ const TRAIN_X = [
   ],
 ];
 
-function show(label: string, t: tf.Tensor): void {
-  console.log(
-    `${label} : ${formatArray(t.dataSync(), t.shape)}, shape: ${formatTupleShape(t.shape)}`,
-  );
+/** Prints a tensor as Keras did; reads asynchronously, as WebGPU in Node requires. */
+async function show(label: string, t: tf.Tensor): Promise<void> {
+  const values = await t.data();
+  console.log(`${label} : ${formatArray(values, t.shape)}, shape: ${formatTupleShape(t.shape)}`);
 }
 
 function parseBackend(argv: string[]): string {
@@ -41,9 +41,9 @@ async function main(): Promise<void> {
   console.log('# LSTM(3, return_sequences=False, return_state=True), random initializers');
   const lstm = new LSTM({ units: 3, returnSequences: false, returnState: true });
   const [hiddenState, lastState, lastCellState] = lstm.apply(trainX);
-  show('hidden state', hiddenState);
-  show('last hidden state', lastState);
-  show('last cell state', lastCellState);
+  await show('hidden state', hiddenState);
+  await show('last hidden state', lastState);
+  await show('last cell state', lastCellState);
 
   for (const returnSequences of [false, true]) {
     console.log(
@@ -60,9 +60,9 @@ async function main(): Promise<void> {
       }),
     );
     const [hiddenStates, forwardH, , backwardH] = bilstm.apply(trainX);
-    show('hidden states', hiddenStates);
-    show('forward state', forwardH);
-    show('backward state', backwardH);
+    await show('hidden states', hiddenStates);
+    await show('forward state', forwardH);
+    await show('backward state', backwardH);
   }
 }
 

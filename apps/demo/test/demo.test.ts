@@ -28,20 +28,24 @@ describe('numpy-style printing', () => {
 });
 
 describe('pnpm demo', () => {
-  it('prints the seed contracts and Keras numbers on the default backend', () => {
-    const out = execFileSync(process.execPath, [MAIN], { encoding: 'utf8' });
-    const line = (label: string) => out.split('\n').filter((l) => l.startsWith(`${label} :`));
-    expect(line('hidden state')[0]).toMatch(/shape: \(1, 3\)$/);
-    expect(line('last cell state')[0]).toMatch(/shape: \(1, 3\)$/);
-    const hidden = line('hidden states');
-    expect(hidden[0]).toMatch(/shape: \(1, 6\)$/);
-    const values = [...hidden[0].matchAll(/\d\.\d+/g)].map((m) => Number(m[0]));
-    values.slice(0, 3).forEach((v) => expect(ulps(v, 0.6303139)).toBeLessThanOrEqual(1));
-    values.slice(3, 6).forEach((v) => expect(ulps(v, 0.70387346)).toBeLessThanOrEqual(1));
-    expect(out).toContain('shape: (1, 4, 6)');
-    const [h, lastH] = [line('hidden state')[0], line('last hidden state')[0]].map(
-      (l) => l.split(' : ')[1],
-    );
-    expect(h).toBe(lastH);
-  });
+  it.each([[], ['--backend', 'wasm'], ['--backend', 'webgpu']])(
+    'prints the seed contracts and Keras numbers (%s)',
+    (...args: string[]) => {
+      const out = execFileSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+      expect(out).toContain(`backend: ${args[1] ?? 'cpu'}`);
+      const line = (label: string) => out.split('\n').filter((l) => l.startsWith(`${label} :`));
+      expect(line('hidden state')[0]).toMatch(/shape: \(1, 3\)$/);
+      expect(line('last cell state')[0]).toMatch(/shape: \(1, 3\)$/);
+      const hidden = line('hidden states');
+      expect(hidden[0]).toMatch(/shape: \(1, 6\)$/);
+      const values = [...hidden[0].matchAll(/\d\.\d+/g)].map((m) => Number(m[0]));
+      values.slice(0, 3).forEach((v) => expect(ulps(v, 0.6303139)).toBeLessThanOrEqual(1));
+      values.slice(3, 6).forEach((v) => expect(ulps(v, 0.70387346)).toBeLessThanOrEqual(1));
+      expect(out).toContain('shape: (1, 4, 6)');
+      const [h, lastH] = [line('hidden state')[0], line('last hidden state')[0]].map(
+        (l) => l.split(' : ')[1],
+      );
+      expect(h).toBe(lastH);
+    },
+  );
 });
