@@ -3,8 +3,9 @@
  * warm-up first and the runner order alternating from rep to rep so that drift (thermal, other
  * load) spreads over all runners instead of favouring whichever runs first.
  */
-import { kerasWeights, seededRandom, uniform } from './data.js';
-import { firstLine } from './rnnkit_api.js';
+import { mulberry32 } from '@rnnkit/core';
+import { kerasWeights, uniform } from './data.js';
+import { firstLine } from './reasons.js';
 import { ortNodeRunner } from './runners/ort_node.js';
 import { ortWebRunner } from './runners/ort_web.js';
 import { rnnkitRunner } from './runners/rnnkit.js';
@@ -120,7 +121,7 @@ function hashSeed(s: string): number {
 
 /** Deterministic input and weights for a workload (same for every runner and every run). */
 export function workloadData(w: Workload): WorkloadData {
-  const rand = seededRandom(hashSeed(w.id));
+  const rand = mulberry32(hashSeed(w.id));
   const x = uniform(w.batch * w.time * w.input, 1, rand);
   const weights = Array.from({ length: directions(w) }, () =>
     kerasWeights(w.cell, w.input, w.units, rand),

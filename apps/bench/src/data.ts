@@ -1,21 +1,10 @@
 /**
- * Deterministic inputs and Keras-layout weights, so every runner (and every run) sees the same
- * numbers. Scales follow Glorot-uniform, which keeps the gates away from saturation: a wrong
- * gate order or a transposed matrix then shows up as a large output difference.
+ * Deterministic inputs and Keras-layout weights (drawn from @rnnkit/core's seeded `mulberry32`),
+ * so every runner (and every run) sees the same numbers. Scales follow Glorot-uniform, which
+ * keeps the gates away from saturation: a wrong gate order or a transposed matrix then shows up
+ * as a large output difference.
  */
 import type { KerasRnnWeights } from './onnx/keras_to_onnx.js';
-
-/** A seeded uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` values uniform in [−limit, limit). */
 export function uniform(n: number, limit: number, rand: () => number): Float32Array {

@@ -1,30 +1,20 @@
 /**
  * Sets up the tfjs backends the runners need: each rnnkit backend package's `init()` where it
  * loads, else the plain tfjs backend (so tfjs-layers still has a baseline), plus a GPU dispatch
- * counter on webgpu.
+ * counter on webgpu. Backend packages are imported only when a selected runner needs them, and a
+ * package that does not load or start skips its runners with the reason.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  firstLine,
-  importOptional,
-  type RnnkitBackendModule,
-  type RnnkitCore,
-} from './rnnkit_api.js';
+import { BACKEND_PACKAGES, BACKENDS, importBackend, type BackendName } from '@rnnkit/backends';
+import { explainImportError, firstLine } from './reasons.js';
 
-/** tfjs backends the bench knows. */
-export const TF_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+/** tfjs backends the bench knows: those rnnkit has backend packages for. */
+export const TF_BACKENDS = BACKENDS;
 /** One of {@link TF_BACKENDS}. */
-export type TfBackendName = (typeof TF_BACKENDS)[number];
+export type TfBackendName = BackendName;
 
 /** The reason given for runners a `--filter` leaves out. */
 export const NOT_SELECTED = 'not selected by --filter';
-
-/** Package entry that provides rnnkit's kernels for each tfjs backend. */
-export const RNNKIT_BACKEND_PACKAGES: Record<TfBackendName, string> = {
-  cpu: '@rnnkit/backend-cpu',
-  wasm: '@rnnkit/backend-wasm',
-  webgpu: '@rnnkit/backend-webgpu/node',
-};
 
 /** Counts GPU compute dispatches. */
 export interface DispatchCounter {
@@ -36,8 +26,8 @@ export interface DispatchCounter {
 /** Outcome of setting up one backend. */
 export interface BackendSetup {
   name: TfBackendName;
-  /** rnnkit runs here when set; else `rnnkitReason` says why not. */
-  rnnkit?: RnnkitBackendModule;
+  /** The rnnkit backend package loaded and started; else `rnnkitReason` says why not. */
+  rnnkitReady: boolean;
   rnnkitReason?: string;
   /** The tfjs backend is registered and initialises; else `tfjsReason` says why not. */
   tfjsReady: boolean;
@@ -50,8 +40,6 @@ export interface BackendSetup {
 
 /** Everything the runners share. */
 export interface BenchEnv {
-  core?: RnnkitCore;
-  coreReason?: string;
   backends: Record<TfBackendName, BackendSetup>;
 }
 
@@ -112,45 +100,28 @@ function gpuDispatchCounter(): DispatchCounter | undefined {
   return { source: 'GPUComputePassEncoder.dispatchWorkgroups calls', read: () => counter.n };
 }
 
-/** A dispatch counter exported by the rnnkit webgpu package, if it has one. */
-function packageDispatchCounter(mod: RnnkitBackendModule | undefined): DispatchCounter | undefined {
-  if (!mod) return undefined;
-  for (const name of ['getDispatchCount', 'dispatchCount', 'getGpuDispatchCount']) {
-    const fn = mod[name];
-    if (typeof fn === 'function') {
-      return {
-        source: `@rnnkit/backend-webgpu ${name}()`,
-        read: () => Number((fn as () => unknown)()),
-      };
-    }
-  }
-  return undefined;
+/** The dispatch counter of the rnnkit webgpu package. */
+async function packageDispatchCounter(): Promise<DispatchCounter> {
+  const { getDispatchCount } = await importBackend('webgpu');
+  return { source: '@rnnkit/backend-webgpu getDispatchCount()', read: getDispatchCount };
 }
 
-async function setupBackend(
-  name: TfBackendName,
-  core: RnnkitCore | undefined,
-  coreReason: string | undefined,
-  wanted: boolean,
-): Promise<BackendSetup> {
-  const setup: BackendSetup = { name, tfjsReady: false };
+async function setupBackend(name: TfBackendName, wanted: boolean): Promise<BackendSetup> {
+  const setup: BackendSetup = { name, rnnkitReady: false, tfjsReady: false };
   if (!wanted) {
     setup.rnnkitReason = setup.tfjsReason = NOT_SELECTED;
     return setup;
   }
-  if (!core) setup.rnnkitReason = coreReason;
-  else {
-    try {
-      const mod = await importOptional<RnnkitBackendModule>(RNNKIT_BACKEND_PACKAGES[name]);
-      if (typeof mod.init !== 'function')
-        throw new Error(`${RNNKIT_BACKEND_PACKAGES[name]} exports no init()`);
-      await mod.init();
-      setup.rnnkit = mod;
-    } catch (err) {
-      const msg = firstLine(err instanceof Error ? err.message : String(err));
-      const spec = RNNKIT_BACKEND_PACKAGES[name];
-      setup.rnnkitReason = msg.startsWith(spec) ? msg : `${spec}: ${msg}`;
-    }
+  const spec = BACKEND_PACKAGES[name];
+  try {
+    const mod = await importBackend(name).catch((err: unknown) => {
+      throw new Error(explainImportError(spec, err));
+    });
+    await mod.init();
+    setup.rnnkitReady = true;
+  } catch (err) {
+    const msg = firstLine(err instanceof Error ? err.message : String(err));
+    setup.rnnkitReason = msg.startsWith(spec) ? msg : `${spec}: ${msg}`;
   }
   try {
     await registerPlainBackend(name);
@@ -159,13 +130,13 @@ async function setupBackend(
     setup.tfjsReady = true;
   } catch (err) {
     setup.tfjsReason = firstLine(err instanceof Error ? err.message : String(err));
-    if (setup.rnnkit) {
+    if (setup.rnnkitReady) {
       setup.rnnkitReason = `init() passed but the tfjs backend is unusable: ${setup.tfjsReason}`;
-      setup.rnnkit = undefined;
+      setup.rnnkitReady = false;
     }
   }
   if (setup.tfjsReady && name === 'webgpu') {
-    setup.dispatches = packageDispatchCounter(setup.rnnkit) ?? gpuDispatchCounter();
+    setup.dispatches = setup.rnnkitReady ? await packageDispatchCounter() : gpuDispatchCounter();
     const backend = tf.findBackend('webgpu') as unknown as {
       adapterInfo?: { vendor?: string; architecture?: string };
     };
@@ -178,24 +149,14 @@ async function setupBackend(
 }
 
 /**
- * Loads `@rnnkit/core` and sets up every backend in {@link TF_BACKENDS} order. `wanted` says which
- * backends any selected runner needs; the others are not touched (webgpu start-up is slow).
+ * Sets up every backend in {@link TF_BACKENDS} order. `wanted` says which backends any selected
+ * runner needs; the others are not touched (webgpu start-up is slow).
  */
 export async function setupEnv(wanted: (name: TfBackendName) => boolean): Promise<BenchEnv> {
   tf.enableProdMode();
-  let core: RnnkitCore | undefined;
-  let coreReason: string | undefined;
-  try {
-    core = await importOptional<RnnkitCore>('@rnnkit/core');
-    if (typeof core.LSTM !== 'function') throw new Error('@rnnkit/core exports no LSTM');
-  } catch (err) {
-    core = undefined;
-    coreReason = firstLine(err instanceof Error ? err.message : String(err));
-  }
   const backends = {} as Record<TfBackendName, BackendSetup>;
-  for (const name of TF_BACKENDS)
-    backends[name] = await setupBackend(name, core, coreReason, wanted(name));
-  return { core, coreReason, backends };
+  for (const name of TF_BACKENDS) backends[name] = await setupBackend(name, wanted(name));
+  return { backends };
 }
 
 /** Makes `name` the active tfjs backend (no-op when it already is). */

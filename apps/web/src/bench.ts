@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { getDispatchStats, LSTM } from '@rnnkit/core';
-import { kernelPath } from './seed.js';
+import { dispatchPath, getDispatchStats, LSTM, mulberry32 } from '@rnnkit/core';
 
 /** One benchmark shape: batch·time·input·units. */
 export interface Workload {
@@ -46,17 +45,8 @@ export interface BenchResult {
 
 /** Deterministic uniform values in [-scale, scale) (mulberry32), so reruns compare. */
 function uniform(n: number, scale: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = (2 * r - 1) * scale;
-  }
-  return out;
+  const rand = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => (2 * rand() - 1) * scale);
 }
 
 interface WorkloadData {
@@ -169,7 +159,7 @@ export async function benchWorkload(
     const ours = rnnkitModel(w, d);
     const before = getDispatchStats();
     const a = await timeModel(ours, x, warmup, reps).finally(() => ours.dispose());
-    const path = kernelPath(before, getDispatchStats());
+    const path = dispatchPath(before, getDispatchStats());
     const theirs = tfjsLayersModel(w, d);
     const b = await timeModel(theirs, x, warmup, reps).finally(() => theirs.dispose());
     let maxAbsDiff = 0;

@@ -4,7 +4,14 @@
  * 0.6303139 (forward) and 0.70387346 (backward) for the last output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Bidirectional, Constant, getDispatchStats, LSTM, type DispatchStats } from '@rnnkit/core';
+import {
+  Bidirectional,
+  Constant,
+  dispatchPath,
+  getDispatchStats,
+  LSTM,
+  type DispatchPath,
+} from '@rnnkit/core';
 
 /** `train_X` of the tutorial, shape `(1, 4, 5)`. */
 export const SEED_INPUT: number[][][] = [
@@ -32,28 +39,8 @@ export interface SeedRun {
   returnSequences: boolean;
   tensors: SeedTensor[];
   /** Which kernels ran: fused backend kernels, the reference ops, or both. */
-  kernelPath: 'fused' | 'reference' | 'mixed' | 'none';
+  kernelPath: DispatchPath;
   ms: number;
-}
-
-function totals(stats: DispatchStats): { fused: number; reference: number } {
-  let fused = 0;
-  let reference = 0;
-  for (const v of Object.values(stats)) {
-    fused += v.fused;
-    reference += v.reference;
-  }
-  return { fused, reference };
-}
-
-/** Kernel path of the calls between two dispatch-stat snapshots. */
-export function kernelPath(before: DispatchStats, after: DispatchStats): SeedRun['kernelPath'] {
-  const a = totals(before);
-  const b = totals(after);
-  const fused = b.fused - a.fused;
-  const reference = b.reference - a.reference;
-  if (fused > 0 && reference > 0) return 'mixed';
-  return fused > 0 ? 'fused' : reference > 0 ? 'reference' : 'none';
 }
 
 /** Runs the seed layer on the active tfjs backend and reads the five tensors back. */
@@ -83,7 +70,7 @@ export async function runSeed(returnSequences: boolean): Promise<SeedRun> {
       backend: tf.getBackend(),
       returnSequences,
       tensors,
-      kernelPath: kernelPath(before, getDispatchStats()),
+      kernelPath: dispatchPath(before, getDispatchStats()),
       ms,
     };
   } finally {

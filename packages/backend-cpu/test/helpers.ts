@@ -1,25 +1,26 @@
 /** Shared test helpers: a seeded random problem generator and a kernel runner. */
 import * as tf from '@tensorflow/tfjs-core';
-import { GRUSequence, LSTMSequence, SimpleRNNSequence } from '@rnnkit/core';
-import type { Family, NaiveProblem } from './naive.js';
+import { GRUSequence, LSTMSequence, mulberry32, SimpleRNNSequence } from '@rnnkit/core';
+import type { NaiveFamily, NaiveProblem, NaiveSettings } from '@rnnkit/conformance/naive';
 
-export const KERNEL_OF: Record<Family, string> = {
+export const KERNEL_OF: Record<NaiveFamily, string> = {
   simple: SimpleRNNSequence,
   lstm: LSTMSequence,
   gru: GRUSequence,
 };
 
-/** Mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** A problem for the float64 oracle with every setting given, as the tensors' typed arrays. */
+export type Problem = NaiveProblem &
+  NaiveSettings & {
+    x: Float32Array;
+    kernel: Float32Array;
+    recurrentKernel: Float32Array;
+    bias: Float32Array;
+    initialH: Float32Array;
+    initialC?: Float32Array;
+    mask?: Uint8Array;
+    recurrentMask?: Float32Array;
   };
-}
 
 function uniform(rand: () => number, n: number, lo: number, hi: number): Float32Array {
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
@@ -27,19 +28,29 @@ function uniform(rand: () => number, n: number, lo: number, hi: number): Float32
 
 export type MaskKind = 'none' | 'random' | 'edges';
 
-export interface ProblemOptions {
-  family: Family;
+/** The sequence flags the kernels take, each to be tried both ways. */
+export const FLAGS = [
+  'goBackwards',
+  'returnSequences',
+  'alignToInput',
+  'zeroOutputForMask',
+] as const;
+/** Every mask pattern {@link makeProblem} draws. */
+export const MASKS: MaskKind[] = ['none', 'random', 'edges'];
+/** The families, GRU in both reset modes. */
+export const VARIANTS: { family: NaiveFamily; resetAfter?: boolean }[] = [
+  { family: 'simple' },
+  { family: 'lstm' },
+  { family: 'gru', resetAfter: true },
+  { family: 'gru', resetAfter: false },
+];
+
+export interface ProblemOptions extends Partial<NaiveSettings> {
+  family: NaiveFamily;
   batch: number;
   steps: number;
   inputDim: number;
   units: number;
-  resetAfter?: boolean;
-  activation?: string;
-  recurrentActivation?: string;
-  goBackwards?: boolean;
-  returnSequences?: boolean;
-  alignToInput?: boolean;
-  zeroOutputForMask?: boolean;
   mask?: MaskKind;
   recurrentMask?: boolean;
   /** Puts NaN into `x` at every masked step. */
@@ -49,8 +60,8 @@ export interface ProblemOptions {
 }
 
 /** A random problem; `edges` masks leading and trailing steps and one whole row. */
-export function makeProblem(o: ProblemOptions, seed: number): NaiveProblem {
-  const rand = rng(seed);
+export function makeProblem(o: ProblemOptions, seed: number): Problem {
+  const rand = mulberry32(seed);
   const { batch: B, steps: T, inputDim: D, units: U } = o;
   const G = o.family === 'lstm' ? 4 : o.family === 'gru' ? 3 : 1;
   const resetAfter = o.family === 'gru' && (o.resetAfter ?? true);
@@ -95,7 +106,7 @@ export function makeProblem(o: ProblemOptions, seed: number): NaiveProblem {
 }
 
 /** The problem as kernel inputs (tensors) and attrs. */
-export function kernelArgs(p: NaiveProblem): {
+export function kernelArgs(p: Problem): {
   inputs: Record<string, tf.Tensor>;
   attrs: tf.NamedAttrMap;
 } {
@@ -125,7 +136,7 @@ export function kernelArgs(p: NaiveProblem): {
 }
 
 /** Runs the registered kernel for the problem on the active backend; returns the values. */
-export function runKernel(p: NaiveProblem): { shapes: number[][]; values: Float32Array[] } {
+export function runKernel(p: Problem): { shapes: number[][]; values: Float32Array[] } {
   const { inputs, attrs } = kernelArgs(p);
   const out = tf.engine().runKernel(KERNEL_OF[p.family], inputs as tf.NamedTensorMap, attrs);
   const list = (Array.isArray(out) ? out : [out]) as tf.Tensor[];
@@ -136,18 +147,6 @@ export function runKernel(p: NaiveProblem): { shapes: number[][]; values: Float3
   tf.dispose(list);
   tf.dispose(Object.values(inputs));
   return result;
-}
-
-/** Largest `|a − e| / max(1, |e|)`; NaN anywhere counts as infinitely far. */
-export function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const e = expected[i];
-    const d = Math.abs(actual[i] - e) / Math.max(1, Math.abs(e));
-    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
-  }
-  return worst;
 }
 
 /** Every combination of the given boolean flags. */

@@ -1,21 +1,22 @@
 /**
  * The fused kernels against a plain float64 implementation of the Keras equations
- * (./naive.ts), on random sizes and every combination of the sequence flags.
+ * (@rnnkit/conformance/naive), on random sizes and every combination of the sequence flags.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ACTIVATIONS } from '@rnnkit/core';
+import { KERNEL_ACTIVATIONS, mulberry32 } from '@rnnkit/core';
+import { maxRelError, naiveSequence } from '@rnnkit/conformance/naive';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/index.js';
 import {
+  FLAGS,
   flagCombos,
   makeProblem,
-  maxRelError,
-  rng,
+  MASKS,
   runKernel,
-  type MaskKind,
+  VARIANTS,
+  type Problem,
   type ProblemOptions,
 } from './helpers.js';
-import { naiveSequence, type Family, type NaiveProblem } from './naive.js';
 
 /** Absolute error, relative above magnitude 1 (unbounded activations grow over time). */
 const TOL = 1e-5;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   await init();
 });
 
-function check(p: NaiveProblem): void {
+function check(p: Problem): void {
   const want = naiveSequence(p);
   const got = runKernel(p);
   const { batch: B, steps: T, units: U } = p;
@@ -34,26 +35,17 @@ function check(p: NaiveProblem): void {
   expect(maxRelError(got.values[1], want.h)).toBeLessThan(TOL);
   if (p.family === 'lstm') {
     expect(got.shapes[2]).toEqual([B, U]);
-    expect(maxRelError(got.values[2], want.c)).toBeLessThan(TOL);
+    expect(maxRelError(got.values[2], want.c!)).toBeLessThan(TOL);
   } else {
     expect(got.values).toHaveLength(2);
   }
 }
 
-const FLAGS = ['goBackwards', 'returnSequences', 'alignToInput', 'zeroOutputForMask'] as const;
-const MASKS: MaskKind[] = ['none', 'random', 'edges'];
-const VARIANTS: { family: Family; resetAfter?: boolean }[] = [
-  { family: 'simple' },
-  { family: 'lstm' },
-  { family: 'gru', resetAfter: true },
-  { family: 'gru', resetAfter: false },
-];
-
 describe.each(VARIANTS)(
   '$family (resetAfter: $resetAfter) against the float64 Keras equations',
   (v) => {
     it('matches on every flag, mask and recurrent-mask combination at random sizes', () => {
-      const rand = rng(17);
+      const rand = mulberry32(17);
       const pick = (n: number) => 1 + Math.floor(rand() * n);
       let seed = 100;
       for (const flags of flagCombos(FLAGS)) {

@@ -16,45 +16,23 @@ import {
   SimpleRNN,
   SimpleRNNSequence,
 } from '@rnnkit/core';
+import { defineRegistrationSuite, seededTensor } from '@rnnkit/conformance';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendName, init, kernelConfigs } from '../src/index.js';
-import { maxRelError, rng } from './helpers.js';
+import { maxRelError } from '@rnnkit/conformance/naive';
 
 beforeAll(async () => {
   await init();
 });
 
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const rand = rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(
-    Float32Array.from({ length: n }, () => scale * (2 * rand() - 1)),
-    shape,
-  );
-}
-
-describe('registration', () => {
-  it('registers all three kernels on the cpu backend', () => {
-    expect(backendName).toBe('cpu');
-    expect(tf.getBackend()).toBe('cpu');
-    expect(kernelConfigs.map((k) => k.kernelName).sort()).toEqual(
-      [GRUSequence, LSTMSequence, SimpleRNNSequence].sort(),
-    );
-    for (const name of [GRUSequence, LSTMSequence, SimpleRNNSequence]) {
-      expect(tf.getKernel(name, 'cpu')).toBeDefined();
-    }
-  });
-
-  it('init() is idempotent', async () => {
-    await init();
-    await init();
-    expect(tf.getBackend()).toBe('cpu');
-  });
-});
+defineRegistrationSuite(
+  { describe, it, beforeAll },
+  { backend: 'cpu', pkg: { backendName, kernelConfigs, init } },
+);
 
 describe('dispatch', () => {
   it('runs the fused kernel for LSTM, GRU, SimpleRNN and both halves of Bidirectional', () => {
-    const x = randomTensor([2, 5, 3], 1);
+    const x = seededTensor([2, 5, 3], 1);
     resetDispatchStats();
     const layers = [
       new LSTM({ units: 4, returnSequences: true }),
@@ -84,7 +62,7 @@ describe('agreement with tfjs-layers', () => {
     const T = 7;
     const D = 5;
     const U = 6;
-    const x = randomTensor([B, T, D], 2);
+    const x = seededTensor([B, T, D], 2);
     for (const goBackwards of [false, true]) {
       const cases: [
         string,
@@ -170,7 +148,7 @@ describe('agreement with tfjs-layers', () => {
 
 describe('memory', () => {
   it('leaks no tensors over 1,000 forwards of a small layer', () => {
-    const x = randomTensor([2, 6, 3], 3);
+    const x = seededTensor([2, 6, 3], 3);
     const mask = tf.tensor2d([1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 0], [2, 6], 'bool');
     const lstm = new LSTM({ units: 5, returnSequences: true, returnState: true });
     const gru = new GRU({ units: 5, returnState: true });

@@ -18,6 +18,7 @@ import {
   SimpleRNNSequence,
   type SequenceKernelInputs,
 } from '@rnnkit/core';
+import { defineRegistrationSuite, seededTensor } from '@rnnkit/conformance';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   backendName,
@@ -27,48 +28,24 @@ import {
   kernelConfigs,
   resetKernelCalls,
 } from '../src/index.js';
-import { runF64 } from './keras_f64.js';
 import {
   expectClose,
   KERNEL_NAMES,
   kernelAttrs,
   kernelInputs,
   makeProblem,
-  rng,
   type ProblemOptions,
+  naiveOutputs,
 } from './helpers.js';
 
 beforeAll(async () => {
   await init();
 });
 
-function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
-  const rand = rng(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(
-    Float32Array.from({ length: n }, () => scale * (2 * rand() - 1)),
-    shape,
-  );
-}
-
-describe('registration', () => {
-  it('registers all three kernels on the wasm backend and makes it active', () => {
-    expect(backendName).toBe('wasm');
-    expect(tf.getBackend()).toBe('wasm');
-    expect(kernelConfigs.map((k) => k.kernelName).sort()).toEqual(
-      [GRUSequence, LSTMSequence, SimpleRNNSequence].sort(),
-    );
-    for (const name of [GRUSequence, LSTMSequence, SimpleRNNSequence]) {
-      expect(tf.getKernel(name, 'wasm')).toBeDefined();
-    }
-  });
-
-  it('init() is idempotent', async () => {
-    await init();
-    await init();
-    expect(tf.getBackend()).toBe('wasm');
-  });
-});
+defineRegistrationSuite(
+  { describe, it, beforeAll },
+  { backend: 'wasm', pkg: { backendName, kernelConfigs, init } },
+);
 
 describe('agreement with core referenceKernels', () => {
   const cases: ProblemOptions[] = [
@@ -144,7 +121,9 @@ describe('agreement with core referenceKernels', () => {
           expectClose(t.dataSync(), reference[j].dataSync(), `output ${j} vs reference`);
         });
         // And both against the float64 equations.
-        runF64(p).forEach((e, j) => expectClose(fused[j].dataSync(), e, `output ${j} vs float64`));
+        naiveOutputs(p).forEach((e, j) =>
+          expectClose(fused[j].dataSync(), e, `output ${j} vs float64`),
+        );
       });
     });
   });
@@ -152,7 +131,7 @@ describe('agreement with core referenceKernels', () => {
 
 describe('layers dispatch to the fused kernels', () => {
   it('LSTM, GRU (both resetAfter), SimpleRNN and both halves of Bidirectional run fused', () => {
-    const x = randomTensor([2, 5, 3], 1);
+    const x = seededTensor([2, 5, 3], 1);
     const mask = tf.tensor2d(
       [
         [1, 1, 1, 0, 0],
@@ -189,7 +168,7 @@ describe('layers dispatch to the fused kernels', () => {
   });
 
   it('a layer on the wasm backend matches the reference path on the same backend', () => {
-    const x = randomTensor([3, 6, 4], 2);
+    const x = seededTensor([3, 6, 4], 2);
     const lstm = new LSTM({ units: 5, returnSequences: true, returnState: true });
     const fused = lstm.apply(x);
     // Gradients force the reference kernel (fused kernels define none).
@@ -206,7 +185,7 @@ describe('layers dispatch to the fused kernels', () => {
 
 describe('no leaks', () => {
   it("1,000 layer forwards: tensors, this package's heap use and the wasm memory stay flat", () => {
-    const x = randomTensor([4, 10, 8], 3);
+    const x = seededTensor([4, 10, 8], 3);
     const mask = tf.tensor2d(
       Array.from({ length: 40 }, (_, i) => i % 7 !== 3),
       [4, 10],

@@ -1,6 +1,6 @@
+import { mulberry32 } from '@rnnkit/core';
 import { describe, expect, it } from 'vitest';
 import { ALIGN, OwnHeap } from '../src/wasm/heap.js';
-import { rng } from './helpers.js';
 
 describe('OwnHeap (copy-mode allocator)', () => {
   it('hands out aligned, disjoint blocks and reuses freed space', () => {
@@ -15,7 +15,7 @@ describe('OwnHeap (copy-mode allocator)', () => {
 
   it('coalesces: random alloc/free cycles end where they started', () => {
     const heap = new OwnHeap();
-    const rand = rng(3);
+    const rand = mulberry32(3);
     const first = heap.alloc(10);
     heap.free(first, 10);
     const live: [number, number][] = [];

@@ -1,18 +1,29 @@
 /** Test helpers: seeded data, tensors for the kernel contract, and tolerant comparison. */
 import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from '@rnnkit/core';
+import {
+  naiveSequence,
+  type NaiveFamily,
+  type NaiveProblem,
+  type NaiveSettings,
+} from '@rnnkit/conformance/naive';
 import { expect } from 'vitest';
-import type { F64Problem, Family } from './keras_f64.js';
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A problem for the float64 oracle, as float64 arrays of float32 values. */
+export interface Problem extends NaiveProblem {
+  x: Float64Array;
+  kernel: Float64Array;
+  recurrentKernel: Float64Array;
+  bias: Float64Array;
+  initialH: Float64Array;
+  initialC?: Float64Array;
+  mask?: boolean[];
+  recurrentMask?: Float64Array;
+  activation: string;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  alignToInput: boolean;
+  zeroOutputForMask: boolean;
 }
 
 /** Uniform values in [−scale, scale), rounded to float32 so both sides see the same inputs. */
@@ -22,19 +33,12 @@ export function uniform(rand: () => number, n: number, scale: number): Float64Ar
   return out;
 }
 
-export interface ProblemOptions {
-  family: Family;
-  resetAfter?: boolean;
+export interface ProblemOptions extends Partial<NaiveSettings> {
+  family: NaiveFamily;
   batch: number;
   steps: number;
   inputDim: number;
   units: number;
-  activation?: string;
-  recurrentActivation?: string;
-  goBackwards?: boolean;
-  returnSequences?: boolean;
-  alignToInput?: boolean;
-  zeroOutputForMask?: boolean;
   mask?: 'none' | 'random';
   recurrentMask?: boolean;
   initialStates?: boolean;
@@ -43,8 +47,8 @@ export interface ProblemOptions {
 }
 
 /** A random problem: x, weights, states, and (optionally) a mask with a fully masked row. */
-export function makeProblem(o: ProblemOptions): F64Problem {
-  const rand = rng(o.seed ?? 1234);
+export function makeProblem(o: ProblemOptions): Problem {
+  const rand = mulberry32(o.seed ?? 1234);
   const G = o.family === 'lstm' ? 4 : o.family === 'gru' ? 3 : 1;
   const { batch: B, steps: T, inputDim: D, units: U } = o;
   const ws = o.weightScale ?? 0.5;
@@ -76,8 +80,8 @@ export function makeProblem(o: ProblemOptions): F64Problem {
     kernel: uniform(rand, D * G * U, ws),
     recurrentKernel: uniform(rand, U * G * U, ws),
     bias: uniform(rand, biasLength, 0.3),
-    h0: o.initialStates ? uniform(rand, B * U, 0.8) : new Float64Array(B * U),
-    c0:
+    initialH: o.initialStates ? uniform(rand, B * U, 0.8) : new Float64Array(B * U),
+    initialC:
       o.family === 'lstm'
         ? o.initialStates
           ? uniform(rand, B * U, 0.8)
@@ -94,14 +98,14 @@ export function makeProblem(o: ProblemOptions): F64Problem {
   };
 }
 
-export const KERNEL_NAMES: Record<Family, string> = {
+export const KERNEL_NAMES: Record<NaiveFamily, string> = {
   simple: 'RnnkitSimpleRNNSequence',
   lstm: 'RnnkitLSTMSequence',
   gru: 'RnnkitGRUSequence',
 };
 
 /** The contract's named inputs for a problem, as tensors on the active backend. */
-export function kernelInputs(p: F64Problem): Record<string, tf.Tensor> {
+export function kernelInputs(p: Problem): Record<string, tf.Tensor> {
   const G = p.family === 'lstm' ? 4 : p.family === 'gru' ? 3 : 1;
   const { batch: B, steps: T, inputDim: D, units: U } = p;
   const inputs: Record<string, tf.Tensor> = {
@@ -112,9 +116,9 @@ export function kernelInputs(p: F64Problem): Record<string, tf.Tensor> {
       p.family === 'gru' && p.resetAfter
         ? tf.tensor2d(Float32Array.from(p.bias), [2, G * U])
         : tf.tensor1d(Float32Array.from(p.bias)),
-    initialH: tf.tensor2d(Float32Array.from(p.h0), [B, U]),
+    initialH: tf.tensor2d(Float32Array.from(p.initialH), [B, U]),
   };
-  if (p.c0 != null) inputs.initialC = tf.tensor2d(Float32Array.from(p.c0), [B, U]);
+  if (p.initialC != null) inputs.initialC = tf.tensor2d(Float32Array.from(p.initialC), [B, U]);
   if (p.mask != null) inputs.mask = tf.tensor2d(p.mask, [B, T], 'bool');
   if (p.recurrentMask != null)
     inputs.recurrentMask = tf.tensor2d(Float32Array.from(p.recurrentMask), [B, U]);
@@ -122,7 +126,7 @@ export function kernelInputs(p: F64Problem): Record<string, tf.Tensor> {
 }
 
 /** The contract's attributes for a problem. */
-export function kernelAttrs(p: F64Problem): Record<string, string | number | boolean> {
+export function kernelAttrs(p: Problem): Record<string, string | number | boolean> {
   const attrs: Record<string, string | number | boolean> = {
     units: p.units,
     activation: p.activation,
@@ -137,7 +141,7 @@ export function kernelAttrs(p: F64Problem): Record<string, string | number | boo
 }
 
 /** Runs the registered kernel for `p` and returns its outputs' values; disposes everything. */
-export function runKernel(p: F64Problem): Float32Array[] {
+export function runKernel(p: Problem): Float32Array[] {
   return tf.tidy(() => {
     const inputs = kernelInputs(p);
     const out = tf
@@ -145,6 +149,12 @@ export function runKernel(p: F64Problem): Float32Array[] {
       .runKernel(KERNEL_NAMES[p.family], inputs, kernelAttrs(p)) as tf.Tensor[];
     return out.map((t) => t.dataSync() as Float32Array);
   });
+}
+
+/** The oracle's outputs in the kernel's order: `[output, h]`, plus `c` for LSTM. */
+export function naiveOutputs(p: Problem): Float64Array[] {
+  const r = naiveSequence(p);
+  return r.c == null ? [r.output, r.h] : [r.output, r.h, r.c];
 }
 
 /** allclose: |actual − expected| ≤ atol + rtol·|expected| elementwise, with a located message. */

@@ -10,7 +10,7 @@ import {
   setWasmVariant,
   type WasmVariant,
 } from '../src/index.js';
-import { ACTIVATIONS, runF64 } from './keras_f64.js';
+import { NAIVE_ACTIVATIONS } from '@rnnkit/conformance/naive';
 import {
   expectClose,
   kernelAttrs,
@@ -18,6 +18,7 @@ import {
   makeProblem,
   runKernel,
   type ProblemOptions,
+  naiveOutputs,
 } from './helpers.js';
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ const FAMILIES: { name: string; options: Pick<ProblemOptions, 'family' | 'resetA
 
 function check(o: ProblemOptions, label: string, atol = 1e-5, rtol = 1e-5): void {
   const p = makeProblem(o);
-  const expected = runF64(p);
+  const expected = naiveOutputs(p);
   const actual = runKernel(p);
   expect(actual.length, `${label}: outputs`).toBe(expected.length);
   actual.forEach((a, i) => expectClose(a, expected[i], `${label} output ${i}`, atol, rtol));
@@ -120,7 +121,7 @@ describe.each(CONFIGS)(
       });
     }
 
-    const names = Object.keys(ACTIVATIONS);
+    const names = Object.keys(NAIVE_ACTIVATIONS);
     it('every activation, as activation and as recurrent activation', () => {
       names.forEach((activation, i) => {
         const recurrentActivation = names[(i + 5) % names.length];
@@ -160,7 +161,7 @@ describe.each(CONFIGS)(
         p.recurrentKernel.fill(0);
         p.kernel.fill(0);
         for (let u = 0; u < 24; u++) p.bias[u] = Math.fround(-92 + 8 * u); // −92 … 92
-        const expected = runF64(p);
+        const expected = naiveOutputs(p);
         const actual = runKernel(p);
         for (let u = 0; u < 24; u++) {
           const e = expected[0][u];
@@ -188,7 +189,7 @@ describe.each(CONFIGS)(
         mask: 'random',
         returnSequences: true,
       });
-      const expected = runF64(p);
+      const expected = naiveOutputs(p);
       for (const dtype of ['int32', 'float32'] as const) {
         const out = tf.tidy(() => {
           const inputs = kernelInputs(p);
@@ -225,7 +226,7 @@ describe.each(CONFIGS)(
               for (let d = 0; d < D; d++) p.x[(b * T + t) * D + d] = d % 2 ? NaN : Infinity;
           }
         }
-        const expected = runF64(p);
+        const expected = naiveOutputs(p);
         const actual = runKernel(p);
         actual.forEach((a, i) => {
           expect(a.every(Number.isFinite), `${name} output ${i} finite`).toBe(true);
@@ -307,12 +308,12 @@ describe('packed-weight cache', () => {
         return out[1].dataSync() as Float32Array;
       });
     };
-    expectClose(run(), runF64(p1)[1], 'before assign');
+    expectClose(run(), naiveOutputs(p1)[1], 'before assign');
     const second = tf.tensor2d(Float32Array.from(p2.recurrentKernel), [4, 12]);
     v.assign(second);
     second.dispose();
     const mixed = { ...p1, recurrentKernel: p2.recurrentKernel };
-    expectClose(run(), runF64(mixed)[1], 'after assign');
+    expectClose(run(), naiveOutputs(mixed)[1], 'after assign');
     v.dispose();
   });
 });

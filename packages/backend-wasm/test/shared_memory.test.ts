@@ -9,8 +9,7 @@ import {
   relaxedSimdSupported,
   setWasmVariant,
 } from '../src/wasm/module.js';
-import { runF64 } from './keras_f64.js';
-import { expectClose, makeProblem } from './helpers.js';
+import { expectClose, makeProblem, naiveOutputs } from './helpers.js';
 
 describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'] as const))(
   'shared memory (%s)',
@@ -49,7 +48,7 @@ describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'
       const kernel = put(p.kernel);
       const recurrent = put(p.recurrentKernel);
       const bias = put(p.bias);
-      const h0 = put(p.h0);
+      const h0 = put(p.initialH);
       const mask = reserve(B * T);
       new Uint8Array(memory.buffer).set(
         p.mask!.map((m) => (m ? 1 : 0)),
@@ -92,7 +91,7 @@ describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'
         2,
       );
 
-      const [expectedOut, expectedH] = runF64(p);
+      const [expectedOut, expectedH] = naiveOutputs(p);
       expectClose(f32.slice(out / 4, out / 4 + B * T * U), expectedOut, 'output');
       expectClose(f32.slice(hOut / 4, hOut / 4 + B * U), expectedH, 'h');
     });

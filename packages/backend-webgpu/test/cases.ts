@@ -1,40 +1,90 @@
 /**
- * Case generation, running a case through the registered kernel, and comparison. Browser-safe
- * (no Node APIs): the headless-Chromium check bundles it too.
+ * Case generation, running a case through the registered kernel, and comparison, with the
+ * float64 oracle of @rnnkit/conformance/naive on nested arrays. Browser-safe (no Node APIs): the
+ * headless-Chromium check bundles it too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GRUSequence, LSTMSequence, SimpleRNNSequence } from '@rnnkit/core';
-import type { NaiveCase, NaiveFamily, NaiveResult } from './naive.js';
+import { GRUSequence, LSTMSequence, mulberry32, SimpleRNNSequence } from '@rnnkit/core';
+import { naiveSequence, type NaiveFamily, type NaiveSettings } from '@rnnkit/conformance/naive';
+
+export type { NaiveFamily };
 
 /** Deterministic uniform numbers in [lo, hi). */
 export function rng(seed: number): (lo?: number, hi?: number) => number {
-  let a = seed >>> 0;
-  return (lo = -1, hi = 1) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return lo + (hi - lo) * u;
-  };
+  const next = mulberry32(seed);
+  return (lo = -1, hi = 1) => lo + (hi - lo) * next();
 }
 
 const GATES: Record<NaiveFamily, number> = { lstm: 4, gru: 3, simple: 1 };
 
-export interface CaseSpec {
+/** A kernel call as nested arrays, the shapes `tf.Tensor.array()` returns. */
+export interface NaiveCase extends NaiveSettings {
+  family: NaiveFamily;
+  units: number;
+  /** `[B][T][D]` */
+  x: number[][][];
+  /** `[D][G·U]` */
+  kernel: number[][];
+  /** `[U][G·U]` */
+  recurrentKernel: number[][];
+  /** `[G·U]`, or `[2][3·U]` for GRU with resetAfter. */
+  bias: number[] | number[][];
+  initialH: number[][];
+  initialC?: number[][];
+  /** `[B][T]`, true = keep. */
+  mask?: boolean[][];
+  recurrentMask?: number[][];
+}
+
+/** A kernel's results as nested arrays. */
+export interface NaiveResult {
+  /** `[B][T][U]` or `[B][U]` */
+  output: number[][][] | number[][];
+  h: number[][];
+  c?: number[][];
+}
+
+/** `flat` cut into rows of `n`. */
+function rows(flat: ArrayLike<number>, n: number): number[][] {
+  return Array.from({ length: flat.length / n }, (_, r) =>
+    Array.from({ length: n }, (_, i) => flat[r * n + i]),
+  );
+}
+
+/** The float64 Keras equations (@rnnkit/conformance/naive) on a case, as nested arrays. */
+export function naiveExpected(cs: NaiveCase): NaiveResult {
+  const B = cs.x.length;
+  const T = B > 0 ? cs.x[0].length : 0;
+  const U = cs.units;
+  const r = naiveSequence({
+    ...cs,
+    batch: B,
+    steps: T,
+    inputDim: cs.kernel.length,
+    x: cs.x.flat(2),
+    kernel: cs.kernel.flat(),
+    recurrentKernel: cs.recurrentKernel.flat(),
+    bias: cs.bias.flat(),
+    initialH: cs.initialH.flat(),
+    initialC: cs.initialC?.flat(),
+    mask: cs.mask?.flat(),
+    recurrentMask: cs.recurrentMask?.flat(),
+  });
+  const perRow = (b: number): number[][] => rows(r.output.subarray(b * T * U, (b + 1) * T * U), U);
+  return {
+    output: cs.returnSequences ? Array.from({ length: B }, (_, b) => perRow(b)) : rows(r.output, U),
+    h: rows(r.h, U),
+    c: r.c == null ? undefined : rows(r.c, U),
+  };
+}
+
+export interface CaseSpec extends Partial<NaiveSettings> {
   family: NaiveFamily;
   batch: number;
   steps: number;
   inputDim: number;
   units: number;
   seed?: number;
-  activation?: string;
-  recurrentActivation?: string;
-  resetAfter?: boolean;
-  goBackwards?: boolean;
-  returnSequences?: boolean;
-  alignToInput?: boolean;
-  zeroOutputForMask?: boolean;
   /** Mask pattern: `random` keeps ~70% of steps, and row 0 is fully masked when batch > 1. */
   mask?: 'random' | ((b: number, t: number) => boolean);
   recurrentMask?: boolean;

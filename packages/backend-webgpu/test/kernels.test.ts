@@ -1,6 +1,7 @@
 /**
- * The fused kernels against the float64 Keras equations in ./naive.ts: every family and reset
- * mode, every flag, every activation, both recurrence paths, and the rule that picks a path.
+ * The fused kernels against the float64 Keras equations (@rnnkit/conformance/naive): every
+ * family and reset mode, every flag, every activation, both recurrence paths, and the rule that
+ * picks a path.
  */
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,7 +14,6 @@ import {
   setRecurrencePath,
   type RecurrencePath,
 } from '../src/node.js';
-import { naiveSequence, type NaiveFamily } from './naive.js';
 import {
   caseInputs,
   caseAttrs,
@@ -21,15 +21,17 @@ import {
   describeGpu,
   KERNEL_NAME,
   makeCase,
+  naiveExpected,
   runKernel,
   type CaseSpec,
+  type NaiveFamily,
 } from './gpu.js';
 
 type MaskDtype = 'bool' | 'int32' | 'float32';
 
 async function expectMatches(spec: CaseSpec, maskDtype: MaskDtype = 'bool'): Promise<void> {
   const cs = makeCase(spec);
-  const want = naiveSequence(cs);
+  const want = naiveExpected(cs);
   const { result } = await runKernel(cs, maskDtype);
   expect(closeness(result.output, want.output), 'output').toBeLessThanOrEqual(0);
   expect(closeness(result.h, want.h), 'h').toBeLessThanOrEqual(0);
@@ -240,7 +242,7 @@ describeGpu('fused webgpu kernels vs the float64 Keras equations', () => {
         });
         cs.x[0][1][0] = NaN;
         cs.x[1][1][2] = Infinity;
-        const want = naiveSequence(cs);
+        const want = naiveExpected(cs);
         const { result } = await runKernel(cs);
         expect(closeness(result.output, want.output), `${path} ${family}`).toBeLessThanOrEqual(0);
         expect(closeness(result.h, want.h)).toBeLessThanOrEqual(0);
@@ -297,7 +299,7 @@ describeGpu('fused webgpu kernels vs the float64 Keras equations', () => {
       };
     const wrong = tf.zeros([4, 4]);
     expect(run({ recurrentKernel: wrong })).toThrow(
-      /recurrentKernel: expected shape \(4, 16\), got shape \(4, 4\)/,
+      /recurrentKernel: expected shape \[4, 16\], got shape \[4, 4\]/,
     );
     expect(run({ initialC: undefined })).toThrow(/initialC: expected a tensor/);
     expect(run({ mask: tf.zeros([2, 3], 'complex64' as never) })).toThrow(/mask/);

@@ -1,8 +1,15 @@
 /**
- * @rnnkit/conformance: JSON cases with independently computed expected outputs, and a runner
- * that checks the active backend against them.
+ * @rnnkit/conformance: JSON cases with independently computed expected outputs, a runner that
+ * checks the active backend against them, and the registration contract of a backend package.
+ * The float64 oracle is the separate entry `@rnnkit/conformance/naive`.
  */
 export * from './schema.js';
 export { CASES_DIR, loadCases } from './load.js';
 export { runCase, type CaseResult } from './run.js';
 export { defineConformanceSuite, type SuiteOptions, type TestApi } from './suite.js';
+export { seededTensor } from './data.js';
+export {
+  defineRegistrationSuite,
+  type BackendPackage,
+  type RegistrationOptions,
+} from './registration.js';

@@ -11,12 +11,16 @@ export {
   scalarActivation,
 } from './activations/index.js';
 export * from './initializers/index.js';
+export { mulberry32 } from './initializers/random.js';
 export * from './kernels/contract.js';
+export * from './kernels/validate.js';
 export {
+  dispatchPath,
   getDispatchStats,
   hasFusedKernel,
   resetDispatchStats,
   runSequenceKernel,
+  type DispatchPath,
   type DispatchStats,
 } from './kernels/dispatch.js';
 export { referenceKernels, type ReferenceKernel } from './kernels/reference/index.js';

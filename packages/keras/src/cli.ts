@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKENDS, loadBackend } from './backends.js';
+import { BACKENDS, isBackendName, useBackend } from '@rnnkit/backends';
 import { KerasModelError, messageOf } from './errors.js';
 import { closeHdf5Reader } from './hdf5/read.js';
 import { loadKerasModel } from './load.js';
@@ -62,7 +62,7 @@ function parseArgs(argv: string[]): Args {
   if (command === 'predict' && flags.input == null)
     throw new UsageError('predict: --input INPUT.json is required');
   const backend = flags.backend ?? 'cpu';
-  if (!(BACKENDS as readonly string[]).includes(backend)) {
+  if (!isBackendName(backend)) {
     throw new UsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got '${backend}'`);
   }
   return {
@@ -117,7 +117,7 @@ async function summary(args: Args, io: CliIO): Promise<void> {
 }
 
 async function predict(args: Args, io: CliIO): Promise<void> {
-  await loadBackend(args.backend);
+  await useBackend(args.backend);
   const t0 = performance.now();
   const model = await loadKerasModel(args.model);
   const loadMs = performance.now() - t0;

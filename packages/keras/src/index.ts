@@ -17,4 +17,3 @@ export type { ModelSource } from './source.js';
 export type { Shape } from './layers/types.js';
 export { SUPPORTED_LAYERS } from './layers/registry.js';
 export { closeHdf5Reader } from './hdf5/read.js';
-export { loadBackend, BACKENDS, type BackendName } from './backends.js';

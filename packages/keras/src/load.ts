@@ -1,7 +1,6 @@
 /** `loadKerasModel`: detects the format, reads config and weights, builds the model. */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadBackend } from './backends.js';
-import { fail } from './errors.js';
+import { fail, messageOf } from './errors.js';
 import { keras3Artifacts, KERAS3_SKIP } from './formats/keras_v3.js';
 import { parseJsonBytes } from './formats/json.js';
 import { LEGACY_SKIP, legacyArtifacts } from './formats/legacy_h5.js';
@@ -130,7 +129,12 @@ async function ensureBackend(): Promise<void> {
   } catch {
     name = undefined;
   }
-  if (name == null) await loadBackend('cpu');
+  if (name != null) return;
+  try {
+    await (await import('@rnnkit/backend-cpu')).init();
+  } catch (e) {
+    fail(`backend 'cpu': init() failed (${messageOf(e)})`);
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
-/** Test helpers: fixture locations, backends present in the workspace, tolerance checks. */
+/** Test helpers: fixture locations, the backends to test on, tensor values. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { BACKENDS, useBackend } from '@rnnkit/backends';
 import type * as tf from '@tensorflow/tfjs-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,60 +60,20 @@ export function shapeOf(value: unknown): number[] {
   return shape;
 }
 
-/**
- * Largest `|got − want| / max(1, |want|)`; the tests require it below 1e-4, i.e.
- * `|got − want| ≤ 1e-4·max(1, |want|)` everywhere.
- */
-export function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  if (got.length !== want.length)
-    throw new Error(`length ${got.length} vs expected ${want.length}`);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i]));
-    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
-  }
-  return worst;
-}
-
-/** A backend present in the workspace: its name and how to start it. */
+/** A backend to test on: its name and how to start it. */
 export interface TestBackend {
   name: string;
   init: () => Promise<void>;
 }
 
-/**
- * Backends to test on: cpu always; wasm and webgpu when their packages are built in this
- * workspace (they are optional for @rnnkit/keras).
- */
+/** Every rnnkit backend, cpu first, started through @rnnkit/backends as the CLI does. */
 export function workspaceBackends(): TestBackend[] {
-  const list: TestBackend[] = [
-    {
-      name: 'cpu',
-      init: async () => {
-        const mod = (await import('@rnnkit/backend-cpu')) as { init: () => Promise<void> };
-        await mod.init();
-      },
+  return BACKENDS.map((name) => ({
+    name,
+    init: async () => {
+      await useBackend(name);
     },
-  ];
-  for (const name of ['wasm', 'webgpu']) {
-    // Under Node, WebGPU runs on Dawn through the package's node entry.
-    const entry = join(
-      REPO_ROOT,
-      'packages',
-      `backend-${name}`,
-      'dist',
-      name === 'webgpu' ? 'node.js' : 'index.js',
-    );
-    if (!existsSync(entry)) continue;
-    list.push({
-      name,
-      init: async () => {
-        const mod = (await import(pathToFileURL(entry).href)) as { init: () => Promise<void> };
-        await mod.init();
-      },
-    });
-  }
-  return list;
+  }));
 }
 
 /** Downloads a tensor as plain numbers. */

@@ -1,7 +1,9 @@
 /**
- * A naive float64 implementation of the Keras equations (one sample at a time, plain loops),
- * written independently of the code under test, for expected values.
+ * Expected values for model tests: the recurrent layers by the float64 Keras equations of
+ * @rnnkit/conformance/naive (independent of the code under test), one sample at a time, and a
+ * plain float64 Dense.
  */
+import { naiveSequence, type NaiveFamily } from '@rnnkit/conformance/naive';
 
 export type Mat = number[][];
 
@@ -13,16 +15,6 @@ export function mat(data: ArrayLike<number>, rows: number, cols: number): Mat {
     Array.from({ length: cols }, (_, c) => data[r * cols + c]),
   );
 }
-
-/** `x · W` for a vector `x`. */
-export function vecMat(x: number[], w: Mat): number[] {
-  const out = new Array<number>(w[0].length).fill(0);
-  x.forEach((xi, i) => w[i].forEach((wij, j) => (out[j] += xi * wij)));
-  return out;
-}
-
-const add = (a: number[], b: number[]) => a.map((v, i) => v + b[i]);
-const slice = (v: number[], k: number, u: number) => v.slice(k * u, (k + 1) * u);
 
 /** How a recurrent layer runs over one sample. */
 export interface RunOptions {
@@ -43,97 +35,52 @@ export interface RunResult {
   states: number[][];
 }
 
-function run(
+/** A tanh / sigmoid recurrent layer of `family` with Keras weights, on one sample `xs [T][D]`. */
+type Layer = (
   xs: number[][],
+  W: Mat,
+  U: Mat,
+  b: number[],
   units: number,
-  stateCount: number,
-  step: (x: number[], states: number[][]) => number[][],
-  o: RunOptions,
-): RunResult {
-  let states =
-    o.initial?.map((s) => [...s]) ??
-    Array.from({ length: stateCount }, () => new Array<number>(units).fill(0));
-  const zeros = new Array<number>(units).fill(0);
-  let output = zeros;
-  const outputs: number[][] = [];
-  const order = xs.map((_, t) => t);
-  if (o.goBackwards) order.reverse();
-  for (const t of order) {
-    if (o.mask == null || o.mask[t]) {
-      states = step(xs[t], states);
-      output = states[0];
-      outputs.push(output);
-    } else outputs.push(o.zeroOutputForMask ? zeros : output);
-  }
-  return { output: o.returnSequences ? outputs : output, states };
+  o?: RunOptions,
+) => RunResult;
+
+function layer(family: NaiveFamily): Layer {
+  return (xs, W, U, b, units, o = {}) => {
+    const r = naiveSequence({
+      family,
+      batch: 1,
+      steps: xs.length,
+      inputDim: W.length,
+      units,
+      x: xs.flat(),
+      kernel: W.flat(),
+      recurrentKernel: U.flat(),
+      bias: b,
+      initialH: o.initial?.[0],
+      initialC: o.initial?.[1],
+      mask: o.mask ?? undefined,
+      resetAfter: family === 'gru' ? false : undefined,
+      goBackwards: o.goBackwards,
+      returnSequences: o.returnSequences,
+      zeroOutputForMask: o.zeroOutputForMask,
+    });
+    const output = Array.from(r.output);
+    return {
+      output: o.returnSequences
+        ? xs.map((_, t) => output.slice(t * units, (t + 1) * units))
+        : output,
+      states: r.c == null ? [Array.from(r.h)] : [Array.from(r.h), Array.from(r.c)],
+    };
+  };
 }
 
 /** Keras LSTM (gates i, f, c, o). */
-export function lstm(
-  xs: number[][],
-  W: Mat,
-  U: Mat,
-  b: number[],
-  units: number,
-  o: RunOptions = {},
-  recAct = sigmoid,
-): RunResult {
-  return run(
-    xs,
-    units,
-    2,
-    (x, [h, c]) => {
-      const z = add(add(vecMat(x, W), vecMat(h, U)), b);
-      const i = slice(z, 0, units).map(recAct);
-      const f = slice(z, 1, units).map(recAct);
-      const g = slice(z, 2, units).map(Math.tanh);
-      const og = slice(z, 3, units).map(recAct);
-      const c2 = c.map((cv, k) => f[k] * cv + i[k] * g[k]);
-      return [c2.map((cv, k) => og[k] * Math.tanh(cv)), c2];
-    },
-    o,
-  );
-}
-
+export const lstm = layer('lstm');
 /** Keras GRU with reset_after=False (gates z, r, h). */
-export function gruResetBefore(
-  xs: number[][],
-  W: Mat,
-  U: Mat,
-  b: number[],
-  units: number,
-  o: RunOptions = {},
-): RunResult {
-  const Uzr = U.map((row) => row.slice(0, 2 * units));
-  const Uh = U.map((row) => row.slice(2 * units));
-  return run(
-    xs,
-    units,
-    1,
-    (x, [h]) => {
-      const xw = add(vecMat(x, W), b);
-      const hu = vecMat(h, Uzr);
-      const z = slice(xw, 0, units).map((v, k) => sigmoid(v + hu[k]));
-      const r = slice(xw, 1, units).map((v, k) => sigmoid(v + hu[units + k]));
-      const rh = h.map((v, k) => r[k] * v);
-      const cand = add(slice(xw, 2, units), vecMat(rh, Uh)).map(Math.tanh);
-      return [h.map((v, k) => z[k] * v + (1 - z[k]) * cand[k])];
-    },
-    o,
-  );
-}
-
+export const gruResetBefore = layer('gru');
 /** Keras SimpleRNN with tanh. */
-export function simpleRnn(
-  xs: number[][],
-  W: Mat,
-  U: Mat,
-  b: number[],
-  units: number,
-  o: RunOptions = {},
-): RunResult {
-  return run(xs, units, 1, (x, [h]) => [add(add(vecMat(x, W), vecMat(h, U)), b).map(Math.tanh)], o);
-}
+export const simpleRnn = layer('simple');
 
 /** Keras Dense on one vector. */
 export function dense(
@@ -142,5 +89,5 @@ export function dense(
   b: number[],
   activation: (v: number) => number = (v) => v,
 ): number[] {
-  return add(vecMat(x, W), b).map(activation);
+  return b.map((bj, j) => activation(x.reduce((sum, xi, i) => sum + xi * W[i][j], bj)));
 }

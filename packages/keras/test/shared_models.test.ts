@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKerasModel, type KerasModel } from '../src/index.js';
-import { flat, relError, shapeOf, sharedFixtures, workspaceBackends } from './helpers.js';
+import { maxRelError } from '@rnnkit/conformance/naive';
+import { flat, shapeOf, sharedFixtures, workspaceBackends } from './helpers.js';
 
 const fixtures = sharedFixtures();
 const TOLERANCE = 1e-4;
@@ -81,7 +82,7 @@ for (const backend of workspaceBackends()) {
             const want = fx.expected.outputs[name];
             expect(got[name].shape, name).toEqual(shapeOf(want));
             // Asynchronous reads: GPU backends cannot be read synchronously under Node.
-            errors[name] = relError(await got[name].data(), flat(want));
+            errors[name] = maxRelError(await got[name].data(), flat(want));
           }
           console.log(`${backend.name} ${fx.id} max error ${JSON.stringify(errors)}`);
           for (const name of names) expect(errors[name], name).toBeLessThanOrEqual(TOLERANCE);

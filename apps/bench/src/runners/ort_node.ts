@@ -1,7 +1,7 @@
 /** `onnxruntime-node` (native CPU execution provider, one intra-op thread): the native ceiling. */
 import type * as OrtNodeModule from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { firstLine } from '../rnnkit_api.js';
+import { firstLine } from '../reasons.js';
 import { onnxInputs } from './onnx_inputs.js';
 import type { Runner } from './types.js';
 

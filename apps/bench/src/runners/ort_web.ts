@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { firstLine } from '../rnnkit_api.js';
+import { firstLine } from '../reasons.js';
 import { onnxInputs } from './onnx_inputs.js';
 import type { Runner } from './types.js';
 

@@ -13,19 +13,17 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { GRUSequence } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
-import { gemmNT, transpose } from './shared/gemm.js';
-import { activationAttr, invalid, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
+import { PANEL } from './shared/gemm.js';
+import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
 import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
+import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** Runs the GRU; returns `[output, h]`. */
 export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = backend as MathBackendCPU;
   const a = sequenceAttrs(GRUSequence, attrs);
   const recurrentActivation = activationAttr(GRUSequence, attrs, 'recurrentActivation');
-  const resetAfter = attrs?.resetAfter;
-  if (typeof resetAfter !== 'boolean') {
-    invalid(GRUSequence, 'resetAfter', 'a boolean', JSON.stringify(resetAfter));
-  }
+  const resetAfter = a.resetAfter;
   const act = a.activation;
   const u = a.units;
   const gu = 3 * u;
@@ -39,32 +37,41 @@ export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
     projectionBias = bias.slice(0, gu);
     for (let j = 0; j < 2 * u; j++) projectionBias[j] += bias[gu + j];
   }
-  const xw = projectInputs(p, gu, projectionBias);
-  const rt = transpose(p.recurrentKernel, 0, u, gu);
-  const z = new Float32Array(batch * gu);
+  // Gates z, r in one column segment, the candidate in another: its product may run apart.
+  const segments = [2 * u, u];
+  const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);
+  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
+  const zrPanels = recurrent.segmentPanel[1];
+  const hPanels = recurrent.panels - zrPanels;
+  const hCol = PANEL * zrPanels; // first column of the candidate in xw and z
+  const xw = projectInputs(p, kernel, padColumns(projectionBias, 0, kernel, segments));
+  // b_rec,h in the candidate's padded columns (resetAfter only).
+  const candidateBias = new Float32Array(PANEL * hPanels);
+  if (resetAfter) candidateBias.set(bias.subarray(gu + 2 * u, 2 * gu));
+  const z = new Float32Array(batch * ld);
   const hScratch = p.recurrentMask == null ? null : new Float32Array(batch * u);
   // r ⊙ h, the input of the candidate's product when the reset gate applies first.
   const resetH = new Float32Array(resetAfter ? 0 : batch * u);
-  const xwRowStride = steps * gu;
-  const candidateWeights = 2 * u * u; // offset of U_h's rows in the transposed kernel
+  const xwRowStride = steps * ld;
 
   const output = runTimeLoop(p, a, (t, active) => {
     const hIn = recurrentInput(p, hScratch);
-    // z and r pre-activations: x·W + b + h·U for the first 2U columns.
-    gemmNT(batch, 2 * u, u, hIn, 0, u, rt, 0, xw, t * gu, xwRowStride, z, 0, gu);
+    packLeft(recurrent, hIn, 0, u, batch, null);
+    // z and r pre-activations: x·W + b + h·U.
+    multiply(batch, recurrent, 0, zrPanels, xw, t * ld, xwRowStride, z, 0, ld);
     if (resetAfter) {
       // h·U_h + b_rec,h into the candidate columns.
-      gemmNT(batch, u, u, hIn, 0, u, rt, candidateWeights, bias, gu + 2 * u, 0, z, 2 * u, gu);
+      multiply(batch, recurrent, zrPanels, hPanels, candidateBias, 0, 0, z, hCol, ld);
     }
     for (let b = 0; b < batch; b++) {
       if (active[b] === 0) continue;
-      const zz = b * gu;
+      const zz = b * ld;
       const zr = zz + u;
-      const zh = zr + u;
+      const zh = zz + hCol;
       const s = b * u;
       activateInPlace(recurrentActivation, z, zz, 2 * u);
       if (resetAfter) {
-        const xh = (b * steps + t) * gu + 2 * u;
+        const xh = (b * steps + t) * ld + hCol;
         for (let j = 0; j < u; j++) z[zh + j] = xw[xh + j] + z[zr + j] * z[zh + j];
       } else {
         for (let j = 0; j < u; j++) resetH[s + j] = z[zr + j] * hIn[s + j];
@@ -72,27 +79,14 @@ export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
     }
     if (!resetAfter) {
       // x·W_h + b_h + (r ⊙ h)·U_h; rows not taken hold stale values that are never read.
-      gemmNT(
-        batch,
-        u,
-        u,
-        resetH,
-        0,
-        u,
-        rt,
-        candidateWeights,
-        xw,
-        t * gu + 2 * u,
-        xwRowStride,
-        z,
-        2 * u,
-        gu,
-      );
+      packLeft(recurrent, resetH, 0, u, batch, null);
+      const xh = t * ld + hCol;
+      multiply(batch, recurrent, zrPanels, hPanels, xw, xh, xwRowStride, z, hCol, ld);
     }
     for (let b = 0; b < batch; b++) {
       if (active[b] === 0) continue;
-      const zz = b * gu;
-      const zh = zz + 2 * u;
+      const zz = b * ld;
+      const zh = zz + hCol;
       const s = b * u;
       activateInPlace(act, z, zh, u);
       for (let j = 0; j < u; j++) {

@@ -3,15 +3,17 @@
  *
  * The input projection runs once over all `B·T` rows; each step then computes
  * `x_t·W + b + h·U` as one small GEMM straight from the projected rows, and applies the gate
- * activations and the state update in place.
+ * activations and the state update in place. Both weight matrices are packed once per tensor
+ * (`shared/weights.ts`); the gate columns keep their order, padded at the end to whole panels.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { LSTMSequence } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
-import { gemmNT, transpose } from './shared/gemm.js';
+import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
-import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
+import { projectInputs, runTimeLoop } from './shared/sequence.js';
+import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** Runs the LSTM; returns `[output, h, c]`. */
 export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -24,18 +26,19 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const p = readSequenceInputs(LSTMSequence, inputs, cpu, u, 4, [gu], true);
   const { batch, steps, h } = p;
   const c = p.c as Float32Array;
-  const xw = projectInputs(p, gu, p.bias);
-  const rt = transpose(p.recurrentKernel, 0, u, gu);
-  const z = new Float32Array(batch * gu);
-  const hScratch = p.recurrentMask == null ? null : new Float32Array(batch * u);
-  const xwRowStride = steps * gu;
+  const segments = [gu];
+  const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);
+  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
+  const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, segments));
+  const z = new Float32Array(batch * ld);
+  const xwRowStride = steps * ld;
 
   const output = runTimeLoop(p, a, (t, active) => {
-    const hIn = recurrentInput(p, hScratch);
-    gemmNT(batch, gu, u, hIn, 0, u, rt, 0, xw, t * gu, xwRowStride, z, 0, gu);
+    packLeft(recurrent, h, 0, u, batch, p.recurrentMask);
+    multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, xwRowStride, z, 0, ld);
     for (let b = 0; b < batch; b++) {
       if (active[b] === 0) continue;
-      const zi = b * gu;
+      const zi = b * ld;
       const zf = zi + u;
       const zc = zf + u;
       const zo = zc + u;

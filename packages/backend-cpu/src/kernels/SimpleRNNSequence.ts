@@ -6,9 +6,10 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { SimpleRNNSequence } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
-import { gemmNT, transpose } from './shared/gemm.js';
+import { PANEL } from './shared/gemm.js';
 import { readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
-import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
+import { projectInputs, runTimeLoop } from './shared/sequence.js';
+import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** Runs the SimpleRNN; returns `[output, h]`. */
 export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -18,19 +19,21 @@ export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const u = a.units;
   const p = readSequenceInputs(SimpleRNNSequence, inputs, cpu, u, 1, [u], false);
   const { batch, steps, h } = p;
-  const xw = projectInputs(p, u, p.bias);
-  const rt = transpose(p.recurrentKernel, 0, u, u);
-  const z = new Float32Array(batch * u);
-  const hScratch = p.recurrentMask == null ? null : new Float32Array(batch * u);
+  const segments = [u];
+  const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);
+  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
+  const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, segments));
+  const z = new Float32Array(batch * ld);
 
   const output = runTimeLoop(p, a, (t, active) => {
-    const hIn = recurrentInput(p, hScratch);
-    gemmNT(batch, u, u, hIn, 0, u, rt, 0, xw, t * u, steps * u, z, 0, u);
+    packLeft(recurrent, h, 0, u, batch, p.recurrentMask);
+    multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
     for (let b = 0; b < batch; b++) {
       if (active[b] === 0) continue;
+      const zb = b * ld;
       const s = b * u;
-      activateInPlace(act, z, s, u);
-      for (let j = 0; j < u; j++) h[s + j] = z[s + j];
+      activateInPlace(act, z, zb, u);
+      for (let j = 0; j < u; j++) h[s + j] = z[zb + j];
     }
   });
 

@@ -8,23 +8,11 @@
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { GRUSequence } from '@rnnkit/core';
-import { invalid } from './shared/inputs.js';
-import { Family, runSequence } from './shared/run.js';
+import { runSequence } from './shared/run.js';
 
 /** Runs the GRU; returns `[output, h]`. */
-export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
-  const resetAfter = attrs?.resetAfter;
-  if (typeof resetAfter !== 'boolean') {
-    invalid(GRUSequence, 'resetAfter', 'a boolean', JSON.stringify(resetAfter));
-  }
-  return runSequence(
-    GRUSequence,
-    resetAfter ? Family.gru : Family.gruResetBefore,
-    inputs,
-    backend,
-    attrs,
-  );
-};
+export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) =>
+  runSequence(GRUSequence, inputs, backend, attrs);
 
 /** The wasm registration of {@link GRUSequence}. */
 export const gruSequenceConfig: KernelConfig = {

@@ -7,11 +7,11 @@
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { LSTMSequence } from '@rnnkit/core';
-import { Family, runSequence } from './shared/run.js';
+import { runSequence } from './shared/run.js';
 
 /** Runs the LSTM; returns `[output, h, c]`. */
 export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) =>
-  runSequence(LSTMSequence, Family.lstm, inputs, backend, attrs);
+  runSequence(LSTMSequence, inputs, backend, attrs);
 
 /** The wasm registration of {@link LSTMSequence}. */
 export const lstmSequenceConfig: KernelConfig = {

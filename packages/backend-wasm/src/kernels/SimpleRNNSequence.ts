@@ -3,11 +3,11 @@
  */
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { SimpleRNNSequence } from '@rnnkit/core';
-import { Family, runSequence } from './shared/run.js';
+import { runSequence } from './shared/run.js';
 
 /** Runs the SimpleRNN; returns `[output, h]`. */
 export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) =>
-  runSequence(SimpleRNNSequence, Family.simpleRNN, inputs, backend, attrs);
+  runSequence(SimpleRNNSequence, inputs, backend, attrs);
 
 /** The wasm registration of {@link SimpleRNNSequence}. */
 export const simpleRNNSequenceConfig: KernelConfig = {

@@ -16,6 +16,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { SequenceKernelName } from '@rnnkit/core';
 import {
   commandEncoder,
   gpuBuffer,
@@ -94,7 +95,7 @@ function perStepParams(c: CheckedCall, stride: number, stateBlock: number): Arra
 
 /** Runs kernel `kernelName` of `family`; returns `[output, h]` or `[output, h, c]`. */
 export function runSequenceKernel(
-  kernelName: string,
+  kernelName: SequenceKernelName,
   family: Family,
   inputs: NamedTensorInfoMap,
   backend: WebGPUBackend,

@@ -3,7 +3,7 @@
  * overflows in f32 (`exp` of a large argument is undefined in WGSL), so each uses `exp` only of
  * non-positive arguments except `exponential` itself.
  */
-import { KERNEL_ACTIVATIONS, type KernelActivation } from '@rnnkit/core';
+import type { KernelActivation } from '@rnnkit/core';
 
 /** Helpers some activations share; emitted once per shader. */
 const HELPERS = /* wgsl */ `
@@ -54,16 +54,6 @@ const BODIES: Record<KernelActivation, string> = {
   mish: 'return x * rk_tanh(rk_softplus(x));',
   log_sigmoid: 'return -rk_softplus(-x);',
 };
-
-/** Checks `name` is a kernel activation; throws naming `argument` otherwise. */
-export function checkActivation(argument: string, name: unknown): KernelActivation {
-  if (typeof name !== 'string' || !(KERNEL_ACTIVATIONS as readonly string[]).includes(name)) {
-    throw new Error(
-      `${argument}: expected one of ${KERNEL_ACTIVATIONS.join(', ')}, got ${JSON.stringify(name)}`,
-    );
-  }
-  return name as KernelActivation;
-}
 
 /** The WGSL function name for `name`. */
 export function activationFn(name: KernelActivation): string {

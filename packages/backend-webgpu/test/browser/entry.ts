@@ -9,8 +9,7 @@ import {
   setRecurrencePath,
   type RecurrencePath,
 } from '../../src/index.js';
-import { naiveSequence } from '../naive.js';
-import { closeness, makeCase, runKernel, type CaseSpec } from '../cases.js';
+import { closeness, makeCase, naiveExpected, runKernel, type CaseSpec } from '../cases.js';
 
 interface CheckResult {
   name: string;
@@ -23,7 +22,7 @@ interface CheckResult {
 async function check(name: string, spec: CaseSpec, path: RecurrencePath): Promise<CheckResult> {
   setRecurrencePath(path);
   const cs = makeCase(spec);
-  const want = naiveSequence(cs);
+  const want = naiveExpected(cs);
   resetDispatchCount();
   const { result } = await runKernel(cs);
   const dispatches = getDispatchCount();

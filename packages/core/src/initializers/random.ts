@@ -1,20 +1,27 @@
-/** A small seeded pseudo-random generator (mulberry32) with normal and truncated-normal draws. */
+/**
+ * mulberry32: a small, fast, seeded generator of uniform numbers in [0, 1). The same seed gives
+ * the same sequence everywhere, so seeded initializers, test data and benchmark inputs reproduce.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seeded {@link mulberry32} generator with normal and truncated-normal draws. */
 export class SeededRandom {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly uniform: () => number;
   private spare: number | null = null;
 
   /** `seed` null or undefined draws a seed from `Math.random`. */
   constructor(seed?: number | null) {
-    this.state = (seed ?? Math.floor(Math.random() * 0x7fffffff)) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.uniform = mulberry32(seed ?? Math.floor(Math.random() * 0x7fffffff));
   }
 
   /** Standard normal (Box–Muller, pairs cached). */

@@ -30,6 +30,29 @@ function count(name: string, path: 'fused' | 'reference'): void {
   (stats[name] ??= { fused: 0, reference: 0 })[path]++;
 }
 
+/** Which kernels ran: a backend's fused ones, the reference ones, both, or none. */
+export type DispatchPath = 'fused' | 'reference' | 'mixed' | 'none';
+
+function totals(stats: DispatchStats): { fused: number; reference: number } {
+  let fused = 0;
+  let reference = 0;
+  for (const v of Object.values(stats)) {
+    fused += v.fused;
+    reference += v.reference;
+  }
+  return { fused, reference };
+}
+
+/** The path sequence kernels took between two {@link getDispatchStats} snapshots. */
+export function dispatchPath(before: DispatchStats, after: DispatchStats): DispatchPath {
+  const a = totals(before);
+  const b = totals(after);
+  const fused = b.fused - a.fused;
+  const reference = b.reference - a.reference;
+  if (fused > 0 && reference > 0) return 'mixed';
+  return fused > 0 ? 'fused' : reference > 0 ? 'reference' : 'none';
+}
+
 /** True when the active backend has a fused kernel registered under `name`. */
 export function hasFusedKernel(name: SequenceKernelName): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;

@@ -5,8 +5,9 @@
  * a masked step cannot leak).
  */
 import type { SequenceKernelAttrs } from '@rnnkit/core';
-import { gemmNT, transpose } from './gemm.js';
+import { PANEL } from './gemm.js';
 import type { SequenceProblem } from './inputs.js';
+import { multiply, packLeft, type PackedWeights } from './weights.js';
 
 /**
  * One cell step at input time `t`: read the states in `problem.h` (and `problem.c`) and update
@@ -14,16 +15,27 @@ import type { SequenceProblem } from './inputs.js';
  */
 export type CellStep = (t: number, active: Uint8Array) => void;
 
+/** Rows of `x` packed at a time for the input projection: 64 rows of `D` values stay in L2. */
+const PROJECTION_ROWS = 64;
+
 /**
- * The input projection for every step at once: `x·kernel + bias` as `[B·T, G·U]`, where
- * `bias` is a `[G·U]` vector broadcast over rows.
+ * The input projection for every step at once: `x·kernel + bias` as `[B·T, 3·kernel.panels]`
+ * (the padded column layout of `kernel`), where `bias` is one row in that layout.
  */
-export function projectInputs(p: SequenceProblem, gu: number, bias: Float32Array): Float32Array {
+export function projectInputs(
+  p: SequenceProblem,
+  kernel: PackedWeights,
+  bias: Float32Array,
+): Float32Array {
   const rows = p.batch * p.steps;
-  const xw = new Float32Array(rows * gu);
-  if (rows === 0) return xw;
-  const kernelT = transpose(p.kernel, 0, p.inputDim, gu);
-  gemmNT(rows, gu, p.inputDim, p.x, 0, p.inputDim, kernelT, 0, bias, 0, 0, xw, 0, gu);
+  const d = p.inputDim;
+  const ld = PANEL * kernel.panels;
+  const xw = new Float32Array(rows * ld);
+  for (let r0 = 0; r0 < rows; r0 += PROJECTION_ROWS) {
+    const n = Math.min(PROJECTION_ROWS, rows - r0);
+    packLeft(kernel, p.x, r0 * d, d, n, null);
+    multiply(n, kernel, 0, kernel.panels, bias, 0, 0, xw, r0 * ld, ld);
+  }
   return xw;
 }
 

@@ -1,14 +1,22 @@
 /**
- * The kernel body shared by the three families: check inputs, allocate outputs on the wasm
- * heap, fetch (or build) prepacked weights, then hand the whole sequence to the WebAssembly
- * module, which reads inputs and writes outputs in place.
+ * The kernel body shared by the three families: check the call against the contract
+ * (@rnnkit/core), allocate outputs on the wasm heap, fetch (or build) prepacked weights, then hand
+ * the whole sequence to the WebAssembly module, which reads inputs and writes outputs in place.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  checkSequenceCall,
+  GATES,
+  KERNEL_ACTIVATIONS,
+  LSTMSequence,
+  SimpleRNNSequence,
+  type KernelActivation,
+  type SequenceKernelName,
+} from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/state.js';
-import { activationCode, checkTensor, checkX, sequenceAttrs } from './inputs.js';
 
 /** Family codes of the WebAssembly module. */
-export const Family = {
+const Family = {
   simpleRNN: 0,
   lstm: 1,
   /** GRU, `resetAfter: true`. */
@@ -17,7 +25,18 @@ export const Family = {
   gruResetBefore: 3,
 } as const;
 /** A family code. */
-export type FamilyCode = (typeof Family)[keyof typeof Family];
+type FamilyCode = (typeof Family)[keyof typeof Family];
+
+function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
+  if (kernel === SimpleRNNSequence) return Family.simpleRNN;
+  if (kernel === LSTMSequence) return Family.lstm;
+  return resetAfter ? Family.gru : Family.gruResetBefore;
+}
+
+/** Index of an activation in the contract's list: the code the WebAssembly module switches on. */
+function activationCode(name: KernelActivation | null): number {
+  return name == null ? 0 : KERNEL_ACTIVATIONS.indexOf(name);
+}
 
 const FLAG_GO_BACKWARDS = 1;
 const FLAG_RETURN_SEQUENCES = 2;
@@ -61,42 +80,24 @@ function packed(
 }
 
 /**
- * Runs one sequence kernel call for `family`. Returns `[output, h]`, plus `c` for LSTM.
+ * Runs one call of `kernel` (GRU in either reset mode). Returns `[output, h]`, plus `c` for LSTM.
  */
 export function runSequence(
-  kernel: string,
-  family: FamilyCode,
+  kernel: SequenceKernelName,
   inputs: NamedTensorInfoMap,
   backend: unknown,
   attrs: NamedAttrMap | undefined,
 ): TensorInfo[] {
   const wasmBackend = backend as WasmBackendLike;
-  const a = sequenceAttrs(kernel, attrs);
+  const { attrs: a, inputs: p } = checkSequenceCall(kernel, inputs, attrs);
+  const family = familyOf(kernel, a.resetAfter);
   const lstm = family === Family.lstm;
-  const ract =
-    lstm || family === Family.gru || family === Family.gruResetBefore
-      ? activationCode(kernel, 'recurrentActivation', attrs?.recurrentActivation)
-      : 0;
-  const act = activationCode(kernel, 'activation', a.activation);
-  const gates = lstm ? 4 : family === Family.simpleRNN ? 1 : 3;
-  const x = checkX(kernel, inputs);
-  const [batch, steps, inputDim] = x.shape;
-  const units = a.units;
-  const gu = gates * units;
-  const kernelT = checkTensor(kernel, 'kernel', inputs.kernel, [inputDim, gu]);
-  const recurrentT = checkTensor(kernel, 'recurrentKernel', inputs.recurrentKernel, [units, gu]);
-  const biasShape = family === Family.gru ? [2, gu] : [gu];
-  const biasT = checkTensor(kernel, 'bias', inputs.bias, biasShape);
-  const h0 = checkTensor(kernel, 'initialH', inputs.initialH, [batch, units]);
-  const c0 = lstm ? checkTensor(kernel, 'initialC', inputs.initialC, [batch, units]) : null;
-  const mask =
-    inputs.mask == null
-      ? null
-      : checkTensor(kernel, 'mask', inputs.mask, [batch, steps], ['bool', 'int32', 'float32']);
-  const recurrentMask =
-    inputs.recurrentMask == null
-      ? null
-      : checkTensor(kernel, 'recurrentMask', inputs.recurrentMask, [batch, units]);
+  const act = activationCode(a.activation);
+  const ract = activationCode(a.recurrentActivation);
+  const gates = GATES[kernel];
+  const { batch, steps, inputDim, units, x, mask, recurrentMask } = p;
+  const { kernel: kernelT, recurrentKernel: recurrentT, bias: biasT } = p;
+  const { initialH: h0, initialC: c0 } = p;
 
   const state = stateFor(wasmBackend);
   const ex = state.exports;

@@ -1,0 +1,20 @@
+/**
+ * `@rnnkit/conformance/naive`: the Keras recurrent equations in plain float64, an oracle for
+ * kernel and layer tests that is independent of every rnnkit implementation (it imports nothing
+ * from @rnnkit/core). Runs anywhere: no Node APIs, no tfjs.
+ *
+ * ```ts
+ * import { maxRelError, naiveSequence } from '@rnnkit/conformance/naive';
+ * const want = naiveSequence({ family: 'lstm', batch, steps, inputDim, units, x, kernel, ... });
+ * expect(maxRelError(got, want.output)).toBeLessThan(1e-5);
+ * ```
+ */
+export { erf, naiveActivation, NAIVE_ACTIVATIONS } from './activations.js';
+export { maxRelError } from './compare.js';
+export {
+  naiveSequence,
+  type NaiveFamily,
+  type NaiveProblem,
+  type NaiveResult,
+  type NaiveSettings,
+} from './sequence.js';
