@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
@@ -29,6 +30,14 @@ export default defineConfig({
     target: 'es2022',
     // h5wasm (the HDF5 reader, loaded only when a model file is read) is one 4 MB module.
     chunkSizeWarningLimit: 5000,
+    // Two pages: the main one, and the conformance kit on every backend (its own entry, so the
+    // main page never loads the cases).
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        conformance: fileURLToPath(new URL('./conformance.html', import.meta.url)),
+      },
+    },
   },
   worker: { format: 'es', plugins: () => [nodeOnlyKerasWorker()] },
   server: { host: '127.0.0.1' },

@@ -6,7 +6,7 @@
  *   --reference  also run the reference kernels (tfjs-core ops) as a column of their own.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadCases, runCase, type CaseResult } from '@rnnkit/conformance';
+import { caseVerdict, loadCases, runCase, type CaseResult } from '@rnnkit/conformance';
 import { BACKENDS, useBackend } from '@rnnkit/backends';
 import { SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
 
@@ -28,12 +28,16 @@ function withoutFusedKernels(backend: string): void {
   }
 }
 
+const FAILURE_CELL = {
+  mismatch: () => 'FAIL',
+  leak: (r: CaseResult) => `LEAK${r.leakedTensors}`,
+  'not-fused': () => 'REF',
+};
+
 function cell(r: CaseResult | undefined, expectFused: boolean): string {
   if (r == null) return '-';
-  if (!r.passed) return 'FAIL';
-  if (r.leakedTensors !== 0) return `LEAK${r.leakedTensors}`;
-  if (expectFused && (r.fusedRuns === 0 || r.referenceRuns > 0)) return 'REF';
-  return r.maxAbsError.toExponential(1);
+  const verdict = caseVerdict(r, { expectFused });
+  return verdict.ok ? r.maxAbsError.toExponential(1) : FAILURE_CELL[verdict.failure](r);
 }
 
 async function main(): Promise<void> {

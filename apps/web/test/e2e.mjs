@@ -8,16 +8,19 @@
  * - Keras files from ../shared/keras-models (when present) dropped on the page, against their
  *   expected.json, and the built-in tfjs-layers example against the seed printout;
  * - the benchmark: both charts render, every started backend has rows, and rnnkit agrees with
- *   tfjs-layers on the same weights.
+ *   tfjs-layers on the same weights;
+ * - conformance.html: every case file of @rnnkit/conformance passes on cpu and wasm, and on
+ *   webgpu when the browser offers an adapter, with the fused kernel and no leaked tensor; the
+ *   main page never loads the cases.
  *
- * Writes artifacts/web/screenshot.png at the repository root (and docs/web-screenshot.png with
- * UPDATE_DOCS_SCREENSHOT=1). Chromium comes from `scripts/install-webgpu-deps.sh --browser`.
+ * Writes artifacts/web/screenshot.png and artifacts/web/conformance.png at the repository root
+ * (and docs/web-screenshot.png with UPDATE_DOCS_SCREENSHOT=1). Chromium comes from `scripts/install-webgpu-deps.sh --browser`.
  */
 // Functions passed to page.evaluate run in the page, with the browser's globals:
 /* global document, DataTransfer, atob, File, Navigator, WebAssembly */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +31,8 @@ const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(webDir, '..', '..');
 const sharedModels = resolve(repoRoot, '..', 'shared', 'keras-models');
 const screenshotPath = join(repoRoot, 'artifacts', 'web', 'screenshot.png');
+const conformanceShotPath = join(repoRoot, 'artifacts', 'web', 'conformance.png');
+const casesDir = join(repoRoot, 'packages', 'conformance', 'cases');
 const docsScreenshotPath = join(repoRoot, 'docs', 'web-screenshot.png');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOTAL_LIMIT_MS = 240_000;
@@ -105,6 +110,8 @@ const browser = await chromium.launch({
 const pageErrors = [];
 /** @type {Map<string, string>} */
 const wasmTypes = new Map();
+/** @type {string[]} */
+const mainPageRequests = [];
 const summary = /** @type {Record<string, string>} */ ({});
 
 try {
@@ -113,6 +120,7 @@ try {
   page.on('response', (r) => {
     if (r.url().endsWith('.wasm')) wasmTypes.set(r.url(), r.headers()['content-type'] ?? '');
   });
+  page.on('request', (r) => mainPageRequests.push(r.url()));
   await page.goto(`${url}?reps=2`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
   step('page ready');
@@ -361,6 +369,85 @@ try {
   );
   step('benchmark charts rendered');
 
+  // conformance.html: every case file on every started backend, judged by the kit's verdict.
+  const caseFiles = (await readdir(casesDir)).filter((f) => f.endsWith('.json'));
+  assert.ok(caseFiles.length > 0, `expected case files in ${casesDir}, found none`);
+  const conf = await browser.newPage({ viewport: { width: 1180, height: 900 } });
+  conf.on('pageerror', (e) => pageErrors.push(`conformance.html: ${e.message}`));
+  await conf.goto(`${url}conformance.html`);
+  try {
+    await conf.waitForSelector('body[data-state="done"], body[data-state="error"]', {
+      timeout: 150_000,
+    });
+  } catch (e) {
+    const at = await conf.textContent('#conformance-progress');
+    throw new Error(`conformance.html: not done within 150 s, last at ${at}`, { cause: e });
+  }
+  assert.equal(
+    await conf.getAttribute('body', 'data-state'),
+    'done',
+    `conformance.html: ${await conf.textContent('#conformance-progress')}`,
+  );
+  const confRuns = await conf.$$eval('#conformance-summary tr[data-backend]', (trs) =>
+    trs.map((tr) => {
+      const d = /** @type {HTMLElement} */ (tr).dataset;
+      return {
+        backend: d.backend ?? '',
+        status: d.status ?? '',
+        passed: Number(d.passed),
+        total: Number(d.total),
+        ms: Number(d.ms),
+        message: tr.querySelector('.status')?.textContent ?? '',
+        cellsPassed: document.querySelectorAll(
+          `#conformance-cases td[data-backend="${d.backend}"][data-verdict="pass"]`,
+        ).length,
+      };
+    }),
+  );
+  const confFailures = await conf.$$eval('#conformance-failures li[data-backend]', (lis) =>
+    lis.map((li) => `${li.getAttribute('data-backend')} ${li.textContent}`),
+  );
+  assert.deepEqual(
+    confRuns.map((r) => r.backend),
+    ['cpu', 'wasm', 'webgpu'],
+    'conformance.html: one summary row per backend',
+  );
+  for (const r of confRuns) {
+    if (r.backend === 'webgpu' && states.webgpu?.status === 'unavailable') {
+      assert.equal(
+        r.status,
+        'unavailable',
+        `conformance on webgpu without an adapter: ${r.message}`,
+      );
+      step(`conformance on webgpu skipped: ${r.message}`);
+      continue;
+    }
+    assert.equal(r.status, 'done', `conformance on ${r.backend}: ${r.message}`);
+    assert.equal(
+      r.total,
+      caseFiles.length,
+      `conformance on ${r.backend}: expected every case file (${caseFiles.length}), got ${r.total}`,
+    );
+    assert.equal(
+      r.cellsPassed,
+      r.passed,
+      `conformance on ${r.backend}: passing cells vs the summary's count`,
+    );
+    assert.equal(
+      r.passed,
+      caseFiles.length,
+      `conformance on ${r.backend}: expected ${caseFiles.length}/${caseFiles.length}, got ${r.passed}; failures:\n  ${confFailures.filter((f) => f.startsWith(`${r.backend} `)).join('\n  ')}`,
+    );
+    summary[r.backend] += ` · conformance ${r.passed}/${r.total} in ${r.ms} ms`;
+    step(`conformance on ${r.backend}: ${r.passed}/${r.total} in ${r.ms} ms (${r.message})`);
+  }
+  assert.deepEqual(confFailures, [], 'conformance.html: failures listed');
+  const casesLoaded = mainPageRequests.filter((u) => /\/assets\/cases-[^/]*\.js$/.test(u));
+  assert.deepEqual(casesLoaded, [], 'the main page does not load the conformance cases');
+  await mkdir(dirname(conformanceShotPath), { recursive: true });
+  await conf.screenshot({ path: conformanceShotPath });
+  await conf.close();
+
   // A browser without WebAssembly SIMD or WebGPU: the two backends say why, cpu still works.
   const bare = await browser.newPage();
   bare.on('pageerror', (e) => pageErrors.push(e.message));
@@ -388,6 +475,17 @@ try {
     `webgpu without navigator.gpu: ${bareStates[2]}`,
   );
   await bare.waitForSelector('#seed[data-state="done"][data-backend="cpu"]');
+  // conformance.html there: a backend that does not start runs no case and counts none.
+  await bare.goto(`${url}conformance.html?backends=wasm,webgpu`);
+  await bare.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+  const bareConf = await bare.$$eval('#conformance-summary tr[data-backend]', (trs) =>
+    trs.map((tr) => `${tr.getAttribute('data-status')} ${tr.getAttribute('data-passed')}`),
+  );
+  assert.deepEqual(
+    bareConf,
+    ['failed 0', 'unavailable 0'],
+    'conformance.html without SIMD/WebGPU: wasm failed, webgpu unavailable, no case counted',
+  );
   await bare.close();
   step(`failure messages shown: ${bareStates.slice(1).join(' | ')}`);
 

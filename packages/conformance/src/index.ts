@@ -1,13 +1,12 @@
 /**
  * @rnnkit/conformance: JSON cases with independently computed expected outputs, a runner that
  * checks the active backend against them, and the registration contract of a backend package.
- * The float64 oracle is the separate entry `@rnnkit/conformance/naive`.
+ * The float64 oracle is the separate entry `@rnnkit/conformance/naive`; the browser-safe subset
+ * (no `node:fs`) is `@rnnkit/conformance/browser`.
  */
-export * from './schema.js';
+export * from './browser.js';
 export { CASES_DIR, loadCases } from './load.js';
-export { runCase, type CaseResult } from './run.js';
 export { defineConformanceSuite, type SuiteOptions, type TestApi } from './suite.js';
-export { seededTensor } from './data.js';
 export {
   defineRegistrationSuite,
   type BackendPackage,

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCases } from './load.js';
 import { runCase } from './run.js';
+import { caseVerdict } from './verdict.js';
 
 /** The bits of a test runner the suite needs. */
 export interface TestApi {
@@ -45,15 +46,8 @@ export function defineConformanceSuite(api: TestApi, options: SuiteOptions): voi
       api.it(
         c.name,
         async () => {
-          const r = await runCase(c);
-          if (!r.passed) throw new Error(`${c.name}: ${r.message}`);
-          if (r.leakedTensors !== 0)
-            throw new Error(`${c.name}: leaked ${r.leakedTensors} tensors`);
-          if (options.expectFused === true && (r.fusedRuns === 0 || r.referenceRuns !== 0)) {
-            throw new Error(
-              `${c.name}: expected only fused kernels, got ${r.fusedRuns} fused and ${r.referenceRuns} reference runs`,
-            );
-          }
+          const v = caseVerdict(await runCase(c), { expectFused: options.expectFused });
+          if (!v.ok) throw new Error(v.message);
         },
         options.timeout,
       );
