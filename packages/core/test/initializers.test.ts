@@ -37,6 +37,27 @@ describe('initializers', () => {
     expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
   });
 
+  it('RandomNormal and TruncatedNormal draw with their mean and stddev; truncation at 2 stddev', () => {
+    const n = getInitializer('k', {
+      class_name: 'RandomNormal',
+      config: { mean: 1, stddev: 2, seed: 3 },
+    })
+      .apply([100, 100])
+      .dataSync() as Float32Array;
+    const mean = n.reduce((a, b) => a + b, 0) / n.length;
+    const sd = Math.sqrt(n.reduce((a, b) => a + (b - mean) ** 2, 0) / n.length);
+    expect(Math.abs(mean - 1)).toBeLessThan(0.05);
+    expect(Math.abs(sd - 2)).toBeLessThan(0.05);
+    expect(Math.max(...n.map((v) => Math.abs(v - 1)))).toBeGreaterThan(4);
+    const t = getInitializer('k', {
+      class_name: 'TruncatedNormal',
+      config: { mean: 1, stddev: 2, seed: 3 },
+    })
+      .apply([100, 100])
+      .dataSync();
+    expect(Math.max(...t.map((v) => Math.abs(v - 1)))).toBeLessThanOrEqual(4 + 1e-6);
+  });
+
   it('GlorotUniform stays within sqrt(6 / (fan_in + fan_out))', () => {
     const limit = Math.sqrt(6 / (64 + 32));
     const v = getInitializer('k', 'glorot_uniform').apply([64, 32]).dataSync();

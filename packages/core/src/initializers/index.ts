@@ -101,9 +101,8 @@ export class Identity implements Initializer {
   }
 }
 
-/** Normal draws with `mean` and `stddev`. */
-export class RandomNormal extends RandomInitializer {
-  readonly className = 'RandomNormal';
+/** Draws `mean + stddev·z` for a standard draw `z` the subclass picks. */
+abstract class MeanStddevInitializer extends RandomInitializer {
   constructor(
     readonly mean = 0,
     readonly stddev = 0.05,
@@ -111,12 +110,29 @@ export class RandomNormal extends RandomInitializer {
   ) {
     super(seed);
   }
+  protected abstract draw(random: SeededRandom): number;
   apply(shape: readonly number[]): tf.Tensor {
     const r = this.random();
-    return fill(shape, () => this.mean + this.stddev * r.normal());
+    return fill(shape, () => this.mean + this.stddev * this.draw(r));
   }
   getConfig(): Record<string, unknown> {
     return { mean: this.mean, stddev: this.stddev, seed: this.seed };
+  }
+}
+
+/** Normal draws with `mean` and `stddev`. */
+export class RandomNormal extends MeanStddevInitializer {
+  readonly className = 'RandomNormal';
+  protected draw(random: SeededRandom): number {
+    return random.normal();
+  }
+}
+
+/** Normal draws within two standard deviations. */
+export class TruncatedNormal extends MeanStddevInitializer {
+  readonly className = 'TruncatedNormal';
+  protected draw(random: SeededRandom): number {
+    return random.truncatedNormal();
   }
 }
 
@@ -136,25 +152,6 @@ export class RandomUniform extends RandomInitializer {
   }
   getConfig(): Record<string, unknown> {
     return { minval: this.minval, maxval: this.maxval, seed: this.seed };
-  }
-}
-
-/** Normal draws within two standard deviations. */
-export class TruncatedNormal extends RandomInitializer {
-  readonly className = 'TruncatedNormal';
-  constructor(
-    readonly mean = 0,
-    readonly stddev = 0.05,
-    seed: number | null = null,
-  ) {
-    super(seed);
-  }
-  apply(shape: readonly number[]): tf.Tensor {
-    const r = this.random();
-    return fill(shape, () => this.mean + this.stddev * r.truncatedNormal());
-  }
-  getConfig(): Record<string, unknown> {
-    return { mean: this.mean, stddev: this.stddev, seed: this.seed };
   }
 }
 
