@@ -39,6 +39,13 @@ export interface BenchOptions {
   reps: number;
   /** Untimed forwards before timing. */
   warmup: number;
+  /**
+   * Target length of one timed sample in ms: a sample is the mean of as many back-to-back
+   * forwards as fill it (at least one), so fast workloads are timed in a steady state (warm
+   * caches and JIT) rather than as single forwards between other runners' work. 0: one forward
+   * per sample.
+   */
+  sampleMs: number;
   /** Keeps a (workload, runner) pair when it matches `<workload>/<runner>`. */
   filter?: RegExp;
   /** Run the webgpu runners even on a software adapter (SwiftShader), whose timings are CPU timings. */
@@ -51,9 +58,20 @@ export interface BenchOptions {
   onWorkload?: (result: WorkloadResult) => void;
 }
 
-/** Defaults: ≥ 7 timed runs for the full set; 3 for `--quick`. */
+/** Defaults: 9 samples of ≥ 25 ms for the full set; 3 single-forward samples for `--quick`. */
 export function defaultOptions(quick: boolean): BenchOptions {
-  return quick ? { quick, reps: 3, warmup: 1 } : { quick, reps: 9, warmup: 3 };
+  return quick
+    ? { quick, reps: 3, warmup: 1, sampleMs: 0 }
+    : { quick, reps: 9, warmup: 3, sampleMs: 25 };
+}
+
+/** Most forwards one sample may average over. */
+const MAX_BURST = 500;
+
+/** Forwards per sample for a runner whose forward takes `forwardMs`. */
+export function burstSize(forwardMs: number, sampleMs: number): number {
+  if (sampleMs <= 0 || !(forwardMs > 0)) return 1;
+  return Math.max(1, Math.min(MAX_BURST, Math.ceil(sampleMs / forwardMs)));
 }
 
 /** One runner on one workload. */
@@ -64,7 +82,10 @@ export interface RowResult {
   status: 'ok' | 'skipped' | 'error';
   /** Why skipped or what failed. */
   reason?: string;
+  /** Per sample: the mean ms of one forward over {@link RowResult.burst} back-to-back forwards. */
   samplesMs: number[];
+  /** Forwards averaged per sample (absent in runs saved before sampling by bursts: 1). */
+  burst?: number;
   medianMs: number | null;
   minMs: number | null;
   maxMs: number | null;
@@ -104,7 +125,14 @@ export interface RunnerInfo {
 export interface BenchResult {
   schema: 1;
   date: string;
-  options: { quick: boolean; reps: number; warmup: number; filter: string | null };
+  options: {
+    quick: boolean;
+    reps: number;
+    warmup: number;
+    /** Absent in runs saved before sampling by bursts (one forward per sample). */
+    sampleMs?: number;
+    filter: string | null;
+  };
   runners: RunnerInfo[];
   /** Where the webgpu dispatch counts come from, when counted. */
   dispatchCountSource: string | null;
@@ -195,12 +223,13 @@ async function measureWorkload(
     try {
       l.row.tensorsBefore = l.run.liveTensors?.() ?? null;
       l.output = await l.run.output();
-      for (let i = 1; i < opts.warmup; i++) await l.run.forward();
-      if (l.run.dispatches) {
-        const d0 = l.run.dispatches();
-        await l.run.forward();
-        l.row.dispatchesPerForward = l.run.dispatches() - d0;
-      }
+      for (let i = 1; i < opts.warmup; i++) await l.run.forward(1);
+      const d0 = l.run.dispatches?.() ?? 0;
+      const probeMs = await l.run.forward(1);
+      if (l.run.dispatches) l.row.dispatchesPerForward = l.run.dispatches() - d0;
+      l.row.burst = burstSize(probeMs, opts.sampleMs);
+      // One untimed burst brings the runner to the steady state its samples measure.
+      if (l.row.burst > 1) await l.run.forward(l.row.burst);
       l.row.kernelPath = l.run.kernelPath?.();
     } catch (err) {
       fail(l, 'warm-up', err);
@@ -212,7 +241,7 @@ async function measureWorkload(
     const order = rep % 2 === 0 ? active : [...active].reverse();
     for (const l of order) {
       try {
-        l.row.samplesMs.push(await l.run.forward());
+        l.row.samplesMs.push(await l.run.forward(l.row.burst ?? 1));
       } catch (err) {
         fail(l, `rep ${rep}`, err);
       }
@@ -316,6 +345,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       quick: opts.quick,
       reps: opts.reps,
       warmup: opts.warmup,
+      sampleMs: opts.sampleMs,
       filter: opts.filter ? opts.filter.source.replace(/\\\//g, '/') : null,
     },
     runners: runners.map(({ id, family, backend, unavailable }) => ({

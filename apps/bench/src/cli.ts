@@ -5,6 +5,7 @@ export interface CliArgs {
   quick: boolean;
   reps?: number;
   warmup?: number;
+  sampleMs?: number;
   filter?: RegExp;
   json?: string;
   chart?: string;
@@ -25,6 +26,8 @@ export const USAGE = `Usage: node dist/main.js [options]   (from the repo root: 
                       e.g. "webgpu", "lstm-w1", "^gru", "lstm-w2/(rnnkit|ort)"
   --reps <n>          timed forwards per runner (default 9, quick 3)
   --warmup <n>        untimed forwards first (default 3, quick 1)
+  --sample-ms <ms>    a sample averages back-to-back forwards filling this many ms (default
+                      25; quick and 0: one forward per sample)
   --json <path>       write the results as JSON
   --chart <path>      write an SVG bar chart of GFLOP/s
   --markdown <path>   write the benchmarks doc (machine, command, tables, chart)
@@ -35,7 +38,9 @@ export const USAGE = `Usage: node dist/main.js [options]   (from the repo root: 
   --software-gpu      run the webgpu runners on a software adapter (SwiftShader) too
   --help              this text
 
-Workloads: lstm-w1 lstm-w2 lstm-w3 gru-w1 gru-w2 bilstm-w2 (quick: lstm-q gru-q bilstm-q).
+Workloads: lstm-w1 lstm-w2 lstm-w3 gru-w1 gru-w2 bilstm-w2 gru-before-w1 gru-before-w2
+(gru: reset_after, the Keras default; gru-before: reset_after=False; quick: lstm-q gru-q
+bilstm-q).
 Runners: rnnkit-{cpu,wasm,webgpu} tfjs-layers-{cpu,wasm,webgpu} ort-web-1t ort-web-2t ort-node-1t.`;
 
 function positiveInt(flag: string, value: string | undefined): number {
@@ -43,6 +48,16 @@ function positiveInt(flag: string, value: string | undefined): number {
   if (value === undefined || !Number.isInteger(n) || n < 1) {
     throw new Error(
       `${flag}: expected a positive integer, got ${value === undefined ? 'nothing' : `'${value}'`}`,
+    );
+  }
+  return n;
+}
+
+function nonNegativeNumber(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new Error(
+      `${flag}: expected a number ≥ 0, got ${value === undefined ? 'nothing' : `'${value}'`}`,
     );
   }
   return n;
@@ -77,6 +92,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--warmup':
         args.warmup = positiveInt(flag, argv[++i]);
+        break;
+      case '--sample-ms':
+        args.sampleMs = nonNegativeNumber(flag, argv[++i]);
         break;
       case '--filter': {
         const src = value();

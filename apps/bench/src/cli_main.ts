@@ -35,14 +35,16 @@ async function measure(args: CliArgs, argv: readonly string[]): Promise<SavedRun
   const defaults = defaultOptions(args.quick);
   const reps = args.reps ?? defaults.reps;
   const warmup = args.warmup ?? defaults.warmup;
+  const sampleMs = args.sampleMs ?? defaults.sampleMs;
   const result = await runBench({
     quick: args.quick,
     reps,
     warmup,
+    sampleMs,
     filter: args.filter,
     softwareGpu: args.softwareGpu,
     log: (line) => console.error(line),
-    onWorkload: (w) => console.log(`\n${textTable(w, reps, warmup)}`),
+    onWorkload: (w) => console.log(`\n${textTable(w, { reps, warmup, sampleMs })}`),
   });
   return { command: commandLine(argv), machine: machineInfo(), ...result };
 }
@@ -54,7 +56,7 @@ function load(baseDir: string, file: string): SavedRun {
   }
   const saved = run as SavedRun;
   for (const w of saved.workloads) {
-    console.log(`\n${textTable(w, saved.options.reps, saved.options.warmup)}`);
+    console.log(`\n${textTable(w, saved.options)}`);
   }
   return saved;
 }

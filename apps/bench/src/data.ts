@@ -13,12 +13,25 @@ export function uniform(n: number, limit: number, rand: () => number): Float32Ar
   return out;
 }
 
-/** Recurrent cell families the bench covers. */
-export type Cell = 'lstm' | 'gru';
+/**
+ * Recurrent cells the bench covers: LSTM, GRU with `reset_after=True` (the Keras default) and
+ * GRU with `reset_after=False`, the one GRU that tfjs-layers implements.
+ */
+export type Cell = 'lstm' | 'gru' | 'gru-reset-before';
 
 /** Gate blocks per cell. */
 export function gateCount(cell: Cell): number {
   return cell === 'lstm' ? 4 : 3;
+}
+
+/** True for both GRU variants. */
+export function isGru(cell: Cell): boolean {
+  return cell !== 'lstm';
+}
+
+/** True when the Keras bias has a recurrent row: `[2, 3·U]` (GRU `reset_after=True`). */
+export function hasRecurrentBias(cell: Cell): boolean {
+  return cell === 'gru';
 }
 
 /** Keras weights for one direction: `[D, G·U]`, `[U, G·U]`, bias `[G·U]` (GRU reset_after `[2, 3·U]`). */
@@ -32,7 +45,7 @@ export function kerasWeights(
   return {
     kernel: uniform(inputSize * gu, Math.sqrt(6 / (inputSize + gu)), rand),
     recurrentKernel: uniform(units * gu, Math.sqrt(6 / (units + gu)), rand),
-    bias: uniform(cell === 'gru' ? 2 * gu : gu, 0.1, rand),
+    bias: uniform(hasRecurrentBias(cell) ? 2 * gu : gu, 0.1, rand),
   };
 }
 

@@ -18,7 +18,10 @@ const W1 = { batch: 1, time: 100, input: 32, units: 128 };
 const W2 = { batch: 32, time: 50, input: 64, units: 256 };
 const W3 = { batch: 8, time: 200, input: 128, units: 512 };
 
-/** The full set: LSTM on W1–W3, GRU (reset_after) on W1–W2, Bidirectional LSTM on W2. */
+/**
+ * The full set: LSTM on W1–W3, GRU (reset_after, the Keras default) on W1–W2, Bidirectional
+ * LSTM on W2, and GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on.
+ */
 export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-w1', cell: 'lstm', bidirectional: false, ...W1 },
   { id: 'lstm-w2', cell: 'lstm', bidirectional: false, ...W2 },
@@ -26,6 +29,8 @@ export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'gru-w1', cell: 'gru', bidirectional: false, ...W1 },
   { id: 'gru-w2', cell: 'gru', bidirectional: false, ...W2 },
   { id: 'bilstm-w2', cell: 'lstm', bidirectional: true, ...W2 },
+  { id: 'gru-before-w1', cell: 'gru-reset-before', bidirectional: false, ...W1 },
+  { id: 'gru-before-w2', cell: 'gru-reset-before', bidirectional: false, ...W2 },
 ];
 
 /** `--quick`: one small shape per layer kind, for a smoke run. */
@@ -47,9 +52,9 @@ export function flops(w: Workload): number {
 
 /** `B·T·D·U` as the tables print it, with the layer kind. */
 export function describe(w: Workload): string {
-  const kind = w.bidirectional
-    ? `Bidirectional(${w.cell.toUpperCase()}, concat)`
-    : w.cell.toUpperCase();
-  const extra = w.cell === 'gru' ? ' reset_after' : '';
+  const name = w.cell === 'lstm' ? 'LSTM' : 'GRU';
+  const kind = w.bidirectional ? `Bidirectional(${name}, concat)` : name;
+  const extra =
+    w.cell === 'gru' ? ' reset_after' : w.cell === 'gru-reset-before' ? ' reset_after=False' : '';
   return `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}`;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runBench, type BenchResult } from '../src/bench.js';
+import { burstSize, runBench, type BenchResult } from '../src/bench.js';
 import { parseArgs } from '../src/cli.js';
 import { runCli } from '../src/cli_main.js';
 import type { Workload } from '../src/workloads.js';
@@ -11,6 +11,15 @@ const TINY: Workload[] = [
   { id: 'lstm-tiny', cell: 'lstm', bidirectional: false, batch: 2, time: 4, input: 3, units: 5 },
   { id: 'gru-tiny', cell: 'gru', bidirectional: false, batch: 2, time: 4, input: 3, units: 5 },
   { id: 'bilstm-tiny', cell: 'lstm', bidirectional: true, batch: 2, time: 4, input: 3, units: 5 },
+  {
+    id: 'gru-before-tiny',
+    cell: 'gru-reset-before',
+    bidirectional: false,
+    batch: 2,
+    time: 4,
+    input: 3,
+    units: 5,
+  },
 ];
 
 function checkRows(result: BenchResult, reps: number): void {
@@ -35,7 +44,13 @@ function checkRows(result: BenchResult, reps: number): void {
 
 describe('runBench on tiny workloads', () => {
   it('measures every runner that can run, and cross-checks outputs', async () => {
-    const result = await runBench({ quick: true, reps: 2, warmup: 1, workloads: TINY });
+    const result = await runBench({
+      quick: true,
+      reps: 2,
+      warmup: 1,
+      sampleMs: 0,
+      workloads: TINY,
+    });
     expect(result.workloads.map((w) => w.workload.id)).toEqual(TINY.map((w) => w.id));
     checkRows(result, 2);
     // onnxruntime-node ships its CPU binary in the package: it always runs, on every workload.
@@ -47,6 +62,11 @@ describe('runBench on tiny workloads', () => {
     const gruTfjs = result.workloads[1].rows.find((r) => r.runner === 'tfjs-layers-cpu');
     expect(gruTfjs?.status).toBe('skipped');
     expect(gruTfjs?.reason).toMatch(/reset_after/);
+    // Its GRU is reset_after=False: there it runs and agrees with rnnkit and onnxruntime.
+    const before = result.workloads[3].rows;
+    for (const id of ['tfjs-layers-cpu', 'rnnkit-cpu', 'ort-node-1t']) {
+      expect(before.find((r) => r.runner === id)?.status, id).toBe('ok');
+    }
   }, 120_000);
 
   it('--filter keeps only matching workload/runner pairs', async () => {
@@ -54,6 +74,7 @@ describe('runBench on tiny workloads', () => {
       quick: true,
       reps: 1,
       warmup: 1,
+      sampleMs: 0,
       workloads: TINY,
       filter: /^gru-tiny\/ort-/,
     });
@@ -64,6 +85,34 @@ describe('runBench on tiny workloads', () => {
       'ort-node-1t',
     ]);
     checkRows(result, 1);
+  }, 60_000);
+});
+
+describe('sampling by bursts', () => {
+  it('sizes a burst to fill the sample length, within bounds', () => {
+    expect(burstSize(0.5, 25)).toBe(50);
+    expect(burstSize(0.3, 1)).toBe(4);
+    expect(burstSize(40, 25)).toBe(1);
+    expect(burstSize(1e-6, 25)).toBe(500);
+    expect(burstSize(0.5, 0)).toBe(1);
+    expect(burstSize(Number.NaN, 25)).toBe(1);
+  });
+
+  it('times each sample as the mean over its burst', async () => {
+    const result = await runBench({
+      quick: true,
+      reps: 2,
+      warmup: 1,
+      sampleMs: 20,
+      workloads: [TINY[0]],
+      filter: /\/(rnnkit-cpu|ort-node-1t)$/,
+    });
+    checkRows(result, 2);
+    const rows = result.workloads[0].rows.filter((r) => r.status === 'ok');
+    expect(rows.map((r) => r.runner)).toEqual(['rnnkit-cpu', 'ort-node-1t']);
+    // A tiny forward takes well under 10 ms, so every runner averages several per sample.
+    for (const row of rows) expect(row.burst, row.runner).toBeGreaterThan(1);
+    expect(result.options.sampleMs).toBe(20);
   }, 60_000);
 });
 
@@ -134,6 +183,10 @@ describe('command line', () => {
     expect(() => parseArgs(['--filter', '('])).toThrow(
       /--filter: expected a regular expression, got '\('/,
     );
+    expect(() => parseArgs(['--sample-ms', '-1'])).toThrow(
+      "--sample-ms: expected a number ≥ 0, got '-1'",
+    );
+    expect(parseArgs(['--sample-ms', '0']).sampleMs).toBe(0);
     expect(() => parseArgs(['--bogus'])).toThrow("unknown argument '--bogus'");
     expect(() => parseArgs(['--note', 'a', '--note', 'b'])).toThrow(
       '--note: expected at most one per run (1), got 2',

@@ -37,8 +37,8 @@ async function runOnnx(model: Uint8Array, x: Float32Array, dirs: number): Promis
  */
 function kerasLastState(cell: Cell, x: Float32Array, w: KerasRnnWeights, reverse = false) {
   return naiveSequence({
-    family: cell,
-    resetAfter: cell === 'gru' ? true : undefined,
+    family: cell === 'lstm' ? 'lstm' : 'gru',
+    resetAfter: cell === 'lstm' ? undefined : cell === 'gru',
     batch: B,
     steps: T,
     inputDim: D,
@@ -52,9 +52,13 @@ function kerasLastState(cell: Cell, x: Float32Array, w: KerasRnnWeights, reverse
 }
 
 describe('single-op ONNX models from Keras weights (onnxruntime-node vs float64 Keras equations)', () => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const [cell, seed] of [
+    ['lstm', 11],
+    ['gru', 12],
+    ['gru-reset-before', 14],
+  ] as const) {
     it(`${cell} forward matches within 1e-5`, async () => {
-      const rand = mulberry32(cell === 'lstm' ? 11 : 12);
+      const rand = mulberry32(seed);
       const x = uniform(B * T * D, 1, rand);
       const w = kerasWeights(cell, D, U, rand);
       const got = await runOnnx(buildOnnxRnnModel(kerasToOnnx(cell, D, U, [w])), x, 1);

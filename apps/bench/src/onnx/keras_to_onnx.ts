@@ -3,6 +3,7 @@
  * `recurrent_kernel [U, G·U]` with gates as column blocks (LSTM i, f, c, o; GRU z, r, h);
  * ONNX wants `W [G·U, D]` and `R [G·U, U]` (transposed) with LSTM gates ordered i, o, f, c.
  */
+import { hasRecurrentBias, isGru, type Cell } from '../data.js';
 import type { OnnxRnnSpec } from './model.js';
 
 /** One direction's Keras weights, row-major. */
@@ -11,7 +12,7 @@ export interface KerasRnnWeights {
   kernel: Float32Array;
   /** `[U, G·U]`. */
   recurrentKernel: Float32Array;
-  /** `[G·U]`, or `[2, 3·U]` for GRU with `reset_after` (input bias row, recurrent bias row). */
+  /** `[G·U]`, or `[2, 3·U]` for GRU with `reset_after=True` (input bias row, recurrent bias row). */
   bias: Float32Array;
 }
 
@@ -54,10 +55,11 @@ function permuteBias(
 
 /**
  * Builds the ONNX spec for Keras weights, one entry per direction (forward, then backward for
- * Bidirectional, as Keras `get_weights()` orders them). GRU is taken as `reset_after=True`.
+ * Bidirectional, as Keras `get_weights()` orders them). GRU `reset_after` maps to ONNX
+ * `linear_before_reset`: 1 for `'gru'`, 0 for `'gru-reset-before'`.
  */
 export function kerasToOnnx(
-  cell: 'lstm' | 'gru',
+  cell: Cell,
   inputSize: number,
   units: number,
   directions: KerasRnnWeights[],
@@ -65,14 +67,14 @@ export function kerasToOnnx(
   if (directions.length !== 1 && directions.length !== 2) {
     throw new RangeError(`directions: expected 1 or 2 weight sets, got ${directions.length}`);
   }
-  const blocks = cell === 'lstm' ? LSTM_BLOCKS : GRU_BLOCKS;
+  const blocks = isGru(cell) ? GRU_BLOCKS : LSTM_BLOCKS;
   const G = blocks.length;
   const dirs = directions.length;
   const W = new Float32Array(dirs * G * units * inputSize);
   const R = new Float32Array(dirs * G * units * units);
   const B = new Float32Array(dirs * 2 * G * units);
   directions.forEach((w, d) => {
-    const expectBias = cell === 'gru' ? 2 * G * units : G * units;
+    const expectBias = hasRecurrentBias(cell) ? 2 * G * units : G * units;
     if (w.kernel.length !== inputSize * G * units) {
       throw new RangeError(
         `kernel[${d}]: expected ${inputSize}×${G * units} values, got ${w.kernel.length}`,
@@ -90,17 +92,19 @@ export function kerasToOnnx(
     transposeBlocks(w.recurrentKernel, units, units, blocks, R, d * G * units * units);
     const bOffset = d * 2 * G * units;
     permuteBias(w.bias, 0, units, blocks, B, bOffset);
-    // LSTM has one Keras bias: ONNX's recurrent half stays zero. GRU reset_after: row 1 → Rb.
-    if (cell === 'gru') permuteBias(w.bias, G * units, units, blocks, B, bOffset + G * units);
+    // LSTM and GRU reset-before have one Keras bias: ONNX's recurrent half stays zero.
+    // GRU reset_after: row 1 → Rb.
+    if (hasRecurrentBias(cell))
+      permuteBias(w.bias, G * units, units, blocks, B, bOffset + G * units);
   });
   return {
-    op: cell === 'lstm' ? 'LSTM' : 'GRU',
+    op: isGru(cell) ? 'GRU' : 'LSTM',
     direction: dirs === 2 ? 'bidirectional' : 'forward',
     inputSize,
     hiddenSize: units,
     W,
     R,
     B,
-    ...(cell === 'gru' ? { linearBeforeReset: 1 as const } : {}),
+    ...(isGru(cell) ? { linearBeforeReset: cell === 'gru' ? (1 as const) : (0 as const) } : {}),
   };
 }

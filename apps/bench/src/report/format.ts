@@ -1,5 +1,5 @@
 /** Number and cell formatting shared by the console table and the Markdown doc. */
-import type { RowResult, WorkloadResult } from '../bench.js';
+import type { BenchResult, RowResult, WorkloadResult } from '../bench.js';
 
 /** Milliseconds with about three significant digits. */
 export function fmtMs(ms: number | null): string {
@@ -59,6 +59,7 @@ export const HEADERS = [
   'runner',
   'median ms',
   'min–max ms',
+  'forwards/sample',
   'GFLOP/s',
   'peer ÷ rnnkit time',
   'max |Δ|',
@@ -74,6 +75,7 @@ export function cells(row: RowResult, result: WorkloadResult): string[] {
     row.runner,
     fmtMs(row.medianMs),
     ok ? `${fmtMs(row.minMs)}–${fmtMs(row.maxMs)}` : '–',
+    ok ? String(row.burst ?? 1) : '–',
     fmtGflops(row.gflops),
     ok ? fmtRatios(row) : '',
     ok ? fmtDiff(row.maxAbsDiff, row.runner === result.reference) : '',
@@ -83,8 +85,17 @@ export function cells(row: RowResult, result: WorkloadResult): string[] {
   ];
 }
 
+/** How a run sampled: its reps, warm-up and sample length. */
+export type SamplingOptions = Pick<BenchResult['options'], 'reps' | 'warmup' | 'sampleMs'>;
+
+function fmtSampling({ reps, warmup, sampleMs }: SamplingOptions): string {
+  return sampleMs
+    ? `${reps} samples of ≥ ${sampleMs} ms of back-to-back forwards after ${warmup} warm-up`
+    : `${reps} timed runs after ${warmup} warm-up`;
+}
+
 /** The line above each table. */
-export function caption(result: WorkloadResult, reps: number, warmup: number): string {
+export function caption(result: WorkloadResult, options: SamplingOptions): string {
   const ref = result.reference ? `max |Δ| against ${result.reference}` : 'no output to compare';
-  return `${result.workload.id}: ${result.description} (${result.gflop.toPrecision(3)} GFLOP/forward; ${reps} timed runs after ${warmup} warm-up; ${ref})`;
+  return `${result.workload.id}: ${result.description} (${result.gflop.toPrecision(3)} GFLOP/forward; ${fmtSampling(options)}; ${ref})`;
 }

@@ -44,9 +44,13 @@ function gpuRan(run: SavedRun): boolean {
 const METHOD = [
   '## Method',
   '',
-  '- Each runner does a few untimed warm-up forwards, then the timed forwards (counts in each',
-  "  table's caption); the runner order alternates every rep (forward, then reversed) so drift does",
-  '  not favour one runner. All runners share one Node process.',
+  '- Each runner does a few untimed warm-up forwards, then the timed samples (counts in each',
+  "  table's caption). A sample is the mean time of one forward over a burst of back-to-back forwards",
+  '  long enough to fill the sample length (`forwards/sample`, fixed per runner from a warm-up',
+  '  forward), so that a 0.5 ms forward is timed in the steady state of repeated inference, as an',
+  "  application calling it in a loop sees it, not with caches cooled by other runners' work. The",
+  '  runner order alternates every rep (forward, then reversed) so drift does not favour one',
+  '  runner. All runners share one Node process.',
   '- A forward is the model call plus reading its output back to JS (`await tensor.data()`, or',
   '  onnxruntime returning a CPU tensor), so GPU timings include synchronisation.',
   '- GFLOP/s = 2·time·batch·gates·units·(input+units) per direction ÷ median time (gate matmuls only).',
@@ -55,8 +59,9 @@ const METHOD = [
   '- `max |Δ|`: largest absolute difference of each output from the reference runner (rnnkit where it',
   `  ran); \`(!)\` marks a difference above ${DIFF_WARN}, i.e. a different computation, not rounding.`,
   '- tfjs-layers runs with `recurrentActivation: sigmoid` (its default differs from Keras). It has no GRU',
-  '  `reset_after`, so GRU rows show n/a for it.',
-  '- onnxruntime runs a single-op ONNX model (LSTM/GRU, `linear_before_reset=1` for GRU) built in memory',
+  '  `reset_after` (the Keras default), so the `gru-w*` rows show n/a for it; the `gru-before-w*`',
+  '  workloads (GRU with `reset_after=False`, on every runner) compare it on GRU.',
+  '- onnxruntime runs a single-op ONNX model (LSTM/GRU, `linear_before_reset` = Keras `reset_after`) built in memory',
   '  from the same Keras weights; its input is pre-transposed to time-major outside the timed window.',
   '  onnxruntime-web runs in a worker thread per thread count (1 and 2) and times `session.run` there;',
   '  onnxruntime-node uses one intra-op thread.',
@@ -90,9 +95,8 @@ function runSection({ run, chartHref, note }: DocRun, title: string): string[] {
   if (note) lines.push('', `> ${note}`);
   lines.push('');
   if (chartHref) lines.push(`![GFLOP/s per runner and workload](${chartHref})`, '');
-  const { reps, warmup } = run.options;
   for (const w of run.workloads) {
-    lines.push(`### ${w.workload.id}`, '', caption(w, reps, warmup), '');
+    lines.push(`### ${w.workload.id}`, '', caption(w, run.options), '');
     lines.push(
       ...table(
         HEADERS,

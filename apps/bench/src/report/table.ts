@@ -1,12 +1,12 @@
 /** Plain-text tables for the terminal. */
 import type { WorkloadResult } from '../bench.js';
-import { caption, cells, HEADERS } from './format.js';
+import { caption, cells, HEADERS, type SamplingOptions } from './format.js';
 
 /** One workload as an aligned text table. */
-export function textTable(result: WorkloadResult, reps: number, warmup: number): string {
+export function textTable(result: WorkloadResult, options: SamplingOptions): string {
   const rows = [HEADERS, ...result.rows.map((r) => cells(r, result))];
   const widths = HEADERS.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const numeric = new Set([1, 2, 3]);
+  const numeric = new Set([1, 2, 3, 4]);
   const line = (r: string[]): string =>
     r
       .map((cell, c) =>
@@ -19,7 +19,5 @@ export function textTable(result: WorkloadResult, reps: number, warmup: number):
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [caption(result, reps, warmup), line(rows[0]), rule, ...rows.slice(1).map(line)].join(
-    '\n',
-  );
+  return [caption(result, options), line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
 }

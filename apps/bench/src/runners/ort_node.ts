@@ -39,7 +39,11 @@ export async function ortNodeRunner(): Promise<Runner> {
         return { ms, yh: out.Y_h.data as Float32Array };
       };
       return {
-        forward: async () => (await run()).ms,
+        forward: async (count) => {
+          let total = 0;
+          for (let i = 0; i < count; i++) total += (await run()).ms;
+          return total / count;
+        },
         output: async () => inputs.toKerasOrder((await run()).yh),
         dispose: () => session.release(),
       };

@@ -19,7 +19,7 @@ export function rnnkitRunner(env: BenchEnv, backend: TfBackendName): Runner {
       const make = (): LSTM | GRU =>
         cell === 'lstm'
           ? new LSTM({ units, returnSequences: false })
-          : new GRU({ units, resetAfter: true, returnSequences: false });
+          : new GRU({ units, resetAfter: cell === 'gru', returnSequences: false });
       const layer = bidirectional ? new Bidirectional(make(), { mergeMode: 'concat' }) : make();
       layer.build([null, time, input]);
       const weights = weightTensors(data);

@@ -1,6 +1,6 @@
 /** Shared plumbing for runners that execute on a tfjs backend (rnnkit and tfjs-layers). */
 import * as tf from '@tensorflow/tfjs-core';
-import { gateCount } from '../data.js';
+import { gateCount, hasRecurrentBias } from '../data.js';
 import { useBackend, type DispatchCounter, type TfBackendName } from '../tfjs_env.js';
 import type { PreparedRun, WorkloadData } from './types.js';
 
@@ -11,7 +11,7 @@ export function weightTensors(data: WorkloadData): tf.Tensor[] {
   return data.weights.flatMap((w) => [
     tf.tensor2d(w.kernel, [input, gu]),
     tf.tensor2d(w.recurrentKernel, [units, gu]),
-    cell === 'gru' ? tf.tensor2d(w.bias, [2, gu]) : tf.tensor1d(w.bias),
+    hasRecurrentBias(cell) ? tf.tensor2d(w.bias, [2, gu]) : tf.tensor1d(w.bias),
   ]);
 }
 
@@ -53,7 +53,11 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
     return { ms, y };
   };
   return {
-    forward: async () => (await run()).ms,
+    forward: async (count) => {
+      let total = 0;
+      for (let i = 0; i < count; i++) total += (await run()).ms;
+      return total / count;
+    },
     output: async () => (await run()).y,
     liveTensors: () => tf.memory().numTensors,
     leakedTensors: () => leaked,

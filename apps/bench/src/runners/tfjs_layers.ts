@@ -20,7 +20,7 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       await useBackend(backend);
       // tfjs-layers defaults differ from Keras (hardSigmoid gates): set the Keras activation.
       // Initializers are zeros only to skip the slow orthogonal init; setWeights overwrites them.
-      const lstm = tfl.layers.lstm({
+      const args = {
         units,
         returnSequences: false,
         activation: 'tanh',
@@ -28,10 +28,12 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
         kernelInitializer: 'zeros',
         recurrentInitializer: 'zeros',
         biasInitializer: 'zeros',
-      });
+      } as const;
+      // tfjs-layers' GRU is Keras's reset_after=False.
+      const rnn = cell === 'lstm' ? tfl.layers.lstm(args) : tfl.layers.gru(args);
       const layer = bidirectional
-        ? tfl.layers.bidirectional({ layer: lstm, mergeMode: 'concat' })
-        : lstm;
+        ? tfl.layers.bidirectional({ layer: rnn, mergeMode: 'concat' })
+        : rnn;
       // Build by one concrete call: `build()` alone leaves tfjs-layers' `built` flag unset, so
       // the first timed call would build again (duplicate weights), and dispose() would refuse.
       tf.tidy(() => {

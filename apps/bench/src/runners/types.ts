@@ -16,8 +16,11 @@ export interface WorkloadData {
 
 /** A runner ready to time one workload. */
 export interface PreparedRun {
-  /** One forward pass including the read-back of its output; resolves to elapsed ms. */
-  forward(): Promise<number>;
+  /**
+   * `count` forward passes back to back, each including the read-back of its output; resolves
+   * to the mean elapsed ms per forward.
+   */
+  forward(count: number): Promise<number>;
   /** The output of one forward pass as `[B, dirs·U]`. */
   output(): Promise<Float32Array>;
   /** Live tfjs tensors (engine-wide) now; undefined outside tfjs. */
