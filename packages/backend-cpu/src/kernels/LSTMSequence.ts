@@ -9,7 +9,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { LSTMSequence } from '@rnnkit/core';
-import { activateInPlace } from './shared/activations.js';
+import { activateInPlace, fastSigmoid, fastTanh } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
@@ -32,6 +32,7 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, segments));
   const z = new Float32Array(batch * ld);
   const xwRowStride = steps * ld;
+  const kerasDefaults = act === 'tanh' && recurrentActivation === 'sigmoid';
 
   const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, p.recurrentMask);
@@ -43,6 +44,10 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
       const zc = zf + u;
       const zo = zc + u;
       const s = b * u;
+      if (kerasDefaults) {
+        lstmDefaultGates(z, zi, c, h, s, u);
+        continue;
+      }
       activateInPlace(recurrentActivation, z, zi, 2 * u);
       activateInPlace(act, z, zc, u);
       activateInPlace(recurrentActivation, z, zo, u);
@@ -64,6 +69,33 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   ];
   return result;
 };
+
+/**
+ * The state update for the Keras default activations (tanh, sigmoid) in one pass over the
+ * units: gate values stay in registers instead of round-tripping through `z`.
+ */
+function lstmDefaultGates(
+  z: Float32Array,
+  zi: number,
+  c: Float32Array,
+  h: Float32Array,
+  s: number,
+  u: number,
+): void {
+  const zf = zi + u;
+  const zc = zf + u;
+  const zo = zc + u;
+  for (let j = 0; j < u; j++) {
+    const i = fastSigmoid(z[zi + j]);
+    const f = fastSigmoid(z[zf + j]);
+    const g = fastTanh(z[zc + j]);
+    const o = fastSigmoid(z[zo + j]);
+    // c is a float32 state: the h of this step uses the rounded value the next step reads.
+    const cNext = Math.fround(f * c[s + j] + i * g);
+    c[s + j] = cNext;
+    h[s + j] = o * fastTanh(cNext);
+  }
+}
 
 /** The cpu registration of {@link LSTMSequence}. */
 export const lstmSequenceConfig: KernelConfig = {
