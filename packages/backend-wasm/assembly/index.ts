@@ -5,4 +5,13 @@
  * on tensors in place; every pointer argument is a byte offset into that memory.
  */
 export { packedCols, packMatrix, packVector, gemm } from './gemm';
-export { scratchBytes, packBias, sequence, inputGates, recurrentGates } from './sequence';
+export {
+  scratchBytes,
+  packBias,
+  sequence,
+  sequenceSlice,
+  usefulThreads,
+  inputGates,
+  recurrentGates,
+  syncBytes,
+} from './sequence';

@@ -39,14 +39,17 @@ function paddedUnits(U: i32): i32 {
   return ((U + 3) >> 2) << 2;
 }
 
-/** Bytes of scratch a `sequence` call needs (64-byte aligned pointer expected). */
-export function scratchBytes(family: i32, B: i32, T: i32, U: i32): usize {
+/**
+ * Bytes of scratch a `sequence` call needs (64-byte aligned pointer expected); a threaded call
+ * ({@link sequenceSlice}) passes its thread count.
+ */
+export function scratchBytes(family: i32, B: i32, T: i32, U: i32, threads: i32): usize {
   const rowBuf = align64(<usize>B * <usize>paddedUnits(U) * 4);
   const nsx = packedCols(inputGates(family), U);
   const nsr = packedCols(recurrentGates(family), U);
   const nsr2 = family == FAMILY_GRU_RESET_BEFORE ? packedCols(1, U) : 0;
   return (
-    7 * rowBuf +
+    (6 + <usize>threads) * rowBuf +
     align64(<usize>B * <usize>T * <usize>nsx * 4) +
     align64(<usize>B * <usize>nsr * 4) +
     align64(<usize>B * <usize>nsr2 * 4)
@@ -193,6 +196,62 @@ function copyRows(
   }
 }
 
+/** Units per slice of a threaded call: a whole number of 16-column panels for every family. */
+export const SLICE_UNITS = 16;
+
+// The sync block of a threaded call (byte offsets, each i32 on a cache line of its own).
+const SYNC_COUNT = 0;
+const SYNC_GENERATION = 64;
+const SYNC_SLEEPERS = 128;
+/** Bytes of the sync block a threaded call needs. */
+const SYNC_BYTES: i32 = 192;
+
+/** Bytes of the zeroed sync block {@link sequenceSlice} takes. */
+export function syncBytes(): i32 {
+  return SYNC_BYTES;
+}
+/** Spins on the generation before a thread that may block sleeps. */
+const SPIN_LIMIT = 1 << 16;
+
+/**
+ * Waits until all `threads` threads of a call arrive. Spins first (steps are microseconds
+ * long); a thread that may block (`canWait`) then sleeps on the generation. A no-op for one
+ * thread, and compiled only into the shared-memory builds.
+ */
+function barrier(sync: usize, threads: i32, canWait: bool): void {
+  if (ASC_FEATURE_THREADS) {
+    if (threads <= 1) return;
+    const generation = atomic.load<i32>(sync, SYNC_GENERATION);
+    if (atomic.add<i32>(sync, 1, SYNC_COUNT) == threads - 1) {
+      atomic.store<i32>(sync, 0, SYNC_COUNT);
+      atomic.store<i32>(sync, generation + 1, SYNC_GENERATION);
+      if (atomic.load<i32>(sync, SYNC_SLEEPERS) > 0) {
+        atomic.notify(sync + SYNC_GENERATION, threads);
+      }
+      return;
+    }
+    let spins = 0;
+    while (atomic.load<i32>(sync, SYNC_GENERATION) == generation) {
+      if (canWait && ++spins > SPIN_LIMIT) {
+        atomic.add<i32>(sync, 1, SYNC_SLEEPERS);
+        atomic.wait<i32>(sync + SYNC_GENERATION, generation, -1);
+        atomic.sub<i32>(sync, 1, SYNC_SLEEPERS);
+      }
+    }
+  }
+}
+
+/**
+ * How many of `threads` threads a call of U units keeps busy: slices of {@link SLICE_UNITS}
+ * units are dealt out evenly, so some counts leave a thread without one.
+ */
+export function usefulThreads(U: i32, threads: i32): i32 {
+  const slices = (U + SLICE_UNITS - 1) / SLICE_UNITS;
+  const n = max(1, min(threads, slices));
+  const perThread = (slices + n - 1) / n;
+  return (slices + perThread - 1) / perThread;
+}
+
 /**
  * Runs a whole sequence. Pointers are byte offsets into the shared memory.
  *
@@ -226,6 +285,72 @@ export function sequence(
   act: i32,
   ract: i32,
 ): void {
+  sequenceSlice(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    wk,
+    bx,
+    wr,
+    wr2,
+    brh,
+    h0,
+    c0,
+    mask,
+    rmask,
+    out,
+    hOut,
+    cOut,
+    scratch,
+    flags,
+    act,
+    ract,
+    0,
+    1,
+    0,
+    false,
+  );
+}
+
+/**
+ * Thread `thread` of `threads` running one call of {@link sequence} together: each thread owns
+ * a slice of {@link SLICE_UNITS}-unit groups (every gate of those units), projects the inputs
+ * onto its columns, and per step computes its columns of the recurrent product and its units'
+ * state update; a barrier on `sync` ({@link SYNC_BYTES}, zeroed) then publishes the new `h`
+ * to all. `scratch` holds `scratchBytes(…, threads)`. `threads` must not exceed
+ * {@link usefulThreads}.
+ */
+export function sequenceSlice(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  wk: usize,
+  bx: usize,
+  wr: usize,
+  wr2: usize,
+  brh: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  sync: usize,
+  threads: i32,
+  thread: i32,
+  canWait: bool,
+): void {
   const Up = paddedUnits(U);
   const P = Up >> 2;
   const rowBytes = (<usize>Up) << 2;
@@ -238,28 +363,73 @@ export function sequence(
   const hB = hA + rowBuf;
   const cBuf = hB + rowBuf;
   const last = cBuf + rowBuf;
-  const hm = last + rowBuf;
-  const zBuf = hm + rowBuf;
+  const zBuf = last + rowBuf;
   const rhBuf = zBuf + rowBuf;
-  const xp = rhBuf + rowBuf;
+  // One buffer per thread for h ⊙ recurrent mask: each thread masks all of h for its product.
+  const hm = rhBuf + rowBuf + <usize>thread * rowBuf;
+  const xp = rhBuf + rowBuf + <usize>threads * rowBuf;
   const R = xp + align64(<usize>B * <usize>T * <usize>nsx * 4);
   const R2 = R + align64(<usize>B * <usize>nsr * 4);
   const xpRow = (<usize>nsx) << 2;
   const rRow = (<usize>nsr) << 2;
   const r2Row = (<usize>nsr2) << 2;
 
+  // This thread's unit quads [q0, q1): whole slices, the last one reaching the padding.
+  const quadsPerSlice = SLICE_UNITS >> 2;
+  const slices = (P + quadsPerSlice - 1) / quadsPerSlice;
+  const perThread = (slices + threads - 1) / threads;
+  const q0 = min(P, thread * perThread * quadsPerSlice);
+  const q1 = min(P, (thread + 1) * perThread * quadsPerSlice);
+  const nq = q1 - q0;
+  const qBytes = (<usize>q0) << 4; // offset of quad q0 in a row of h, c, …
+  const sliceBytes = (<usize>nq) << 4;
+  const u0 = 4 * q0;
+  const u1 = min(U, 4 * q1);
+  const unitBytes = u1 > u0 ? (<usize>(u1 - u0)) << 2 : 0;
+  // Only the thread holding the last units computes the padding columns.
+  const lastSlice = q1 == P && q0 < q1;
+  const G = inputGates(family);
+  const Gr = recurrentGates(family);
+  // Packed columns of the slice (a multiple of 16 apart; the last slice takes the padding).
+  const xCol0 = q0 * 4 * G;
+  const xCols = (lastSlice ? nsx : q1 * 4 * G) - xCol0;
+  const rCol0 = q0 * 4 * Gr;
+  const rCols = (lastSlice ? nsr : q1 * 4 * Gr) - rCol0;
+  const r2Col0 = q0 * 4;
+  const r2Cols = (lastSlice ? nsr2 : q1 * 4) - r2Col0;
+
   const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
   const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
   const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
   const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
 
-  // Input projection for every (b, t) row at once; bias rides in as the accumulator init.
-  gemm(x, D, B * T, D, wk, nsx, bx, xp, nsx);
+  // Input projection of this slice's columns for every (b, t) row; the bias is the
+  // accumulator's init.
+  if (xCols > 0) {
+    gemm(
+      x,
+      D,
+      B * T,
+      D,
+      wk + <usize>(xCol0 >> 4) * ((<usize>D) << 6),
+      xCols,
+      bx + ((<usize>xCol0) << 2),
+      xp + ((<usize>xCol0) << 2),
+      nsx,
+    );
+  }
 
-  memory.fill(scratch, 0, 7 * rowBuf);
-  copyRows(hA, rowBytes, h0, uBytes, B, uBytes);
-  if (family == FAMILY_LSTM) copyRows(cBuf, rowBytes, c0, uBytes, B, uBytes);
+  for (let b = 0; b < B; b++) {
+    const o = <usize>b * rowBytes + qBytes;
+    for (let buf = hA; buf <= rhBuf; buf += rowBuf) memory.fill(buf + o, 0, sliceBytes);
+    memory.copy(hA + o, h0 + <usize>b * uBytes + qBytes, unitBytes);
+    if (family == FAMILY_LSTM) memory.copy(cBuf + o, c0 + <usize>b * uBytes + qBytes, unitBytes);
+  }
+  memory.fill(hm, 0, rowBuf);
+  barrier(sync, threads, canWait);
 
+  const rBlock = <usize>(rCol0 >> 4) * ((<usize>U) << 6);
+  const r2Block = <usize>(r2Col0 >> 4) * ((<usize>U) << 6);
   for (let s = 0; s < T; s++) {
     const t = backwards ? T - 1 - s : s;
     const pos = aligned ? t : s;
@@ -279,51 +449,76 @@ export function sequence(
       }
       hk = hm;
     }
-    gemm(hk, Up, B, U, wr, nsr, 0, R, nsr);
+    if (rCols > 0) gemm(hk, Up, B, U, wr + rBlock, rCols, 0, R + ((<usize>rCol0) << 2), nsr);
     if (family == FAMILY_GRU_RESET_BEFORE) {
       for (let b = 0; b < B; b++) {
-        const o = <usize>b * rowBytes;
+        const o = <usize>b * rowBytes + qBytes;
         gruGatesRow(
-          xp + <usize>(b * T + t) * xpRow,
-          R + <usize>b * rRow,
+          xp + <usize>(b * T + t) * xpRow + <usize>q0 * 48,
+          R + <usize>b * rRow + <usize>q0 * 32,
           hk + o,
           zBuf + o,
           rhBuf + o,
-          P,
+          nq,
           ract,
         );
       }
-      gemm(rhBuf, Up, B, U, wr2, nsr2, 0, R2, nsr2);
+      // The candidate's product reads every unit of r ⊙ h.
+      barrier(sync, threads, canWait);
+      if (r2Cols > 0) {
+        gemm(rhBuf, Up, B, U, wr2 + r2Block, r2Cols, 0, R2 + ((<usize>r2Col0) << 2), nsr2);
+      }
     }
     for (let b = 0; b < B; b++) {
-      const o = <usize>b * rowBytes;
+      const o = <usize>b * rowBytes + qBytes;
       const keep = mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
-      const outRow = out + <usize>(b * T + pos) * uBytes;
+      const outRow = out + <usize>(b * T + pos) * uBytes + qBytes;
       if (keep) {
         const xr = xp + <usize>(b * T + t) * xpRow;
         const rr = R + <usize>b * rRow;
         if (family == FAMILY_LSTM) {
-          lstmRow(xr, rr, cBuf + o, hn + o, P, act, ract);
+          lstmRow(xr + <usize>q0 * 64, rr + <usize>q0 * 64, cBuf + o, hn + o, nq, act, ract);
         } else if (family == FAMILY_GRU) {
-          gruRow(xr, rr, brh, hk + o, hn + o, P, act, ract);
+          gruRow(
+            xr + <usize>q0 * 48,
+            rr + <usize>q0 * 48,
+            brh + qBytes,
+            hk + o,
+            hn + o,
+            nq,
+            act,
+            ract,
+          );
         } else if (family == FAMILY_GRU_RESET_BEFORE) {
-          gruCandidateRow(xr, R2 + <usize>b * r2Row, zBuf + o, hk + o, hn + o, P, act);
+          gruCandidateRow(
+            xr + <usize>q0 * 48,
+            R2 + <usize>b * r2Row + qBytes,
+            zBuf + o,
+            hk + o,
+            hn + o,
+            nq,
+            act,
+          );
         } else {
-          simpleRow(xr, rr, hn + o, P, act);
+          simpleRow(xr + qBytes, rr + qBytes, hn + o, nq, act);
         }
-        if (mask != 0) memory.copy(last + o, hn + o, rowBytes);
-        if (sequences) memory.copy(outRow, hn + o, uBytes);
+        if (mask != 0) memory.copy(last + o, hn + o, sliceBytes);
+        if (sequences) memory.copy(outRow, hn + o, unitBytes);
       } else {
         // Masked: states carry over; the output repeats the previous one (or is zero).
-        memory.copy(hn + o, hp + o, rowBytes);
-        if (zeroMasked) memory.fill(last + o, 0, rowBytes);
-        if (sequences) memory.copy(outRow, last + o, uBytes);
+        memory.copy(hn + o, hp + o, sliceBytes);
+        if (zeroMasked) memory.fill(last + o, 0, sliceBytes);
+        if (sequences) memory.copy(outRow, last + o, unitBytes);
       }
     }
+    // The next step's product reads every unit of the new h.
+    barrier(sync, threads, canWait);
   }
 
   const hf = (T & 1) == 0 ? hA : hB;
-  copyRows(hOut, uBytes, hf, rowBytes, B, uBytes);
-  if (family == FAMILY_LSTM) copyRows(cOut, uBytes, cBuf, rowBytes, B, uBytes);
-  if (!sequences) copyRows(out, uBytes, mask != 0 ? last : hf, rowBytes, B, uBytes);
+  copyRows(hOut + qBytes, uBytes, hf + qBytes, rowBytes, B, unitBytes);
+  if (family == FAMILY_LSTM) copyRows(cOut + qBytes, uBytes, cBuf + qBytes, rowBytes, B, unitBytes);
+  if (!sequences) {
+    copyRows(out + qBytes, uBytes, (mask != 0 ? last : hf) + qBytes, rowBytes, B, unitBytes);
+  }
 }

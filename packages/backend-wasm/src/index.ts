@@ -20,11 +20,13 @@ import {
   simdSupported,
   type WasmVariant,
 } from './wasm/module.js';
+import { ThreadPool, threadsUnavailableReason } from './wasm/threads.js';
 import {
   backendMemory,
   dropState,
   existingState,
   setForcedMode,
+  setThreadPool,
   stateFor,
   type MemoryMode,
   type WasmBackendLike,
@@ -35,8 +37,13 @@ export { kernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
-export { getKernelCalls, resetKernelCalls } from './kernels/shared/run.js';
-export { relaxedSimdSupported, selectedVariant, simdSupported };
+export {
+  getKernelCalls,
+  getThreadedCalls,
+  resetKernelCalls,
+  setMinStepWorkPerThread,
+} from './kernels/shared/run.js';
+export { relaxedSimdSupported, selectedVariant, simdSupported, threadsUnavailableReason };
 export type { MemoryMode, WasmMemoryStats, WasmVariant };
 
 /**
@@ -69,6 +76,42 @@ export function setMemoryMode(mode: 'copy' | null): void {
 /** The tfjs backend these kernels run on. */
 export const backendName = 'wasm';
 
+/** Most threads {@link setThreads} accepts. */
+export const MAX_THREADS = 64;
+
+let pool: ThreadPool | null = null;
+
+/**
+ * Runs kernel calls on `threads` threads: the calling thread plus `threads − 1` worker threads
+ * that split the units of every step between them. Calls whose recurrent product is too small
+ * to pay for a barrier per step stay on one thread (see {@link setMinStepWorkPerThread}).
+ * `1` (the default) stops the workers.
+ *
+ * Resolves once the workers are ready. From then on the active `wasm` backend's kernels work in
+ * the workers' shared memory, copying inputs in and outputs out (copy mode), and its packed
+ * weights are packed afresh. Needs `SharedArrayBuffer` (in browsers, a cross-origin isolated
+ * page); where it is missing this rejects with {@link threadsUnavailableReason}.
+ */
+export async function setThreads(threads: number): Promise<void> {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new Error(
+      `setThreads: expected an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`,
+    );
+  }
+  if ((pool?.threads ?? 1) === threads) return;
+  const previous = pool;
+  pool = threads > 1 ? await ThreadPool.start(threads) : null;
+  setThreadPool(pool);
+  const backend = tf.findBackend(backendName);
+  if (backend != null) dropState(backend);
+  await previous?.stop();
+}
+
+/** Threads kernel calls may run on (1 unless {@link setThreads} started workers). */
+export function getThreads(): number {
+  return pool?.threads ?? 1;
+}
+
 /**
  * Registers every kernel in {@link kernelConfigs} that is not registered yet. Does nothing on an
  * engine without WebAssembly SIMD, so layers fall back to the reference kernels there.
@@ -90,6 +133,8 @@ export interface InitOptions {
    * tfjs's own default (next to the script) unless this is given.
    */
   wasmPaths?: string | Record<string, string>;
+  /** Threads for kernel calls, as {@link setThreads} takes them (default: leave as is, 1). */
+  threads?: number;
 }
 
 type NodeModuleApi = typeof NodeModule;
@@ -134,6 +179,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
   const memory = backendMemory(backend);
   // Asynchronous compilation, so the first kernel call only instantiates.
   await compileVariant(selectedVariant(), memory != null && isSharedMemory(memory));
+  if (options.threads != null) await setThreads(options.threads);
   stateFor(backend);
 }
 
@@ -153,6 +199,7 @@ export function getWasmMemoryStats(): WasmMemoryStats {
       memoryBytes: 0,
       variant: selectedVariant(),
       mode: 'shared',
+      threads: getThreads(),
     };
   }
   return state.stats();

@@ -64,7 +64,7 @@ describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'
       ex.packBias(2, bias, U, bx, brh);
       const out = reserve(B * T * U * 4);
       const hOut = reserve(B * U * 4);
-      const scratch = reserve(ex.scratchBytes(2, B, T, U));
+      const scratch = reserve(ex.scratchBytes(2, B, T, U, 1));
       const flags = 1 | 2; // goBackwards, returnSequences
       ex.sequence(
         2,

@@ -43,7 +43,9 @@ const PAGE = 65536;
  * stays unused so that 0 can mean "none".
  */
 export class OwnHeap implements Allocator {
-  readonly memory = new WebAssembly.Memory({ initial: 16 });
+  /** `memory`: the memory to allocate in (a new one of 1 MiB by default). */
+  constructor(readonly memory: WebAssembly.Memory = new WebAssembly.Memory({ initial: 16 })) {}
+
   private top = ALIGN;
   /** Free regions, sorted by start, never adjacent (they coalesce). */
   private readonly holes: { start: number; size: number }[] = [];

@@ -32,7 +32,13 @@ export interface RnnkitWasmExports {
     c: number,
     ldc: number,
   ): void;
-  scratchBytes(family: number, batch: number, steps: number, units: number): number;
+  scratchBytes(
+    family: number,
+    batch: number,
+    steps: number,
+    units: number,
+    threads: number,
+  ): number;
   packBias(family: number, bias: number, units: number, dstX: number, dstRh: number): void;
   inputGates(family: number): number;
   recurrentGates(family: number): number;
@@ -60,6 +66,42 @@ export interface RnnkitWasmExports {
     activation: number,
     recurrentActivation: number,
   ): void;
+  /**
+   * One thread's part of a `sequence` call run by `threads` threads together, which meet at
+   * barriers on `sync`; `canWait` (0/1) lets the thread sleep there instead of spinning.
+   */
+  sequenceSlice(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+    x: number,
+    wk: number,
+    bx: number,
+    wr: number,
+    wr2: number,
+    brh: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    out: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
+  ): void;
+  /** Threads (of `threads`) a call with `units` units keeps busy. */
+  usefulThreads(units: number, threads: number): number;
+  /** Bytes of the zeroed sync block `sequenceSlice` takes. */
+  syncBytes(): number;
 }
 
 /** Which instruction set the module uses: plain SIMD, or SIMD with relaxed fused multiply-add. */

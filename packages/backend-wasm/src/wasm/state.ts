@@ -16,6 +16,7 @@
 import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { ALIGN, OwnHeap, TfjsHeap, type Allocator, type Block } from './heap.js';
 import { instantiate, type RnnkitWasmExports, type WasmVariant } from './module.js';
+import type { ThreadPool } from './threads.js';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use. */
 export interface WasmBackendLike {
@@ -58,6 +59,8 @@ export interface WasmMemoryStats {
   variant: WasmVariant;
   /** Memory mode in use. */
   mode: MemoryMode;
+  /** Threads a large call runs on (1: no worker threads). */
+  threads: number;
 }
 
 interface PackedEntry {
@@ -78,6 +81,15 @@ export function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | nu
 }
 
 let forcedMode: MemoryMode | null = null;
+let pool: ThreadPool | null = null;
+
+/**
+ * Sets the thread pool that states created from now on run their calls on (copy mode, in the
+ * pool's shared memory), or `null` for none.
+ */
+export function setThreadPool(next: ThreadPool | null): void {
+  pool = next;
+}
 
 /** Forces the memory mode of states created from now on (`null`: shared where possible). */
 export function setForcedMode(mode: MemoryMode | null): void {
@@ -101,6 +113,8 @@ export class BackendState {
   readonly exports: RnnkitWasmExports;
   readonly variant: WasmVariant;
   readonly mode: MemoryMode;
+  /** The workers this state's calls may use, or null. */
+  readonly pool: ThreadPool | null;
   private readonly heap: Allocator;
   private readonly blocks = new Map<number, Block>();
   private scratch: Block | null = null;
@@ -108,6 +122,15 @@ export class BackendState {
   private calls = 0;
 
   constructor(private readonly backend: WasmBackendLike) {
+    this.pool = pool;
+    if (pool != null) {
+      // Worker threads share the pool's memory: the module works there, on copies.
+      this.mode = 'copy';
+      this.heap = pool.heap;
+      this.exports = pool.exports;
+      this.variant = pool.variant;
+      return;
+    }
     const memory = forcedMode === 'copy' ? null : backendMemory(backend);
     this.mode = memory == null ? 'copy' : 'shared';
     this.heap = memory == null ? new OwnHeap() : new TfjsHeap(memory, () => this.tfjs());
@@ -331,6 +354,7 @@ export class BackendState {
       memoryBytes: this.heap.memory.buffer.byteLength,
       variant: this.variant,
       mode: this.mode,
+      threads: this.pool?.threads ?? 1,
     };
   }
 }

@@ -44,15 +44,48 @@ const FLAG_ALIGN_TO_INPUT = 4;
 const FLAG_ZERO_OUTPUT_FOR_MASK = 8;
 
 const calls: Record<string, number> = {};
+let threadedCalls = 0;
 
 /** How many times each fused wasm kernel ran since the last {@link resetKernelCalls}. */
 export function getKernelCalls(): Record<string, number> {
   return { ...calls };
 }
 
-/** Clears the counts returned by {@link getKernelCalls}. */
+/** How many fused calls since the last {@link resetKernelCalls} ran on more than one thread. */
+export function getThreadedCalls(): number {
+  return threadedCalls;
+}
+
+/** Clears the counts returned by {@link getKernelCalls} and {@link getThreadedCalls}. */
 export function resetKernelCalls(): void {
   for (const key of Object.keys(calls)) delete calls[key];
+  threadedCalls = 0;
+}
+
+/**
+ * Multiply-adds of one step's recurrent product below which a thread is not worth its barrier
+ * (about a microsecond of work per thread and step).
+ */
+let minStepWork = 16384;
+
+/**
+ * Sets the least recurrent multiply-adds per thread and step for a call to use another thread
+ * (default 16384; 0 uses every thread the units allow, as tests do).
+ */
+export function setMinStepWorkPerThread(work: number): void {
+  if (!Number.isFinite(work) || work < 0) {
+    throw new Error(`setMinStepWorkPerThread: expected a number ≥ 0, got ${work}`);
+  }
+  minStepWork = work;
+}
+
+/** Threads for one call: those the pool has, the units can keep busy and the work pays for. */
+function threadsFor(state: BackendState, family: FamilyCode, batch: number, units: number): number {
+  if (state.pool == null) return 1;
+  const gates = family === Family.lstm ? 4 : family === Family.simpleRNN ? 1 : 3;
+  const stepWork = batch * units * gates * units;
+  const byWork = minStepWork === 0 ? state.pool.threads : Math.floor(stepWork / minStepWork);
+  return state.exports.usefulThreads(units, Math.max(1, Math.min(state.pool.threads, byWork)));
 }
 
 function align(n: number): number {
@@ -113,9 +146,10 @@ export function runSequence(
     wr = packed(state, recurrentT, 'recurrent', 0, gates, units);
   }
 
+  const threads = threadsFor(state, family, batch, units);
   // Scratch: the module's own buffers, the packed biases, and a byte mask when the mask is
   // not bool (a bool mask is read as is).
-  const seqBytes = align(ex.scratchBytes(family, batch, steps, units));
+  const seqBytes = align(ex.scratchBytes(family, batch, steps, units, threads));
   const biasBytes = align(ex.packedCols(gates, units) * 4);
   const recBiasBytes = align(ex.packedCols(1, units) * 4);
   const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
@@ -150,7 +184,7 @@ export function runSequence(
       (a.alignToInput ? FLAG_ALIGN_TO_INPUT : 0) |
       (a.zeroOutputForMask ? FLAG_ZERO_OUTPUT_FOR_MASK : 0);
     const [outPtr, hPtr, cPtr] = frame.outputs;
-    ex.sequence(
+    const args = [
       family,
       batch,
       steps,
@@ -173,7 +207,11 @@ export function runSequence(
       flags,
       act,
       ract,
-    );
+    ];
+    if (threads > 1) {
+      state.pool!.run(args, threads);
+      threadedCalls++;
+    } else (ex.sequence as (...values: number[]) => void)(...args);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
