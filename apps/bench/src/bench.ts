@@ -301,10 +301,17 @@ async function buildRunners(
   const selects = (runnerId: string): boolean =>
     !opts.filter || workloads.some((w) => opts.filter!.test(`${w.id}/${runnerId}`));
   const wanted = (b: TfBackendName): boolean =>
-    selects(`rnnkit-${b}`) || selects(`tfjs-layers-${b}`);
+    selects(`rnnkit-${b}`) ||
+    selects(`tfjs-layers-${b}`) ||
+    (b === 'wasm' && selects('rnnkit-wasm-2t'));
   const env = await setupEnv(wanted);
   const runners: Runner[] = [];
-  for (const b of TF_BACKENDS) runners.push(rnnkitRunner(env, b), tfjsLayersRunner(env, b));
+  for (const b of TF_BACKENDS) {
+    runners.push(await rnnkitRunner(env, b));
+    // Threads are a wasm feature: the 2-thread runner sits beside the 1-thread one.
+    if (b === 'wasm') runners.push(await rnnkitRunner(env, b, 2));
+    runners.push(tfjsLayersRunner(env, b));
+  }
   const gpu = env.backends.webgpu;
   if (gpu.softwareAdapter && !opts.softwareGpu) {
     for (const r of runners) {

@@ -41,7 +41,7 @@ export const USAGE = `Usage: node dist/main.js [options]   (from the repo root: 
 Workloads: lstm-w1 lstm-w2 lstm-w3 gru-w1 gru-w2 bilstm-w2 gru-before-w1 gru-before-w2
 (gru: reset_after, the Keras default; gru-before: reset_after=False; quick: lstm-q gru-q
 bilstm-q).
-Runners: rnnkit-{cpu,wasm,webgpu} tfjs-layers-{cpu,wasm,webgpu} ort-web-1t ort-web-2t ort-node-1t.`;
+Runners: rnnkit-{cpu,wasm,wasm-2t,webgpu} tfjs-layers-{cpu,wasm,webgpu} ort-web-1t ort-web-2t\nort-node-1t.`;
 
 function positiveInt(flag: string, value: string | undefined): number {
   const n = Number(value);

@@ -88,7 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  setMinStepWorkPerThread(16384);
+  setMinStepWorkPerThread(65536);
   await setThreads(1);
 });
 
@@ -137,7 +137,7 @@ describe('threads', () => {
 
   it('keeps small calls on one thread unless told otherwise', async () => {
     await setThreads(2);
-    setMinStepWorkPerThread(16384);
+    setMinStepWorkPerThread(65536);
     // 1·37·(4·37) multiply-adds per step: far below the default threshold. The answer is the
     // same either way; this checks that the threshold is honoured without breaking anything.
     const c = CASES.find((k) => k.problem.family === 'lstm' && k.problem.units === 37)!;

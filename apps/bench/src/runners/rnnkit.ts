@@ -1,18 +1,44 @@
 /** rnnkit layers from `@rnnkit/core` on one tfjs backend, with that backend's fused kernels. */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { Bidirectional, dispatchPath, getDispatchStats, GRU, LSTM } from '@rnnkit/core';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
 import type { Runner } from './types.js';
 
-/** The rnnkit runner for `backend`; unavailable (with the reason) when the backend package is. */
-export function rnnkitRunner(env: BenchEnv, backend: TfBackendName): Runner {
+/**
+ * Sets `@rnnkit/backend-wasm` to `threads` threads if it is not already; returns whether it
+ * changed (packed weights are then packed afresh on the next call).
+ */
+async function useWasmThreads(threads: number): Promise<boolean> {
+  const wasm = await import('@rnnkit/backend-wasm');
+  if (wasm.getThreads() === threads) return false;
+  await wasm.setThreads(threads);
+  return true;
+}
+
+/** Why `@rnnkit/backend-wasm` cannot run threads here, or undefined when it can. */
+async function wasmThreadsUnavailable(): Promise<string | undefined> {
+  const reason = (await import('@rnnkit/backend-wasm')).threadsUnavailableReason();
+  return reason == null ? undefined : `threads unavailable: ${reason}`;
+}
+
+/**
+ * The rnnkit runner for `backend`; unavailable (with the reason) when the backend package is.
+ * `threads` > 1 (wasm only) runs the kernels on that many threads: `rnnkit-wasm-2t`.
+ */
+export async function rnnkitRunner(
+  env: BenchEnv,
+  backend: TfBackendName,
+  threads = 1,
+): Promise<Runner> {
   const setup = env.backends[backend];
+  let unavailable = setup.rnnkitReady ? undefined : (setup.rnnkitReason ?? 'unavailable');
+  if (unavailable == null && threads > 1) unavailable = await wasmThreadsUnavailable();
   const runner: Runner = {
-    id: `rnnkit-${backend}`,
+    id: threads > 1 ? `rnnkit-${backend}-${threads}t` : `rnnkit-${backend}`,
     family: 'rnnkit',
     backend,
-    unavailable: setup.rnnkitReady ? undefined : (setup.rnnkitReason ?? 'unavailable'),
+    unavailable,
     async prepare(data) {
       const { cell, bidirectional, units, time, input } = data.workload;
       await useBackend(backend);
@@ -26,12 +52,26 @@ export function rnnkitRunner(env: BenchEnv, backend: TfBackendName): Runner {
       layer.setWeights(weights);
       let before = getDispatchStats();
       let path: string | undefined;
+      const forward = (x: tf.Tensor): tf.Tensor => {
+        const out = layer.apply(x);
+        return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
+      };
       return tfjsPrepared(data, {
         backend,
-        apply: (x) => {
-          const out = layer.apply(x);
-          return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
-        },
+        // The wasm runners share one process-wide thread setting: each sets its own, then runs
+        // one untimed forward so that repacking weights for the new memory is not timed.
+        activate:
+          backend === 'wasm'
+            ? async () => {
+                if (await useWasmThreads(threads)) {
+                  const x = tf.zeros([data.workload.batch, time, input]);
+                  const y = forward(x);
+                  await y.data();
+                  tf.dispose([x, y]);
+                }
+              }
+            : undefined,
+        apply: forward,
         beforeForward: () => {
           before = getDispatchStats();
         },

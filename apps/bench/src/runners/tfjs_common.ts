@@ -20,6 +20,11 @@ export interface TfjsRunParts {
   backend: TfBackendName;
   /** The model call: `x [B, T, D]` to `[B, dirs·U]`. */
   apply(x: tf.Tensor): tf.Tensor;
+  /**
+   * Called (and awaited) outside the timed window before each burst of forwards and before an
+   * output is read, to put process-wide settings (e.g. wasm threads) the way this runner needs.
+   */
+  activate?(): Promise<void>;
   /** Called outside the timed window around each forward. */
   beforeForward?(): void;
   afterForward?(): void;
@@ -54,11 +59,15 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
   };
   return {
     forward: async (count) => {
+      await parts.activate?.();
       let total = 0;
       for (let i = 0; i < count; i++) total += (await run()).ms;
       return total / count;
     },
-    output: async () => (await run()).y,
+    output: async () => {
+      await parts.activate?.();
+      return (await run()).y;
+    },
     liveTensors: () => tf.memory().numTensors,
     leakedTensors: () => leaked,
     dispatches: parts.dispatches ? () => parts.dispatches!.read() : undefined,
