@@ -15,6 +15,8 @@ export interface CliArgs {
   /** Re-render from saved `--json` files instead of measuring. */
   from: string[];
   softwareGpu: boolean;
+  /** Enable WebAssembly relaxed SIMD where the engine has it behind a flag (default true). */
+  relaxedSimd: boolean;
   help: boolean;
 }
 
@@ -36,6 +38,8 @@ export const USAGE = `Usage: node dist/main.js [options]   (from the repo root: 
                       nothing; repeat it to put several runs (say a CPU and a GPU host) in one
                       doc (the chart shows the first)
   --software-gpu      run the webgpu runners on a software adapter (SwiftShader) too
+  --no-relaxed-simd   leave WebAssembly relaxed SIMD off where Node has it behind a flag
+                      (Node 20; it is on by default in Node 22+ and Chrome/Edge 114+)
   --help              this text
 
 Workloads: lstm-w1 lstm-w2 lstm-w3 gru-w1 gru-w2 bilstm-w2 gru-before-w1 gru-before-w2
@@ -65,7 +69,14 @@ function nonNegativeNumber(flag: string, value: string | undefined): number {
 
 /** Parses argv (without node and script). A bare `--` (from `pnpm bench -- …`) is ignored. */
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const args: CliArgs = { quick: false, softwareGpu: false, help: false, notes: [], from: [] };
+  const args: CliArgs = {
+    quick: false,
+    softwareGpu: false,
+    relaxedSimd: true,
+    help: false,
+    notes: [],
+    from: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -82,6 +93,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--software-gpu':
         args.softwareGpu = true;
+        break;
+      case '--no-relaxed-simd':
+        args.relaxedSimd = false;
         break;
       case '--help':
       case '-h':

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultOptions, runBench } from './bench.js';
 import { parseArgs, USAGE, type CliArgs } from './cli.js';
+import { describeRelaxedSimd, setupRelaxedSimd } from './engine.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderChart } from './report/svg.js';
@@ -32,6 +33,8 @@ function commandLine(argv: readonly string[]): string {
 }
 
 async function measure(args: CliArgs, argv: readonly string[]): Promise<SavedRun> {
+  // Before any WebAssembly module compiles.
+  const relaxed = setupRelaxedSimd(args.relaxedSimd);
   const defaults = defaultOptions(args.quick);
   const reps = args.reps ?? defaults.reps;
   const warmup = args.warmup ?? defaults.warmup;
@@ -46,7 +49,11 @@ async function measure(args: CliArgs, argv: readonly string[]): Promise<SavedRun
     log: (line) => console.error(line),
     onWorkload: (w) => console.log(`\n${textTable(w, { reps, warmup, sampleMs })}`),
   });
-  return { command: commandLine(argv), machine: machineInfo(), ...result };
+  return {
+    command: commandLine(argv),
+    machine: machineInfo(describeRelaxedSimd(relaxed)),
+    ...result,
+  };
 }
 
 function load(baseDir: string, file: string): SavedRun {

@@ -12,6 +12,8 @@ export interface MachineInfo {
   memoryGiB: number;
   /** Exact versions of the peers, from this package's manifest. */
   peers: Record<string, string>;
+  /** WebAssembly features of the run (absent in runs saved before it was recorded). */
+  wasm?: string;
 }
 
 function cpuModel(): string {
@@ -38,7 +40,7 @@ function peerVersions(): Record<string, string> {
 }
 
 /** Collects the host description. */
-export function machineInfo(): MachineInfo {
+export function machineInfo(wasm?: string): MachineInfo {
   return {
     cpuModel: cpuModel(),
     cores: os.availableParallelism?.() ?? os.cpus().length,
@@ -46,5 +48,6 @@ export function machineInfo(): MachineInfo {
     platform: `${process.platform} ${process.arch} (${os.release()})`,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     peers: peerVersions(),
+    wasm,
   };
 }

@@ -65,6 +65,9 @@ const METHOD = [
   '  from the same Keras weights; its input is pre-transposed to time-major outside the timed window.',
   '  onnxruntime-web runs in a worker thread per thread count (1 and 2) and times `session.run` there;',
   '  onnxruntime-node uses one intra-op thread.',
+  '- The wasm runners use WebAssembly SIMD, and relaxed SIMD (fused multiply-add) where the engine',
+  '  has it: on by default in Chrome/Edge 114+ and Node 22+; on Node 20 the bench turns on its flag',
+  '  (each run says which, under WebAssembly; `--no-relaxed-simd` leaves it off).',
   '- `rnnkit-wasm-2t` runs the same wasm kernels with `setThreads(2)`: a worker thread takes half of',
   '  the units of every step. Calls whose step is too small to pay for the barrier between steps',
   '  (such as batch 1 with 128 units) stay on one thread, so that row then matches `rnnkit-wasm`.',
@@ -87,6 +90,7 @@ function runSection({ run, chartHref, note }: DocRun, title: string): string[] {
     `- Memory: ${machine.memoryGiB} GiB`,
     `- WebGPU adapter (Dawn): ${gpuLine(run)}`,
     `- Node ${machine.node}, ${machine.platform}`,
+    ...(machine.wasm ? [`- WebAssembly: ${machine.wasm}`] : []),
     `- Peers: ${Object.entries(machine.peers)
       .map(([n, v]) => `${n} ${v}`)
       .join(', ')}`,

@@ -52,6 +52,9 @@ export async function rnnkitRunner(
       layer.setWeights(weights);
       let before = getDispatchStats();
       let path: string | undefined;
+      // Which build of rnnkit's module the wasm kernels run: plain or relaxed SIMD.
+      const variant =
+        backend === 'wasm' ? (await import('@rnnkit/backend-wasm')).selectedVariant() : undefined;
       const forward = (x: tf.Tensor): tf.Tensor => {
         const out = layer.apply(x);
         return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
@@ -78,7 +81,7 @@ export async function rnnkitRunner(
         afterForward: () => {
           path = dispatchPath(before, getDispatchStats());
         },
-        kernelPath: () => path,
+        kernelPath: () => (path != null && variant != null ? `${path}, ${variant} module` : path),
         dispatches: setup.dispatches,
         disposeModel: () => {
           layer.dispose();
