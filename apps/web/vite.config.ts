@@ -19,7 +19,32 @@ function nodeOnlyKerasWorker(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation (which SharedArrayBuffer, and so wasm threads, need) for URLs that ask
+ * for threads (`?threads=N`); other pages stay unisolated, where tfjs-backend-wasm runs its
+ * single-threaded build and rnnkit works on its memory in place.
+ */
+function isolateThreadedPages(): Plugin {
+  const isolate = (
+    req: { url?: string },
+    res: { setHeader(name: string, value: string): void },
+    next: () => void,
+  ): void => {
+    if (/[?&]threads=/.test(req.url ?? '')) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
+    next();
+  };
+  return {
+    name: 'rnnkit-web:isolate-threaded-pages',
+    configureServer: (server) => void server.middlewares.use(isolate),
+    configurePreviewServer: (server) => void server.middlewares.use(isolate),
+  };
+}
+
 export default defineConfig({
+  plugins: [isolateThreadedPages()],
   // Relative asset URLs: the built page works from any path (a file server, a subfolder).
   base: './',
   resolve: {

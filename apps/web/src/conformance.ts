@@ -53,6 +53,33 @@ function selectedBackends(): BackendName[] {
   });
 }
 
+/**
+ * `?threads=N` runs the wasm kernels on N threads, with every call that has more than one slice
+ * of units split (the page must be cross-origin isolated: the dev and preview servers send the
+ * headers for such URLs).
+ */
+function requestedThreads(): number {
+  const raw = params.get('threads');
+  if (raw == null || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`?threads: expected a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+/**
+ * Starts `threads` wasm threads, splitting even the smallest calls; returns a function that
+ * reads how many calls ran threaded since.
+ */
+async function startWasmThreads(threads: number): Promise<() => number> {
+  const wasm = await import('@rnnkit/backend-wasm');
+  await wasm.setThreads(threads);
+  wasm.setMinStepWorkPerThread(0);
+  wasm.resetKernelCalls();
+  return () => wasm.getThreadedCalls();
+}
+
 /** `?filter=REGEXP` keeps the cases whose name matches. */
 function caseFilter(): RegExp | null {
   const raw = params.get('filter');
@@ -130,13 +157,17 @@ async function runBackend(
   Object.assign(run, { status: 'starting' });
   update();
   const t0 = performance.now();
+  const threads = run.name === 'wasm' ? requestedThreads() : 1;
+  let threadedCalls: (() => number) | null = null;
   try {
     await activateBackend(run.name);
+    if (threads > 1) threadedCalls = await startWasmThreads(threads);
   } catch (e) {
     Object.assign(run, { status: 'failed', message: messageOf(e) });
     return update();
   }
-  const started = `started in ${formatMs(performance.now() - t0)} ms`;
+  let started = `started in ${formatMs(performance.now() - t0)} ms`;
+  if (threads > 1) started += ` · ${threads} threads`;
   run.message = run.message === '' ? started : `${started} · ${run.message}`;
   run.status = 'running';
   const failures = byId('conformance-failures');
@@ -171,6 +202,11 @@ async function runBackend(
     run.ms = performance.now() - t1;
     update();
     await breathe();
+  }
+  if (threadedCalls != null) {
+    const n = threadedCalls();
+    document.body.dataset.threadedCalls = String(n);
+    run.message += ` · ${n} calls split across threads`;
   }
   run.status = 'done';
   update();
