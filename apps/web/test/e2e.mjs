@@ -458,7 +458,7 @@ try {
     timeout: 150_000,
   });
   assert.equal(
-    await threaded.evaluate(() => self.crossOriginIsolated),
+    await threaded.evaluate(() => globalThis.crossOriginIsolated),
     true,
     'conformance.html?threads=2: expected a cross-origin-isolated page',
   );
