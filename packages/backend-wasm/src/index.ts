@@ -80,12 +80,16 @@ export const backendName = 'wasm';
 export const MAX_THREADS = 64;
 
 let pool: ThreadPool | null = null;
+/** The last pool set aside by `setThreads(1)`: its workers sleep until it is taken up again. */
+let parked: ThreadPool | null = null;
 
 /**
  * Runs kernel calls on `threads` threads: the calling thread plus `threads − 1` worker threads
  * that split the units of every step between them. Calls whose recurrent product is too small
  * to pay for a barrier per step stay on one thread (see {@link setMinStepWorkPerThread}).
- * `1` (the default) stops the workers.
+ * `1` (the default) runs everything on the calling thread again; the workers then sleep (they use
+ * no CPU and never keep Node alive) and are taken up again by the next call with the same count,
+ * while another count replaces them.
  *
  * Resolves once the workers are ready. From then on the active `wasm` backend's kernels work in
  * the workers' shared memory, copying inputs in and outputs out (copy mode), and its packed
@@ -100,11 +104,20 @@ export async function setThreads(threads: number): Promise<void> {
   }
   if ((pool?.threads ?? 1) === threads) return;
   const previous = pool;
-  pool = threads > 1 ? await ThreadPool.start(threads) : null;
+  let next: ThreadPool | null = null;
+  if (threads > 1) {
+    next = parked?.threads === threads ? parked : await ThreadPool.start(threads);
+    if (next === parked) parked = null;
+  }
+  pool = next;
   setThreadPool(pool);
   const backend = tf.findBackend(backendName);
   if (backend != null) dropState(backend);
-  await previous?.stop();
+  if (previous == null) return;
+  // Keep the one pool just left for a switch back; a pool of another count is not kept.
+  const retired = parked;
+  parked = previous;
+  await retired?.stop();
 }
 
 /** Threads kernel calls may run on (1 unless {@link setThreads} started workers). */
