@@ -9,7 +9,6 @@ export {
   scratchBytes,
   packBias,
   sequence,
-  sequenceSlice,
   usefulThreads,
   inputGates,
   recurrentGates,

@@ -41,7 +41,7 @@ function paddedUnits(U: i32): i32 {
 
 /**
  * Bytes of scratch a `sequence` call needs (64-byte aligned pointer expected); a threaded call
- * ({@link sequenceSlice}) passes its thread count.
+ * ({@link sequence} run by several threads) passes its thread count.
  */
 export function scratchBytes(family: i32, B: i32, T: i32, U: i32, threads: i32): usize {
   const rowBuf = align64(<usize>B * <usize>paddedUnits(U) * 4);
@@ -206,7 +206,7 @@ const SYNC_SLEEPERS = 128;
 /** Bytes of the sync block a threaded call needs. */
 const SYNC_BYTES: i32 = 192;
 
-/** Bytes of the zeroed sync block {@link sequenceSlice} takes. */
+/** Bytes of the zeroed sync block {@link sequence} takes when run by several threads. */
 export function syncBytes(): i32 {
   return SYNC_BYTES;
 }
@@ -253,77 +253,22 @@ export function usefulThreads(U: i32, threads: i32): i32 {
 }
 
 /**
- * Runs a whole sequence. Pointers are byte offsets into the shared memory.
+ * Runs a whole sequence, or thread `thread`'s part of it when `threads` threads run it together.
+ * Pointers are byte offsets into the shared memory.
  *
  * - `x` `[B, T, D]`; `wk` packed `[D, packedCols(inputGates)]`; `bx` packed input bias.
  * - `wr` packed `[U, packedCols(recurrentGates)]`; `wr2` (GRU reset-before) packed candidate
  *   recurrent kernel `[U, packedCols(1)]`; `brh` (GRU reset-after) packed candidate recurrent bias.
  * - `h0`, `c0` `[B, U]`; `mask` u8 `[B, T]` or 0; `rmask` `[B, U]` or 0.
- * - `out` `[B, T, U]` or `[B, U]`; `hOut`, `cOut` `[B, U]`; `scratch` of `scratchBytes` bytes.
+ * - `out` `[B, T, U]` or `[B, U]`; `hOut`, `cOut` `[B, U]`; `scratch` of
+ *   `scratchBytes(…, threads)` bytes.
+ * - One thread: `sync` 0, `threads` 1, `thread` 0. Several: each owns a slice of
+ *   {@link SLICE_UNITS}-unit groups (every gate of those units), projects the inputs onto its
+ *   columns, and per step computes its columns of the recurrent product and its units' state
+ *   update; a barrier on `sync` ({@link syncBytes}, zeroed) then publishes the new `h` to all.
+ *   `threads` must not exceed {@link usefulThreads}; `canWait` lets a thread sleep at barriers.
  */
 export function sequence(
-  family: i32,
-  B: i32,
-  T: i32,
-  D: i32,
-  U: i32,
-  x: usize,
-  wk: usize,
-  bx: usize,
-  wr: usize,
-  wr2: usize,
-  brh: usize,
-  h0: usize,
-  c0: usize,
-  mask: usize,
-  rmask: usize,
-  out: usize,
-  hOut: usize,
-  cOut: usize,
-  scratch: usize,
-  flags: i32,
-  act: i32,
-  ract: i32,
-): void {
-  sequenceSlice(
-    family,
-    B,
-    T,
-    D,
-    U,
-    x,
-    wk,
-    bx,
-    wr,
-    wr2,
-    brh,
-    h0,
-    c0,
-    mask,
-    rmask,
-    out,
-    hOut,
-    cOut,
-    scratch,
-    flags,
-    act,
-    ract,
-    0,
-    1,
-    0,
-    false,
-  );
-}
-
-/**
- * Thread `thread` of `threads` running one call of {@link sequence} together: each thread owns
- * a slice of {@link SLICE_UNITS}-unit groups (every gate of those units), projects the inputs
- * onto its columns, and per step computes its columns of the recurrent product and its units'
- * state update; a barrier on `sync` ({@link SYNC_BYTES}, zeroed) then publishes the new `h`
- * to all. `scratch` holds `scratchBytes(…, threads)`. `threads` must not exceed
- * {@link usefulThreads}.
- */
-export function sequenceSlice(
   family: i32,
   B: i32,
   T: i32,

@@ -8,6 +8,7 @@ import {
   type NaiveSettings,
 } from '@rnnkit/conformance/naive';
 import { expect } from 'vitest';
+import { getWasmMemoryStats, type WasmMemoryStats } from '../src/index.js';
 
 /** A problem for the float64 oracle, as float64 arrays of float32 values. */
 export interface Problem extends NaiveProblem {
@@ -180,4 +181,27 @@ export function expectClose(
   if (worst >= 0) {
     expect.fail(`${label}: element ${worst}: got ${actual[worst]}, expected ${expected[worst]}`);
   }
+}
+
+/**
+ * Runs `p`'s kernel `forwards` times after one warm-up call and checks that neither the live
+ * tensor count nor this package's wasm memory use changes. Returns the stats after the run.
+ */
+export function expectFlatMemory(p: Problem, forwards: number): WasmMemoryStats {
+  const inputs = kernelInputs(p);
+  const attrs = kernelAttrs(p);
+  const forward = (): void => {
+    tf.dispose(tf.engine().runKernel(KERNEL_NAMES[p.family], inputs, attrs) as tf.Tensor[]);
+  };
+  forward();
+  const tensors = tf.memory().numTensors;
+  const before = getWasmMemoryStats();
+  for (let i = 0; i < forwards; i++) forward();
+  expect(tf.memory().numTensors).toBe(tensors);
+  const after = getWasmMemoryStats();
+  expect(after.liveBytes).toBe(before.liveBytes);
+  expect(after.liveBlocks).toBe(before.liveBlocks);
+  expect(after.memoryBytes).toBe(before.memoryBytes);
+  tf.dispose(Object.values(inputs));
+  return after;
 }

@@ -13,6 +13,7 @@ import {
 import { NAIVE_ACTIVATIONS } from '@rnnkit/conformance/naive';
 import {
   expectClose,
+  expectFlatMemory,
   kernelAttrs,
   kernelInputs,
   makeProblem,
@@ -331,23 +332,8 @@ describe.each(['shared', 'copy'] as const)('memory (%s mode)', (mode) => {
       units: 16,
       mask: 'random',
     });
-    const inputs = kernelInputs(p);
-    const attrs = kernelAttrs(p);
-    const forward = (): void => {
-      const out = tf.engine().runKernel('RnnkitLSTMSequence', inputs, attrs) as tf.Tensor[];
-      tf.dispose(out);
-    };
-    forward();
-    const tensors = tf.memory().numTensors;
-    const stats = getWasmMemoryStats();
-    for (let i = 0; i < 1000; i++) forward();
-    expect(tf.memory().numTensors).toBe(tensors);
-    const after = getWasmMemoryStats();
-    expect(after.liveBytes).toBe(stats.liveBytes);
-    expect(after.liveBlocks).toBe(stats.liveBlocks);
-    expect(after.memoryBytes).toBe(stats.memoryBytes);
+    const after = expectFlatMemory(p, 1000);
     expect(after.packedWeights).toBe(2);
     expect(after.mode).toBe(mode);
-    tf.dispose(Object.values(inputs));
   });
 });

@@ -89,6 +89,10 @@ describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'
         flags,
         1,
         2,
+        0, // one thread: no sync block
+        1,
+        0,
+        0,
       );
 
       const [expectedOut, expectedH] = naiveOutputs(p);

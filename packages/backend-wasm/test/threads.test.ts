@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
@@ -13,9 +12,7 @@ import {
 } from '../src/index.js';
 import {
   expectClose,
-  kernelAttrs,
-  kernelInputs,
-  KERNEL_NAMES,
+  expectFlatMemory,
   makeProblem,
   naiveOutputs,
   runKernel,
@@ -150,23 +147,10 @@ describe('threads', () => {
   it('tensors and memory stay flat over 300 threaded forwards', async () => {
     await setThreads(2);
     setMinStepWorkPerThread(0);
+    resetKernelCalls();
     const p = makeProblem({ family: 'lstm', batch: 2, steps: 8, inputDim: 8, units: 48 });
-    const inputs = kernelInputs(p);
-    const attrs = kernelAttrs(p);
-    const forward = (): void => {
-      const out = tf.engine().runKernel(KERNEL_NAMES.lstm, inputs, attrs) as tf.Tensor[];
-      tf.dispose(out);
-    };
-    forward();
-    const tensors = tf.memory().numTensors;
-    const stats = getWasmMemoryStats();
-    for (let i = 0; i < 300; i++) forward();
-    expect(tf.memory().numTensors).toBe(tensors);
-    const after = getWasmMemoryStats();
-    expect(after.liveBytes).toBe(stats.liveBytes);
-    expect(after.liveBlocks).toBe(stats.liveBlocks);
-    expect(after.memoryBytes).toBe(stats.memoryBytes);
-    tf.dispose(Object.values(inputs));
+    expect(expectFlatMemory(p, 300).threads).toBe(2);
+    expect(getThreadedCalls()).toBe(301);
   });
 
   it('back to one thread: in place on tfjs memory again', async () => {

@@ -42,35 +42,12 @@ export interface RnnkitWasmExports {
   packBias(family: number, bias: number, units: number, dstX: number, dstRh: number): void;
   inputGates(family: number): number;
   recurrentGates(family: number): number;
-  sequence(
-    family: number,
-    batch: number,
-    steps: number,
-    inputDim: number,
-    units: number,
-    x: number,
-    wk: number,
-    bx: number,
-    wr: number,
-    wr2: number,
-    brh: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    out: number,
-    hOut: number,
-    cOut: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-  ): void;
   /**
-   * One thread's part of a `sequence` call run by `threads` threads together, which meet at
-   * barriers on `sync`; `canWait` (0/1) lets the thread sleep there instead of spinning.
+   * Runs a whole sequence; with `threads` > 1, thread `thread`'s part of a call that `threads`
+   * threads run together, meeting at barriers on `sync` (one thread: 0, 1, 0, 0). `canWait`
+   * (0/1) lets the thread sleep at a barrier instead of spinning.
    */
-  sequenceSlice(
+  sequence(
     family: number,
     batch: number,
     steps: number,
@@ -100,7 +77,7 @@ export interface RnnkitWasmExports {
   ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;
-  /** Bytes of the zeroed sync block `sequenceSlice` takes. */
+  /** Bytes of the zeroed sync block `sequence` takes when run by several threads. */
   syncBytes(): number;
 }
 

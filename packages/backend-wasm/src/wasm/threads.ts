@@ -1,7 +1,7 @@
 /**
  * Threads for the sequence kernels: worker threads that each instantiate rnnkit's module over
  * one shared `WebAssembly.Memory` and run a slice of the units of every call, meeting the
- * calling thread at a barrier after every step (`sequenceSlice` in `assembly/sequence.ts`).
+ * calling thread at a barrier after every step (`sequence` in `assembly/sequence.ts`).
  *
  * Kernel calls stay synchronous, as tfjs requires: the calling thread posts the call's
  * arguments to a control block in the shared memory, wakes the workers, runs slice 0 itself and
@@ -43,7 +43,7 @@ const CALLER_SPINS = 1 << 16;
 const WORKER_SOURCE = `
 'use strict';
 const serve = ({ module, memory, control, index, workers }, ready) => {
-  const run = new WebAssembly.Instance(module, { env: { memory } }).exports.sequenceSlice;
+  const run = new WebAssembly.Instance(module, { env: { memory } }).exports.sequence;
   const at = (byte) => (control + byte) >> 2;
   let seen = 0;
   ready();
@@ -208,7 +208,7 @@ export class ThreadPool {
     Atomics.store(view, this.at(JOB_DONE), 0);
     Atomics.add(view, this.at(JOB_SEQUENCE), 1);
     Atomics.notify(view, this.at(JOB_SEQUENCE));
-    const slice = this.exports.sequenceSlice as (...values: number[]) => void;
+    const slice = this.exports.sequence as (...values: number[]) => void;
     slice(...args, this.control + SYNC_OFFSET, threads, 0, this.canBlock ? 1 : 0);
     const workers = this.workers.length;
     for (let spins = 0; ; spins++) {

@@ -213,7 +213,7 @@ export function runSequence(
     if (threads > 1) {
       state.pool!.run(args, threads);
       threadedCalls++;
-    } else (ex.sequence as (...values: number[]) => void)(...args);
+    } else (ex.sequence as (...values: number[]) => void)(...args, 0, 1, 0, 0);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
