@@ -109,8 +109,15 @@ export async function runCli(
     const chartHref = chartFile
       ? path.relative(path.dirname(mdAbs), chartFile).split(path.sep).join('/')
       : null;
+    const relative = (file: string): string =>
+      path.relative(path.dirname(mdAbs), path.resolve(baseDir, file)).split(path.sep).join('/');
     const doc = renderMarkdown(
-      runs.map((r, i) => ({ run: r, chartHref: i === 0 ? chartHref : null, note: args.notes[i] })),
+      runs.map((r, i) => ({
+        run: r,
+        chartHref: i === 0 ? chartHref : null,
+        note: args.notes[i],
+        savedHref: args.from[i] == null ? undefined : relative(args.from[i]),
+      })),
     );
     console.log(`wrote ${writeOut(baseDir, args.markdown, doc)}`);
   }

@@ -173,6 +173,11 @@ describe('command line', () => {
     expect(await runCli([...args, '--markdown', 'two.md'], dir)).toBe(0);
     const two = readFileSync(path.join(dir, 'two.md'), 'utf8');
     expect(two.match(/^### lstm-q$/gm)).toHaveLength(2);
+    // It links the saved runs it was made from; a freshly measured doc links none.
+    expect(two).toContain(
+      'The runs below are saved as [out.json](out.json) and [out.json](out.json).',
+    );
+    expect(md).not.toContain('The runs below are saved as');
     expect(two.indexOf('> first')).toBeLessThan(two.indexOf('> second'));
   }, 120_000);
 
