@@ -25,8 +25,6 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
-    languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', WebAssembly: 'readonly' },
-    },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

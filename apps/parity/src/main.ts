@@ -2,18 +2,36 @@
  * The parity CLI: every conformance case on every backend, as a case × backend table.
  * Exits 1 on any miss, any leaked tensor, or a backend whose fused kernels did not run.
  *
- * Usage: `pnpm parity [--backend cpu,wasm,webgpu] [--filter REGEX] [--reference]`
+ * Usage: `pnpm parity [--backend cpu,wasm,wasm-2t,webgpu] [--filter REGEX] [--reference]`
+ *   wasm-Nt      the wasm backend on N threads, splitting every call that has more than one
+ *                16-unit slice (the default list includes wasm-2t).
  *   --reference  also run the reference kernels (tfjs-core ops) as a column of their own.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { caseVerdict, loadCases, runCase, type CaseResult } from '@rnnkit/conformance';
-import { BACKENDS, useBackend } from '@rnnkit/backends';
+import { BACKENDS, importBackend, useBackend } from '@rnnkit/backends';
 import { SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
 
 interface Column {
   label: string;
   results: Map<string, CaseResult>;
   error?: string;
+}
+
+/** The default columns: every backend, and wasm on 2 threads beside plain wasm. */
+const DEFAULT_COLUMNS = BACKENDS.flatMap((b) => (b === 'wasm' ? ['wasm', 'wasm-2t'] : [b]));
+
+/**
+ * Starts a column's backend: `wasm-Nt` is wasm with N threads that split even the smallest
+ * calls; any other name is a backend name, on one thread.
+ */
+async function startColumn(name: string): Promise<void> {
+  const threaded = /^wasm-(\d+)t$/.exec(name);
+  await useBackend(threaded ? 'wasm' : name);
+  if (threaded == null && name !== 'wasm') return;
+  const wasm = await importBackend('wasm');
+  await wasm.setThreads(threaded ? Number(threaded[1]) : 1);
+  wasm.setMinStepWorkPerThread(threaded ? 0 : 65536);
 }
 
 function option(argv: string[], name: string): string | undefined {
@@ -43,7 +61,7 @@ function cell(r: CaseResult | undefined, expectFused: boolean): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const requested = option(argv, '--backend');
-  const backends = (requested ?? BACKENDS.join(',')).split(',');
+  const backends = requested?.split(',') ?? DEFAULT_COLUMNS;
   const cases = loadCases(option(argv, '--filter'));
   const columns: Column[] = [];
 
@@ -51,7 +69,7 @@ async function main(): Promise<void> {
     const column: Column = { label: name, results: new Map() };
     columns.push(column);
     try {
-      await useBackend(name);
+      await startColumn(name);
     } catch (error) {
       column.error = (error as Error).message;
       continue;

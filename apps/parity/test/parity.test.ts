@@ -19,6 +19,18 @@ describe('pnpm parity', () => {
     expect(r.stdout).toMatch(/reference: (\d+)\/\1 passed/);
   });
 
+  it('runs wasm on 2 threads as a column of its own', () => {
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, '--backend', 'wasm,wasm-2t', '--filter', '^(wide_|seed)'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const [, passed, total] = r.stdout.match(/wasm-2t: (\d+)\/(\d+) passed/)!;
+    expect(passed).toBe(total);
+    expect(Number(total)).toBeGreaterThanOrEqual(7);
+  });
+
   it('exits 1 and says why when a named backend is unknown', () => {
     const r = spawnSync(process.execPath, [MAIN, '--backend', 'tpu', '--filter', 'seed'], {
       encoding: 'utf8',

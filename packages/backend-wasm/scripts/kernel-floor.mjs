@@ -5,6 +5,7 @@
 //
 //   node scripts/kernel-floor.mjs [lstm|gru] [T,D,U]        (after `pnpm build`)
 //   node --experimental-wasm-relaxed-simd scripts/kernel-floor.mjs   # Node 20: the FMA build
+/* global WebAssembly */
 import { performance } from 'node:perf_hooks';
 import { instantiate } from '../dist/wasm/module.js';
 

@@ -1000,6 +1000,43 @@ add(
 )
 
 
+# --- Wide layers ------------------------------------------------------------------------------
+# 37 units span three 16-unit slices (the unit split of threaded kernels) and end mid-vector;
+# 48 make three whole slices. Weights ±0.2 keep a recurrence this wide contractive.
+WIDE_MASK = mask_from(["11011110", "01111011", "11111100"])
+for kind, kw, tag in [
+    ("LSTM", {}, "lstm"),
+    ("GRU", {"reset_after": True}, "gru_reset_after"),
+    ("GRU", {"reset_after": False}, "gru_reset_before"),
+    ("SimpleRNN", {}, "simplernn"),
+]:
+    extra = "".join(f", {k}={v}" for k, v in kw.items())
+    add(
+        f"wide_{tag}_37_units_mask",
+        f"{kind}(37{extra}) batch 3, T 8, masked steps: units over three 16-unit slices, "
+        "return_sequences and return_state",
+        layer(kind, 37, return_sequences=True, return_state=True, **kw),
+        (3, 8, 5),
+        masks=WIDE_MASK,
+        weight_range=0.2,
+    )
+add(
+    "wide_lstm_48_units_backwards_initial_state",
+    "LSTM(48) go_backwards from random initial states: three whole 16-unit slices",
+    layer("LSTM", 48, return_state=True, go_backwards=True),
+    (2, 7, 6),
+    initial_state=True,
+    weight_range=0.2,
+)
+add(
+    "wide_bi_gru_37_units_concat_mask",
+    "Bidirectional(GRU(37)) concat with a mask: both directions over three 16-unit slices",
+    bi(layer("GRU", 37, return_sequences=True)),
+    (2, 6, 4),
+    masks=mask_from(["111011", "011111"]),
+    weight_range=0.2,
+)
+
 # --- The seed ---------------------------------------------------------------------------------
 def seed_layer(return_sequences):
     return bi(
