@@ -2,6 +2,9 @@
  * The parity CLI: every conformance case on every backend, as a case × backend table.
  * Exits 1 on any miss, any leaked tensor, or a backend whose fused kernels did not run.
  *
+ * After the table, each column's largest difference from the cpu column over every output of
+ * every case; above 1e-5 it counts as a failure.
+ *
  * Usage: `pnpm parity [--backend cpu,wasm,wasm-2t,webgpu] [--filter REGEX] [--reference]`
  *   wasm-Nt      the wasm backend on N threads, splitting every call that has more than one
  *                16-unit slice (the default list includes wasm-2t).
@@ -32,6 +35,30 @@ async function startColumn(name: string): Promise<void> {
   const wasm = await importBackend('wasm');
   await wasm.setThreads(threaded ? Number(threaded[1]) : 1);
   wasm.setMinStepWorkPerThread(threaded ? 0 : 65536);
+}
+
+/** Backends must agree with cpu to this absolute difference on every output. */
+const CROSS_BACKEND_ATOL = 1e-5;
+
+/** Largest |a − b| over the outputs both results hold; Infinity when their shapes differ. */
+function maxDifference(a: CaseResult, b: CaseResult): number {
+  if (a.outputs.length !== b.outputs.length) return Infinity;
+  let max = 0;
+  a.outputs.forEach((call, k) => {
+    if (call.length !== b.outputs[k].length) max = Infinity;
+    call.forEach((values, i) => {
+      const other = b.outputs[k][i];
+      if (other == null || other.length !== values.length) {
+        max = Infinity;
+        return;
+      }
+      for (let j = 0; j < values.length; j++) {
+        const d = Math.abs(values[j] - other[j]);
+        if (!(d <= max)) max = d;
+      }
+    });
+  });
+  return max;
 }
 
 function option(argv: string[], name: string): string | undefined {
@@ -109,6 +136,24 @@ async function main(): Promise<void> {
   console.log(
     'cells: max |actual − expected|; FAIL = outside tolerance, LEAKn = n tensors left, REF = fused kernel did not run',
   );
+  const cpu = columns.find((c) => c.label === 'cpu' && c.error == null);
+  for (const col of columns) {
+    if (cpu == null || col === cpu || col.error != null) continue;
+    let max = 0;
+    let worst = '';
+    for (const c of cases) {
+      const a = col.results.get(c.name);
+      const b = cpu.results.get(c.name);
+      if (a == null || b == null) continue;
+      const d = maxDifference(a, b);
+      if (!(d <= max)) [max, worst] = [d, c.name];
+    }
+    const ok = max <= CROSS_BACKEND_ATOL;
+    if (!ok) failures++;
+    console.log(
+      `${col.label} vs cpu: max |Δ| ${max.toExponential(1)} over ${cases.length} cases${worst ? ` (largest in ${worst})` : ''}${ok ? '' : ` > ${CROSS_BACKEND_ATOL}: FAIL`}`,
+    );
+  }
   // A backend named with --backend must run; by default an unavailable one is only reported.
   const unavailable = columns.filter((c) => c.error != null);
   if (failures > 0 || (requested != null && unavailable.length > 0)) process.exit(1);

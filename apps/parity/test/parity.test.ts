@@ -31,6 +31,21 @@ describe('pnpm parity', () => {
     expect(Number(total)).toBeGreaterThanOrEqual(7);
   });
 
+  it('wasm and wasm on 2 threads agree with cpu within 1e-5 on every case', () => {
+    const r = spawnSync(process.execPath, [MAIN, '--backend', 'cpu,wasm,wasm-2t'], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    for (const label of ['wasm', 'wasm-2t']) {
+      const m = new RegExp(`^${label} vs cpu: max \\|Δ\\| (\\S+) over (\\d+) cases`, 'm').exec(
+        r.stdout,
+      );
+      expect(m, r.stdout).not.toBeNull();
+      expect(Number(m![1])).toBeLessThanOrEqual(1e-5);
+      expect(Number(m![2])).toBeGreaterThanOrEqual(126);
+    }
+  }, 120_000);
+
   it('exits 1 and says why when a named backend is unknown', () => {
     const r = spawnSync(process.execPath, [MAIN, '--backend', 'tpu', '--filter', 'seed'], {
       encoding: 'utf8',

@@ -21,6 +21,11 @@ export interface CaseResult {
   referenceRuns: number;
   /** Tensors left behind by the case (should be 0). */
   leakedTensors: number;
+  /**
+   * The values of every output of every call that completed, in call and output order: for
+   * comparing backends with one another.
+   */
+  outputs: Float32Array[][];
 }
 
 function toTensor(a: CaseArray, dtype: 'float32' | 'bool' = 'float32'): tf.Tensor {
@@ -74,6 +79,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
   let layer: KerasLayer | null = null;
   let maxAbsError = 0;
   let message: string | undefined;
+  const outputsByCall: Float32Array[][] = [];
   try {
     layer = fromKerasConfig(c.layer, { kerasVersion: c.keras_version });
     if (c.weights != null) {
@@ -88,6 +94,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
       const out = layer.apply(inputs[0], { mask, initialState });
       const outputs = Array.isArray(out) ? out : [out];
       const values = await Promise.all(outputs.map((o) => o.data()));
+      outputsByCall.push(values.map((v) => Float32Array.from(v as Float32Array)));
       const shapes = outputs.map((o) => o.shape);
       tf.dispose([...inputs, ...(mask == null ? [] : [mask]), ...(initialState ?? []), ...outputs]);
       if (outputs.length !== call.expected.length) {
@@ -121,5 +128,6 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
     fusedRuns: stats.reduce((n, s) => n + s.fused, 0),
     referenceRuns: stats.reduce((n, s) => n + s.reference, 0),
     leakedTensors: tf.memory().numTensors - before,
+    outputs: outputsByCall,
   };
 }

@@ -13,6 +13,7 @@ const base: CaseResult = {
   fusedRuns: 1,
   referenceRuns: 0,
   leakedTensors: 0,
+  outputs: [],
 };
 
 describe('caseVerdict', () => {
