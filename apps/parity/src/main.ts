@@ -34,7 +34,7 @@ async function startColumn(name: string): Promise<void> {
   if (threaded == null && name !== 'wasm') return;
   const wasm = await importBackend('wasm');
   await wasm.setThreads(threaded ? Number(threaded[1]) : 1);
-  wasm.setMinStepWorkPerThread(threaded ? 0 : 65536);
+  wasm.setMinStepWorkPerThread(threaded ? 0 : wasm.DEFAULT_MIN_STEP_WORK_PER_THREAD);
 }
 
 /** Backends must agree with cpu to this absolute difference on every output. */

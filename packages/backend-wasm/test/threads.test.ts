@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,
   getThreadedCalls,
   getThreads,
@@ -85,7 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  setMinStepWorkPerThread(65536);
+  setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
   await setThreads(1);
 });
 
@@ -134,7 +135,7 @@ describe('threads', () => {
 
   it('keeps small calls on one thread unless told otherwise', async () => {
     await setThreads(2);
-    setMinStepWorkPerThread(65536);
+    setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
     // 1·37·(4·37) multiply-adds per step: far below the default threshold. The answer is the
     // same either way; this checks that the threshold is honoured without breaking anything.
     const c = CASES.find((k) => k.problem.family === 'lstm' && k.problem.units === 37)!;

@@ -63,16 +63,19 @@ export function resetKernelCalls(): void {
 }
 
 /**
- * Multiply-adds of one step's recurrent product that each thread must get for a call to use
- * another thread. Measured on a 2-core x64 machine: a batch-1, 128-unit LSTM (65,536 per step,
- * ~2.6 µs) gains nothing from a second thread, as the barrier after every step costs about as
- * much as the half step saved; a 32-batch, 256-unit one (8.4 million) runs 1.9× faster.
+ * Multiply-adds of one step's recurrent product that each thread must get, by default, for a
+ * call to use another thread. Measured on a 2-core x64 machine: a batch-1, 128-unit LSTM (65,536
+ * per step, ~2.6 µs) gains nothing from a second thread, as the barrier after every step costs
+ * about as much as the half step saved; a 32-batch, 256-unit one (8.4 million) runs 1.9× faster.
  */
-let minStepWork = 65536;
+export const DEFAULT_MIN_STEP_WORK_PER_THREAD = 65536;
+
+let minStepWork = DEFAULT_MIN_STEP_WORK_PER_THREAD;
 
 /**
  * Sets the least recurrent multiply-adds per thread and step for a call to use another thread
- * (default 65,536; 0 uses every thread the units allow, as tests do).
+ * (default {@link DEFAULT_MIN_STEP_WORK_PER_THREAD}; 0 uses every thread the units allow, as
+ * tests do).
  */
 export function setMinStepWorkPerThread(work: number): void {
   if (!Number.isFinite(work) || work < 0) {
@@ -82,9 +85,8 @@ export function setMinStepWorkPerThread(work: number): void {
 }
 
 /** Threads for one call: those the pool has, the units can keep busy and the work pays for. */
-function threadsFor(state: BackendState, family: FamilyCode, batch: number, units: number): number {
+function threadsFor(state: BackendState, gates: number, batch: number, units: number): number {
   if (state.pool == null) return 1;
-  const gates = family === Family.lstm ? 4 : family === Family.simpleRNN ? 1 : 3;
   const stepWork = batch * units * gates * units;
   const byWork = minStepWork === 0 ? state.pool.threads : Math.floor(stepWork / minStepWork);
   return state.exports.usefulThreads(units, Math.max(1, Math.min(state.pool.threads, byWork)));
@@ -148,7 +150,7 @@ export function runSequence(
     wr = packed(state, recurrentT, 'recurrent', 0, gates, units);
   }
 
-  const threads = threadsFor(state, family, batch, units);
+  const threads = threadsFor(state, gates, batch, units);
   // Scratch: the module's own buffers, the packed biases, and a byte mask when the mask is
   // not bool (a bool mask is read as is).
   const seqBytes = align(ex.scratchBytes(family, batch, steps, units, threads));
