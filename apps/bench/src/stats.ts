@@ -21,3 +21,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return m;
 }
+
+/** Runs `timeOne` `count` times back to back; resolves to the mean of the ms it reports. */
+export async function meanMs(count: number, timeOne: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < count; i++) total += await timeOne();
+  return total / count;
+}

@@ -2,6 +2,7 @@
 import type * as OrtNodeModule from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { firstLine } from '../reasons.js';
+import { meanMs } from '../stats.js';
 import { onnxInputs } from './onnx_inputs.js';
 import type { Runner } from './types.js';
 
@@ -39,11 +40,7 @@ export async function ortNodeRunner(): Promise<Runner> {
         return { ms, yh: out.Y_h.data as Float32Array };
       };
       return {
-        forward: async (count) => {
-          let total = 0;
-          for (let i = 0; i < count; i++) total += (await run()).ms;
-          return total / count;
-        },
+        forward: (count) => meanMs(count, async () => (await run()).ms),
         output: async () => inputs.toKerasOrder((await run()).yh),
         dispose: () => session.release(),
       };

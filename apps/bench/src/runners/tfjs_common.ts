@@ -1,6 +1,7 @@
 /** Shared plumbing for runners that execute on a tfjs backend (rnnkit and tfjs-layers). */
 import * as tf from '@tensorflow/tfjs-core';
 import { gateCount, hasRecurrentBias } from '../data.js';
+import { meanMs } from '../stats.js';
 import { useBackend, type DispatchCounter, type TfBackendName } from '../tfjs_env.js';
 import type { PreparedRun, WorkloadData } from './types.js';
 
@@ -60,9 +61,7 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
   return {
     forward: async (count) => {
       await parts.activate?.();
-      let total = 0;
-      for (let i = 0; i < count; i++) total += (await run()).ms;
-      return total / count;
+      return meanMs(count, async () => (await run()).ms);
     },
     output: async () => {
       await parts.activate?.();

@@ -169,8 +169,9 @@ export class ThreadPool {
     const module = await compileVariant(variant, true);
     const exports = new WebAssembly.Instance(module, { env: { memory } })
       .exports as unknown as RnnkitWasmExports;
-    const control = heap.alloc(SYNC_OFFSET + exports.syncBytes());
-    new Uint8Array(memory.buffer).fill(0, control, control + SYNC_OFFSET + exports.syncBytes());
+    const controlBytes = SYNC_OFFSET + exports.syncBytes();
+    const control = heap.alloc(controlBytes);
+    new Uint8Array(memory.buffer).fill(0, control, control + controlBytes);
     const workers: WorkerHandle[] = [];
     try {
       for (let index = 1; index < threads; index++) {
