@@ -163,3 +163,21 @@ describe('input checks', () => {
     ).toThrow('RnnkitGRUSequence: resetAfter: expected a boolean, got undefined');
   });
 });
+
+describe('LSTM gates out of the activations’ fast range', () => {
+  it('matches when gate inputs and the cell state leave the range where clamps do nothing', () => {
+    // Larger weights saturate the gates (inputs beyond ±9), and a constant input lets
+    // saturated cells grow their state past 9, so steps take the clamped rerun (the other
+    // tests cover steps in range). Much larger weights make the problem too ill-conditioned
+    // for float32 to stay within 1e-5 of float64.
+    const p = makeProblem(
+      { family: 'lstm', batch: 2, steps: 40, inputDim: 3, units: 8, weightScale: 4 },
+      5,
+    );
+    p.x.fill(1);
+    const want = naiveSequence(p);
+    expect(Math.max(...want.c!.map(Math.abs))).toBeGreaterThan(9);
+    check(p);
+    check({ ...p, returnSequences: true, goBackwards: true });
+  });
+});

@@ -9,7 +9,13 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { LSTMSequence } from '@rnnkit/core';
-import { activateInPlace, fastSigmoid, fastTanh } from './shared/activations.js';
+import {
+  activateInPlace,
+  fastSigmoid,
+  fastTanh,
+  TANH_CLAMP_SQUARED,
+  tanhOfSquared,
+} from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
@@ -33,6 +39,7 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const z = new Float32Array(batch * ld);
   const xwRowStride = steps * ld;
   const kerasDefaults = act === 'tanh' && recurrentActivation === 'sigmoid';
+  const cNext = new Float32Array(kerasDefaults ? u : 0);
 
   const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, p.recurrentMask);
@@ -45,7 +52,8 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
       const zo = zc + u;
       const s = b * u;
       if (kerasDefaults) {
-        lstmDefaultGates(z, zi, c, h, s, u);
+        if (lstmDefaultGatesInRange(z, zi, c, cNext, h, s, u)) c.set(cNext, s);
+        else lstmDefaultGates(z, zi, c, h, s, u);
         continue;
       }
       activateInPlace(recurrentActivation, z, zi, 2 * u);
@@ -95,6 +103,54 @@ function lstmDefaultGates(
     c[s + j] = cNext;
     h[s + j] = o * fastTanh(cNext);
   }
+}
+
+/**
+ * {@link lstmDefaultGates} without the activations' clamps, for the common step whose inputs
+ * all lie where the clamps do nothing: writes the new `c` to `cNext [0, u)` and `h`, and returns
+ * whether every input was in range. Only then do the results equal `lstmDefaultGates`' (to the
+ * bit), and the caller commits `cNext`; otherwise it reruns the step with the clamps, from the
+ * untouched `c`. The range test tracks the largest squared input, off the latency chain.
+ */
+function lstmDefaultGatesInRange(
+  z: Float32Array,
+  zi: number,
+  c: Float32Array,
+  cNext: Float32Array,
+  h: Float32Array,
+  s: number,
+  u: number,
+): boolean {
+  const zf = zi + u;
+  const zc = zf + u;
+  const zo = zc + u;
+  let largest = 0;
+  for (let j = 0; j < u; j++) {
+    // σ(x) = ½ + ½·tanh(x/2)
+    const xi = 0.5 * z[zi + j];
+    const xf = 0.5 * z[zf + j];
+    const xg = z[zc + j];
+    const xo = 0.5 * z[zo + j];
+    const xi2 = xi * xi;
+    const xf2 = xf * xf;
+    const xg2 = xg * xg;
+    const xo2 = xo * xo;
+    largest = xi2 > largest ? xi2 : largest;
+    largest = xf2 > largest ? xf2 : largest;
+    largest = xg2 > largest ? xg2 : largest;
+    largest = xo2 > largest ? xo2 : largest;
+    const i = 0.5 + 0.5 * tanhOfSquared(xi, xi2);
+    const f = 0.5 + 0.5 * tanhOfSquared(xf, xf2);
+    const g = tanhOfSquared(xg, xg2);
+    const o = 0.5 + 0.5 * tanhOfSquared(xo, xo2);
+    const cj = Math.fround(f * c[s + j] + i * g);
+    const cj2 = cj * cj;
+    largest = cj2 > largest ? cj2 : largest;
+    cNext[j] = cj;
+    h[s + j] = o * tanhOfSquared(cj, cj2);
+  }
+  // A NaN input fails every comparison and so never raises `largest`: both paths give NaN.
+  return largest <= TANH_CLAMP_SQUARED;
 }
 
 /** The cpu registration of {@link LSTMSequence}. */

@@ -19,8 +19,27 @@ export type CellStep = (t: number, active: Uint8Array) => void;
 const PROJECTION_ROWS = 64;
 
 /**
+ * Projections up to this many values (4 MiB) reuse one buffer across calls: a fresh
+ * allocation of that size costs page faults and garbage collection on every call, which is
+ * several percent of a short sequence's time.
+ */
+const SCRATCH_REUSE_LIMIT = 1 << 20;
+let scratch = new Float32Array(0);
+
+/**
+ * A buffer of `length` values with unspecified contents, valid until the next call: the one
+ * kept for reuse when it is small enough, else a new one.
+ */
+function projectionScratch(length: number): Float32Array {
+  if (length > SCRATCH_REUSE_LIMIT) return new Float32Array(length);
+  if (scratch.length < length) scratch = new Float32Array(length);
+  return scratch.length === length ? scratch : scratch.subarray(0, length);
+}
+
+/**
  * The input projection for every step at once: `x·kernel + bias` as `[B·T, 3·kernel.panels]`
- * (the padded column layout of `kernel`), where `bias` is one row in that layout.
+ * (the padded column layout of `kernel`), where `bias` is one row in that layout. The result
+ * is scratch: it is valid until the next kernel call.
  */
 export function projectInputs(
   p: SequenceProblem,
@@ -30,7 +49,7 @@ export function projectInputs(
   const rows = p.batch * p.steps;
   const d = p.inputDim;
   const ld = PANEL * kernel.panels;
-  const xw = new Float32Array(rows * ld);
+  const xw = projectionScratch(rows * ld);
   for (let r0 = 0; r0 < rows; r0 += PROJECTION_ROWS) {
     const n = Math.min(PROJECTION_ROWS, rows - r0);
     packLeft(kernel, p.x, r0 * d, d, n, null);
