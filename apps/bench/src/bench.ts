@@ -56,6 +56,11 @@ export interface BenchOptions {
   log?: (line: string) => void;
   /** Called as each workload finishes, to print its table early. */
   onWorkload?: (result: WorkloadResult) => void;
+  /**
+   * Runs, untimed, before every timed sample, to bring the process back to a quiet state (the
+   * command idles a few ms: `settleProcess` in engine.ts); by default nothing.
+   */
+  settle?: () => Promise<void>;
 }
 
 /** Defaults: 9 samples of ≥ 25 ms for the full set; 3 single-forward samples for `--quick`. */
@@ -185,7 +190,18 @@ interface Live {
   run: PreparedRun;
   row: RowResult;
   output?: Float32Array;
+  /** Whether each timed sample follows an untimed one (see {@link REWARM_MAX_MS}). */
+  rewarm?: boolean;
 }
+
+/**
+ * Samples up to this long (a burst of short forwards, or one forward) follow an untimed burst
+ * of the same runner, so that they time the runner's own steady state: otherwise a short sample
+ * absorbs the garbage collection that the runner before it left pending (rnnkit-cpu's
+ * gru-before-w1 read 2.2 ms after tfjs-layers' 1.4 s forwards, against 1.6 ms alone). Longer
+ * samples dwarf that.
+ */
+const REWARM_MAX_MS = 100;
 
 async function measureWorkload(
   w: Workload,
@@ -228,6 +244,7 @@ async function measureWorkload(
       const probeMs = await l.run.forward(1);
       if (l.run.dispatches) l.row.dispatchesPerForward = l.run.dispatches() - d0;
       l.row.burst = burstSize(probeMs, opts.sampleMs);
+      l.rewarm = opts.sampleMs > 0 && probeMs * l.row.burst <= REWARM_MAX_MS;
       // One untimed burst brings the runner to the steady state its samples measure.
       if (l.row.burst > 1) await l.run.forward(l.row.burst);
       l.row.kernelPath = l.run.kernelPath?.();
@@ -241,6 +258,8 @@ async function measureWorkload(
     const order = rep % 2 === 0 ? active : [...active].reverse();
     for (const l of order) {
       try {
+        await opts.settle?.();
+        if (l.rewarm) await l.run.forward(l.row.burst ?? 1);
         l.row.samplesMs.push(await l.run.forward(l.row.burst ?? 1));
       } catch (err) {
         fail(l, `rep ${rep}`, err);

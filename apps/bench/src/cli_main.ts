@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultOptions, runBench } from './bench.js';
 import { parseArgs, USAGE, type CliArgs } from './cli.js';
-import { describeRelaxedSimd, setupRelaxedSimd } from './engine.js';
+import { describeRelaxedSimd, settleProcess, setupRelaxedSimd } from './engine.js';
 import { machineInfo } from './machine.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderChart } from './report/svg.js';
@@ -46,6 +46,7 @@ async function measure(args: CliArgs, argv: readonly string[]): Promise<SavedRun
     sampleMs,
     filter: args.filter,
     softwareGpu: args.softwareGpu,
+    settle: settleProcess,
     log: (line) => console.error(line),
     onWorkload: (w) => console.log(`\n${textTable(w, { reps, warmup, sampleMs })}`),
   });

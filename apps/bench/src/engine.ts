@@ -31,3 +31,17 @@ export function describeRelaxedSimd(state: RelaxedSimd): string {
       return 'SIMD; this engine has no relaxed SIMD';
   }
 }
+
+/** Idle time before a sample: worker threads that spin after their work go to sleep by then. */
+const SETTLE_PAUSE_MS = 5;
+
+/**
+ * Idles for a moment before a timed sample, so that worker threads which spin after their work
+ * (onnxruntime-web's, rnnkit-wasm's) are asleep again instead of competing for the second core
+ * with the next runner. It does not force a garbage collection: a full collection between
+ * samples leaves tfjs-layers in a cold state (its lstm-w1 forward then takes 35 ms instead of
+ * 19), so each runner keeps the heap as its own steady state left it.
+ */
+export async function settleProcess(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_PAUSE_MS));
+}

@@ -99,6 +99,7 @@ describe('sampling by bursts', () => {
   });
 
   it('times each sample as the mean over its burst', async () => {
+    let settles = 0;
     const result = await runBench({
       quick: true,
       reps: 2,
@@ -106,8 +107,14 @@ describe('sampling by bursts', () => {
       sampleMs: 20,
       workloads: [TINY[0]],
       filter: /\/(rnnkit-cpu|ort-node-1t)$/,
+      settle: () => {
+        settles++;
+        return Promise.resolve();
+      },
     });
     checkRows(result, 2);
+    // The process settles before every timed sample: 2 reps of 2 runners.
+    expect(settles).toBe(4);
     const rows = result.workloads[0].rows.filter((r) => r.status === 'ok');
     expect(rows.map((r) => r.runner)).toEqual(['rnnkit-cpu', 'ort-node-1t']);
     // A tiny forward takes well under 10 ms, so every runner averages several per sample.
