@@ -20,8 +20,8 @@ const PROJECTION_ROWS = 64;
 
 /**
  * Projections up to this many values (4 MiB) reuse one buffer across calls: a fresh
- * allocation of that size costs page faults and garbage collection on every call, which is
- * several percent of a short sequence's time.
+ * allocation of that size costs page faults and garbage collection on every call (about 1% of
+ * an LSTM with 128 units over 100 steps at batch 1).
  */
 const SCRATCH_REUSE_LIMIT = 1 << 20;
 let scratch = new Float32Array(0);
