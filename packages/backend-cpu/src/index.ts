@@ -9,15 +9,55 @@ import * as tf from '@tensorflow/tfjs-core';
 // A named, used import: bundlers may drop a bare side-effect import of this package.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { kernelConfigs } from './register_all.js';
+import {
+  activeProductPool,
+  MAX_POOL_THREADS,
+  ProductPool,
+  setActiveProductPool,
+} from './threads/pool.js';
 
 export { kernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 export { fastSigmoid, fastTanh } from './kernels/shared/activations.js';
+export { threadsUnavailableReason } from './threads/pool.js';
 
 /** The tfjs backend these kernels run on. */
 export const backendName = 'cpu';
+
+/** Most threads {@link setThreads} accepts. */
+export const MAX_THREADS = MAX_POOL_THREADS;
+
+/**
+ * Runs the matrix products of kernel calls on `threads` threads: the calling thread plus
+ * `threads − 1` worker threads, each computing a share of the columns of every product (the
+ * input projection and the recurrent product of every step) large enough to pay for the
+ * hand-off. Results are the same to the bit as on one thread. `1` (the default) stops the
+ * workers.
+ *
+ * Resolves once the workers are ready. Each worker keeps its own copy of the packed weights it
+ * has worked on (up to 256 MiB), and spins for about a millisecond after each product before
+ * it sleeps; workers never keep Node alive. Needs a growable `SharedArrayBuffer` (in browsers,
+ * a cross-origin isolated page); where it is missing this rejects with the reason
+ * ({@link threadsUnavailableReason}).
+ */
+export async function setThreads(threads: number): Promise<void> {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new Error(
+      `setThreads: expected an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`,
+    );
+  }
+  const previous = activeProductPool();
+  if ((previous?.threads ?? 1) === threads) return;
+  setActiveProductPool(threads > 1 ? await ProductPool.start(threads) : null);
+  await previous?.stop();
+}
+
+/** Threads kernel calls run on (1 unless {@link setThreads} started workers). */
+export function getThreads(): number {
+  return activeProductPool()?.threads ?? 1;
+}
 
 /** Registers every kernel in {@link kernelConfigs} that is not registered yet. */
 export function registerKernels(): void {

@@ -16,6 +16,10 @@
  *   GFLOP/s (x64, Zen 5) against ~7 for the best packed Float32Array kernel (4×3, spilling)
  *   and ~6 for an unpacked one (4×3 over transposed weights).
  *
+ * The product kernels below refer to nothing outside themselves but each other and
+ * {@link PANEL}, so that worker threads can run them from their source text
+ * ({@link PRODUCT_KERNELS}).
+ *
  * Layouts (`PANEL = 3` columns per panel, zero-padded):
  * - weights `[depth, cols]` → panel `p` at `bOff + p·3·depth`, element `(k, j)` at `3k + j`:
  *   the three weights one k step needs are adjacent.
@@ -326,3 +330,17 @@ function gemmRowPanel(
   c[cOff + 1] = c1;
   c[cOff + 2] = c2;
 }
+
+/**
+ * The functions a worker thread needs to run {@link gemmPacked} on its own copy of a packed
+ * matrix, in an order in which their source texts can be concatenated into a script.
+ */
+export const PRODUCT_KERNELS: readonly ((...args: never[]) => unknown)[] = [
+  newDoubleArray,
+  ensureLength,
+  gemmPairs,
+  gemmRowPanel,
+  gemmRowPanelPairs,
+  gemmRow,
+  gemmPacked,
+];

@@ -21,6 +21,7 @@ import {
   panelsFor,
 } from './gemm.js';
 import type { SequenceProblem } from './inputs.js';
+import { activeProductPool } from '../../threads/pool.js';
 
 /**
  * Values per packed array. V8 aborts the process when a double array outgrows its maximum
@@ -117,7 +118,8 @@ function copyValues(src: number[], from: number, dst: number[], to: number, n: n
 
 /**
  * `c[m, n] = init[m, n] + Σ_k left[m, k] · W[k, 3·panel0 + n]` for `m < rows` and the columns
- * of panels `panel0 .. panel0 + panels`, where `left` was packed by {@link packLeft}.
+ * of panels `panel0 .. panel0 + panels`, where `left` was packed by {@link packLeft}. Large
+ * enough products are split by columns between the threads of the active product pool.
  * Addressing as in {@link gemmPacked}: `init[iOff + m·ldi + n]`, `c[cOff + m·ldc + n]`.
  */
 export function multiply(
@@ -133,11 +135,17 @@ export function multiply(
   ldc: number,
 ): void {
   const end = panel0 + panels;
+  const pool = activeProductPool();
   for (const chunk of w.chunks) {
     const lo = Math.max(panel0, chunk.panel0);
     const hi = Math.min(end, chunk.panel0 + chunk.panels);
     if (lo >= hi) continue;
     const col = PANEL * (lo - panel0);
+    if (pool != null && pool.worthSplitting(rows, hi - lo, w.depth)) {
+      const first = lo - chunk.panel0;
+      const args = [init, iOff + col, ldi, c, cOff + col, ldc] as const;
+      if (pool.product(chunk, w.depth, rows, first, hi - lo, ...args)) continue;
+    }
     const bOff = (lo - chunk.panel0) * PANEL * w.depth;
     const { buf, scratch } = chunk;
     gemmPacked(
