@@ -322,13 +322,13 @@ async function buildRunners(
   const wanted = (b: TfBackendName): boolean =>
     selects(`rnnkit-${b}`) ||
     selects(`tfjs-layers-${b}`) ||
-    (b === 'wasm' && selects('rnnkit-wasm-2t'));
+    ((b === 'wasm' || b === 'cpu') && selects(`rnnkit-${b}-2t`));
   const env = await setupEnv(wanted);
   const runners: Runner[] = [];
   for (const b of TF_BACKENDS) {
     runners.push(await rnnkitRunner(env, b));
-    // Threads are a wasm feature: the 2-thread runner sits beside the 1-thread one.
-    if (b === 'wasm') runners.push(await rnnkitRunner(env, b, 2));
+    // The cpu and wasm packages have threads: a 2-thread runner sits beside the 1-thread one.
+    if (b === 'wasm' || b === 'cpu') runners.push(await rnnkitRunner(env, b, 2));
     runners.push(tfjsLayersRunner(env, b));
   }
   const gpu = env.backends.webgpu;

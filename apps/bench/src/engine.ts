@@ -32,13 +32,17 @@ export function describeRelaxedSimd(state: RelaxedSimd): string {
   }
 }
 
-/** Idle time before a sample: worker threads that spin after their work go to sleep by then. */
-const SETTLE_PAUSE_MS = 5;
+/**
+ * Idle time before a sample: worker threads that spin after their work go to sleep by then,
+ * and the collector's background work on the previous runner's garbage is done (with 5 ms,
+ * rnnkit-cpu-2t on lstm-w1 read 1.8 ms after tfjs-layers, 1.5 ms with 30 ms or on its own).
+ */
+const SETTLE_PAUSE_MS = 30;
 
 /**
  * Idles for a moment before a timed sample, so that worker threads which spin after their work
- * (onnxruntime-web's, rnnkit-wasm's) are asleep again instead of competing for the second core
- * with the next runner. It does not force a garbage collection: a full collection between
+ * (onnxruntime-web's, rnnkit's) are asleep again, and the garbage collector's background threads
+ * idle, instead of competing for the second core with the next runner. It does not force a garbage collection: a full collection between
  * samples leaves tfjs-layers in a cold state (its lstm-w1 forward then takes 35 ms instead of
  * 19), so each runner keeps the heap as its own steady state left it.
  */

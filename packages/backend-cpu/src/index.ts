@@ -29,18 +29,22 @@ export const backendName = 'cpu';
 /** Most threads {@link setThreads} accepts. */
 export const MAX_THREADS = MAX_POOL_THREADS;
 
+/** The last pool set aside by `setThreads(1)`: its workers sleep until it is taken up again. */
+let parked: ProductPool | null = null;
+
 /**
  * Runs the matrix products of kernel calls on `threads` threads: the calling thread plus
  * `threads − 1` worker threads, each computing a share of the columns of every product (the
  * input projection and the recurrent product of every step) large enough to pay for the
- * hand-off. Results are the same to the bit as on one thread. `1` (the default) stops the
- * workers.
+ * hand-off. Results are the same to the bit as on one thread. `1` (the default) runs everything
+ * on the calling thread again; the workers then sleep (they use no CPU and never keep Node
+ * alive) and are taken up again by the next call with the same count, while another count
+ * replaces them.
  *
  * Resolves once the workers are ready. Each worker keeps its own copy of the packed weights it
  * has worked on (up to 256 MiB), and spins for about a millisecond after each product before
- * it sleeps; workers never keep Node alive. Needs a growable `SharedArrayBuffer` (in browsers,
- * a cross-origin isolated page); where it is missing this rejects with the reason
- * ({@link threadsUnavailableReason}).
+ * it sleeps. Needs a growable `SharedArrayBuffer` (in browsers, a cross-origin isolated page);
+ * where it is missing this rejects with the reason ({@link threadsUnavailableReason}).
  */
 export async function setThreads(threads: number): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
@@ -50,8 +54,17 @@ export async function setThreads(threads: number): Promise<void> {
   }
   const previous = activeProductPool();
   if ((previous?.threads ?? 1) === threads) return;
-  setActiveProductPool(threads > 1 ? await ProductPool.start(threads) : null);
-  await previous?.stop();
+  let next: ProductPool | null = null;
+  if (threads > 1) {
+    next = parked?.threads === threads ? parked : await ProductPool.start(threads);
+    if (next === parked) parked = null;
+  }
+  setActiveProductPool(next);
+  if (previous == null) return;
+  // Keep the one pool just left for a switch back; a pool of another count is not kept.
+  const retired = parked;
+  parked = previous;
+  await retired?.stop();
 }
 
 /** Threads kernel calls run on (1 unless {@link setThreads} started workers). */

@@ -56,13 +56,20 @@ describe('setThreads', () => {
     }
   });
 
-  it('starts and stops the workers', async () => {
+  it('starts the workers, sets them aside on 1 and takes them up again', async () => {
     await setThreads(2);
     expect(getThreads()).toBe(2);
-    expect(activeProductPool()?.threads).toBe(2);
+    const pool = activeProductPool();
+    expect(pool?.threads).toBe(2);
     await setThreads(1);
     expect(getThreads()).toBe(1);
     expect(activeProductPool()).toBeNull();
+    await setThreads(2);
+    expect(activeProductPool()).toBe(pool);
+    await setThreads(3);
+    expect(getThreads()).toBe(3);
+    expect(activeProductPool()).not.toBe(pool);
+    await setThreads(1);
   });
 });
 

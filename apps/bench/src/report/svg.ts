@@ -6,6 +6,7 @@ import type { BenchResult } from '../bench.js';
 
 const PALETTE: Record<string, string> = {
   'rnnkit-cpu': '#1f5fa8',
+  'rnnkit-cpu-2t': '#2f77c0',
   'rnnkit-wasm': '#3f8fd8',
   'rnnkit-wasm-2t': '#5fa8e8',
   'rnnkit-webgpu': '#8cc4f2',

@@ -5,26 +5,41 @@ import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
 import type { Runner } from './types.js';
 
+/** The thread settings of the backend packages that have them (cpu and wasm). */
+interface ThreadedBackend {
+  getThreads(): number;
+  setThreads(threads: number): Promise<void>;
+  threadsUnavailableReason(): string | null;
+}
+
+async function threadedPackage(backend: TfBackendName): Promise<ThreadedBackend | null> {
+  if (backend === 'wasm') return import('@rnnkit/backend-wasm');
+  if (backend === 'cpu') return import('@rnnkit/backend-cpu');
+  return null;
+}
+
 /**
- * Sets `@rnnkit/backend-wasm` to `threads` threads if it is not already; returns whether it
- * changed (packed weights are then packed afresh on the next call).
+ * Sets the backend package to `threads` threads if it is not already; returns whether it
+ * changed (the workers may then pack or copy weights afresh on the next call).
  */
-async function useWasmThreads(threads: number): Promise<boolean> {
-  const wasm = await import('@rnnkit/backend-wasm');
-  if (wasm.getThreads() === threads) return false;
-  await wasm.setThreads(threads);
+async function useThreads(backend: TfBackendName, threads: number): Promise<boolean> {
+  const pkg = await threadedPackage(backend);
+  if (pkg == null || pkg.getThreads() === threads) return false;
+  await pkg.setThreads(threads);
   return true;
 }
 
-/** Why `@rnnkit/backend-wasm` cannot run threads here, or undefined when it can. */
-async function wasmThreadsUnavailable(): Promise<string | undefined> {
-  const reason = (await import('@rnnkit/backend-wasm')).threadsUnavailableReason();
+/** Why the backend package cannot run threads here, or undefined when it can. */
+async function threadsUnavailable(backend: TfBackendName): Promise<string | undefined> {
+  const pkg = await threadedPackage(backend);
+  if (pkg == null) return `threads unavailable: @rnnkit/backend-${backend} has no threads`;
+  const reason = pkg.threadsUnavailableReason();
   return reason == null ? undefined : `threads unavailable: ${reason}`;
 }
 
 /**
  * The rnnkit runner for `backend`; unavailable (with the reason) when the backend package is.
- * `threads` > 1 (wasm only) runs the kernels on that many threads: `rnnkit-wasm-2t`.
+ * `threads` > 1 (cpu and wasm) runs the kernels on that many threads: `rnnkit-wasm-2t`.
  */
 export async function rnnkitRunner(
   env: BenchEnv,
@@ -33,7 +48,7 @@ export async function rnnkitRunner(
 ): Promise<Runner> {
   const setup = env.backends[backend];
   let unavailable = setup.rnnkitReady ? undefined : (setup.rnnkitReason ?? 'unavailable');
-  if (unavailable == null && threads > 1) unavailable = await wasmThreadsUnavailable();
+  if (unavailable == null && threads > 1) unavailable = await threadsUnavailable(backend);
   const runner: Runner = {
     id: threads > 1 ? `rnnkit-${backend}-${threads}t` : `rnnkit-${backend}`,
     family: 'rnnkit',
@@ -61,12 +76,12 @@ export async function rnnkitRunner(
       };
       return tfjsPrepared(data, {
         backend,
-        // The wasm runners share one process-wide thread setting: each sets its own, then runs
-        // one untimed forward so that repacking weights for the new memory is not timed.
+        // The runners of a backend share one process-wide thread setting: each sets its own,
+        // then runs one untimed forward so that repacking or staging weights is not timed.
         activate:
-          backend === 'wasm'
+          backend === 'wasm' || backend === 'cpu'
             ? async () => {
-                if (await useWasmThreads(threads)) {
+                if (await useThreads(backend, threads)) {
                   const x = tf.zeros([data.workload.batch, time, input]);
                   const y = forward(x);
                   await y.data();
