@@ -5,7 +5,9 @@
  * After the table, each column's largest difference from the cpu column over every output of
  * every case; above 1e-5 it counts as a failure.
  *
- * Usage: `pnpm parity [--backend cpu,wasm,wasm-2t,webgpu] [--filter REGEX] [--reference]`
+ * Usage: `pnpm parity [--backend cpu,cpu-2t,wasm,wasm-2t,webgpu] [--filter REGEX] [--reference]`
+ *   cpu-Nt       the cpu backend on N threads, splitting every product of two or more panels
+ *                (the default list includes cpu-2t).
  *   wasm-Nt      the wasm backend on N threads, splitting every call that has more than one
  *                16-unit slice (the default list includes wasm-2t).
  *   --reference  also run the reference kernels (tfjs-core ops) as a column of their own.
@@ -21,20 +23,29 @@ interface Column {
   error?: string;
 }
 
-/** The default columns: every backend, and wasm on 2 threads beside plain wasm. */
-const DEFAULT_COLUMNS = BACKENDS.flatMap((b) => (b === 'wasm' ? ['wasm', 'wasm-2t'] : [b]));
+/** The default columns: every backend, and cpu and wasm on 2 threads beside one. */
+const DEFAULT_COLUMNS = BACKENDS.flatMap((b) =>
+  b === 'wasm' || b === 'cpu' ? [b, `${b}-2t`] : [b],
+);
 
 /**
- * Starts a column's backend: `wasm-Nt` is wasm with N threads that split even the smallest
- * calls; any other name is a backend name, on one thread.
+ * Starts a column's backend: `cpu-Nt` and `wasm-Nt` are that backend with N threads that split
+ * even the smallest calls; any other name is a backend name, on one thread.
  */
 async function startColumn(name: string): Promise<void> {
-  const threaded = /^wasm-(\d+)t$/.exec(name);
-  await useBackend(threaded ? 'wasm' : name);
-  if (threaded == null && name !== 'wasm') return;
-  const wasm = await importBackend('wasm');
-  await wasm.setThreads(threaded ? Number(threaded[1]) : 1);
-  wasm.setMinStepWorkPerThread(threaded ? 0 : wasm.DEFAULT_MIN_STEP_WORK_PER_THREAD);
+  const threaded = /^(cpu|wasm)-(\d+)t$/.exec(name);
+  const backend = threaded ? threaded[1] : name;
+  const threads = threaded ? Number(threaded[2]) : 1;
+  await useBackend(backend);
+  if (backend === 'wasm') {
+    const wasm = await importBackend('wasm');
+    await wasm.setThreads(threads);
+    wasm.setMinStepWorkPerThread(threaded ? 0 : wasm.DEFAULT_MIN_STEP_WORK_PER_THREAD);
+  } else if (backend === 'cpu') {
+    const cpu = await importBackend('cpu');
+    await cpu.setThreads(threads);
+    cpu.setMinProductWork(threaded ? 0 : cpu.DEFAULT_MIN_PRODUCT_WORK);
+  }
 }
 
 /** Backends must agree with cpu to this absolute difference on every output. */

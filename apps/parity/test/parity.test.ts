@@ -31,11 +31,16 @@ describe('pnpm parity', () => {
     expect(Number(total)).toBeGreaterThanOrEqual(7);
   });
 
-  it('wasm and wasm on 2 threads agree with cpu within 1e-5 on every case', () => {
-    const r = spawnSync(process.execPath, [MAIN, '--backend', 'cpu,wasm,wasm-2t'], {
+  it('cpu on 2 threads, wasm and wasm on 2 threads agree with cpu on every case', () => {
+    const r = spawnSync(process.execPath, [MAIN, '--backend', 'cpu,cpu-2t,wasm,wasm-2t'], {
       encoding: 'utf8',
     });
     expect(r.status, r.stdout + r.stderr).toBe(0);
+    // Threads split the cpu products by columns, each computed as on one thread: no difference.
+    const threaded = /^cpu-2t vs cpu: max \|Δ\| (\S+) over (\d+) cases/m.exec(r.stdout);
+    expect(threaded, r.stdout).not.toBeNull();
+    expect(Number(threaded![1])).toBe(0);
+    expect(r.stdout).toMatch(/^cpu-2t: (\d+)\/\1 passed/m);
     for (const label of ['wasm', 'wasm-2t']) {
       const m = new RegExp(`^${label} vs cpu: max \\|Δ\\| (\\S+) over (\\d+) cases`, 'm').exec(
         r.stdout,

@@ -11,9 +11,11 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { kernelConfigs } from './register_all.js';
 import {
   activeProductPool,
+  DEFAULT_MIN_PARALLEL_MACS,
   MAX_POOL_THREADS,
   ProductPool,
   setActiveProductPool,
+  setMinParallelMacs,
 } from './threads/pool.js';
 
 export { kernelConfigs };
@@ -65,6 +67,22 @@ export async function setThreads(threads: number): Promise<void> {
   const retired = parked;
   parked = previous;
   await retired?.stop();
+}
+
+/** The default of {@link setMinProductWork}: 32,768 multiply-adds. */
+export const DEFAULT_MIN_PRODUCT_WORK = DEFAULT_MIN_PARALLEL_MACS;
+
+/**
+ * Sets the size, in multiply-adds, from which {@link setThreads}' workers take a share of a
+ * product (default {@link DEFAULT_MIN_PRODUCT_WORK}; the hand-off costs about as much as 4,000).
+ * `0` splits every product of two or more panels (six columns), as the parity suite does to
+ * run small cases across threads.
+ */
+export function setMinProductWork(macs: number): void {
+  if (!Number.isInteger(macs) || macs < 0) {
+    throw new Error(`setMinProductWork: expected an integer ≥ 0, got ${String(macs)}`);
+  }
+  setMinParallelMacs(macs);
 }
 
 /** Threads kernel calls run on (1 unless {@link setThreads} started workers). */

@@ -35,10 +35,17 @@ const WORKER_SPINS = 1 << 18;
 const CALLER_SPINS = 1 << 16;
 
 /**
- * Multiply-adds below which a product stays on the calling thread: the hand-off costs about a
- * microsecond, the time of some 4,000 multiply-adds.
+ * Multiply-adds below which a product stays on the calling thread by default: the hand-off
+ * costs about a microsecond, the time of some 4,000 multiply-adds.
  */
-const MIN_PARALLEL_MACS = 1 << 15;
+export const DEFAULT_MIN_PARALLEL_MACS = 1 << 15;
+
+let minParallelMacs = DEFAULT_MIN_PARALLEL_MACS;
+
+/** Sets the multiply-adds from which products are split (0: every product of 2+ panels). */
+export function setMinParallelMacs(macs: number): void {
+  minParallelMacs = macs;
+}
 
 function layoutFor(workers: number): ControlLayout {
   return {
@@ -274,7 +281,7 @@ export class ProductPool {
 
   /** Whether a product of this size is worth splitting. */
   worthSplitting(rows: number, panels: number, depth: number): boolean {
-    return !this.stopped && panels >= 4 && rows * panels * 3 * depth >= MIN_PARALLEL_MACS;
+    return !this.stopped && panels >= 2 && rows * panels * 3 * depth >= minParallelMacs;
   }
 
   /**
