@@ -28,6 +28,8 @@ interface BackendRun {
   done: number;
   /** Time for all cases, backend start excluded. */
   ms: number;
+  /** Calls (wasm) or matrix products (cpu) split across threads, when threads ran. */
+  split?: number;
 }
 
 /** Short labels for failing cells, as the parity CLI prints them. */
@@ -54,9 +56,9 @@ function selectedBackends(): BackendName[] {
 }
 
 /**
- * `?threads=N` runs the wasm kernels on N threads, with every call that has more than one slice
- * of units split (the page must be cross-origin isolated: the dev and preview servers send the
- * headers for such URLs).
+ * `?threads=N` runs the wasm and cpu kernels on N threads, with every wasm call that has more
+ * than one slice of units split, and every cpu product of two or more panels (the page must be
+ * cross-origin isolated: the dev and preview servers send the headers for such URLs).
  */
 function requestedThreads(): number {
   const raw = params.get('threads');
@@ -69,10 +71,17 @@ function requestedThreads(): number {
 }
 
 /**
- * Starts `threads` wasm threads, splitting even the smallest calls; returns a function that
- * reads how many calls ran threaded since.
+ * Starts `threads` threads for `backend` (wasm or cpu), splitting even the smallest calls;
+ * returns a function that reads how many calls (wasm) or products (cpu) were split since.
  */
-async function startWasmThreads(threads: number): Promise<() => number> {
+async function startThreads(backend: BackendName, threads: number): Promise<() => number> {
+  if (backend === 'cpu') {
+    const cpu = await import('@rnnkit/backend-cpu');
+    await cpu.setThreads(threads);
+    cpu.setMinProductWork(0);
+    const before = cpu.getSplitProducts();
+    return () => cpu.getSplitProducts() - before;
+  }
   const wasm = await import('@rnnkit/backend-wasm');
   await wasm.setThreads(threads);
   wasm.setMinStepWorkPerThread(0);
@@ -100,6 +109,7 @@ function renderSummary(runs: BackendRun[], total: number): void {
           'data-passed': r.passed,
           'data-total': total,
           'data-ms': Math.round(r.ms),
+          ...(r.split == null ? {} : { 'data-split': r.split }),
           class: `run ${r.status}${r.passed < r.done ? ' has-failures' : ''}`,
         },
         h('td', {}, r.name),
@@ -157,11 +167,11 @@ async function runBackend(
   Object.assign(run, { status: 'starting' });
   update();
   const t0 = performance.now();
-  const threads = run.name === 'wasm' ? requestedThreads() : 1;
-  let threadedCalls: (() => number) | null = null;
+  const threads = run.name === 'wasm' || run.name === 'cpu' ? requestedThreads() : 1;
+  let splitSoFar: (() => number) | null = null;
   try {
     await activateBackend(run.name);
-    if (threads > 1) threadedCalls = await startWasmThreads(threads);
+    if (threads > 1) splitSoFar = await startThreads(run.name, threads);
   } catch (e) {
     Object.assign(run, { status: 'failed', message: messageOf(e) });
     return update();
@@ -203,10 +213,10 @@ async function runBackend(
     update();
     await breathe();
   }
-  if (threadedCalls != null) {
-    const n = threadedCalls();
-    document.body.dataset.threadedCalls = String(n);
-    run.message += ` · ${n} calls split across threads`;
+  if (splitSoFar != null) {
+    run.split = splitSoFar();
+    const what = run.name === 'cpu' ? 'products' : 'calls';
+    run.message += ` · ${run.split} ${what} split across threads`;
   }
   run.status = 'done';
   update();

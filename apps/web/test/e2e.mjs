@@ -450,10 +450,11 @@ try {
 
   // Threads in the browser: on a cross-origin-isolated page the wasm kernels start Web Workers
   // over a shared memory and split every call with more than one slice of units across 2
-  // threads; every case must still pass, and some calls must really have been split.
+  // threads, and the cpu kernels start Web Workers that take a share of every product of two or
+  // more panels; every case must still pass, and some work must really have been split.
   const threaded = await browser.newPage();
   threaded.on('pageerror', (e) => pageErrors.push(`conformance.html?threads=2: ${e.message}`));
-  await threaded.goto(`${url}conformance.html?backends=wasm&threads=2`);
+  await threaded.goto(`${url}conformance.html?backends=cpu,wasm&threads=2`);
   await threaded.waitForSelector('body[data-state="done"], body[data-state="error"]', {
     timeout: 150_000,
   });
@@ -462,26 +463,26 @@ try {
     true,
     'conformance.html?threads=2: expected a cross-origin-isolated page',
   );
-  const threadRun = await threaded.$eval('#conformance-summary tr[data-backend="wasm"]', (tr) => {
-    const d = /** @type {HTMLElement} */ (tr).dataset;
-    return {
-      status: d.status ?? '',
-      passed: Number(d.passed),
-      total: Number(d.total),
-      message: tr.querySelector('.status')?.textContent ?? '',
-    };
-  });
-  assert.equal(threadRun.status, 'done', `wasm with 2 threads: ${threadRun.message}`);
-  assert.equal(
-    threadRun.passed,
-    caseFiles.length,
-    `wasm with 2 threads: expected ${caseFiles.length}/${caseFiles.length}, got ${threadRun.passed} (${threadRun.message})`,
-  );
-  const threadedCalls = Number(await threaded.getAttribute('body', 'data-threaded-calls'));
-  assert.ok(threadedCalls > 0, `wasm with 2 threads: expected split calls, got ${threadedCalls}`);
-  step(
-    `conformance on wasm with 2 threads: ${threadRun.passed}/${threadRun.total}, ${threadedCalls} calls split (${threadRun.message})`,
-  );
+  for (const backend of ['cpu', 'wasm']) {
+    const run = await threaded.$eval(`#conformance-summary tr[data-backend="${backend}"]`, (tr) => {
+      const d = /** @type {HTMLElement} */ (tr).dataset;
+      return {
+        status: d.status ?? '',
+        passed: Number(d.passed),
+        total: Number(d.total),
+        split: Number(d.split),
+        message: tr.querySelector('.status')?.textContent ?? '',
+      };
+    });
+    assert.equal(run.status, 'done', `${backend} with 2 threads: ${run.message}`);
+    assert.equal(
+      run.passed,
+      caseFiles.length,
+      `${backend} with 2 threads: expected ${caseFiles.length}/${caseFiles.length}, got ${run.passed} (${run.message})`,
+    );
+    assert.ok(run.split > 0, `${backend} with 2 threads: expected split work, got ${run.split}`);
+    step(`conformance on ${backend} with 2 threads: ${run.passed}/${run.total} (${run.message})`);
+  }
   await threaded.close();
 
   // A browser without WebAssembly SIMD or WebGPU: the two backends say why, cpu still works.

@@ -16,6 +16,7 @@ import {
   ProductPool,
   setActiveProductPool,
   setMinParallelMacs,
+  splitProductCount,
 } from './threads/pool.js';
 
 export { kernelConfigs };
@@ -83,6 +84,11 @@ export function setMinProductWork(macs: number): void {
     throw new Error(`setMinProductWork: expected an integer ≥ 0, got ${String(macs)}`);
   }
   setMinParallelMacs(macs);
+}
+
+/** Matrix products split between threads so far in this process (see {@link setThreads}). */
+export function getSplitProducts(): number {
+  return splitProductCount();
 }
 
 /** Threads kernel calls run on (1 unless {@link setThreads} started workers). */

@@ -174,6 +174,12 @@ export function shares(first: number, panels: number, threads: number): Share[] 
 }
 
 let active: ProductPool | null = null;
+let productsSplit = 0;
+
+/** Products split between threads in this process so far, by every pool. */
+export function splitProductCount(): number {
+  return productsSplit;
+}
 
 /** The pool products run on, or null for the calling thread alone. */
 export function activeProductPool(): ProductPool | null {
@@ -359,6 +365,7 @@ export class ProductPool {
       control.set(drops, a + ARG.drops);
     }
     this.splitProducts++;
+    productsSplit++;
     this.runWorkers(() => {
       const own = parts[0];
       if (own.panels === 0) return;

@@ -5,9 +5,11 @@
  * calling thread stages a matrix in shared memory the first time a worker needs it.
  *
  * The worker script is assembled from source text: {@link serveProducts} and the product
- * kernels refer to nothing outside themselves, and everything else arrives as arguments.
+ * kernels refer to nothing outside themselves, and everything else arrives as arguments. Each
+ * kernel is bound to the name it has in this build (a bundler may have renamed it, in its
+ * callers too), as an expression, so that a minifier's arrow functions work as well.
  */
-import { PANEL, PRODUCT_KERNELS } from '../kernels/shared/gemm.js';
+import { PRODUCT_KERNELS } from '../kernels/shared/gemm.js';
 
 /** Where things are in the control block (Int32 indices), shared by both sides. */
 export interface ControlLayout {
@@ -165,8 +167,7 @@ export function workerSource(layout: ControlLayout): string {
   const [newDoubleArray, ensureLength, , , , , gemmPacked] = PRODUCT_KERNELS;
   const kernels = `{ gemmPacked: ${gemmPacked.name}, newDoubleArray: ${newDoubleArray.name}, ensureLength: ${ensureLength.name} }`;
   return `'use strict';
-const PANEL = ${PANEL};
-${PRODUCT_KERNELS.map(String).join('\n')}
+${PRODUCT_KERNELS.map((f) => `const ${f.name} = ${String(f)};`).join('\n')}
 const serve = ${String(serveProducts)};
 const start = ({ memory, index }, ready) =>
   serve(memory, index, ${kernels}, ${JSON.stringify(layout)}, ${JSON.stringify(ARG)}, ready);

@@ -16,9 +16,9 @@
  *   GFLOP/s (x64, Zen 5) against ~7 for the best packed Float32Array kernel (4×3, spilling)
  *   and ~6 for an unpacked one (4×3 over transposed weights).
  *
- * The product kernels below refer to nothing outside themselves but each other and
- * {@link PANEL}, so that worker threads can run them from their source text
- * ({@link PRODUCT_KERNELS}).
+ * The product kernels below refer to nothing outside themselves but each other (they write the
+ * panel width as a literal 3), so that worker threads can run them from their source text
+ * ({@link PRODUCT_KERNELS}) even after a bundler has renamed this module's bindings.
  *
  * Layouts (`PANEL = 3` columns per panel, zero-padded):
  * - weights `[depth, cols]` → panel `p` at `bOff + p·3·depth`, element `(k, j)` at `3k + j`:
@@ -195,9 +195,9 @@ function gemmPairs(
   ldc: number,
 ): void {
   const aStride = 2 * depth;
-  const bStride = PANEL * depth;
+  const bStride = 3 * depth;
   for (let p = 0; p < panels; p++) {
-    const n = PANEL * p;
+    const n = 3 * p;
     const b0 = bOff + p * bStride;
     for (let q = 0; q < pairs; q++) {
       const i0 = iOff + 2 * q * ldi + n;
@@ -256,7 +256,7 @@ function gemmRow(
   const pairs = panels >> 1;
   if (pairs > 0) gemmRowPanelPairs(pairs, depth, buf, aOff, bOff, init, iOff, c, cOff);
   if ((panels & 1) === 1) {
-    const n = PANEL * (panels - 1);
+    const n = 3 * (panels - 1);
     gemmRowPanel(depth, buf, aOff, bOff + n * depth, init, iOff + n, c, cOff + n);
   }
 }
@@ -272,10 +272,12 @@ function gemmRowPanelPairs(
   c: Float32Array,
   cOff: number,
 ): void {
-  const bStride = PANEL * depth; // also the offset of the second panel of a pair
+  const bStride = 3 * depth; // also the offset of the second panel of a pair
   const end = aOff + depth;
   for (let q = 0; q < pairs; q++) {
-    const n = 2 * PANEL * q;
+    // 6·q. Spelled `6 * q` (or counted up by 6), TurboFan assigns the registers of the inner
+    // loop differently and an LSTM with 128 units at batch 1 runs 7% slower (V8 11, Zen 5).
+    const n = (q << 2) + (q << 1);
     let c0 = init[iOff + n];
     let c1 = init[iOff + n + 1];
     let c2 = init[iOff + n + 2];
