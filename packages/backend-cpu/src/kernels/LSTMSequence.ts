@@ -11,10 +11,10 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { LSTMSequence } from '@rnnkit/core';
 import {
   activateInPlace,
-  fastSigmoid,
-  fastTanh,
+  TANH_CLAMP,
   TANH_CLAMP_SQUARED,
-  tanhOfSquared,
+  tanhDenominator,
+  tanhNumerator,
 } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
@@ -81,6 +81,15 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
 /**
  * The state update for the Keras default activations (tanh, sigmoid) in one pass over the
  * units: gate values stay in registers instead of round-tripping through `z`.
+ *
+ * Each activation is the rational `p/q` of `tanhOfSquared` (σ(x) = ½ + ½·tanh(x/2) =
+ * `(q + p) / 2q` at x/2), and the divisions are combined: with `nᵢ = qᵢ + pᵢ`,
+ *
+ *   c' = σ_f·c + σ_i·tanh(z_c) = (n_f·c·q_i·q_g + n_i·p_g·q_f) / (2·q_f·q_i·q_g)
+ *   h  = σ_o·tanh(c')          = n_o·p(c') / (2·q_o·q(c'))
+ *
+ * two divisions per unit instead of five (a unit's gates take about a fifth less time). The
+ * denominators are at least 4.8e-3 each, so their products neither underflow nor lose accuracy.
  */
 function lstmDefaultGates(
   z: Float32Array,
@@ -94,15 +103,35 @@ function lstmDefaultGates(
   const zc = zf + u;
   const zo = zc + u;
   for (let j = 0; j < u; j++) {
-    const i = fastSigmoid(z[zi + j]);
-    const f = fastSigmoid(z[zf + j]);
-    const g = fastTanh(z[zc + j]);
-    const o = fastSigmoid(z[zo + j]);
+    // The same operations as lstmDefaultGatesInRange, on inputs clamped to ±TANH_CLAMP.
+    const xi = clampTanhInput(0.5 * z[zi + j]);
+    const xf = clampTanhInput(0.5 * z[zf + j]);
+    const xg = clampTanhInput(z[zc + j]);
+    const xo = clampTanhInput(0.5 * z[zo + j]);
+    const xi2 = xi * xi;
+    const xf2 = xf * xf;
+    const xg2 = xg * xg;
+    const xo2 = xo * xo;
+    const qi = tanhDenominator(xi2);
+    const qf = tanhDenominator(xf2);
+    const qg = tanhDenominator(xg2);
+    const ni = qi + tanhNumerator(xi, xi2);
+    const nf = qf + tanhNumerator(xf, xf2);
+    const pg = tanhNumerator(xg, xg2);
+    const qig = qi * qg;
     // c is a float32 state: the h of this step uses the rounded value the next step reads.
-    const cNext = Math.fround(f * c[s + j] + i * g);
-    c[s + j] = cNext;
-    h[s + j] = o * fastTanh(cNext);
+    const cj = Math.fround((nf * c[s + j] * qig + ni * pg * qf) / (2 * qf * qig));
+    c[s + j] = cj;
+    const cc = clampTanhInput(cj);
+    const cc2 = cc * cc;
+    const qo = tanhDenominator(xo2);
+    const no = qo + tanhNumerator(xo, xo2);
+    h[s + j] = (no * tanhNumerator(cc, cc2)) / (2 * qo * tanhDenominator(cc2));
   }
+}
+
+function clampTanhInput(x: number): number {
+  return x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
 }
 
 /**
@@ -126,7 +155,6 @@ function lstmDefaultGatesInRange(
   const zo = zc + u;
   let largest = 0;
   for (let j = 0; j < u; j++) {
-    // σ(x) = ½ + ½·tanh(x/2)
     const xi = 0.5 * z[zi + j];
     const xf = 0.5 * z[zf + j];
     const xg = z[zc + j];
@@ -139,15 +167,20 @@ function lstmDefaultGatesInRange(
     largest = xf2 > largest ? xf2 : largest;
     largest = xg2 > largest ? xg2 : largest;
     largest = xo2 > largest ? xo2 : largest;
-    const i = 0.5 + 0.5 * tanhOfSquared(xi, xi2);
-    const f = 0.5 + 0.5 * tanhOfSquared(xf, xf2);
-    const g = tanhOfSquared(xg, xg2);
-    const o = 0.5 + 0.5 * tanhOfSquared(xo, xo2);
-    const cj = Math.fround(f * c[s + j] + i * g);
+    const qi = tanhDenominator(xi2);
+    const qf = tanhDenominator(xf2);
+    const qg = tanhDenominator(xg2);
+    const ni = qi + tanhNumerator(xi, xi2);
+    const nf = qf + tanhNumerator(xf, xf2);
+    const pg = tanhNumerator(xg, xg2);
+    const qig = qi * qg;
+    const cj = Math.fround((nf * c[s + j] * qig + ni * pg * qf) / (2 * qf * qig));
     const cj2 = cj * cj;
     largest = cj2 > largest ? cj2 : largest;
     cNext[j] = cj;
-    h[s + j] = o * tanhOfSquared(cj, cj2);
+    const qo = tanhDenominator(xo2);
+    const no = qo + tanhNumerator(xo, xo2);
+    h[s + j] = (no * tanhNumerator(cj, cj2)) / (2 * qo * tanhDenominator(cj2));
   }
   // A NaN input fails every comparison and so never raises `largest`: both paths give NaN.
   return largest <= TANH_CLAMP_SQUARED;

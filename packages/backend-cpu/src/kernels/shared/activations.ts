@@ -10,7 +10,7 @@ import { scalarActivation, type KernelActivation } from '@rnnkit/core';
  * `1 − tanh(9)` is 3e-8, so clamping keeps the error below 3e-8 for every input. (Eigen clamps
  * at 7.9, which suits float32 evaluation but leaves a 2.6e-7 error in float64.)
  */
-const TANH_CLAMP = 9;
+export const TANH_CLAMP = 9;
 
 /** Squared inputs up to this bound need no clamping before {@link tanhOfSquared}. */
 export const TANH_CLAMP_SQUARED = TANH_CLAMP * TANH_CLAMP;
@@ -29,21 +29,33 @@ export function fastTanh(x: number): number {
  * The rational of {@link fastTanh} at `x`, given `x2 = x·x`, without the clamp: exact to the
  * bit of `fastTanh(x)` while `x2 ≤ TANH_CLAMP_SQUARED`, and meaningless beyond. Callers that
  * know their inputs are in range skip the clamp's compares, which sit on the latency chain.
+ */
+export function tanhOfSquared(x: number, x2: number): number {
+  return tanhNumerator(x, x2) / tanhDenominator(x2);
+}
+
+/**
+ * The numerator `p(x)` of the rational, given `x2 = x·x`. Callers that combine several
+ * activations into one fraction (see the LSTM kernel) divide once for all of them.
  *
  * The polynomials are evaluated by Estrin's scheme rather than Horner's: the same operations in
  * a shallower dependency tree, which halves the latency the gate loops wait on.
  */
-export function tanhOfSquared(x: number, x2: number): number {
+export function tanhNumerator(x: number, x2: number): number {
   const x4 = x2 * x2;
   const x8 = x4 * x4;
   const p01 = 4.89352455891786e-3 + 6.37261928875436e-4 * x2;
   const p23 = 1.48572235717979e-5 + 5.12229709037114e-8 * x2;
   const p45 = -8.60467152213735e-11 + 2.00018790482477e-13 * x2;
   const p6 = -2.76076847742355e-16;
-  const p = (p01 + p23 * x4 + (p45 + p6 * x4) * x8) * x;
+  return (p01 + p23 * x4 + (p45 + p6 * x4) * x8) * x;
+}
+
+/** The denominator `q(x)` of the rational, given `x2 = x·x`: positive (≥ 4.8e-3) everywhere. */
+export function tanhDenominator(x2: number): number {
   const q01 = 4.89352518554385e-3 + 2.268434632439e-3 * x2;
   const q23 = 1.18534705686654e-4 + 1.19825839466702e-6 * x2;
-  return p / (q01 + q23 * x4);
+  return q01 + q23 * (x2 * x2);
 }
 
 /** Logistic sigmoid through {@link fastTanh}: `σ(x) = ½ + ½·tanh(x/2)`, absolute error < 2e-8. */
