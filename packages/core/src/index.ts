@@ -15,6 +15,12 @@ export { mulberry32 } from './initializers/random.js';
 export * from './kernels/contract.js';
 export * from './kernels/validate.js';
 export {
+  canBlockInWait,
+  isNode,
+  startScriptWorker,
+  type ScriptWorker,
+} from './kernels/worker_threads.js';
+export {
   dispatchPath,
   getDispatchStats,
   hasFusedKernel,

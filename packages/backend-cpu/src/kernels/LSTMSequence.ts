@@ -103,31 +103,46 @@ function lstmDefaultGates(
   const zc = zf + u;
   const zo = zc + u;
   for (let j = 0; j < u; j++) {
-    // The same operations as lstmDefaultGatesInRange, on inputs clamped to ±TANH_CLAMP.
+    // The operations of lstmDefaultGatesInRange, on inputs clamped to ±TANH_CLAMP.
     const xi = clampTanhInput(0.5 * z[zi + j]);
     const xf = clampTanhInput(0.5 * z[zf + j]);
     const xg = clampTanhInput(z[zc + j]);
     const xo = clampTanhInput(0.5 * z[zo + j]);
-    const xi2 = xi * xi;
-    const xf2 = xf * xf;
-    const xg2 = xg * xg;
-    const xo2 = xo * xo;
-    const qi = tanhDenominator(xi2);
-    const qf = tanhDenominator(xf2);
-    const qg = tanhDenominator(xg2);
-    const ni = qi + tanhNumerator(xi, xi2);
-    const nf = qf + tanhNumerator(xf, xf2);
-    const pg = tanhNumerator(xg, xg2);
-    const qig = qi * qg;
     // c is a float32 state: the h of this step uses the rounded value the next step reads.
-    const cj = Math.fround((nf * c[s + j] * qig + ni * pg * qf) / (2 * qf * qig));
+    const cj = lstmNextC(xi, xi * xi, xf, xf * xf, xg, xg * xg, c[s + j]);
     c[s + j] = cj;
     const cc = clampTanhInput(cj);
-    const cc2 = cc * cc;
-    const qo = tanhDenominator(xo2);
-    const no = qo + tanhNumerator(xo, xo2);
-    h[s + j] = (no * tanhNumerator(cc, cc2)) / (2 * qo * tanhDenominator(cc2));
+    h[s + j] = lstmOutput(xo, xo * xo, cc, cc * cc);
   }
+}
+
+/**
+ * A unit's new `c` from the inputs of its `i`, `f` and candidate activations (the sigmoid gates'
+ * already halved) and their squares: `σ_f·c + σ_i·tanh(z_c)` as one fraction, rounded to float32.
+ */
+function lstmNextC(
+  xi: number,
+  xi2: number,
+  xf: number,
+  xf2: number,
+  xg: number,
+  xg2: number,
+  cPrev: number,
+): number {
+  const qi = tanhDenominator(xi2);
+  const qf = tanhDenominator(xf2);
+  const qg = tanhDenominator(xg2);
+  const ni = qi + tanhNumerator(xi, xi2);
+  const nf = qf + tanhNumerator(xf, xf2);
+  const pg = tanhNumerator(xg, xg2);
+  const qig = qi * qg;
+  return Math.fround((nf * cPrev * qig + ni * pg * qf) / (2 * qf * qig));
+}
+
+/** A unit's `h = σ_o·tanh(c)` as one fraction, from the halved `o` input and `c`, with squares. */
+function lstmOutput(xo: number, xo2: number, c: number, c2: number): number {
+  const qo = tanhDenominator(xo2);
+  return ((qo + tanhNumerator(xo, xo2)) * tanhNumerator(c, c2)) / (2 * qo * tanhDenominator(c2));
 }
 
 function clampTanhInput(x: number): number {
@@ -167,20 +182,11 @@ function lstmDefaultGatesInRange(
     largest = xf2 > largest ? xf2 : largest;
     largest = xg2 > largest ? xg2 : largest;
     largest = xo2 > largest ? xo2 : largest;
-    const qi = tanhDenominator(xi2);
-    const qf = tanhDenominator(xf2);
-    const qg = tanhDenominator(xg2);
-    const ni = qi + tanhNumerator(xi, xi2);
-    const nf = qf + tanhNumerator(xf, xf2);
-    const pg = tanhNumerator(xg, xg2);
-    const qig = qi * qg;
-    const cj = Math.fround((nf * c[s + j] * qig + ni * pg * qf) / (2 * qf * qig));
+    const cj = lstmNextC(xi, xi2, xf, xf2, xg, xg2, c[s + j]);
     const cj2 = cj * cj;
     largest = cj2 > largest ? cj2 : largest;
     cNext[j] = cj;
-    const qo = tanhDenominator(xo2);
-    const no = qo + tanhNumerator(xo, xo2);
-    h[s + j] = (no * tanhNumerator(cj, cj2)) / (2 * qo * tanhDenominator(cj2));
+    h[s + j] = lstmOutput(xo, xo2, cj, cj2);
   }
   // A NaN input fails every comparison and so never raises `largest`: both paths give NaN.
   return largest <= TANH_CLAMP_SQUARED;

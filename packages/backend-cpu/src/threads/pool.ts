@@ -9,7 +9,7 @@
  * each job (so the steps of a sequence find it awake) before it sleeps on the control block.
  * Workers are daemon threads: they never keep a Node process alive.
  */
-import type * as WorkerThreads from 'node:worker_threads';
+import { canBlockInWait, isNode, startScriptWorker, type ScriptWorker } from '@rnnkit/core';
 import { gemmPacked, newDoubleArray } from '../kernels/shared/gemm.js';
 import type { PackedChunk } from '../kernels/shared/weights.js';
 import { ARG, workerSource, type ControlLayout } from './worker.js';
@@ -73,8 +73,7 @@ export function threadsUnavailableReason(): string | null {
   } catch {
     return 'this engine cannot grow a SharedArrayBuffer';
   }
-  const isNode = typeof process !== 'undefined' && process.versions?.node != null;
-  if (!isNode && typeof Worker === 'undefined') return 'Web Workers are not available';
+  if (!isNode() && typeof Worker === 'undefined') return 'Web Workers are not available';
   return null;
 }
 
@@ -85,53 +84,6 @@ type GrowableConstructor = new (
 ) => GrowableSharedArrayBuffer;
 interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
   grow(length: number): void;
-}
-
-/** True when this thread may block in `Atomics.wait` (not a browser's main thread). */
-function callerCanBlock(): boolean {
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface WorkerHandle {
-  ready: Promise<void>;
-  stop(): Promise<void>;
-}
-
-type NodeWorkerThreads = typeof WorkerThreads;
-
-async function startWorker(
-  source: string,
-  memory: SharedArrayBuffer,
-  index: number,
-): Promise<WorkerHandle> {
-  if (typeof process !== 'undefined' && process.versions?.node != null) {
-    // A computed specifier keeps browser bundlers from resolving a Node built-in.
-    const specifier = 'node:worker_threads';
-    const { Worker: NodeWorker } = (await import(
-      /* @vite-ignore */ specifier
-    )) as NodeWorkerThreads;
-    const worker = new NodeWorker(source, { eval: true, workerData: { memory, index } });
-    worker.unref();
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
-    return { ready, stop: async () => void (await worker.terminate()) };
-  }
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.onmessage = () => resolve();
-    worker.onerror = (e) => reject(new Error(e.message));
-  });
-  worker.postMessage({ memory, index });
-  return { ready, stop: async () => worker.terminate() };
 }
 
 /** Ids for packed chunks, so that workers can cache their copies. */
@@ -207,7 +159,7 @@ export class ProductPool {
   private constructor(
     readonly threads: number,
     private readonly memory: GrowableSharedArrayBuffer,
-    private readonly workers: WorkerHandle[],
+    private readonly workers: ScriptWorker[],
     private readonly canBlock: boolean,
     maxMatrices: number,
   ) {
@@ -236,10 +188,10 @@ export class ProductPool {
       maxByteLength: MAX_SHARED_BYTES,
     });
     const source = workerSource(layoutFor(threads - 1));
-    const workers: WorkerHandle[] = [];
+    const workers: ScriptWorker[] = [];
     try {
       for (let index = 1; index < threads; index++) {
-        workers.push(await startWorker(source, memory, index));
+        workers.push(await startScriptWorker(source, { memory, index }));
       }
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
@@ -247,7 +199,7 @@ export class ProductPool {
       throw e;
     }
     const limit = Math.max(1, Math.min(MAX_DROPS, maxMatrices));
-    const pool = new ProductPool(threads, memory, workers, callerCanBlock(), limit);
+    const pool = new ProductPool(threads, memory, workers, canBlockInWait(), limit);
     const problem = pool.selfCheckProblem();
     if (problem != null) {
       await pool.stop();

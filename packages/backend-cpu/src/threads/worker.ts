@@ -9,7 +9,12 @@
  * kernel is bound to the name it has in this build (a bundler may have renamed it, in its
  * callers too), as an expression, so that a minifier's arrow functions work as well.
  */
-import { PRODUCT_KERNELS } from '../kernels/shared/gemm.js';
+import {
+  ensureLength,
+  gemmPacked,
+  newDoubleArray,
+  PRODUCT_KERNELS,
+} from '../kernels/shared/gemm.js';
 
 /** Where things are in the control block (Int32 indices), shared by both sides. */
 export interface ControlLayout {
@@ -63,22 +68,9 @@ export const ARG = {
 
 /** The kernels a worker runs, passed in by the assembled script. */
 export interface WorkerKernels {
-  gemmPacked: (
-    rows: number,
-    panels: number,
-    depth: number,
-    buf: number[],
-    aOff: number,
-    bOff: number,
-    init: Float32Array,
-    iOff: number,
-    ldi: number,
-    c: Float32Array,
-    cOff: number,
-    ldc: number,
-  ) => void;
-  newDoubleArray: (length: number) => number[];
-  ensureLength: (a: number[], length: number) => void;
+  gemmPacked: typeof gemmPacked;
+  newDoubleArray: typeof newDoubleArray;
+  ensureLength: typeof ensureLength;
 }
 
 /**
@@ -164,7 +156,6 @@ export function serveProducts(
  * carrying `{ memory, index }`.
  */
 export function workerSource(layout: ControlLayout): string {
-  const [newDoubleArray, ensureLength, , , , , gemmPacked] = PRODUCT_KERNELS;
   const kernels = `{ gemmPacked: ${gemmPacked.name}, newDoubleArray: ${newDoubleArray.name}, ensureLength: ${ensureLength.name} }`;
   return `'use strict';
 ${PRODUCT_KERNELS.map((f) => `const ${f.name} = ${String(f)};`).join('\n')}

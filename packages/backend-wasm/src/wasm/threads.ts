@@ -9,7 +9,7 @@
  * a loop find it awake) before it sleeps on the control block. Workers are daemon threads: they
  * never keep a Node process alive.
  */
-import type * as WorkerThreads from 'node:worker_threads';
+import { canBlockInWait, isNode, startScriptWorker, type ScriptWorker } from '@rnnkit/core';
 import { OwnHeap } from './heap.js';
 import {
   compileVariant,
@@ -82,12 +82,6 @@ interface WorkerInit {
   workers: number;
 }
 
-/** A started worker: `stop` ends it. */
-interface WorkerHandle {
-  ready: Promise<void>;
-  stop(): Promise<void>;
-}
-
 /** Why threads cannot run here, or null when they can. */
 export function threadsUnavailableReason(): string | null {
   if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') {
@@ -98,47 +92,8 @@ export function threadsUnavailableReason(): string | null {
   } catch {
     return 'this engine cannot create a shared WebAssembly.Memory';
   }
-  const isNode = typeof process !== 'undefined' && process.versions?.node != null;
-  if (!isNode && typeof Worker === 'undefined') return 'Web Workers are not available';
+  if (!isNode() && typeof Worker === 'undefined') return 'Web Workers are not available';
   return null;
-}
-
-/** True when this thread may block in `Atomics.wait` (not a browser's main thread). */
-function callerCanBlock(): boolean {
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-type NodeWorkerThreads = typeof WorkerThreads;
-
-async function startWorker(init: WorkerInit): Promise<WorkerHandle> {
-  if (typeof process !== 'undefined' && process.versions?.node != null) {
-    // A computed specifier keeps browser bundlers from resolving a Node built-in.
-    const specifier = 'node:worker_threads';
-    const { Worker: NodeWorker } = (await import(
-      /* @vite-ignore */ specifier
-    )) as NodeWorkerThreads;
-    const worker = new NodeWorker(WORKER_SOURCE, { eval: true, workerData: init });
-    worker.unref();
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
-    return { ready, stop: async () => void (await worker.terminate()) };
-  }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-  const worker = new Worker(url);
-  URL.revokeObjectURL(url);
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.onmessage = () => resolve();
-    worker.onerror = (e) => reject(new Error(e.message));
-  });
-  worker.postMessage(init);
-  return { ready, stop: async () => worker.terminate() };
 }
 
 /**
@@ -154,7 +109,7 @@ export class ThreadPool {
     readonly heap: OwnHeap,
     readonly exports: RnnkitWasmExports,
     private readonly control: number,
-    private readonly workers: WorkerHandle[],
+    private readonly workers: ScriptWorker[],
     private readonly canBlock: boolean,
   ) {}
 
@@ -172,17 +127,25 @@ export class ThreadPool {
     const controlBytes = SYNC_OFFSET + exports.syncBytes();
     const control = heap.alloc(controlBytes);
     new Uint8Array(memory.buffer).fill(0, control, control + controlBytes);
-    const workers: WorkerHandle[] = [];
+    const workers: ScriptWorker[] = [];
     try {
       for (let index = 1; index < threads; index++) {
-        workers.push(await startWorker({ module, memory, control, index, workers: threads - 1 }));
+        workers.push(
+          await startScriptWorker(WORKER_SOURCE, {
+            module,
+            memory,
+            control,
+            index,
+            workers: threads - 1,
+          } satisfies WorkerInit),
+        );
       }
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
       await Promise.all(workers.map((w) => w.stop()));
       throw e;
     }
-    return new ThreadPool(threads, variant, heap, exports, control, workers, callerCanBlock());
+    return new ThreadPool(threads, variant, heap, exports, control, workers, canBlockInWait());
   }
 
   private view(): Int32Array {
