@@ -10,9 +10,10 @@ import { getThreads, init, MAX_THREADS, setThreads } from '../src/index.js';
 import {
   activeProductPool,
   ProductPool,
+  blockPanelsFor,
   setActiveProductPool,
-  shares,
 } from '../src/threads/pool.js';
+import { MAX_BLOCKS } from '../src/threads/worker.js';
 import { WorkerMatrices } from '../src/threads/worker_matrices.js';
 import {
   kernelArgs,
@@ -32,19 +33,31 @@ afterAll(async () => {
   await setThreads(1);
 });
 
-/** The kernel's results on one thread, then on two; also how many products were split. */
-async function bothWays(p: Problem): Promise<{
-  one: Float32Array[];
-  two: Float32Array[];
-  split: number;
-}> {
+/**
+ * The kernel's results on one thread, then on two (with the workers taking every block when
+ * `workersOnly`); also how many products were split and how many blocks workers computed.
+ */
+async function bothWays(
+  p: Problem,
+  workersOnly = false,
+): Promise<{ one: Float32Array[]; two: Float32Array[]; split: number; workerBlocks: number }> {
   await setThreads(1);
   const one = runKernel(p).values;
   await setThreads(2);
   const pool = activeProductPool()!;
-  const before = pool.splitProducts;
-  const two = runKernel(p).values;
-  return { one, two, split: pool.splitProducts - before };
+  const before = { split: pool.splitProducts, blocks: pool.workerBlocks };
+  pool.leaveBlocksToWorkers(workersOnly);
+  try {
+    const two = runKernel(p).values;
+    return {
+      one,
+      two,
+      split: pool.splitProducts - before.split,
+      workerBlocks: pool.workerBlocks - before.blocks,
+    };
+  } finally {
+    pool.leaveBlocksToWorkers(false);
+  }
 }
 
 describe('setThreads', () => {
@@ -97,10 +110,15 @@ describe.each(VARIANTS)('$family (resetAfter: $resetAfter) on two threads', (v) 
       },
       7 + (size.batch ?? 0),
     );
-    const { one, two, split } = await bothWays(p);
-    expect(split).toBeGreaterThan(0);
-    expect(two).toHaveLength(one.length);
-    two.forEach((values, i) => expect(values).toEqual(one[i]));
+    // Blocks as the threads claim them, then every block on the worker.
+    for (const workersOnly of [false, true]) {
+      const { one, two, split, workerBlocks } = await bothWays(p, workersOnly);
+      expect(split).toBeGreaterThan(0);
+      if (workersOnly) expect(workerBlocks).toBeGreaterThanOrEqual(2 * split);
+      expect(two).toHaveLength(one.length);
+      two.forEach((values, i) => expect(values).toEqual(one[i]));
+    }
+    const { two } = await bothWays(p);
     const want = naiveSequence(p);
     expect(maxRelError(two[0], want.output)).toBeLessThan(1e-5);
     expect(maxRelError(two[1], want.h)).toBeLessThan(1e-5);
@@ -131,6 +149,8 @@ describe('product threads', () => {
     // keep two.
     const pool = await ProductPool.start(2, 2);
     setActiveProductPool(pool);
+    // The worker computes every block: each product needs its matrix in the worker's cache.
+    pool.leaveBlocksToWorkers(true);
     const staged = pool.stagedMatrices;
     try {
       for (const i of [0, 1, 2, 0, 0, 2, 1]) {
@@ -153,8 +173,9 @@ describe('product threads', () => {
       { family: 'gru', batch: 300, steps: 2, inputDim: 8, units: 48, weightScale: 0.5 },
       41,
     );
-    const { one, two, split } = await bothWays(p);
+    const { one, two, split, workerBlocks } = await bothWays(p, true);
     expect(split).toBeGreaterThan(0);
+    expect(workerBlocks).toBeGreaterThan(0);
     two.forEach((values, i) => expect(values).toEqual(one[i]));
   });
 
@@ -171,21 +192,16 @@ describe('product threads', () => {
   });
 });
 
-describe('shares', () => {
-  it('cover the panels once, in whole pairs, as evenly as pairs allow', () => {
-    for (const threads of [2, 3, 4]) {
-      for (let panels = 0; panels < 40; panels++) {
-        const parts = shares(5, panels, threads);
-        expect(parts).toHaveLength(threads);
-        let at = 5;
-        for (const part of parts) {
-          expect(part.first).toBe(at);
-          if (part.first + part.panels < 5 + panels) expect(part.panels % 2).toBe(0);
-          at += part.panels;
-        }
-        expect(at).toBe(5 + panels);
-        const sizes = parts.map((q) => q.panels);
-        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(2);
+describe('blockPanelsFor', () => {
+  it('cuts a product into blocks of whole panel pairs, about four per thread', () => {
+    for (const threads of [2, 3, 4, 16]) {
+      for (let panels = 1; panels < 700; panels += 7) {
+        const size = blockPanelsFor(panels, threads);
+        expect(size % 2).toBe(0);
+        const blocks = Math.ceil(panels / size);
+        expect(blocks).toBeLessThanOrEqual(Math.min(MAX_BLOCKS, 4 * threads));
+        // No smaller even size gives as few blocks: the blocks are as even as pairs allow.
+        if (size > 2) expect(Math.ceil(panels / (size - 2))).toBeGreaterThan(blocks);
       }
     }
   });

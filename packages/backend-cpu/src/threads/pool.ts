@@ -1,30 +1,41 @@
 /**
  * Product threads: the calling thread plus worker threads that split the columns of each
  * packed product ({@link ProductPool.product}) between them. Every thread runs the same kernel
- * over its own columns, so results are the same to the bit as on one thread.
+ * over the columns it takes, so results are the same to the bit as on one thread.
  *
- * Kernel calls stay synchronous, as tfjs requires: the calling thread writes each worker's
- * share to a control block in a growable `SharedArrayBuffer`, wakes the workers, computes its
- * own share, waits for theirs and copies their results out. A worker spins for a while after
- * each job (so the steps of a sequence find it awake) before it sleeps on the control block.
- * Workers are daemon threads: they never keep a Node process alive.
+ * Kernel calls stay synchronous, as tfjs requires: the calling thread writes the operands to a
+ * growable `SharedArrayBuffer`, wakes the workers, and then every thread claims column blocks
+ * from a shared counter until none is left (a worker that is slow to get a core takes fewer);
+ * the calling thread waits for the blocks that workers took and copies their results out. A
+ * worker spins for a while after each job (so the steps of a sequence find it awake) before it
+ * sleeps on the control block. Workers are daemon threads: they never keep Node alive.
  */
 import { canBlockInWait, isNode, startScriptWorker, type ScriptWorker } from '@rnnkit/core';
 import { gemmPacked, newDoubleArray } from '../kernels/shared/gemm.js';
 import type { PackedChunk } from '../kernels/shared/weights.js';
-import { ARG, workerSource, type ControlLayout } from './worker.js';
+import {
+  ARG,
+  claimTag,
+  JOB_PRODUCT,
+  JOB_STAGE,
+  jobWord,
+  MAX_BLOCKS,
+  workerSource,
+  type ControlLayout,
+} from './worker.js';
 import { WorkerMatrices } from './worker_matrices.js';
 
-/** Int32 values per worker argument block: the fixed arguments, then the drop list. */
-const ARG_STRIDE = 64;
-/** Most matrices a worker keeps, so that one job's drop list always fits its block. */
-const MAX_DROPS = ARG_STRIDE - ARG.drops;
+/** Most matrices a worker keeps, so that one stage job's drop list always fits. */
+const MAX_DROPS = 48;
 
 /** Most threads a pool runs (the calling thread included). */
 export const MAX_POOL_THREADS = 16;
 
 /** Bytes of the control block; shared data starts after it. */
-const CONTROL_BYTES = 4 * (64 + ARG_STRIDE * (MAX_POOL_THREADS - 1));
+const CONTROL_BYTES = 4096;
+
+/** Column blocks per thread in a product: enough to even out a thread that starts late. */
+const BLOCKS_PER_THREAD = 4;
 
 /** How far the shared memory may grow (1 GiB); a larger job runs on the calling thread. */
 const MAX_SHARED_BYTES = 1 << 30;
@@ -47,15 +58,18 @@ export function setMinParallelMacs(macs: number): void {
   minParallelMacs = macs;
 }
 
+/** The control block: each counter on a cache line of its own, then the arguments. */
 function layoutFor(workers: number): ControlLayout {
   return {
-    sequence: 0,
-    done: 16,
-    stop: 32,
-    failed: 48,
-    args: 64,
-    argStride: ARG_STRIDE,
-    controlInts: CONTROL_BYTES >> 2,
+    job: 0,
+    stop: 16,
+    failed: 32,
+    staged: 48,
+    claim: 64,
+    args: 80,
+    drops: 128,
+    blockDone: 192,
+    controlInts: 192 + MAX_BLOCKS,
     workers,
     spins: WORKER_SPINS,
   };
@@ -99,30 +113,15 @@ function chunkId(chunk: PackedChunk): number {
   return id;
 }
 
-/** One thread's columns of a product: panels `first .. first + panels` of the chunk. */
-interface Share {
-  first: number;
-  panels: number;
-}
-
 /**
- * Splits `panels` panels from `first` into `threads` shares of whole panel pairs (the 1×6
- * blocks of the matrix–vector kernel), as even as pairs allow. Later threads take the extra
- * pairs: the calling thread, first, also copies the workers' operands in and out.
+ * Panels per column block for a product of `panels` panels on `threads` threads: a whole number
+ * of panel pairs (the 1×6 blocks of the matrix–vector kernel), about
+ * {@link BLOCKS_PER_THREAD} blocks per thread, at most {@link MAX_BLOCKS} blocks.
  */
-export function shares(first: number, panels: number, threads: number): Share[] {
-  const out: Share[] = [];
-  let pairsLeft = Math.ceil(panels / 2);
-  let at = first;
-  const end = first + panels;
-  for (let t = 0; t < threads; t++) {
-    const take = Math.floor(pairsLeft / (threads - t));
-    const n = Math.min(2 * take, end - at);
-    out.push({ first: at, panels: n });
-    at += n;
-    pairsLeft -= take;
-  }
-  return out;
+export function blockPanelsFor(panels: number, threads: number): number {
+  const pairs = Math.ceil(panels / 2);
+  const blocks = Math.min(MAX_BLOCKS, threads * BLOCKS_PER_THREAD, pairs);
+  return 2 * Math.ceil(pairs / blocks);
 }
 
 let active: ProductPool | null = null;
@@ -150,6 +149,19 @@ export class ProductPool {
   splitProducts = 0;
   /** Matrices staged for the workers so far. */
   stagedMatrices = 0;
+  /** Jobs posted so far. */
+  private counter = 0;
+  /** Per block of the current product, 1 when the calling thread claimed it. */
+  private readonly claimed = new Uint8Array(MAX_BLOCKS);
+  /** Column blocks of split products that workers computed so far. */
+  workerBlocks = 0;
+  /** False: the calling thread leaves every block to the workers (the self-check, tests). */
+  private callerClaims = true;
+
+  /** With `true`, the calling thread takes no blocks of later products: workers do them all. */
+  leaveBlocksToWorkers(on: boolean): void {
+    this.callerClaims = !on;
+  }
   private readonly control: Int32Array;
   private readonly layout: ControlLayout;
   private readonly matrices: WorkerMatrices;
@@ -226,11 +238,13 @@ export class ProductPool {
     const expected = new Float32Array(rows * cols);
     gemmPacked(rows, panels, depth, chunk.buf, chunk.scratch, 0, init, 0, 0, expected, 0, cols);
     const got = new Float32Array(rows * cols);
+    this.leaveBlocksToWorkers(true);
     try {
       this.product(chunk, depth, rows, 0, panels, init, 0, 0, got, 0, cols);
     } catch (e) {
       return String(e);
     } finally {
+      this.leaveBlocksToWorkers(false);
       this.matrices.clear();
     }
     const same = got.every((v, i) => v === expected[i]);
@@ -262,98 +276,134 @@ export class ProductPool {
     ldc: number,
   ): boolean {
     if (this.stopped) throw new Error('product: expected a running thread pool, got a stopped one');
-    const parts = shares(first, panels, this.threads);
     const id = chunkId(chunk);
-    const stage = !this.matrices.has(id);
-    // Shared data, in float64 units: the left operand, the staged matrix, then each worker's
-    // initial values and results (float32, two to a unit).
-    const leftValues = rows * depth;
-    let at = CONTROL_BYTES >> 3;
-    const leftAt = at;
-    at += leftValues;
-    const stageAt = stage ? at : -1;
-    if (stage) at += chunk.scratch;
-    const places: { initAt: number; outAt: number }[] = [];
-    for (let w = 1; w < this.threads; w++) {
-      const cols = 3 * parts[w].panels;
-      const initAt = 2 * at;
-      at += Math.ceil(((ldi === 0 ? 1 : rows) * cols) / 2);
-      const outAt = 2 * at;
-      at += Math.ceil((rows * cols) / 2);
-      places.push({ initAt, outAt });
-    }
-    if (!this.ensureBytes(8 * at)) return false;
-    const drops = this.matrices.admit(id, chunk.scratch).drops;
-    if (stage) this.stagedMatrices++;
-    const { f64, f32, control } = this;
+    const cols = 3 * panels;
+    const initRows = ldi === 0 ? 1 : rows;
+    // Shared data, in float64 units: the left operand, then the initial values and the results
+    // (float32, two to a unit).
+    const leftAt = CONTROL_BYTES >> 3;
+    const initAt = 2 * (leftAt + rows * depth);
+    const outAt = initAt + 2 * Math.ceil((initRows * cols) / 2);
+    const end = outAt + rows * cols;
+    if (!this.matrices.has(id) && !this.stage(chunk, id, end)) return false;
+    if (!this.ensureBytes(4 * end)) return false;
+    const { f64, f32, control, layout } = this;
+    const blockPanels = blockPanelsFor(panels, this.threads);
+    const blocks = Math.ceil(panels / blockPanels);
+    const tag = this.openJob();
     const buf = chunk.buf;
-    for (let i = 0; i < leftValues; i++) f64[leftAt + i] = buf[chunk.scratch + i];
-    if (stage) for (let i = 0; i < chunk.scratch; i++) f64[stageAt + i] = buf[i];
-    for (let w = 1; w < this.threads; w++) {
-      const part = parts[w];
-      const cols = 3 * part.panels;
-      const col = 3 * (part.first - first);
-      const { initAt, outAt } = places[w - 1];
-      const initRows = ldi === 0 ? 1 : rows;
-      for (let m = 0; m < initRows; m++) {
-        const from = iOff + m * ldi + col;
-        f32.set(init.subarray(from, from + cols), initAt + m * cols);
-      }
-      const a = this.layout.args + (w - 1) * ARG_STRIDE;
-      control[a + ARG.weightId] = id;
-      control[a + ARG.stageAt] = stageAt;
-      control[a + ARG.stageLength] = chunk.scratch;
-      control[a + ARG.depth] = depth;
-      control[a + ARG.rows] = rows;
-      control[a + ARG.bOff] = 3 * part.first * depth;
-      control[a + ARG.panels] = part.panels;
-      control[a + ARG.scratch] = chunk.scratch;
-      control[a + ARG.leftAt] = leftAt;
-      control[a + ARG.initAt] = initAt;
-      control[a + ARG.ldi] = ldi === 0 ? 0 : cols;
-      control[a + ARG.outAt] = outAt;
-      control[a + ARG.ldc] = cols;
-      control[a + ARG.dropCount] = drops.length;
-      control.set(drops, a + ARG.drops);
+    for (let i = 0; i < rows * depth; i++) f64[leftAt + i] = buf[chunk.scratch + i];
+    for (let m = 0; m < initRows; m++) {
+      const from = iOff + m * ldi;
+      f32.set(init.subarray(from, from + cols), initAt + m * cols);
     }
+    const a = layout.args;
+    control[a + ARG.weightId] = id;
+    control[a + ARG.depth] = depth;
+    control[a + ARG.rows] = rows;
+    control[a + ARG.bOff] = 3 * first * depth;
+    control[a + ARG.panels] = panels;
+    control[a + ARG.blockPanels] = blockPanels;
+    control[a + ARG.blocks] = blocks;
+    control[a + ARG.scratch] = chunk.scratch;
+    control[a + ARG.leftAt] = leftAt;
+    control[a + ARG.initAt] = initAt;
+    control[a + ARG.ldi] = ldi === 0 ? 0 : cols;
+    control[a + ARG.outAt] = outAt;
+    control[a + ARG.ldc] = cols;
+    control.fill(-1, layout.blockDone, layout.blockDone + blocks);
+    this.matrices.admit(id, chunk.scratch); // marks it recently used
+    Atomics.store(control, layout.claim, tag << 8);
+    this.post(JOB_PRODUCT);
     this.splitProducts++;
     productsSplit++;
-    this.runWorkers(() => {
-      const own = parts[0];
-      if (own.panels === 0) return;
-      const bOff = 3 * own.first * depth;
-      gemmPacked(rows, own.panels, depth, buf, chunk.scratch, bOff, init, iOff, ldi, c, cOff, ldc);
-    });
-    for (let w = 1; w < this.threads; w++) {
-      const part = parts[w];
-      const cols = 3 * part.panels;
-      const col = 3 * (part.first - first);
-      const { outAt } = places[w - 1];
+
+    // Claim blocks until none is left, computing each straight into `c`.
+    const mine = this.claimed;
+    mine.fill(0, 0, blocks);
+    while (this.callerClaims) {
+      const current = Atomics.load(control, layout.claim);
+      const block = current & 0xff;
+      if (block >= blocks) break;
+      if (Atomics.compareExchange(control, layout.claim, current, current + 1) !== current) {
+        continue;
+      }
+      mine[block] = 1;
+      const p0 = block * blockPanels;
+      const n = Math.min(blockPanels, panels - p0);
+      const col = 3 * p0;
+      const bOff = 3 * (first + p0) * depth;
+      const i0 = iOff + col;
+      gemmPacked(rows, n, depth, buf, chunk.scratch, bOff, init, i0, ldi, c, cOff + col, ldc);
+    }
+    // The workers' blocks: wait for each, then copy its columns out.
+    for (let block = 0; block < blocks; block++) {
+      if (mine[block] === 1) continue;
+      this.workerBlocks++;
+      const slot = layout.blockDone + block;
+      for (let spins = 0; Atomics.load(control, slot) !== tag; spins++) {
+        if (this.canBlock && spins > CALLER_SPINS) Atomics.wait(control, slot, -1);
+      }
+      const p0 = block * blockPanels;
+      const width = 3 * Math.min(blockPanels, panels - p0);
       for (let m = 0; m < rows; m++) {
-        const from = outAt + m * cols;
-        c.set(f32.subarray(from, from + cols), cOff + m * ldc + col);
+        const from = outAt + m * cols + 3 * p0;
+        c.set(f32.subarray(from, from + width), cOff + m * ldc + 3 * p0);
       }
     }
+    this.throwIfFailed();
     return true;
   }
 
-  /** Wakes the workers, runs `own` on this thread, then waits for every worker. */
-  private runWorkers(own: () => void): void {
+  /**
+   * Hands the workers `chunk` (and drops what the record says they drop to make room), through
+   * shared memory after the first `reserved` float32 values; waits until every worker has its
+   * copy. Returns false when the matrix does not fit the shared memory.
+   */
+  private stage(chunk: PackedChunk, id: number, reserved: number): boolean {
+    const stageAt = Math.ceil(reserved / 2);
+    if (!this.ensureBytes(8 * (stageAt + chunk.scratch))) return false;
+    const drops = this.matrices.admit(id, chunk.scratch).drops;
     const { control, layout } = this;
-    Atomics.store(control, layout.done, 0);
-    Atomics.add(control, layout.sequence, 1);
-    Atomics.notify(control, layout.sequence);
-    try {
-      own();
-    } finally {
-      const workers = this.workers.length;
-      for (let spins = 0; ; spins++) {
-        const done = Atomics.load(control, layout.done);
-        if (done === workers) break;
-        if (this.canBlock && spins > CALLER_SPINS) Atomics.wait(control, layout.done, done);
-      }
+    this.openJob();
+    for (let i = 0; i < chunk.scratch; i++) this.f64[stageAt + i] = chunk.buf[i];
+    control[layout.args + ARG.weightId] = id;
+    control[layout.args + ARG.stageAt] = stageAt;
+    control[layout.args + ARG.stageLength] = chunk.scratch;
+    control[layout.drops] = drops.length;
+    control.set(drops, layout.drops + 1);
+    Atomics.store(control, layout.staged, 0);
+    this.post(JOB_STAGE);
+    this.stagedMatrices++;
+    const workers = this.workers.length;
+    for (let spins = 0; ; spins++) {
+      const staged = Atomics.load(control, layout.staged);
+      if (staged === workers) break;
+      if (this.canBlock && spins > CALLER_SPINS) Atomics.wait(control, layout.staged, staged);
     }
-    if (Atomics.exchange(control, layout.failed, 0) !== 0) {
+    this.throwIfFailed();
+    return true;
+  }
+
+  /**
+   * Starts the next job: closes the claim counter to its tag, so that a worker still on an
+   * earlier job claims nothing while the arguments change. Returns the tag.
+   */
+  private openJob(): number {
+    this.counter++;
+    const tag = claimTag(jobWord(this.counter, 0));
+    Atomics.store(this.control, this.layout.claim, (tag << 8) | 0xff);
+    return tag;
+  }
+
+  /** Publishes the job opened last, of `kind`, and wakes the workers. */
+  private post(kind: number): void {
+    Atomics.store(this.control, this.layout.job, jobWord(this.counter, kind));
+    Atomics.notify(this.control, this.layout.job);
+  }
+
+  private throwIfFailed(): void {
+    if (Atomics.exchange(this.control, this.layout.failed, 0) !== 0) {
       this.matrices.clear();
       throw new Error('product: expected every worker thread to finish its share, got a failure');
     }
@@ -375,8 +425,8 @@ export class ProductPool {
     if (this.stopped) return;
     this.stopped = true;
     Atomics.store(this.control, this.layout.stop, 1);
-    Atomics.add(this.control, this.layout.sequence, 1);
-    Atomics.notify(this.control, this.layout.sequence);
+    this.openJob();
+    this.post(JOB_PRODUCT);
     await Promise.all(this.workers.map((w) => w.stop()));
   }
 }
