@@ -37,9 +37,9 @@ let parked: ProductPool | null = null;
 
 /**
  * Runs the matrix products of kernel calls on `threads` threads: the calling thread plus
- * `threads − 1` worker threads, each computing a share of the columns of every product (the
- * input projection and the recurrent product of every step) large enough to pay for the
- * hand-off. Results are the same to the bit as on one thread. `1` (the default) runs everything
+ * `threads − 1` worker threads claim column blocks of every product (the input projection and
+ * the recurrent product of every step) large enough to pay for the hand-off, so a thread that
+ * is slow to get a core takes fewer. Results are the same to the bit as on one thread. `1` (the default) runs everything
  * on the calling thread again; the workers then sleep (they use no CPU and never keep Node
  * alive) and are taken up again by the next call with the same count, while another count
  * replaces them.
