@@ -168,6 +168,26 @@ describe('product threads', () => {
     }
   });
 
+  it('give the single-thread results on three threads too', async () => {
+    const p = makeProblem(
+      { family: 'gru', batch: 3, steps: 4, inputDim: 20, units: 64, weightScale: 0.5 },
+      23,
+    );
+    await setThreads(1);
+    const one = runKernel(p).values;
+    await setThreads(3);
+    const pool = activeProductPool()!;
+    for (const workersOnly of [false, true]) {
+      pool.leaveBlocksToWorkers(workersOnly);
+      const blocks = pool.workerBlocks;
+      const three = runKernel(p).values;
+      pool.leaveBlocksToWorkers(false);
+      if (workersOnly) expect(pool.workerBlocks).toBeGreaterThan(blocks);
+      three.forEach((values, i) => expect(values).toEqual(one[i]));
+    }
+    await setThreads(1);
+  });
+
   it('grow the shared memory for a large batch', async () => {
     const p = makeProblem(
       { family: 'gru', batch: 300, steps: 2, inputDim: 8, units: 48, weightScale: 0.5 },
