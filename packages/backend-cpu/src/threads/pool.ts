@@ -158,10 +158,6 @@ export class ProductPool {
   /** False: the calling thread leaves every block to the workers (the self-check, tests). */
   private callerClaims = true;
 
-  /** With `true`, the calling thread takes no blocks of later products: workers do them all. */
-  leaveBlocksToWorkers(on: boolean): void {
-    this.callerClaims = !on;
-  }
   private readonly control: Int32Array;
   private readonly layout: ControlLayout;
   private readonly matrices: WorkerMatrices;
@@ -221,8 +217,8 @@ export class ProductPool {
   }
 
   /**
-   * Runs one small product on every thread and compares it with the calling thread's own: a
-   * worker runs the kernels from their source text, which a bundler that renames module
+   * Has the workers alone compute one small product and compares it with the calling thread's:
+   * a worker runs the kernels from their source text, which a bundler that renames module
    * bindings could break. Returns what went wrong, or null.
    */
   private selfCheckProblem(): string | null {
@@ -249,6 +245,11 @@ export class ProductPool {
     }
     const same = got.every((v, i) => v === expected[i]);
     return same ? null : `products that differ from the calling thread's`;
+  }
+
+  /** With `true`, the calling thread takes no blocks of later products: workers do them all. */
+  leaveBlocksToWorkers(on: boolean): void {
+    this.callerClaims = !on;
   }
 
   /** Whether a product of this size is worth splitting. */

@@ -141,12 +141,15 @@ export function multiply(
     const hi = Math.min(end, chunk.panel0 + chunk.panels);
     if (lo >= hi) continue;
     const col = PANEL * (lo - panel0);
-    if (pool != null && pool.worthSplitting(rows, hi - lo, w.depth)) {
-      const first = lo - chunk.panel0;
-      const args = [init, iOff + col, ldi, c, cOff + col, ldc] as const;
-      if (pool.product(chunk, w.depth, rows, first, hi - lo, ...args)) continue;
+    const first = lo - chunk.panel0;
+    if (
+      pool != null &&
+      pool.worthSplitting(rows, hi - lo, w.depth) &&
+      pool.product(chunk, w.depth, rows, first, hi - lo, init, iOff + col, ldi, c, cOff + col, ldc)
+    ) {
+      continue;
     }
-    const bOff = (lo - chunk.panel0) * PANEL * w.depth;
+    const bOff = first * PANEL * w.depth;
     const { buf, scratch } = chunk;
     gemmPacked(
       rows,
