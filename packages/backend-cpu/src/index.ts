@@ -9,12 +9,11 @@ import * as tf from '@tensorflow/tfjs-core';
 // A named, used import: bundlers may drop a bare side-effect import of this package.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { kernelConfigs } from './register_all.js';
+import { activeProductPool, setActiveProductPool } from './threads/active.js';
 import {
-  activeProductPool,
   DEFAULT_MIN_PARALLEL_MACS,
   MAX_POOL_THREADS,
   ProductPool,
-  setActiveProductPool,
   setMinParallelMacs,
   splitProductCount,
 } from './threads/pool.js';

@@ -7,12 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { maxRelError, naiveSequence } from '@rnnkit/conformance/naive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getThreads, init, MAX_THREADS, setThreads } from '../src/index.js';
-import {
-  activeProductPool,
-  ProductPool,
-  blockPanelsFor,
-  setActiveProductPool,
-} from '../src/threads/pool.js';
+import { activeProductPool, setActiveProductPool } from '../src/threads/active.js';
+import { blockPanelsFor, ProductPool } from '../src/threads/pool.js';
 import { MAX_BLOCKS } from '../src/threads/worker.js';
 import { WorkerMatrices } from '../src/threads/worker_matrices.js';
 import {

@@ -18,6 +18,7 @@ export {
   canBlockInWait,
   isNode,
   startScriptWorker,
+  workerThreadsUnavailableReason,
   type ScriptWorker,
 } from './kernels/worker_threads.js';
 export {

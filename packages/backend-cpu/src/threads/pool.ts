@@ -10,9 +10,14 @@
  * worker spins for a while after each job (so the steps of a sequence find it awake) before it
  * sleeps on the control block. Workers are daemon threads: they never keep Node alive.
  */
-import { canBlockInWait, isNode, startScriptWorker, type ScriptWorker } from '@rnnkit/core';
+import {
+  canBlockInWait,
+  startScriptWorker,
+  workerThreadsUnavailableReason,
+  type ScriptWorker,
+} from '@rnnkit/core';
 import { gemmPacked, newDoubleArray } from '../kernels/shared/gemm.js';
-import type { PackedChunk } from '../kernels/shared/weights.js';
+import { CACHE_LIMIT, type PackedChunk } from '../kernels/shared/weights.js';
 import {
   ARG,
   claimTag,
@@ -42,7 +47,7 @@ const MAX_SHARED_BYTES = 1 << 30;
 
 /** Spins on the job counter before a worker sleeps (about a millisecond). */
 const WORKER_SPINS = 1 << 18;
-/** Spins on the done counter before a calling thread that may block sleeps. */
+/** Spins on a worker's block or acknowledgement before a calling thread that may block sleeps. */
 const CALLER_SPINS = 1 << 16;
 
 /**
@@ -77,18 +82,15 @@ function layoutFor(workers: number): ControlLayout {
 
 /** Why product threads cannot run here, or null when they can. */
 export function threadsUnavailableReason(): string | null {
-  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') {
-    return 'SharedArrayBuffer is not available (in browsers it needs cross-origin isolation)';
-  }
-  try {
-    const options = { maxByteLength: 16 };
-    const probe = new (SharedArrayBuffer as unknown as GrowableConstructor)(8, options);
-    probe.grow(16);
-  } catch {
-    return 'this engine cannot grow a SharedArrayBuffer';
-  }
-  if (!isNode() && typeof Worker === 'undefined') return 'Web Workers are not available';
-  return null;
+  return workerThreadsUnavailableReason(() => {
+    try {
+      const options = { maxByteLength: 16 };
+      new (SharedArrayBuffer as unknown as GrowableConstructor)(8, options).grow(16);
+      return null;
+    } catch {
+      return 'this engine cannot grow a SharedArrayBuffer';
+    }
+  });
 }
 
 /** `SharedArrayBuffer` with the ES2024 growable form, which the ES2022 library lacks. */
@@ -124,22 +126,11 @@ export function blockPanelsFor(panels: number, threads: number): number {
   return 2 * Math.ceil(pairs / blocks);
 }
 
-let active: ProductPool | null = null;
 let productsSplit = 0;
 
 /** Products split between threads in this process so far, by every pool. */
 export function splitProductCount(): number {
   return productsSplit;
-}
-
-/** The pool products run on, or null for the calling thread alone. */
-export function activeProductPool(): ProductPool | null {
-  return active;
-}
-
-/** Sets the pool products run on (null: the calling thread alone). */
-export function setActiveProductPool(pool: ProductPool | null): void {
-  active = pool;
 }
 
 /** The calling thread plus `threads − 1` workers that split packed products by columns. */
@@ -173,7 +164,8 @@ export class ProductPool {
   ) {
     this.layout = layoutFor(threads - 1);
     this.control = new Int32Array(memory, 0, this.layout.controlInts);
-    this.matrices = new WorkerMatrices(maxMatrices);
+    // Each worker may hold as many packed values as the calling thread's own cache.
+    this.matrices = new WorkerMatrices(maxMatrices, CACHE_LIMIT);
     this.f64 = new Float64Array(memory, 0, memory.byteLength >> 3);
     this.f32 = new Float32Array(memory, 0, memory.byteLength >> 2);
   }

@@ -4,9 +4,6 @@
  * shared memory, and which ones the workers drop first (least recently used beyond the limits).
  */
 
-/** Packed values the workers keep (256 MiB each, the calling thread's own cache limit). */
-export const WORKER_CACHE_VALUES = 1 << 25;
-
 /** What a job tells the workers about their copies. */
 export interface Admission {
   /** The matrix is new to the workers: the job stages it. */
@@ -22,7 +19,7 @@ export class WorkerMatrices {
 
   constructor(
     private readonly maxEntries: number,
-    private readonly maxValues = WORKER_CACHE_VALUES,
+    private readonly maxValues: number,
   ) {}
 
   /** Whether the workers hold matrix `id`. */

@@ -9,7 +9,12 @@
  * a loop find it awake) before it sleeps on the control block. Workers are daemon threads: they
  * never keep a Node process alive.
  */
-import { canBlockInWait, isNode, startScriptWorker, type ScriptWorker } from '@rnnkit/core';
+import {
+  canBlockInWait,
+  startScriptWorker,
+  workerThreadsUnavailableReason,
+  type ScriptWorker,
+} from '@rnnkit/core';
 import { OwnHeap } from './heap.js';
 import {
   compileVariant,
@@ -84,16 +89,14 @@ interface WorkerInit {
 
 /** Why threads cannot run here, or null when they can. */
 export function threadsUnavailableReason(): string | null {
-  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') {
-    return 'SharedArrayBuffer is not available (in browsers it needs cross-origin isolation)';
-  }
-  try {
-    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-  } catch {
-    return 'this engine cannot create a shared WebAssembly.Memory';
-  }
-  if (!isNode() && typeof Worker === 'undefined') return 'Web Workers are not available';
-  return null;
+  return workerThreadsUnavailableReason(() => {
+    try {
+      new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+      return null;
+    } catch {
+      return 'this engine cannot create a shared WebAssembly.Memory';
+    }
+  });
 }
 
 /**

@@ -57,3 +57,18 @@ export function canBlockInWait(): boolean {
     return false;
   }
 }
+
+/**
+ * Why worker threads over shared memory cannot run here, or null when they can: checks
+ * `SharedArrayBuffer` and Atomics, then `memoryProblem` (what the caller's own shared memory
+ * needs of the engine), then Web Workers outside Node.
+ */
+export function workerThreadsUnavailableReason(memoryProblem: () => string | null): string | null {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') {
+    return 'SharedArrayBuffer is not available (in browsers it needs cross-origin isolation)';
+  }
+  const problem = memoryProblem();
+  if (problem != null) return problem;
+  if (!isNode() && typeof Worker === 'undefined') return 'Web Workers are not available';
+  return null;
+}

@@ -21,7 +21,7 @@ import {
   panelsFor,
 } from './gemm.js';
 import type { SequenceProblem } from './inputs.js';
-import { activeProductPool } from '../../threads/pool.js';
+import { activeProductPool } from '../../threads/active.js';
 
 /**
  * Values per packed array. V8 aborts the process when a double array outgrows its maximum
