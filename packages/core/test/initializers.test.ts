@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  fromKerasConfig,
   getInitializer,
   GRU,
   INITIALIZER_NAMES,
@@ -109,5 +110,59 @@ describe('initializers', () => {
     const before = new GRU({ units: 4, resetAfter: false });
     before.build(3);
     expect(before.getWeights().map((w) => w.shape)).toEqual([[3, 12], [4, 12], [12]]);
+  });
+
+  it('accepts every name Keras 2.x, tf.keras and Keras 3 have written for these classes', () => {
+    // Names read from keras/src/initializers/__init__.py and tf_keras/initializers/__init__.py.
+    const written: Record<string, string> = {
+      OrthogonalInitializer: 'Orthogonal',
+      IdentityInitializer: 'Identity',
+      normal: 'RandomNormal',
+      uniform: 'RandomUniform',
+      one: 'Ones',
+      zero: 'Zeros',
+      random_normal: 'RandomNormal',
+      truncated_normal: 'TruncatedNormal',
+      variance_scaling: 'VarianceScaling',
+      he_uniform: 'HeUniform',
+      OrthogonalV2: 'Orthogonal',
+      GlorotUniformV2: 'GlorotUniform',
+      VarianceScalingV2: 'VarianceScaling',
+      glorot_uniformV2: 'GlorotUniform',
+      lecun_normalV2: 'LecunNormal',
+    };
+    for (const [name, className] of Object.entries(written)) {
+      expect(getInitializer('init', { class_name: name, config: {} }).className, name).toBe(
+        className,
+      );
+    }
+  });
+
+  it('a loaded layer keeps the initializers its file wrote and never fails on one it cannot build', () => {
+    const saved = {
+      module: 'keras.initializers',
+      class_name: 'OrthogonalInitializer',
+      config: { gain: 1, seed: null },
+      registered_name: null,
+    };
+    const custom = { class_name: 'MyInit', config: { scale: 3 } };
+    const lstm = fromKerasConfig(
+      {
+        class_name: 'LSTM',
+        config: { units: 3, recurrent_initializer: saved, kernel_initializer: custom },
+      },
+      { kerasVersion: '3.3.3' },
+    ) as LSTM;
+    const config = lstm.getConfig();
+    expect(config.recurrent_initializer).toEqual(saved);
+    expect(config.kernel_initializer).toEqual(custom);
+    // Weights come from the file; only creating them needs the initializer.
+    expect(() => lstm.build(2)).toThrow(
+      /kernel_initializer: expected an initializer .*got \{"class_name":"MyInit".*set them \(setWeights\)/,
+    );
+    lstm.setWeights([tf.zeros([2, 12]), tf.zeros([3, 12]), tf.zeros([12])]);
+    const y = lstm.apply(tf.ones([1, 2, 2])) as tf.Tensor;
+    expect(y.shape).toEqual([1, 3]);
+    tf.dispose([y]);
   });
 });

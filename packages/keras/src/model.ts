@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, fail, formatShape } from './errors.js';
 import { nodeKey, type Graph, type GraphNode } from './graph/build.js';
-import type { ModelSpec, TensorRef } from './graph/spec.js';
+import { nodeRefs, type ModelSpec, type NodeSpec, type TensorRef } from './graph/spec.js';
 import { fits } from './layers/shapes.js';
 import { RecurrentModelLayer } from './layers/recurrent.js';
 import type { Shape } from './layers/types.js';
@@ -233,8 +233,7 @@ export class KerasModel {
       if (needed.has(key)) continue;
       needed.add(key);
       const node = this.graph.nodes.get(key) as GraphNode;
-      for (const r of [...node.spec.inputs, ...node.spec.initialState])
-        stack.push(nodeKey(r.layer, r.node));
+      for (const r of nodeRefs(node.spec)) stack.push(nodeKey(r.layer, r.node));
     }
     const values = new Map<string, { outputs: tf.Tensor[]; masks: (tf.Tensor | null)[] }>();
     this.graph.inputs.forEach((input, i) => {
@@ -251,7 +250,9 @@ export class KerasModel {
         };
       const result = node.layer.call({
         inputs: node.spec.inputs.map((r) => get(r).outputs[r.tensor]),
-        masks: node.spec.inputs.map((r) => get(r).masks[r.tensor] ?? null),
+        masks:
+          explicitMasks(node.spec.masks, get) ??
+          node.spec.inputs.map((r) => get(r).masks[r.tensor] ?? null),
         initialState:
           node.spec.initialState.length > 0
             ? node.spec.initialState.map((r) => get(r).outputs[r.tensor])
@@ -286,4 +287,17 @@ export class KerasModel {
     this.disposed = true;
     this.graph.layers.forEach((l) => l.dispose());
   }
+}
+
+/** Masks a call passes explicitly (`mask=`), as bool tensors; null when it passes none. */
+function explicitMasks(
+  masks: NodeSpec['masks'],
+  get: (r: TensorRef) => { outputs: tf.Tensor[] },
+): (tf.Tensor | null)[] | null {
+  if (masks == null) return null;
+  return masks.map((r) => {
+    if (r == null) return null;
+    const m = get(r).outputs[r.tensor];
+    return m.dtype === 'bool' ? m : tf.cast(m, 'bool');
+  });
 }

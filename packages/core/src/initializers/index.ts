@@ -3,7 +3,7 @@
  * tensor of a given shape; `getConfig()` returns the Keras 3 serialized form.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { invalidArgument } from '../errors.js';
+import { invalidArgument, RnnkitError } from '../errors.js';
 import { orthogonalMatrix } from './orthogonal.js';
 import { SeededRandom } from './random.js';
 
@@ -287,30 +287,39 @@ const FACTORIES: Record<string, Factory> = {
   Orthogonal: (c) => new Orthogonal(num(c.gain, 1), seedOf(c)),
 };
 
-/** Snake-case Keras names and old aliases, mapped to class names. */
+/** snake_case, as Keras derives its functional aliases from class names. */
+function snakeCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/**
+ * Every other name Keras 2.x, tf.keras and Keras 3 have written for these classes: the
+ * snake_case aliases, the short aliases of Keras 1/2 (`normal`, `uniform`, `one`, `zero`),
+ * tf.keras's `…V2` compatibility names, and Keras 3.0–3.6's `OrthogonalInitializer` and
+ * `IdentityInitializer` (keras/src/initializers/__init__.py, tf_keras/initializers/__init__.py).
+ */
 const NAME_ALIASES: Record<string, string> = {
-  zeros: 'Zeros',
-  zero: 'Zeros',
-  ones: 'Ones',
+  normal: 'RandomNormal',
+  uniform: 'RandomUniform',
   one: 'Ones',
-  constant: 'Constant',
-  identity: 'Identity',
-  random_normal: 'RandomNormal',
-  random_uniform: 'RandomUniform',
-  truncated_normal: 'TruncatedNormal',
-  variance_scaling: 'VarianceScaling',
-  glorot_uniform: 'GlorotUniform',
-  glorot_normal: 'GlorotNormal',
-  he_uniform: 'HeUniform',
-  he_normal: 'HeNormal',
-  lecun_uniform: 'LecunUniform',
-  lecun_normal: 'LecunNormal',
-  orthogonal: 'Orthogonal',
+  zero: 'Zeros',
   IdentityInitializer: 'Identity',
+  OrthogonalInitializer: 'Orthogonal',
+  glorot_normalV2: 'GlorotNormal',
+  glorot_uniformV2: 'GlorotUniform',
+  he_normalV2: 'HeNormal',
+  he_uniformV2: 'HeUniform',
+  lecun_normalV2: 'LecunNormal',
+  lecun_uniformV2: 'LecunUniform',
 };
 
 /** Keras initializer names rnnkit accepts (class names; snake_case names also work). */
 export const INITIALIZER_NAMES = Object.keys(FACTORIES);
+
+for (const className of INITIALIZER_NAMES) {
+  NAME_ALIASES[snakeCase(className)] = className;
+  NAME_ALIASES[`${className}V2`] = className;
+}
 
 /** What may be passed wherever an initializer is expected. */
 export type InitializerIdentifier = string | InitializerConfig | Initializer;
@@ -321,15 +330,78 @@ export function getInitializer(argument: string, id: InitializerIdentifier): Ini
   const className = typeof id === 'string' ? id : (id as InitializerConfig | null)?.class_name;
   const config = typeof id === 'string' ? {} : ((id as InitializerConfig).config ?? {});
   const resolved = className == null ? undefined : (NAME_ALIASES[className] ?? className);
-  const factory = resolved == null ? undefined : FACTORIES[resolved];
+  const factory =
+    resolved == null || !Object.hasOwn(FACTORIES, resolved) ? undefined : FACTORIES[resolved];
   if (factory == null) {
     invalidArgument(argument, `an initializer (${INITIALIZER_NAMES.join(', ')})`, id);
   }
   return factory(config);
 }
 
-/** Keras 3 serialized form of an initializer. */
+/**
+ * An initializer as a saved Keras config names it, or undefined when the config names none.
+ * Loading never fails on it: a name or form rnnkit cannot build (a custom class, `STFT`, a
+ * config from a newer Keras) only matters when the layer has to create weights, and then
+ * {@link UnresolvedInitializer.apply} says so. Either way {@link serializeInitializer} writes
+ * back what the file said.
+ */
+export function initializerFromConfig(argument: string, id: unknown): Initializer | undefined {
+  if (id == null) return undefined;
+  try {
+    return new SavedInitializer(getInitializer(argument, id as InitializerIdentifier), id);
+  } catch (e) {
+    if (!(e instanceof RnnkitError)) throw e;
+    return new UnresolvedInitializer(argument, id, e.message);
+  }
+}
+
+/** A built initializer that remembers the form its file wrote, for `getConfig()`. */
+class SavedInitializer implements Initializer {
+  constructor(
+    private readonly init: Initializer,
+    readonly saved: unknown,
+  ) {}
+  get className(): string {
+    return this.init.className;
+  }
+  apply(shape: readonly number[]): tf.Tensor {
+    return this.init.apply(shape);
+  }
+  getConfig(): Record<string, unknown> {
+    return this.init.getConfig();
+  }
+}
+
+/**
+ * Stands for an initializer a saved config names that rnnkit cannot build. Loaded weights
+ * replace what it would have made; creating weights with it throws.
+ */
+export class UnresolvedInitializer implements Initializer {
+  readonly className: string;
+  constructor(
+    readonly argument: string,
+    readonly saved: unknown,
+    private readonly reason: string,
+  ) {
+    const name =
+      typeof saved === 'string' ? saved : (saved as { class_name?: unknown })?.class_name;
+    this.className = typeof name === 'string' ? name : 'Unknown';
+  }
+  apply(): tf.Tensor {
+    throw new RnnkitError(
+      `${this.reason}; the layer has no weights to start from: set them (setWeights) or pass a supported initializer`,
+    );
+  }
+  getConfig(): Record<string, unknown> {
+    const config = (this.saved as { config?: unknown })?.config;
+    return config != null && typeof config === 'object' ? (config as Record<string, unknown>) : {};
+  }
+}
+
+/** Keras 3 serialized form of an initializer (the saved form when it came from a file). */
 export function serializeInitializer(init: Initializer): InitializerConfig {
+  const saved = (init as { saved?: unknown }).saved;
+  if (saved !== undefined) return saved as InitializerConfig;
   return {
     module: 'keras.initializers',
     class_name: init.className,

@@ -3,7 +3,7 @@
  * `get_config()` JSON (tf.keras 2 and Keras 3 forms). Each layer's `getConfig()` gives it back.
  */
 import { invalidArgument, RnnkitError } from '../errors.js';
-import type { InitializerIdentifier } from '../initializers/index.js';
+import { initializerFromConfig } from '../initializers/index.js';
 import { Bidirectional, type MergeMode } from './bidirectional.js';
 import type { Cell } from './cell.js';
 import { GRUCell, LSTMCell, SimpleRNNCell } from './cells.js';
@@ -130,9 +130,12 @@ function cellArgs(config: Record<string, unknown>, options: FromConfigOptions) {
     activation: activation(config, 'activation'),
     recurrentActivation: activation(config, 'recurrent_activation'),
     useBias: bool(config, 'use_bias', true),
-    kernelInitializer: config.kernel_initializer as InitializerIdentifier | undefined,
-    recurrentInitializer: config.recurrent_initializer as InitializerIdentifier | undefined,
-    biasInitializer: config.bias_initializer as InitializerIdentifier | undefined,
+    kernelInitializer: initializerFromConfig('kernel_initializer', config.kernel_initializer),
+    recurrentInitializer: initializerFromConfig(
+      'recurrent_initializer',
+      config.recurrent_initializer,
+    ),
+    biasInitializer: initializerFromConfig('bias_initializer', config.bias_initializer),
     kernelRegularizer: config.kernel_regularizer,
     recurrentRegularizer: config.recurrent_regularizer,
     biasRegularizer: config.bias_regularizer,

@@ -7,7 +7,7 @@
 import { fail } from '../errors.js';
 import type { ModelSpec } from '../graph/spec.js';
 import type { LayerWeights, RawWeight } from '../graph/weights.js';
-import { attrString, child, groupAt, type H5Group } from '../hdf5/tree.js';
+import { attrString, child, groupAt, nestBackslashNames, type H5Group } from '../hdf5/tree.js';
 import { datasetWeight } from './legacy_h5.js';
 import type { ModelArtifacts } from './types.js';
 
@@ -110,6 +110,6 @@ export function keras3Artifacts(
     format: 'keras',
     kerasVersion,
     modelConfig,
-    weightsFor: (spec) => keras3Weights(weightsRoot, spec, label),
+    weightsFor: (spec) => keras3Weights(nestBackslashNames(weightsRoot), spec, label),
   };
 }

@@ -8,7 +8,14 @@ import { InputLayer } from '../layers/input_layer.js';
 import { createLayer } from '../layers/registry.js';
 import { fits } from '../layers/shapes.js';
 import type { LayerContext, ModelLayer, Shape } from '../layers/types.js';
-import type { LayerSpec, ModelSpec, NodeSpec, TensorRef } from './spec.js';
+import {
+  emptyNode,
+  nodeRefs,
+  type LayerSpec,
+  type ModelSpec,
+  type NodeSpec,
+  type TensorRef,
+} from './spec.js';
 import type { LayerWeights } from './weights.js';
 
 /** One call of a layer, ready to run. */
@@ -40,7 +47,7 @@ function nodeCount(spec: LayerSpec): number {
 }
 
 function inputNode(): NodeSpec {
-  return { inputs: [], initialState: [] };
+  return emptyNode();
 }
 
 /** Builds the layers and shapes of a model; weights are set by {@link bindWeights}. */
@@ -49,7 +56,7 @@ export function buildGraph(model: ModelSpec, ctx: LayerContext): Graph {
   const layers = new Map<string, ModelLayer>();
   const disposeAll = () => layers.forEach((l) => l.dispose());
   try {
-    for (const spec of model.layers) layers.set(spec.name, createLayer(spec.json, ctx));
+    for (const spec of model.layers) layers.set(spec.name, createLayer(spec.json, ctx, spec.nodes));
     const checkRef = (ref: TensorRef, where: string) => {
       const target = specs.get(ref.layer);
       if (target == null) fail(`model config: ${where} refers to unknown layer '${ref.layer}'`);
@@ -63,9 +70,7 @@ export function buildGraph(model: ModelSpec, ctx: LayerContext): Graph {
         fail(`model config: layer '${spec.name}' (${spec.json.class_name}) is never called`);
       }
       spec.nodes.forEach((n, k) =>
-        [...n.inputs, ...n.initialState].forEach((r) =>
-          checkRef(r, `layer '${spec.name}' call ${k}`),
-        ),
+        nodeRefs(n).forEach((r) => checkRef(r, `layer '${spec.name}' call ${k}`)),
       );
     }
     model.inputs.forEach((r) => checkRef(r, 'input_layers'));
@@ -90,7 +95,7 @@ export function buildGraph(model: ModelSpec, ctx: LayerContext): Graph {
     while (pending.length > 0) {
       const next: typeof pending = [];
       for (const item of pending) {
-        const refs = [...item.n.inputs, ...item.n.initialState];
+        const refs = nodeRefs(item.n);
         if (!refs.every((r) => nodes.has(nodeKey(r.layer, r.node)))) {
           next.push(item);
           continue;
@@ -108,6 +113,21 @@ export function buildGraph(model: ModelSpec, ctx: LayerContext): Graph {
         const layer = layers.get(item.spec.name) as ModelLayer;
         const inputShapes = item.n.inputs.map(shapeOf);
         item.n.initialState.forEach(shapeOf);
+        item.n.masks?.forEach((r, i) => {
+          if (r == null) return;
+          const mask = shapeOf(r);
+          const input = inputShapes[i];
+          // A mask covers the batch and time axes of its input.
+          const fitsInput =
+            mask.length === 2 &&
+            input.length >= 2 &&
+            [0, 1].every((a) => mask[a] == null || input[a] == null || mask[a] === input[a]);
+          if (!fitsInput) {
+            fail(
+              `model config: layer '${item.spec.name}' call ${item.k} gets mask ${formatShape(mask)} for input ${formatShape(input)}; expected (batch, time) of that input`,
+            );
+          }
+        });
         const node: GraphNode = {
           key: nodeKey(item.spec.name, item.k),
           layer,

@@ -12,11 +12,38 @@ export interface TensorRef {
   tensor: number;
 }
 
+/** A positional argument of an operation's call: a tensor input, a list of them, or a constant. */
+export type Operand = { input: number } | { inputs: number[] } | { value: unknown };
+
 /** One call of a layer. */
 export interface NodeSpec {
   inputs: TensorRef[];
   /** Initial states given to a recurrent layer. */
   initialState: TensorRef[];
+  /**
+   * Masks passed explicitly (`mask=`), one per input (null where that input gets none); null when
+   * the call passes none and the inputs' own masks flow in.
+   */
+  masks: (TensorRef | null)[] | null;
+  /** For an operation (a `keras.ops` call saved as a graph node): its positional arguments. */
+  operands: Operand[] | null;
+  /** For an operation: the constant keyword arguments of its call. */
+  operandKwargs: Record<string, unknown> | null;
+}
+
+/** Every tensor a call reads: inputs, initial states and explicit masks. */
+export function nodeRefs(node: NodeSpec): TensorRef[] {
+  const masks = (node.masks ?? []).filter((m): m is TensorRef => m != null);
+  return [...node.inputs, ...node.initialState, ...masks];
+}
+
+/**
+ * True for an operation saved as a graph node: Keras 3 writes the `keras.ops` calls of a
+ * functional model (e.g. the `NotEqual` that computes an `Embedding`'s mask) with a module
+ * under `keras.src.ops`.
+ */
+export function isOperation(json: LayerJson): boolean {
+  return typeof json.module === 'string' && /^keras(\.src)?\.ops(\.|$)/.test(json.module);
 }
 
 /** A layer and its calls. */
@@ -51,7 +78,8 @@ function layerJson(value: unknown, where: string): LayerJson {
   if (typeof name !== 'string' || name === '') {
     fail(`model config: ${where} (${value.class_name}) has no name`);
   }
-  return { class_name: value.class_name, config: { ...config, name } };
+  const module = typeof value.module === 'string' ? { module: value.module } : {};
+  return { class_name: value.class_name, config: { ...config, name }, ...module };
 }
 
 const MODEL_CLASSES = ['Sequential', 'Functional', 'Model'];
@@ -129,8 +157,8 @@ function parseSequential(config: unknown, maxLayers: number): ModelSpec {
         ? []
         : [
             {
+              ...emptyNode(),
               inputs: [{ layer: String(layers[i - 1].config.name), node: 0, tensor: 0 }],
-              initialState: [],
             },
           ],
   }));
@@ -196,41 +224,115 @@ function collectTensors(value: unknown, where: string): TensorRef[] {
   fail(`model config: ${where} passes ${describe(value)}, which is not supported (only tensors)`);
 }
 
+/** A call that reads nothing yet. */
+export function emptyNode(): NodeSpec {
+  return { inputs: [], initialState: [], masks: null, operands: null, operandKwargs: null };
+}
+
+/** True when a value holds a tensor anywhere inside. */
+function holdsTensor(value: unknown): boolean {
+  if (isKerasTensor(value)) return true;
+  return Array.isArray(value) && value.some(holdsTensor);
+}
+
+/**
+ * The `mask=` argument of a call: one tensor, or one entry per input where `null` means none
+ * (Keras 3 writes `[null, null]` for a two-input call without masks).
+ */
+function parseMaskArgument(value: unknown, inputs: number, where: string): NodeSpec['masks'] {
+  if (!holdsTensor(value)) return null;
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length !== inputs) {
+    fail(
+      `model config: ${where} passes ${list.length} mask(s) for ${inputs} input(s); expected one per input`,
+    );
+  }
+  return list.map((m) => (m == null ? null : kerasTensorRef(m as never, `${where} mask`)));
+}
+
+/** The positional arguments of an operation's call, tensors numbered in order. */
+function parseOperands(
+  args: unknown[],
+  where: string,
+): { inputs: TensorRef[]; operands: Operand[] } {
+  const inputs: TensorRef[] = [];
+  const operands = args.map((arg): Operand => {
+    if (isKerasTensor(arg)) {
+      inputs.push(kerasTensorRef(arg, where));
+      return { input: inputs.length - 1 };
+    }
+    if (Array.isArray(arg) && arg.length > 0 && arg.every(isKerasTensor)) {
+      const first = inputs.length;
+      inputs.push(...arg.map((t) => kerasTensorRef(t, where)));
+      return { inputs: arg.map((_, i) => first + i) };
+    }
+    if (holdsTensor(arg))
+      fail(
+        `model config: ${where} mixes tensors and constants in one argument, which is not supported`,
+      );
+    return { value: arg };
+  });
+  return { inputs, operands };
+}
+
 /** Keras 3 node: `{args: [...], kwargs: {...}}`. */
-function parseKeras3Node(node: Record<string, unknown>, where: string): NodeSpec {
+function parseKeras3Node(
+  node: Record<string, unknown>,
+  where: string,
+  operation: boolean,
+): NodeSpec {
   const args = node.args ?? [];
   if (!Array.isArray(args)) fail(`model config: ${where} has args ${describe(args)}`);
+  const kwargs = isObject(node.kwargs) ? node.kwargs : {};
+  if (operation) {
+    const { inputs, operands } = parseOperands(args, where);
+    const operandKwargs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(kwargs)) {
+      if (holdsTensor(value))
+        fail(`model config: ${where} passes a tensor as '${key}', which is not supported`);
+      operandKwargs[key] = value;
+    }
+    return { ...emptyNode(), inputs, operands, operandKwargs };
+  }
   if (args.length > 1)
     fail(
       `model config: ${where} passes ${args.length} positional arguments; only one (the inputs) is supported`,
     );
   const inputs = args.length === 1 ? collectTensors(args[0], where) : [];
-  const kwargs = isObject(node.kwargs) ? node.kwargs : {};
   let initialState: TensorRef[] = [];
+  let masks: NodeSpec['masks'] = null;
   for (const [key, value] of Object.entries(kwargs)) {
     if (key === 'training' || value == null) continue;
     if (key === 'initial_state') {
       initialState = collectTensors(value, `${where} initial_state`);
       continue;
     }
-    if (key === 'mask')
-      fail(`model config: ${where} passes an explicit mask, which is not supported`);
+    if (key === 'mask') {
+      masks = parseMaskArgument(value, inputs.length, where);
+      continue;
+    }
     fail(
       `model config: ${where} passes argument '${key}' = ${describe(value)}, which is not supported`,
     );
   }
-  return { inputs, initialState };
+  return { ...emptyNode(), inputs, initialState, masks };
 }
 
 /** Keras 2 node: `[[layer, node, tensor, kwargs], ...]`; extra inputs of an RNN are its initial states. */
 function parseLegacyNode(node: unknown[], where: string, className: string): NodeSpec {
   const refs: TensorRef[] = [];
+  let maskValue: unknown = null;
   for (const entry of node) {
     if (!isRef(entry)) fail(`model config: ${where} has an inbound entry ${describe(entry)}`);
     const kwargs = entry[3];
     if (isObject(kwargs)) {
       for (const [key, value] of Object.entries(kwargs)) {
         if (key === 'training' || value == null) continue;
+        // tf.keras 2 writes a tensor argument as its [layer, node, tensor] history.
+        if (key === 'mask') {
+          maskValue = value;
+          continue;
+        }
         fail(
           `model config: ${where} passes argument '${key}' = ${describe(value)}, which is not supported`,
         );
@@ -239,9 +341,30 @@ function parseLegacyNode(node: unknown[], where: string, className: string): Nod
     refs.push(toRef(entry));
   }
   const recurrent = ['SimpleRNN', 'LSTM', 'GRU', 'RNN', 'Bidirectional'].includes(className);
-  if (recurrent && refs.length > 1)
-    return { inputs: refs.slice(0, 1), initialState: refs.slice(1) };
-  return { inputs: refs, initialState: [] };
+  const inputs = recurrent && refs.length > 1 ? refs.slice(0, 1) : refs;
+  const initialState = recurrent && refs.length > 1 ? refs.slice(1) : [];
+  return {
+    ...emptyNode(),
+    inputs,
+    initialState,
+    masks: legacyMasks(maskValue, inputs.length, where),
+  };
+}
+
+/** A tf.keras 2 `mask` keyword argument: one history entry, or one (or null) per input. */
+function legacyMasks(value: unknown, inputs: number, where: string): NodeSpec['masks'] {
+  if (value == null) return null;
+  const list = isRef(value) ? [value] : Array.isArray(value) ? value : null;
+  if (list == null || !list.every((m) => m == null || isRef(m))) {
+    fail(`model config: ${where} passes mask ${describe(value)}; expected tensors`);
+  }
+  if (list.every((m) => m == null)) return null;
+  if (list.length !== inputs) {
+    fail(
+      `model config: ${where} passes ${list.length} mask(s) for ${inputs} input(s); expected one per input`,
+    );
+  }
+  return list.map((m) => (m == null ? null : toRef(m as [string, number, number])));
 }
 
 function parseFunctional(config: unknown, maxLayers: number): ModelSpec {
@@ -258,7 +381,7 @@ function parseFunctional(config: unknown, maxLayers: number): ModelSpec {
       fail(`model config: layer '${name}' has inbound_nodes ${describe(inbound)}`);
     const nodes = inbound.map((node, k) => {
       const where = `layer '${name}' call ${k}`;
-      if (isObject(node)) return parseKeras3Node(node, where);
+      if (isObject(node)) return parseKeras3Node(node, where, isOperation(json));
       if (Array.isArray(node)) return parseLegacyNode(node, where, json.class_name);
       fail(`model config: ${where} is ${describe(node)}`);
     });

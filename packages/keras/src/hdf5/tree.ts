@@ -51,3 +51,38 @@ export function attrStrings(value: H5AttrValue | undefined): string[] | undefine
   }
   return undefined;
 }
+
+/**
+ * The tree with `\`-separated child names turned into nested groups. `.keras` files saved on
+ * Windows by tf.keras 2.13–2.15 name their weight groups with the OS path separator
+ * (`layers\lstm\cell` at the root instead of `layers/lstm/cell`).
+ */
+export function nestBackslashNames(group: H5Group): H5Group {
+  if (!group.children.some(([key, node]) => key.includes('\\') || node.kind === 'group')) {
+    return group;
+  }
+  const out: H5Group = { kind: 'group', attrs: group.attrs, children: [] };
+  for (const [key, node] of group.children) {
+    const parts = key.split('\\').filter((p) => p !== '');
+    const leaf = node.kind === 'group' ? nestBackslashNames(node) : node;
+    let parent = out;
+    for (const part of parts.slice(0, -1)) {
+      let next = child(parent, part);
+      if (next?.kind !== 'group') {
+        next = { kind: 'group', attrs: {}, children: [] };
+        parent.children.push([part, next]);
+      }
+      parent = next;
+    }
+    const name = parts[parts.length - 1] ?? key;
+    const existing = child(parent, name);
+    if (existing?.kind === 'group' && leaf.kind === 'group') {
+      // `layers\lstm` and `layers\lstm\cell` both appear: merge into one group.
+      existing.attrs = { ...leaf.attrs, ...existing.attrs };
+      existing.children.push(...leaf.children);
+    } else {
+      parent.children.push([name, leaf]);
+    }
+  }
+  return out;
+}

@@ -11,6 +11,9 @@ import { Concatenate, ELEMENTWISE, ElementwiseMerge } from './merge.js';
 import { RECURRENT_CLASSES, RecurrentModelLayer } from './recurrent.js';
 import { RepeatVector } from './repeat_vector.js';
 import { TimeDistributed } from './time_distributed.js';
+import type { NodeSpec } from '../graph/spec.js';
+import { isOperation } from '../graph/spec.js';
+import { OperationNode } from './ops.js';
 import type { LayerContext, LayerJson, ModelLayer } from './types.js';
 
 type Factory = new (json: LayerJson, ctx: LayerContext) => ModelLayer;
@@ -33,8 +36,16 @@ const FACTORIES: Record<string, Factory> = {
 /** Keras class names that can be loaded. */
 export const SUPPORTED_LAYERS = Object.keys(FACTORIES).sort();
 
-/** Builds the layer a config describes; throws naming the layer and class when unsupported. */
-export function createLayer(json: LayerJson, ctx: LayerContext): ModelLayer {
+/**
+ * Builds the layer a config describes (an operation node is built for its one call, `nodes`);
+ * throws naming the layer and class when unsupported.
+ */
+export function createLayer(
+  json: LayerJson,
+  ctx: LayerContext,
+  nodes: readonly NodeSpec[] = [],
+): ModelLayer {
+  if (isOperation(json)) return new OperationNode(json, nodes);
   const factory = Object.hasOwn(FACTORIES, json.class_name)
     ? FACTORIES[json.class_name]
     : undefined;

@@ -61,4 +61,6 @@ export interface LayerContext {
 export interface LayerJson {
   class_name: string;
   config: Record<string, unknown>;
+  /** Keras 3's module of the class (e.g. `keras.src.ops.numpy` for an operation). */
+  module?: string;
 }
