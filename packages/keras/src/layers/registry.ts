@@ -57,6 +57,6 @@ export function createLayer(json: LayerJson, ctx: LayerContext): ModelLayer {
     );
   }
   fail(
-    `layer ${describe(rawName ?? '(unnamed)')} has class ${describe(json.class_name)}, which is not supported (supported: ${SUPPORTED_LAYERS.join(', ')}); for a custom class, register an implementation: registerKerasLayer(${JSON.stringify(json.class_name)}, factory) or loadKerasModel(source, { customLayers: { ${JSON.stringify(json.class_name)}: factory } })`,
+    `layer ${describe(rawName ?? '(unnamed)')} has class ${describe(json.class_name)}, which is not supported; for a custom class, register an implementation: registerKerasLayer(${JSON.stringify(json.class_name)}, factory) or loadKerasModel(source, { customLayers: { ${JSON.stringify(json.class_name)}: factory } }) (built-in layers: ${SUPPORTED_LAYERS.join(', ')})`,
   );
 }
