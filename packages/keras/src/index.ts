@@ -14,6 +14,13 @@ export {
 export { KerasModelError } from './errors.js';
 export { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 export type { ModelSource } from './source.js';
-export type { Shape } from './layers/types.js';
+export type { Shape, WeightSpec } from './layers/types.js';
+export {
+  registerKerasLayer,
+  type CustomLayer,
+  type CustomLayerConfig,
+  type CustomLayerFactory,
+  type CustomLayerOptions,
+} from './custom.js';
 export { SUPPORTED_LAYERS } from './layers/registry.js';
 export { closeHdf5Reader } from './hdf5/read.js';

@@ -1,5 +1,6 @@
 /** `loadKerasModel`: detects the format, reads config and weights, builds the model. */
 import * as tf from '@tensorflow/tfjs-core';
+import { customLayerLookup, type CustomLayerOptions } from './custom.js';
 import { fail, messageOf } from './errors.js';
 import { keras3Artifacts, KERAS3_SKIP } from './formats/keras_v3.js';
 import { parseJsonBytes } from './formats/json.js';
@@ -17,7 +18,7 @@ import { readSource, type ModelSource } from './source.js';
 import { readZipEntries } from './zip.js';
 
 /** Options of {@link loadKerasModel}. */
-export interface LoadOptions extends Partial<LoadLimits> {
+export interface LoadOptions extends Partial<LoadLimits>, CustomLayerOptions {
   /**
    * Weight shards of a tfjs `model.json` given as bytes, by the paths its manifest lists. Not
    * needed for paths and URLs: shards are read next to model.json.
@@ -170,7 +171,14 @@ export async function loadKerasModel(
     artifacts.kerasVersion,
     artifacts.format === 'h5' ? '2' : '3',
   );
-  const ctx = { kerasVersion, keras2: isKeras2Version(kerasVersion) };
+  const ctx = {
+    kerasVersion,
+    keras2: isKeras2Version(kerasVersion),
+    customLayer: customLayerLookup(
+      options,
+      spec.layers.map((l) => l.name),
+    ),
+  };
   const graph = buildGraph(spec, ctx);
   try {
     bindWeights(graph, artifacts.weightsFor(spec));

@@ -257,6 +257,7 @@ export class KerasModel {
           node.spec.initialState.length > 0
             ? node.spec.initialState.map((r) => get(r).outputs[r.tensor])
             : null,
+        options: node.spec.options,
       });
       values.set(node.key, result);
     }

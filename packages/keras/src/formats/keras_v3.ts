@@ -14,6 +14,18 @@ import type { ModelArtifacts } from './types.js';
 /** Top-level groups that hold training state. */
 export const KERAS3_SKIP = ['optimizer', 'metrics', 'compile_metrics'];
 
+/**
+ * Sub-layer groups of wrappers whose weights Keras orders otherwise than by name. Keras 3.0.0–3.0.2
+ * saved the attention projections under their private attribute names.
+ */
+const CHILD_ORDER: Record<string, string[]> = {
+  Bidirectional: ['forward_layer', 'backward_layer'],
+  MultiHeadAttention: ['query_dense', 'key_dense', 'value_dense', 'output_dense'].flatMap((k) => [
+    k,
+    `_${k}`,
+  ]),
+};
+
 /** Keras's `to_snake_case` of a class name (`SimpleRNN` → `simple_rnn`). */
 export function toSnakeCase(name: string): string {
   return name
@@ -48,14 +60,13 @@ function collectVars(
       out.push(datasetWeight(node, `${path}/vars/${k}`, label));
     });
   }
-  // Bidirectional keeps forward weights before backward ones; other children sort by name.
-  const order =
-    className === 'Bidirectional'
-      ? ['forward_layer', 'backward_layer']
-      : group.children
-          .map(([k]) => k)
-          .filter((k) => k !== 'vars' && !k.startsWith('seed_generator'))
-          .sort(naturalCompare);
+  // Sub-layers in Keras weight order where it differs from name order; others sort by name.
+  const order = Object.hasOwn(CHILD_ORDER, className)
+    ? CHILD_ORDER[className].filter((k) => child(group, k) != null)
+    : group.children
+        .map(([k]) => k)
+        .filter((k) => k !== 'vars' && !k.startsWith('seed_generator'))
+        .sort(naturalCompare);
   for (const key of order) {
     const sub = child(group, key);
     if (sub?.kind === 'group')

@@ -3,7 +3,7 @@
  * in dependency order, and checks and sets the weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fail, formatShape } from '../errors.js';
+import { describe, fail, formatShape } from '../errors.js';
 import { InputLayer } from '../layers/input_layer.js';
 import { createLayer } from '../layers/registry.js';
 import { fits } from '../layers/shapes.js';
@@ -48,6 +48,16 @@ function nodeCount(spec: LayerSpec): number {
 
 function inputNode(): NodeSpec {
   return emptyNode();
+}
+
+/** Refuses keyword call arguments the layer does not take. */
+function checkCallOptions(layer: ModelLayer, node: NodeSpec, index: number): void {
+  for (const [key, value] of Object.entries(node.options ?? {})) {
+    if (!(layer.callOptions ?? []).includes(key))
+      fail(
+        `model config: layer '${layer.name}' (${layer.className}) call ${index} passes argument '${key}' = ${describe(value)}, which is not supported`,
+      );
+  }
 }
 
 /** Builds the layers and shapes of a model; weights are set by {@link bindWeights}. */
@@ -128,12 +138,13 @@ export function buildGraph(model: ModelSpec, ctx: LayerContext): Graph {
             );
           }
         });
+        checkCallOptions(layer, item.n, item.k);
         const node: GraphNode = {
           key: nodeKey(item.spec.name, item.k),
           layer,
           spec: item.n,
           inputShapes,
-          outputShapes: layer.outputShapes(inputShapes),
+          outputShapes: layer.outputShapes(inputShapes, item.n.options),
         };
         nodes.set(node.key, node);
         order.push(node);

@@ -20,6 +20,8 @@ export interface NodeSpec {
   inputs: TensorRef[];
   /** Initial states given to a recurrent layer. */
   initialState: TensorRef[];
+  /** Keyword arguments of the call listed in {@link CALL_OPTIONS}, as written. */
+  options?: Record<string, unknown>;
   /**
    * Masks passed explicitly (`mask=`), one per input (null where that input gets none); null when
    * the call passes none and the inputs' own masks flow in.
@@ -45,6 +47,15 @@ export function nodeRefs(node: NodeSpec): TensorRef[] {
 export function isOperation(json: LayerJson): boolean {
   return typeof json.module === 'string' && /^keras(\.src)?\.ops(\.|$)/.test(json.module);
 }
+
+/**
+ * Keyword call arguments passed on to the layer, which checks that it accepts them (the
+ * attention layers' `use_causal_mask` and `return_attention_scores`).
+ */
+export const CALL_OPTIONS = ['use_causal_mask', 'return_attention_scores'];
+
+/** Layers whose call takes `query`, `value` and `key` as separate tensor arguments. */
+const QUERY_VALUE_KEY = ['MultiHeadAttention'];
 
 /** A layer and its calls. */
 export interface LayerSpec {
@@ -275,10 +286,45 @@ function parseOperands(
   return { inputs, operands };
 }
 
+/** One tensor argument (`query`, `value`, `key`); null when absent. */
+function singleTensor(value: unknown, where: string): TensorRef | null {
+  if (value == null) return null;
+  const refs = collectTensors(value, where);
+  if (refs.length !== 1) fail(`model config: ${where} must be one tensor, got ${describe(value)}`);
+  return refs[0];
+}
+
+/** `layer(query, value, key=None)` with each given by position or by name: inputs in that order. */
+function queryValueKeyInputs(
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  where: string,
+): TensorRef[] {
+  if (args.length > 3)
+    fail(`model config: ${where} passes ${args.length} positional arguments; expected at most 3`);
+  const names = ['query', 'value', 'key'];
+  const refs = names.map((name, i) =>
+    singleTensor(kwargs[name] ?? args[i], `${where} argument '${name}'`),
+  );
+  if (refs[0] == null || refs[1] == null)
+    fail(`model config: ${where} must pass a query and a value tensor`);
+  return refs.filter((r): r is TensorRef => r != null);
+}
+
+/** Records a call option; each is a boolean in Keras. */
+function setCallOption(spec: NodeSpec, key: string, value: unknown, where: string): void {
+  if (typeof value !== 'boolean')
+    fail(
+      `model config: ${where} passes argument '${key}' = ${describe(value)}; expected a boolean`,
+    );
+  (spec.options ??= {})[key] = value;
+}
+
 /** Keras 3 node: `{args: [...], kwargs: {...}}`. */
 function parseKeras3Node(
   node: Record<string, unknown>,
   where: string,
+  className: string,
   operation: boolean,
 ): NodeSpec {
   const args = node.args ?? [];
@@ -294,43 +340,78 @@ function parseKeras3Node(
     }
     return { ...emptyNode(), inputs, operands, operandKwargs };
   }
-  if (args.length > 1)
+  const separateTensors = QUERY_VALUE_KEY.includes(className);
+  if (args.length > 1 && !separateTensors)
     fail(
       `model config: ${where} passes ${args.length} positional arguments; only one (the inputs) is supported`,
     );
-  const inputs = args.length === 1 ? collectTensors(args[0], where) : [];
+  const inputs = separateTensors
+    ? queryValueKeyInputs(args, kwargs, where)
+    : args.length === 1
+      ? collectTensors(args[0], where)
+      : [];
   let initialState: TensorRef[] = [];
-  let masks: NodeSpec['masks'] = null;
+  const spec: NodeSpec = { ...emptyNode(), inputs, initialState };
+  // MultiHeadAttention names each input's mask (query_mask, value_mask, key_mask).
+  const namedMasks = separateTensors
+    ? ['query_mask', 'value_mask', 'key_mask']
+        .slice(0, inputs.length)
+        .map((k) => (holdsTensor(kwargs[k]) ? kwargs[k] : null))
+    : null;
+  if (namedMasks?.some((m) => m != null))
+    spec.masks = parseMaskArgument(namedMasks, inputs.length, where);
   for (const [key, value] of Object.entries(kwargs)) {
     if (key === 'training' || value == null) continue;
+    if (separateTensors && ['query', 'value', 'key'].includes(key)) continue;
+    if (separateTensors && ['query_mask', 'value_mask', 'key_mask'].includes(key)) continue;
+    if (CALL_OPTIONS.includes(key)) {
+      setCallOption(spec, key, value, where);
+      continue;
+    }
     if (key === 'initial_state') {
       initialState = collectTensors(value, `${where} initial_state`);
       continue;
     }
     if (key === 'mask') {
-      masks = parseMaskArgument(value, inputs.length, where);
+      spec.masks = parseMaskArgument(value, inputs.length, where);
       continue;
     }
     fail(
       `model config: ${where} passes argument '${key}' = ${describe(value)}, which is not supported`,
     );
   }
-  return { ...emptyNode(), inputs, initialState, masks };
+  spec.initialState = initialState;
+  return spec;
 }
 
 /** Keras 2 node: `[[layer, node, tensor, kwargs], ...]`; extra inputs of an RNN are its initial states. */
 function parseLegacyNode(node: unknown[], where: string, className: string): NodeSpec {
   const refs: TensorRef[] = [];
+  const spec: NodeSpec = { ...emptyNode(), inputs: refs };
   let maskValue: unknown = null;
+  const separateTensors = QUERY_VALUE_KEY.includes(className);
+  // tf.keras writes the call's keyword arguments on each entry, tensors as [layer, node, index].
+  const named: TensorRef[] = [];
   for (const entry of node) {
     if (!isRef(entry)) fail(`model config: ${where} has an inbound entry ${describe(entry)}`);
     const kwargs = entry[3];
     if (isObject(kwargs)) {
       for (const [key, value] of Object.entries(kwargs)) {
         if (key === 'training' || value == null) continue;
-        // tf.keras 2 writes a tensor argument as its [layer, node, tensor] history.
+        if (CALL_OPTIONS.includes(key)) {
+          setCallOption(spec, key, value, where);
+          continue;
+        }
         if (key === 'mask') {
           maskValue = value;
+          continue;
+        }
+        if (separateTensors && (key === 'value' || key === 'key') && entry === node[0]) {
+          if (!isRef(value))
+            fail(
+              `model config: ${where} argument '${key}' must be a tensor, got ${describe(value)}`,
+            );
+          named[key === 'value' ? 0 : 1] = toRef(value);
           continue;
         }
         fail(
@@ -340,15 +421,18 @@ function parseLegacyNode(node: unknown[], where: string, className: string): Nod
     }
     refs.push(toRef(entry));
   }
+  if (separateTensors) {
+    if (refs.length !== 1 || named[0] == null)
+      fail(`model config: ${where} must pass one query and a value tensor`);
+    refs.push(...named.filter((r) => r != null));
+  }
   const recurrent = ['SimpleRNN', 'LSTM', 'GRU', 'RNN', 'Bidirectional'].includes(className);
-  const inputs = recurrent && refs.length > 1 ? refs.slice(0, 1) : refs;
-  const initialState = recurrent && refs.length > 1 ? refs.slice(1) : [];
-  return {
-    ...emptyNode(),
-    inputs,
-    initialState,
-    masks: legacyMasks(maskValue, inputs.length, where),
-  };
+  if (recurrent && refs.length > 1) {
+    spec.inputs = refs.slice(0, 1);
+    spec.initialState = refs.slice(1);
+  }
+  spec.masks = legacyMasks(maskValue, spec.inputs.length, where);
+  return spec;
 }
 
 /** A tf.keras 2 `mask` keyword argument: one history entry, or one (or null) per input. */
@@ -381,7 +465,7 @@ function parseFunctional(config: unknown, maxLayers: number): ModelSpec {
       fail(`model config: layer '${name}' has inbound_nodes ${describe(inbound)}`);
     const nodes = inbound.map((node, k) => {
       const where = `layer '${name}' call ${k}`;
-      if (isObject(node)) return parseKeras3Node(node, where, isOperation(json));
+      if (isObject(node)) return parseKeras3Node(node, where, json.class_name, isOperation(json));
       if (Array.isArray(node)) return parseLegacyNode(node, where, json.class_name);
       fail(`model config: ${where} is ${describe(node)}`);
     });

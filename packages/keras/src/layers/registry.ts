@@ -1,6 +1,7 @@
 /** Class name → layer implementation. */
 import { describe, fail } from '../errors.js';
 import { Activation } from './activation.js';
+import { AdditiveAttention, Attention } from './attention.js';
 import { Dense } from './dense.js';
 import { InferenceIdentity, TRAINING_ONLY_LAYERS } from './dropout.js';
 import { Embedding } from './embedding.js';
@@ -8,6 +9,7 @@ import { Flatten } from './flatten.js';
 import { InputLayer } from './input_layer.js';
 import { Masking } from './masking.js';
 import { Concatenate, ELEMENTWISE, ElementwiseMerge } from './merge.js';
+import { MultiHeadAttention } from './multi_head_attention.js';
 import { RECURRENT_CLASSES, RecurrentModelLayer } from './recurrent.js';
 import { RepeatVector } from './repeat_vector.js';
 import { TimeDistributed } from './time_distributed.js';
@@ -28,6 +30,9 @@ const FACTORIES: Record<string, Factory> = {
   RepeatVector,
   TimeDistributed,
   Concatenate,
+  Attention,
+  AdditiveAttention,
+  MultiHeadAttention,
   ...Object.fromEntries(Object.keys(TRAINING_ONLY_LAYERS).map((k) => [k, InferenceIdentity])),
   ...Object.fromEntries(Object.keys(ELEMENTWISE).map((k) => [k, ElementwiseMerge])),
   ...Object.fromEntries(RECURRENT_CLASSES.map((k) => [k, RecurrentModelLayer])),
@@ -37,23 +42,30 @@ const FACTORIES: Record<string, Factory> = {
 export const SUPPORTED_LAYERS = Object.keys(FACTORIES).sort();
 
 /**
- * Builds the layer a config describes (an operation node is built for its one call, `nodes`);
- * throws naming the layer and class when unsupported.
+ * Builds the layer a config describes: a registered implementation first, then an operation
+ * node (built for its one call, `nodes`), then the built-in layers; throws naming the layer, its
+ * class and how to register one when none exists.
  */
 export function createLayer(
   json: LayerJson,
   ctx: LayerContext,
   nodes: readonly NodeSpec[] = [],
 ): ModelLayer {
+  const custom = ctx.customLayer?.(json, ctx);
+  if (custom != null) return custom;
   if (isOperation(json)) return new OperationNode(json, nodes);
   const factory = Object.hasOwn(FACTORIES, json.class_name)
     ? FACTORIES[json.class_name]
     : undefined;
-  if (factory == null) {
-    const name = (json.config as { name?: unknown } | undefined)?.name;
+  if (factory != null) return new factory(json, ctx);
+  const rawName = (json.config as { name?: unknown } | undefined)?.name;
+  const name = typeof rawName === 'string' ? rawName : '(unnamed)';
+  if (json.class_name === 'Lambda') {
     fail(
-      `layer ${describe(name ?? '(unnamed)')} has class ${describe(json.class_name)}, which is not supported (supported: ${SUPPORTED_LAYERS.join(', ')})`,
+      `layer '${name}' (Lambda) holds Python code, which cannot run outside Python; give its replacement by layer name: loadKerasModel(source, { layerReplacements: { ${JSON.stringify(name)}: (layer) => ({ outputShape, call }) } })`,
     );
   }
-  return new factory(json, ctx);
+  fail(
+    `layer ${describe(rawName ?? '(unnamed)')} has class ${describe(json.class_name)}, which is not supported; for a custom class, register an implementation: registerKerasLayer(${JSON.stringify(json.class_name)}, factory) or loadKerasModel(source, { customLayers: { ${JSON.stringify(json.class_name)}: factory } }) (built-in layers: ${SUPPORTED_LAYERS.join(', ')})`,
+  );
 }

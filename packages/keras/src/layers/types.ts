@@ -19,7 +19,12 @@ export interface CallArgs {
   masks: (tf.Tensor | null)[];
   /** Initial states passed to a recurrent layer, in Keras order. */
   initialState: tf.Tensor[] | null;
+  /** Keyword arguments of the call (e.g. `use_causal_mask`), for layers that list them. */
+  options?: CallOptions;
 }
+
+/** Non-tensor keyword arguments of one call, as the model config wrote them. */
+export type CallOptions = Readonly<Record<string, unknown>>;
 
 /** What a layer returns for one call: its output tensors and their masks. */
 export interface CallResult {
@@ -35,8 +40,10 @@ export interface ModelLayer {
   readonly className: string;
   /** False when the config froze the layer; its weights count as non-trainable. */
   readonly trainable: boolean;
+  /** Keyword call arguments the layer accepts (e.g. `use_causal_mask`); none when absent. */
+  readonly callOptions?: readonly string[];
   /** Output shapes for the given input shapes; throws when the inputs cannot fit the layer. */
-  outputShapes(inputShapes: Shape[]): Shape[];
+  outputShapes(inputShapes: Shape[], options?: CallOptions): Shape[];
   /** Weights in Keras order for these input shapes; null when the layer checks them itself. */
   weightSpecs(inputShapes: Shape[]): WeightSpec[] | null;
   /** Takes ownership of the given weights. */
@@ -55,6 +62,8 @@ export interface LayerContext {
   kerasVersion: string;
   /** True for files written by Keras 2 (or tfjs-layers, which follows it). */
   keras2: boolean;
+  /** Registered implementations, consulted before the built-in layers; null when none fits. */
+  customLayer?: (json: LayerJson, ctx: LayerContext) => ModelLayer | null;
 }
 
 /** A layer as the model config describes it. */
