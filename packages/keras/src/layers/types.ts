@@ -55,6 +55,11 @@ export interface LayerContext {
   kerasVersion: string;
   /** True for files written by Keras 2 (or tfjs-layers, which follows it). */
   keras2: boolean;
+  /**
+   * Builds a layer from its config (set by the registry), for wrappers such as TimeDistributed
+   * that hold any layer without importing the registry.
+   */
+  createLayer?: (json: LayerJson, ctx: LayerContext) => ModelLayer;
 }
 
 /** A layer as the model config describes it. */
