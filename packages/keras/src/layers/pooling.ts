@@ -203,7 +203,9 @@ export class GlobalPooling extends BaseLayer {
       );
     }
     const xl = this.channelsFirst ? toChannelsLast(x) : x;
-    const m = tf.expandDims(tf.cast(mask, 'float32'), 2);
+    // A select rather than a cast of the bool mask: tfjs-webgpu miscompiles some bool casts.
+    const ones = tf.ones(mask.shape);
+    const m = tf.expandDims(tf.where(tf.cast(mask, 'bool'), ones, tf.zerosLike(ones)), 2);
     const y = tf.div(tf.sum(tf.mul(xl, m), 1), tf.sum(m, 1));
     if (!this.keepdims) return y;
     return tf.expandDims(y, this.channelsFirst ? 2 : 1);
