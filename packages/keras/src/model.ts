@@ -4,6 +4,7 @@ import { describe, fail, formatShape } from './errors.js';
 import { nodeKey, type Graph, type GraphNode } from './graph/build.js';
 import { nodeRefs, type ModelSpec, type NodeSpec, type TensorRef } from './graph/spec.js';
 import { fits } from './layers/shapes.js';
+import { CuDNNRecurrent } from './layers/cudnn.js';
 import { RecurrentModelLayer } from './layers/recurrent.js';
 import type { Shape } from './layers/types.js';
 import { formatSummary } from './summary.js';
@@ -267,7 +268,8 @@ export class KerasModel {
   /** Resets the states of stateful recurrent layers to zeros. */
   resetStates(): void {
     for (const layer of this.graph.layers.values())
-      if (layer instanceof RecurrentModelLayer) layer.resetStates();
+      if (layer instanceof RecurrentModelLayer || layer instanceof CuDNNRecurrent)
+        layer.resetStates();
   }
 
   /** A Keras-style table of layers, output shapes and parameter counts; also printed via `print`. */

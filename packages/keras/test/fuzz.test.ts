@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KerasModelError, loadKerasModel, type LoadOptions } from '../src/index.js';
 import { FIXTURES, SHARED_MODELS, flat, workspaceBackends } from './helpers.js';
+import { layer, sequential, synthetic } from './synthetic.js';
 import {
   flipBytes,
   mutateJson,
@@ -175,6 +176,71 @@ describe('fuzzing mutated model files', () => {
     }
     report('tfjs', outcome, variants.length);
     expect(variants.length).toBeGreaterThanOrEqual(200);
+    expect(outcome.rejected).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('convolution, pooling, padding, reshaping and CuDNN configs: 210 variants', async () => {
+    // Sizes in the mutations include 0, -1, 1.5, 1e12 and 2^31: kernels larger than the input,
+    // zero or negative pool sizes and Reshape targets that do not fit must all be clean errors.
+    const model = sequential('convs', [
+      layer('InputLayer', { name: 'in', batch_input_shape: [null, 12, 4] }),
+      layer('Conv1D', {
+        name: 'c1',
+        filters: 4,
+        kernel_size: [3],
+        padding: 'causal',
+        dilation_rate: [2],
+      }),
+      layer('ZeroPadding1D', { name: 'zp', padding: [1, 1] }),
+      layer('MaxPooling1D', { name: 'mp', pool_size: [2], padding: 'same' }),
+      layer('SeparableConv1D', { name: 'sc', filters: 4, kernel_size: [3], padding: 'same' }),
+      layer('UpSampling1D', { name: 'up', size: 2 }),
+      layer('Cropping1D', { name: 'cr', cropping: [1, 1] }),
+      layer('Reshape', { name: 'rs', target_shape: [3, -1] }),
+      layer('Permute', { name: 'pm', dims: [2, 1] }),
+      layer('Reshape', { name: 'rs2', target_shape: [16, 3, 1] }),
+      layer('TimeDistributed', {
+        name: 'td',
+        layer: layer('Conv1D', { name: 'tc', filters: 2, kernel_size: [2] }),
+      }),
+      layer('Reshape', { name: 'rs3', target_shape: [16, 4] }),
+      layer('AveragePooling1D', { name: 'ap', pool_size: [2], padding: 'same' }),
+      layer('CuDNNLSTM', { name: 'cl', units: 3, return_sequences: true }),
+      layer('GlobalMaxPooling1D', { name: 'gp' }),
+    ]);
+    const s = synthetic(
+      model,
+      [
+        { name: 'c1/kernel', shape: [3, 4, 4] },
+        { name: 'c1/bias', shape: [4] },
+        { name: 'sc/depthwise_kernel', shape: [3, 4, 1] },
+        { name: 'sc/pointwise_kernel', shape: [1, 4, 4] },
+        { name: 'sc/bias', shape: [4] },
+        { name: 'td/kernel', shape: [2, 1, 2] },
+        { name: 'td/bias', shape: [2] },
+        { name: 'cl/kernel', shape: [4, 12] },
+        { name: 'cl/recurrent_kernel', shape: [3, 12] },
+        { name: 'cl/bias', shape: [24] },
+      ],
+      '2.2.4',
+    );
+    const json = JSON.parse(new TextDecoder().decode(s.json)) as unknown;
+    const input = () => tf.fill([1, 12, 4], 0.5);
+    const outcome = newOutcome();
+    // The unmutated model loads and runs.
+    await attempt(outcome, () => loadKerasModel(s.json, s.options), input, 'conv original');
+    expect(outcome.loaded).toBe(1);
+    const rand = rng(4);
+    for (let i = 0; i < 210; i++) {
+      const variant = new TextEncoder().encode(JSON.stringify(mutateJson(json, rand)));
+      await attempt(
+        outcome,
+        () => loadKerasModel(variant, { ...OPTIONS, ...s.options }),
+        input,
+        `conv variant ${i}`,
+      );
+    }
+    report('conv', outcome, 210);
     expect(outcome.rejected).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -10,6 +10,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..', '..');
 /** Real Keras files kept outside the repository (`<repo>/../shared/keras-models`). */
 export const SHARED_MODELS = resolve(REPO_ROOT, '..', 'shared', 'keras-models');
+/** Real Keras models people published, kept outside the repository (`<repo>/../shared/wild-models`). */
+export const WILD_MODELS = resolve(REPO_ROOT, '..', 'shared', 'wild-models');
 /** This package's own fixtures. */
 export const FIXTURES = join(here, 'fixtures');
 
@@ -41,6 +43,42 @@ export function sharedFixtures(): SharedFixture[] {
         model_file: string;
       };
       return { id, modelPath: join(SHARED_MODELS, id, expected.model_file), expected };
+    });
+}
+
+/** One wild model: its directory, model file and expected outputs (one input or several). */
+export interface WildFixture {
+  id: string;
+  modelPath: string;
+  expected: {
+    keras_version: string;
+    model_file: string;
+    /** Single-input models. */
+    input?: unknown;
+    input_shape?: number[];
+    input_dtype?: string;
+    /** Multi-input models: values, shapes and dtypes by input name, in `input_names` order. */
+    inputs?: Record<string, unknown>;
+    input_names?: string[];
+    input_shapes?: Record<string, number[]>;
+    input_dtypes?: Record<string, string>;
+    /** By output key: a layer name, or `name:i` for output i of that layer. */
+    outputs: Record<string, unknown>;
+    output_names?: string[];
+  };
+}
+
+/** The models in ../shared/wild-models (empty when that directory is absent). */
+export function wildFixtures(): WildFixture[] {
+  if (!existsSync(WILD_MODELS)) return [];
+  return readdirSync(WILD_MODELS)
+    .filter((d) => existsSync(join(WILD_MODELS, d, 'expected.json')))
+    .sort()
+    .map((id) => {
+      const expected = JSON.parse(
+        readFileSync(join(WILD_MODELS, id, 'expected.json'), 'utf8'),
+      ) as WildFixture['expected'];
+      return { id, modelPath: join(WILD_MODELS, id, expected.model_file), expected };
     });
 }
 

@@ -278,8 +278,8 @@ describe('unsupported layers and options', () => {
 
   it('names the layer and its class', async () => {
     await rejects(
-      load([layer('Conv1D', { name: 'conv', filters: 2, kernel_size: 3 })]),
-      /layer "conv" has class "Conv1D", which is not supported/,
+      load([layer('Conv2DTranspose', { name: 'conv', filters: 2, kernel_size: 3 })]),
+      /layer "conv" has class "Conv2DTranspose", which is not supported/,
     );
   });
 
@@ -307,8 +307,10 @@ describe('unsupported layers and options', () => {
       /layer 'd' \(Dense\): option 'dtype' = .*mixed_float16.* is not supported/,
     );
     await rejects(
-      load([layer('TimeDistributed', { name: 'td', layer: layer('Conv1D', { name: 'c' }) })]),
-      /layer 'td' \(TimeDistributed\): option 'layer' wraps class Conv1D, which is not supported/,
+      load([
+        layer('TimeDistributed', { name: 'td', layer: layer('Conv2DTranspose', { name: 'c' }) }),
+      ]),
+      /layer 'td' \(TimeDistributed\): option 'layer' wraps a layer that cannot be built: layer "c" has class "Conv2DTranspose", which is not supported/,
     );
   });
 

@@ -28,7 +28,6 @@ export function synthetic(
 ): Synthetic {
   const rand = rng(seed);
   const values: Record<string, Float32Array> = {};
-  const parts: Float32Array[] = [];
   for (const w of weights) {
     const n = w.shape.reduce((a, b) => a * b, 1);
     const v = Float32Array.from(
@@ -36,14 +35,27 @@ export function synthetic(
       () => Math.round((rand() * 2 - 1) * scale * 1024) / 1024,
     );
     values[w.name] = v;
-    parts.push(v);
   }
-  const total = parts.reduce((a, p) => a + p.length, 0);
+  const { json, options } = container(
+    modelConfig,
+    weights.map((w) => ({ ...w, values: values[w.name] })),
+    kerasVersion,
+  );
+  return { json, options, weights: values };
+}
+
+/** A model.json + shard holding `modelConfig` and the given float32 weights, in order. */
+export function container(
+  modelConfig: unknown,
+  weights: (WeightDecl & { values: ArrayLike<number> })[],
+  kerasVersion: string,
+): Pick<Synthetic, 'json' | 'options'> {
+  const total = weights.reduce((a, w) => a + w.values.length, 0);
   const all = new Float32Array(total);
   let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
+  for (const w of weights) {
+    all.set(w.values, at);
+    at += w.values.length;
   }
   const json = {
     format: 'layers-model',
@@ -53,13 +65,15 @@ export function synthetic(
       model_config: modelConfig,
     },
     weightsManifest: [
-      { paths: ['w.bin'], weights: weights.map((w) => ({ ...w, dtype: 'float32' })) },
+      {
+        paths: ['w.bin'],
+        weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })),
+      },
     ],
   };
   return {
     json: new TextEncoder().encode(JSON.stringify(json)),
     options: { weightShards: { 'w.bin': new Uint8Array(all.buffer) } },
-    weights: values,
   };
 }
 

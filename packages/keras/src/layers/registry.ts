@@ -2,6 +2,8 @@
 import { describe, fail } from '../errors.js';
 import { Activation } from './activation.js';
 import { AdditiveAttention, Attention } from './attention.js';
+import { CONV_CLASSES, Conv } from './conv.js';
+import { CUDNN_CLASSES, CuDNNRecurrent } from './cudnn.js';
 import { Dense } from './dense.js';
 import { InferenceIdentity, TRAINING_ONLY_LAYERS } from './dropout.js';
 import { Embedding } from './embedding.js';
@@ -10,8 +12,11 @@ import { InputLayer } from './input_layer.js';
 import { Masking } from './masking.js';
 import { Concatenate, ELEMENTWISE, ElementwiseMerge } from './merge.js';
 import { MultiHeadAttention } from './multi_head_attention.js';
+import { RESAMPLING_CLASSES, Resampling } from './padding.js';
+import { GLOBAL_POOLING_CLASSES, GlobalPooling, POOLING_CLASSES, Pooling } from './pooling.js';
 import { RECURRENT_CLASSES, RecurrentModelLayer } from './recurrent.js';
 import { RepeatVector } from './repeat_vector.js';
+import { Permute, Reshape } from './reshape.js';
 import { TimeDistributed } from './time_distributed.js';
 import type { NodeSpec } from '../graph/spec.js';
 import { isOperation } from '../graph/spec.js';
@@ -19,6 +24,11 @@ import { OperationNode } from './ops.js';
 import type { LayerContext, LayerJson, ModelLayer } from './types.js';
 
 type Factory = new (json: LayerJson, ctx: LayerContext) => ModelLayer;
+
+/** Every class name of `table` mapped to one implementation. */
+function classes(table: Record<string, unknown>, factory: Factory): Record<string, Factory> {
+  return Object.fromEntries(Object.keys(table).map((k) => [k, factory]));
+}
 
 const FACTORIES: Record<string, Factory> = {
   InputLayer,
@@ -36,6 +46,13 @@ const FACTORIES: Record<string, Factory> = {
   ...Object.fromEntries(Object.keys(TRAINING_ONLY_LAYERS).map((k) => [k, InferenceIdentity])),
   ...Object.fromEntries(Object.keys(ELEMENTWISE).map((k) => [k, ElementwiseMerge])),
   ...Object.fromEntries(RECURRENT_CLASSES.map((k) => [k, RecurrentModelLayer])),
+  Reshape,
+  Permute,
+  ...classes(CONV_CLASSES, Conv),
+  ...classes(POOLING_CLASSES, Pooling),
+  ...classes(GLOBAL_POOLING_CLASSES, GlobalPooling),
+  ...classes(RESAMPLING_CLASSES, Resampling),
+  ...classes(CUDNN_CLASSES, CuDNNRecurrent),
 };
 
 /** Keras class names that can be loaded. */
@@ -57,7 +74,7 @@ export function createLayer(
   const factory = Object.hasOwn(FACTORIES, json.class_name)
     ? FACTORIES[json.class_name]
     : undefined;
-  if (factory != null) return new factory(json, ctx);
+  if (factory != null) return new factory(json, { ...ctx, createLayer });
   const rawName = (json.config as { name?: unknown } | undefined)?.name;
   const name = typeof rawName === 'string' ? rawName : '(unnamed)';
   if (json.class_name === 'Lambda') {

@@ -1,15 +1,11 @@
 /**
- * Keras `TimeDistributed(layer)`: applies a step-wise layer (Dense, Activation, Dropout,
- * Flatten) to every timestep; the mask passes on.
+ * Keras `TimeDistributed(layer)`: applies any supported one-input layer to every timestep (the
+ * steps are folded into the batch); the mask passes on.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, fail } from '../errors.js';
-import { Activation } from './activation.js';
+import { describe, fail, messageOf } from '../errors.js';
 import { BaseLayer, oneInput } from './base.js';
 import { ConfigReader } from './config_reader.js';
-import { Dense } from './dense.js';
-import { InferenceIdentity, TRAINING_ONLY_LAYERS } from './dropout.js';
-import { Flatten } from './flatten.js';
 import { expectRank, single } from './shapes.js';
 import type {
   CallArgs,
@@ -21,13 +17,8 @@ import type {
   WeightSpec,
 } from './types.js';
 
-/** Inner layers TimeDistributed supports. */
-const INNER: Record<string, new (json: LayerJson, ctx: LayerContext) => ModelLayer> = {
-  Dense,
-  Activation,
-  Flatten,
-  ...Object.fromEntries(Object.keys(TRAINING_ONLY_LAYERS).map((k) => [k, InferenceIdentity])),
-};
+/** Classes that cannot be applied per timestep. */
+const NOT_WRAPPABLE = new Set(['InputLayer']);
 
 /** Keras `TimeDistributed`. */
 export class TimeDistributed extends BaseLayer {
@@ -41,14 +32,18 @@ export class TimeDistributed extends BaseLayer {
       r.error('layer', `must be a layer config, got ${describe(raw)}`);
     }
     const inner = raw as LayerJson;
-    const make = INNER[inner.class_name];
-    if (make == null) {
-      r.error(
-        'layer',
-        `wraps class ${inner.class_name}, which is not supported (supported: ${Object.keys(INNER).join(', ')})`,
-      );
+    if (NOT_WRAPPABLE.has(inner.class_name)) {
+      r.error('layer', `wraps class ${inner.class_name}, which cannot be applied per timestep`);
     }
-    this.inner = new make(inner, ctx);
+    // The registry passes its factory along, so this module need not import it.
+    if (ctx.createLayer == null) fail(`${this.label}: no layer factory to build the wrapped layer`);
+    let built: ModelLayer;
+    try {
+      built = ctx.createLayer(inner, ctx);
+    } catch (e) {
+      fail(`${r.label}: option 'layer' wraps a layer that cannot be built: ${messageOf(e)}`);
+    }
+    this.inner = built;
     r.finish();
   }
 
@@ -60,8 +55,13 @@ export class TimeDistributed extends BaseLayer {
 
   outputShapes(inputShapes: Shape[]): Shape[] {
     const shape = single(this.label, inputShapes);
-    const [out] = this.inner.outputShapes([this.stepShape(inputShapes)]);
-    return [[shape[0], shape[1], ...out.slice(1)]];
+    const outs = this.inner.outputShapes([this.stepShape(inputShapes)]);
+    if (outs.length !== 1) {
+      fail(
+        `${this.label}: the wrapped layer '${this.inner.name}' (${this.inner.className}) has ${outs.length} outputs; expected 1`,
+      );
+    }
+    return [[shape[0], shape[1], ...outs[0].slice(1)]];
   }
 
   override weightSpecs(inputShapes: Shape[]): WeightSpec[] | null {

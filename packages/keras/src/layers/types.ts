@@ -64,6 +64,11 @@ export interface LayerContext {
   keras2: boolean;
   /** Registered implementations, consulted before the built-in layers; null when none fits. */
   customLayer?: (json: LayerJson, ctx: LayerContext) => ModelLayer | null;
+  /**
+   * Builds a layer from its config (set by the registry), for wrappers such as TimeDistributed
+   * that hold any layer without importing the registry.
+   */
+  createLayer?: (json: LayerJson, ctx: LayerContext) => ModelLayer;
 }
 
 /** A layer as the model config describes it. */
