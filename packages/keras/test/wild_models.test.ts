@@ -20,6 +20,8 @@ const SUPPORTED = [
   'lstm_autoencoder_seq_k210',
   's2s_decoder_emb_lstm_k224',
   'seq2seq_charlstm_k225',
+  'speech_lstm_gru_dotkeras_tfk215',
+  'stacked_lstm_dotkeras_k333',
   'sunspot_conv1d_stacked_lstm_k214',
   'tfjs_charrnn_lstm_k215',
 ];

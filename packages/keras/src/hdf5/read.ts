@@ -66,11 +66,9 @@ function retire(reader: Reader, reason: (label: string) => string): void {
 async function getReader(): Promise<Reader> {
   if (current != null) return current;
   const { Worker } = await import('node:worker_threads');
-  const w = new Worker(new URL('./worker.js', import.meta.url), { stdout: true, stderr: true });
-  // The HDF5 library prints diagnostics for every malformed file; they are not ours to show.
-  w.stdout.resume();
-  w.stderr.resume();
-  w.unref();
+  // The thread prints nothing (see quiet.js), so its output is not piped: a piped stream would
+  // keep a script that loaded a model from exiting.
+  const w = new Worker(new URL('./worker.js', import.meta.url));
   const reader: Reader = { worker: w, pending: new Map(), failures: 0 };
   w.on('message', (reply: Reply) => {
     const p = reader.pending.get(reply.id);
@@ -100,6 +98,8 @@ async function getReader(): Promise<Reader> {
       (label) => `${label}: the HDF5 reader stopped (exit code ${code}) on malformed data`,
     ),
   );
+  // Last: attaching a 'message' listener refs the thread's port again.
+  w.unref();
   current = reader;
   return reader;
 }

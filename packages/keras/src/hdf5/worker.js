@@ -4,6 +4,7 @@
  * Worker-thread entry: reads HDF5 files sent by the main thread. A crash or hang of the HDF5
  * library on a hostile file ends this thread only; the main thread starts a fresh one.
  */
+import './quiet.js';
 import { parentPort } from 'node:worker_threads';
 import h5wasm from 'h5wasm';
 import { extractTree, Hdf5FormatError } from './extract.js';
