@@ -1,12 +1,15 @@
 /** Class name → layer implementation. */
 import { describe, fail } from '../errors.js';
 import { Activation } from './activation.js';
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from './activation_layers.js';
 import { Dense } from './dense.js';
+import { Dot } from './dot.js';
 import { InferenceIdentity, TRAINING_ONLY_LAYERS } from './dropout.js';
 import { Embedding } from './embedding.js';
 import { Flatten } from './flatten.js';
 import { InputLayer } from './input_layer.js';
 import { Masking } from './masking.js';
+import { BatchNormalization, LayerNormalization, UnitNormalization } from './normalization.js';
 import { Concatenate, ELEMENTWISE, ElementwiseMerge } from './merge.js';
 import { RECURRENT_CLASSES, RecurrentModelLayer } from './recurrent.js';
 import { RepeatVector } from './repeat_vector.js';
@@ -25,6 +28,15 @@ const FACTORIES: Record<string, Factory> = {
   RepeatVector,
   TimeDistributed,
   Concatenate,
+  Dot,
+  BatchNormalization,
+  LayerNormalization,
+  UnitNormalization,
+  Softmax,
+  ReLU,
+  LeakyReLU,
+  PReLU,
+  ELU,
   ...Object.fromEntries(Object.keys(TRAINING_ONLY_LAYERS).map((k) => [k, InferenceIdentity])),
   ...Object.fromEntries(Object.keys(ELEMENTWISE).map((k) => [k, ElementwiseMerge])),
   ...Object.fromEntries(RECURRENT_CLASSES.map((k) => [k, RecurrentModelLayer])),
