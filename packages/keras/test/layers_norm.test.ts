@@ -11,6 +11,7 @@ import { KerasModelError, loadKerasModel } from '../src/index.js';
 import { Softmax } from '../src/layers/activation_layers.js';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { FIXTURES, values, workspaceBackends } from './helpers.js';
+import { mutateJson, rng } from './mutate.js';
 import { kt, layer, sequential } from './synthetic.js';
 
 const TOL = 1e-4;
@@ -538,4 +539,81 @@ describe('errors name the layer, the option, what was expected and what was give
       expect(await run()).toMatch(pattern);
     });
   }
+});
+
+describe('fuzzed configs of these layers', () => {
+  it('every mutation loads and runs or fails with a KerasModelError', async () => {
+    // in0 (4, 3) → BatchNormalization → LayerNormalization → PReLU → Softmax(axis 1) ─┐
+    // in1 (4, 3) ─────────────────────────────────────────────────────────────────────┴→ Dot → Add
+    const node = (name: string, className: string, config: object, inputs: string[]) => ({
+      class_name: className,
+      name,
+      config: { name, ...config },
+      inbound_nodes: [
+        { args: inputs.length > 1 ? [inputs.map((i) => kt(i))] : [kt(inputs[0])], kwargs: {} },
+      ],
+    });
+    const model = {
+      class_name: 'Functional',
+      config: {
+        name: 'fuzz',
+        layers: [
+          ...['in0', 'in1'].map((n) => ({
+            class_name: 'InputLayer',
+            name: n,
+            config: { name: n, batch_shape: [null, 4, 3] },
+            inbound_nodes: [],
+          })),
+          node('bn', 'BatchNormalization', { axis: -1, epsilon: 0.001 }, ['in0']),
+          node('ln', 'LayerNormalization', { axis: [1, 2] }, ['bn']),
+          node('prelu', 'PReLU', { shared_axes: [1] }, ['ln']),
+          node('sm', 'Softmax', { axis: 1 }, ['prelu']),
+          node('dot', 'Dot', { axes: [1, 1], normalize: true }, ['sm', 'in1']),
+          node('leaky', 'LeakyReLU', { negative_slope: 0.2 }, ['dot']),
+          node('add', 'Add', {}, ['leaky', 'dot']),
+        ],
+        input_layers: [
+          ['in0', 0, 0],
+          ['in1', 0, 0],
+        ],
+        output_layers: [['add', 0, 0]],
+      },
+    };
+    const weights = [
+      ...['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => vec(`bn/${w}`, 3, 0.5)),
+      { name: 'ln/gamma', shape: [4, 3], values: new Array<number>(12).fill(1.25) },
+      { name: 'ln/beta', shape: [4, 3], values: new Array<number>(12).fill(0.5) },
+      { name: 'prelu/alpha', shape: [1, 3], values: [0.1, 0.2, 0.3] },
+    ];
+    const rand = rng(11);
+    const variants: { model: unknown; weights: typeof weights }[] = [{ model, weights }];
+    // Moving statistics of the wrong length, and weights dropped.
+    for (const n of [1, 2, 4, 12]) {
+      variants.push({ model, weights: [...weights.slice(0, 3), vec('bn/moving_variance', n)] });
+    }
+    variants.push({ model, weights: weights.slice(1) });
+    for (let i = 0; i < 150; i++) variants.push({ model: mutateJson(model, rand), weights });
+    let loaded = 0;
+    let rejected = 0;
+    for (const v of variants) {
+      const s = container(v.model, '3.13.2', v.weights);
+      try {
+        const m = await loadKerasModel(s.json, s.options);
+        try {
+          const xs = [tf.ones([2, 4, 3]), tf.fill([2, 4, 3], 0.5)];
+          tf.dispose(m.predict(xs));
+          tf.dispose(xs);
+        } finally {
+          m.dispose();
+        }
+        loaded++;
+      } catch (e) {
+        if (!(e instanceof KerasModelError) || e.message.length === 0)
+          throw new Error(`expected a KerasModelError, got ${String((e as Error)?.stack ?? e)}`);
+        rejected++;
+      }
+    }
+    expect(loaded).toBeGreaterThan(0);
+    expect(rejected).toBeGreaterThanOrEqual(5);
+  }, 60_000);
 });
