@@ -80,7 +80,7 @@ for (const backend of workspaceBackends()) {
           console.log(`${backend.name} ${fx.id} max error ${JSON.stringify(errors)}`);
           for (const name of names) expect(errors[name], name).toBeLessThanOrEqual(TOLERANCE);
           tf.dispose([x, ...Object.values(got)]);
-        });
+        }, 60_000);
       });
     }
   });
