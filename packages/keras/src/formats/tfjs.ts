@@ -124,27 +124,52 @@ export async function tfjsArtifacts(
 }
 
 /**
- * Assigns manifest entries to layers by name: the first path segment is the layer name, or the
- * second when the first is the model's name (Keras 3 writes `model/layer/...`).
+ * Names under which a layer's weights may appear: its own, then those of the layers it wraps
+ * (`layer`, then `backward_layer`), which tensorflowjs_converter uses for Keras 3 wrappers.
+ */
+function weightOwners(spec: ModelSpec): Map<string, { layer: string; rank: number }> {
+  const owners = new Map<string, { layer: string; rank: number }>();
+  for (const l of spec.layers) {
+    owners.set(l.name, { layer: l.name, rank: 0 });
+    const config = l.json.config as Record<string, unknown> | undefined;
+    ['layer', 'backward_layer'].forEach((key, i) => {
+      const inner = config?.[key] as { config?: { name?: unknown } } | undefined;
+      const name = inner?.config?.name;
+      if (typeof name === 'string' && !owners.has(name))
+        owners.set(name, { layer: l.name, rank: i + 1 });
+    });
+  }
+  return owners;
+}
+
+/**
+ * Assigns manifest entries to layers by name: the first path segment is the layer name (or that
+ * of a layer it wraps), or the second when the first is the model's name (Keras 3 writes
+ * `model/layer/...`). A wrapper's own weights come first, then each wrapped layer's in turn.
  */
 function tfjsWeights(
   entries: ManifestEntry[],
   spec: ModelSpec,
   weightOf: (e: ManifestEntry) => RawWeight,
 ): LayerWeights {
-  const names = new Set(spec.layers.map((l) => l.name));
-  const out: LayerWeights = new Map();
+  const owners = weightOwners(spec);
+  const found = new Map<string, { rank: number; weight: RawWeight }[]>();
   for (const e of entries) {
     const parts = e.name.split('/');
-    const layer = names.has(parts[0])
-      ? parts[0]
-      : parts.length > 2 && names.has(parts[1])
-        ? parts[1]
-        : null;
-    if (layer == null) continue;
-    const list = out.get(layer) ?? [];
-    list.push(weightOf(e));
-    out.set(layer, list);
+    const owner =
+      owners.get(parts[0]) ?? (parts.length > 2 ? owners.get(parts[1]) : undefined) ?? null;
+    if (owner == null) continue;
+    const list = found.get(owner.layer) ?? [];
+    list.push({ rank: owner.rank, weight: weightOf(e) });
+    found.set(owner.layer, list);
+  }
+  const out: LayerWeights = new Map();
+  for (const [layer, list] of found) {
+    // A stable sort keeps the manifest order within each owner.
+    out.set(
+      layer,
+      [...list].sort((a, b) => a.rank - b.rank).map((w) => w.weight),
+    );
   }
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * Keras merge layers: `Concatenate` (masks combine with AND, as in Keras) and the element-wise
- * `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum` (unmasked inputs only).
+ * `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum` (unmasked inputs only), which
+ * broadcast as Keras does: sizes of 1 stretch, and a lower-rank input gains axes after the batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, formatShape } from '../errors.js';
@@ -10,10 +11,14 @@ import type { CallArgs, CallResult, LayerContext, LayerJson, Shape } from './typ
 
 /** Element-wise merge classes and their operation. */
 export const ELEMENTWISE: Record<string, (xs: tf.Tensor[]) => tf.Tensor> = {
-  Add: (xs) => tf.addN(xs),
+  Add: (xs) => xs.reduce((a, b) => tf.add(a, b)),
   Subtract: (xs) => tf.sub(xs[0], xs[1]),
   Multiply: (xs) => xs.reduce((a, b) => tf.mul(a, b)),
-  Average: (xs) => tf.div(tf.addN(xs), xs.length),
+  Average: (xs) =>
+    tf.div(
+      xs.reduce((a, b) => tf.add(a, b)),
+      xs.length,
+    ),
   Maximum: (xs) => xs.reduce((a, b) => tf.maximum(a, b)),
   Minimum: (xs) => xs.reduce((a, b) => tf.minimum(a, b)),
 };
@@ -65,6 +70,12 @@ export class Concatenate extends BaseLayer {
   }
 
   call(args: CallArgs): CallResult {
+    // Sizes unknown when the model was built must still agree, batch included.
+    this.outputShapes(args.inputs.map((x) => x.shape));
+    if (args.inputs.some((x) => x.shape[0] !== args.inputs[0].shape[0]))
+      fail(
+        `${this.label}: cannot concatenate inputs with different batch sizes, got ${args.inputs.map((x) => formatShape(x.shape)).join(', ')}`,
+      );
     const axis = this.resolveAxis(args.inputs[0].rank);
     const out = tf.concat(
       args.inputs.map((x) => tf.cast(x, 'float32')),
@@ -74,7 +85,27 @@ export class Concatenate extends BaseLayer {
   }
 }
 
-/** Keras element-wise merges of same-shaped inputs. */
+/**
+ * Keras's shape rule for element-wise merges (`_compute_elemwise_op_output_shape`), on shapes
+ * without the batch: trailing axes align, a size of 1 takes the other size, an unknown size stays
+ * unknown, and any other difference is refused. Returns null when the shapes do not broadcast.
+ */
+export function broadcastMergeShapes(a: Shape, b: Shape): Shape | null {
+  const [long, short] = a.length >= b.length ? [a, b] : [b, a];
+  const lead = long.length - short.length;
+  const out: Shape = long.slice(0, lead);
+  for (let k = 0; k < short.length; k++) {
+    const i = long[lead + k];
+    const j = short[k];
+    if (i == null || j == null) out.push(null);
+    else if (i === 1) out.push(j);
+    else if (j === 1 || i === j) out.push(i);
+    else return null;
+  }
+  return out;
+}
+
+/** Keras element-wise merges; inputs broadcast by Keras's rules. */
 export class ElementwiseMerge extends BaseLayer {
   private readonly op: (xs: tf.Tensor[]) => tf.Tensor;
 
@@ -85,40 +116,52 @@ export class ElementwiseMerge extends BaseLayer {
     r.finish();
   }
 
-  outputShapes(inputShapes: Shape[]): Shape[] {
-    const n = inputShapes.length;
+  /** The merged shape without the batch; throws naming the shapes that do not broadcast. */
+  private mergedShape(shapes: Shape[]): Shape {
+    const n = shapes.length;
     if (n < 2 || (this.className === 'Subtract' && n !== 2)) {
       fail(
         `${this.label}: expected ${this.className === 'Subtract' ? 'exactly 2' : 'at least 2'} inputs, got ${n}`,
       );
     }
-    const out = [...inputShapes[0]];
-    for (const s of inputShapes.slice(1)) {
-      if (
-        s.length !== out.length ||
-        s.some((d, i) => d != null && out[i] != null && d !== out[i])
-      ) {
+    let out = shapes[0].slice(1);
+    for (const s of shapes.slice(1)) {
+      const next = broadcastMergeShapes(out, s.slice(1));
+      if (next == null) {
         fail(
-          `${this.label}: inputs must have the same shape, got ${inputShapes.map((x) => formatShape(x)).join(', ')}`,
+          `${this.label}: inputs have incompatible shapes ${shapes.map((x) => formatShape(x)).join(', ')}; Keras merges only equal sizes or sizes of 1`,
         );
       }
-      s.forEach((d, i) => (out[i] ??= d));
+      out = next;
     }
-    return [out];
+    return out;
+  }
+
+  outputShapes(inputShapes: Shape[]): Shape[] {
+    return [[null, ...this.mergedShape(inputShapes)]];
   }
 
   call(args: CallArgs): CallResult {
     if (args.masks.some((m) => m != null)) {
       fail(`${this.label}: masked inputs are not supported by ${this.className}`);
     }
-    const shape = args.inputs[0].shape;
-    for (const x of args.inputs) {
-      if (x.shape.join() !== shape.join()) {
-        fail(
-          `${this.label}: inputs must have the same shape, got ${args.inputs.map((t) => formatShape(t.shape)).join(', ')}`,
-        );
-      }
+    const shapes = args.inputs.map((x) => x.shape);
+    this.mergedShape(shapes);
+    const batch = shapes[0][0];
+    if (shapes.some((s) => s[0] !== batch)) {
+      fail(
+        `${this.label}: cannot merge tensors with different batch sizes, got ${shapes.map((s) => formatShape(s)).join(', ')}`,
+      );
     }
-    return { outputs: [this.op(args.inputs.map((x) => tf.cast(x, 'float32')))], masks: [null] };
+    // As Keras: lower-rank inputs gain axes of size 1 after the batch until the ranks agree.
+    const rank = Math.max(...shapes.map((s) => s.length));
+    const inputs = args.inputs.map((x) => {
+      const missing = rank - x.rank;
+      const y = tf.cast(x, 'float32');
+      return missing === 0
+        ? y
+        : tf.reshape(y, [x.shape[0], ...new Array<number>(missing).fill(1), ...x.shape.slice(1)]);
+    });
+    return { outputs: [this.op(inputs)], masks: [null] };
   }
 }

@@ -4,12 +4,15 @@ import { Activation } from './activation.js';
 import { AdditiveAttention, Attention } from './attention.js';
 import { CONV_CLASSES, Conv } from './conv.js';
 import { CUDNN_CLASSES, CuDNNRecurrent } from './cudnn.js';
+import { ELU, LeakyReLU, PReLU, ReLU, Softmax } from './activation_layers.js';
 import { Dense } from './dense.js';
+import { Dot } from './dot.js';
 import { InferenceIdentity, TRAINING_ONLY_LAYERS } from './dropout.js';
 import { Embedding } from './embedding.js';
 import { Flatten } from './flatten.js';
 import { InputLayer } from './input_layer.js';
 import { Masking } from './masking.js';
+import { BatchNormalization, LayerNormalization, UnitNormalization } from './normalization.js';
 import { Concatenate, ELEMENTWISE, ElementwiseMerge } from './merge.js';
 import { MultiHeadAttention } from './multi_head_attention.js';
 import { RESAMPLING_CLASSES, Resampling } from './padding.js';
@@ -43,6 +46,15 @@ const FACTORIES: Record<string, Factory> = {
   Attention,
   AdditiveAttention,
   MultiHeadAttention,
+  Dot,
+  BatchNormalization,
+  LayerNormalization,
+  UnitNormalization,
+  Softmax,
+  ReLU,
+  LeakyReLU,
+  PReLU,
+  ELU,
   ...Object.fromEntries(Object.keys(TRAINING_ONLY_LAYERS).map((k) => [k, InferenceIdentity])),
   ...Object.fromEntries(Object.keys(ELEMENTWISE).map((k) => [k, ElementwiseMerge])),
   ...Object.fromEntries(RECURRENT_CLASSES.map((k) => [k, RecurrentModelLayer])),
