@@ -9,7 +9,7 @@ import { KerasModelError, loadKerasModel } from '../src/index.js';
 import { nestBackslashNames, type H5Group } from '../src/hdf5/tree.js';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { values, workspaceBackends } from './helpers.js';
-import { mat, lstm } from './reference.js';
+import { lstm, mat, simpleRnn } from './reference.js';
 import { kt, synthetic } from './synthetic.js';
 
 const TOL = 1e-4;
@@ -350,4 +350,67 @@ describe('weight groups named with backslashes (.keras saved on Windows)', () =>
     expect(lstmGroup.attrs).toEqual({ a: 1 });
     expect(lstmGroup.children.map(([k]) => k)).toEqual(['cell', 'vars']);
   });
+});
+
+describe('Concatenate masks follow the writing Keras', () => {
+  // Two Embedding(mask_zero) branches concatenated on the features, then a SimpleRNN:
+  // tf.keras 2 keeps a step when both masks keep it (`all`), Keras 3 when either does (`any`).
+  const model = (version: string) =>
+    synthetic(
+      functional(
+        [
+          node('InputLayer', { name: 'a', batch_shape: [null, 4], dtype: 'int32' }, []),
+          node('InputLayer', { name: 'b', batch_shape: [null, 4], dtype: 'int32' }, []),
+          node('Embedding', { name: 'ea', input_dim: 5, output_dim: 2, mask_zero: true }, [
+            kt('a'),
+          ]),
+          node('Embedding', { name: 'eb', input_dim: 5, output_dim: 2, mask_zero: true }, [
+            kt('b'),
+          ]),
+          node('Concatenate', { name: 'cat', axis: -1 }, [[kt('ea'), kt('eb')]]),
+          node('SimpleRNN', { name: 'rnn', units: 2 }, [kt('cat')]),
+        ],
+        ['a', 'b'],
+        ['rnn'],
+      ),
+      [
+        { name: 'ea/embeddings', shape: [5, 2] },
+        { name: 'eb/embeddings', shape: [5, 2] },
+        { name: 'rnn/kernel', shape: [4, 2] },
+        { name: 'rnn/recurrent_kernel', shape: [2, 2] },
+        { name: 'rnn/bias', shape: [2] },
+      ],
+      version,
+    );
+  const a = [1, 0, 2, 0];
+  const b = [3, 4, 0, 0];
+
+  for (const [version, combine] of [
+    ['2.9.0', (x: boolean, y: boolean) => x && y],
+    ['3.9.1', (x: boolean, y: boolean) => x || y],
+  ] as const) {
+    it(`Keras ${version}`, async () => {
+      const s = model(version);
+      const loaded = await loadKerasModel(s.json, s.options);
+      const w = s.weights;
+      const ea = mat(w['ea/embeddings'], 5, 2);
+      const eb = mat(w['eb/embeddings'], 5, 2);
+      const steps = a.map((id, t) => [...ea[id], ...eb[b[t]]]);
+      const want = simpleRnn(
+        steps,
+        mat(w['rnn/kernel'], 4, 2),
+        mat(w['rnn/recurrent_kernel'], 2, 2),
+        [...w['rnn/bias']],
+        2,
+        { mask: a.map((id, t) => combine(id !== 0, b[t] !== 0)) },
+      ).output as number[];
+      const y = loaded.predict([
+        tf.tensor2d([a], [1, 4], 'int32'),
+        tf.tensor2d([b], [1, 4], 'int32'),
+      ]) as tf.Tensor;
+      expect(maxRelError(values(y), want)).toBeLessThanOrEqual(TOL);
+      tf.dispose(y);
+      loaded.dispose();
+    });
+  }
 });

@@ -1,5 +1,5 @@
 /**
- * Keras merge layers: `Concatenate` (masks combine with AND, as in Keras) and the element-wise
+ * Keras merge layers: `Concatenate` (masks join on the time axis and combine with AND in Keras 2, OR in Keras 3) and the element-wise
  * `Add`, `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum` (unmasked inputs only), which
  * broadcast as Keras does: sizes of 1 stretch, and a lower-rank input gains axes after the batch.
  */
@@ -23,19 +23,32 @@ export const ELEMENTWISE: Record<string, (xs: tf.Tensor[]) => tf.Tensor> = {
   Minimum: (xs) => xs.reduce((a, b) => tf.minimum(a, b)),
 };
 
-function andMasks(masks: (tf.Tensor | null)[]): tf.Tensor | null {
-  const present = masks.filter((m): m is tf.Tensor => m != null);
-  if (present.length === 0) return null;
-  return present.reduce((a, b) => tf.logicalAnd(a, b));
+/**
+ * The output mask of `Concatenate` (`compute_mask`): an unmasked input counts as all true, the
+ * masks are concatenated along the axis and reduced over the feature axis. On the time axis that
+ * joins the masks; on any later axis it is AND in Keras 2 (`all`) and OR in Keras 3 (`any`).
+ */
+function concatenateMasks(
+  masks: (tf.Tensor | null)[],
+  inputs: tf.Tensor[],
+  axis: number,
+  keras2: boolean,
+): tf.Tensor | null {
+  if (masks.every((m) => m == null)) return null;
+  const full = masks.map((m, i) => m ?? tf.ones(inputs[i].shape.slice(0, 2), 'bool'));
+  if (axis === 1) return tf.concat(full, 1);
+  return full.reduce((a, b) => (keras2 ? tf.logicalAnd(a, b) : tf.logicalOr(a, b)));
 }
 
 /** Keras `Concatenate`. */
 export class Concatenate extends BaseLayer {
   readonly axis: number;
+  private readonly keras2: boolean;
 
   constructor(json: LayerJson, ctx: LayerContext) {
     const r = new ConfigReader(json, ctx);
     super(r);
+    this.keras2 = ctx.keras2;
     this.axis = r.number('axis', -1);
     if (!Number.isInteger(this.axis)) r.error('axis', 'must be an integer');
     r.finish();
@@ -81,7 +94,10 @@ export class Concatenate extends BaseLayer {
       args.inputs.map((x) => tf.cast(x, 'float32')),
       axis,
     );
-    return { outputs: [out], masks: [andMasks(args.masks)] };
+    return {
+      outputs: [out],
+      masks: [concatenateMasks(args.masks, args.inputs, axis, this.keras2)],
+    };
   }
 }
 
