@@ -30,6 +30,7 @@ import { build, preview } from 'vite';
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(webDir, '..', '..');
 const sharedModels = resolve(repoRoot, '..', 'shared', 'keras-models');
+const wildModels = resolve(repoRoot, '..', 'shared', 'wild-models');
 const screenshotPath = join(repoRoot, 'artifacts', 'web', 'screenshot.png');
 const conformanceShotPath = join(repoRoot, 'artifacts', 'web', 'conformance.png');
 const casesDir = join(repoRoot, 'packages', 'conformance', 'cases');
@@ -241,30 +242,44 @@ try {
   assert.equal(lines, 6, 'seed chart: expected 6 lines (3 forward, 3 backward units)');
   step('return_sequences and chart checked');
 
-  // Keras model import: the shared real Keras files, through drop and the file input.
+  // Keras model import: the shared real Keras files (and real models people published, with
+  // the layers around their recurrent ones), through drop and the file input.
   const fixtures = [
     { id: 'keras380_simplernn_relu_h5', via: 'drop' },
     { id: 'keras3150_stacked_gru_dotkeras', via: 'file input' },
+    { id: 'sunspot_conv1d_stacked_lstm_k214', via: 'drop', root: wildModels },
+    { id: 'cnn_cudnnlstm_attention_k220', via: 'drop', root: wildModels },
+    { id: 'stacked_lstm_dotkeras_k333', via: 'drop', root: wildModels },
+    { id: 'speech_lstm_gru_dotkeras_tfk215', via: 'drop', root: wildModels },
+    { id: 'tfjs_bilstm_bn_flight_k3132', via: 'drop', root: wildModels, shards: true },
   ];
   for (const fx of fixtures) {
-    const dir = join(sharedModels, fx.id);
+    const dir = join(fx.root ?? sharedModels, fx.id);
     if (!existsSync(join(dir, 'expected.json'))) {
-      step(`${fx.id}: not present in ${sharedModels}, skipped`);
+      step(`${fx.id}: not present in ${fx.root ?? sharedModels}, skipped`);
       continue;
     }
     const expected = JSON.parse(await readFile(join(dir, 'expected.json'), 'utf8'));
     const file = join(dir, expected.model_file);
     if (fx.via === 'drop') {
-      const bytes = (await readFile(file)).toString('base64');
-      const dataTransfer = await page.evaluateHandle(
-        ({ name, b64 }) => {
-          const dt = new DataTransfer();
+      // A tfjs model.json is dropped together with its weight shards.
+      const names = fx.shards
+        ? (await readdir(dir)).filter((n) => n === expected.model_file || n.includes('shard'))
+        : [expected.model_file];
+      const files = await Promise.all(
+        names.map(async (name) => ({
+          name,
+          b64: (await readFile(join(dir, name))).toString('base64'),
+        })),
+      );
+      const dataTransfer = await page.evaluateHandle((list) => {
+        const dt = new DataTransfer();
+        for (const { name, b64 } of list) {
           const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
           dt.items.add(new File([data], name));
-          return dt;
-        },
-        { name: expected.model_file, b64: bytes },
-      );
+        }
+        return dt;
+      }, files);
       await page.dispatchEvent('#model-drop', 'drop', { dataTransfer });
     } else {
       await page.setInputFiles('#model-file', file);
