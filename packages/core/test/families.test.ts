@@ -52,6 +52,7 @@ describe('family table', () => {
       cellClass: 'ConvLSTMCell',
       layerName: 'conv_lstm2d',
       cellName: 'conv_lstm_cell',
+      sizeKey: 'filters',
       spatialRank: 2,
     };
     expect(

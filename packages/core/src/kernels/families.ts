@@ -35,6 +35,8 @@ export interface RecurrentFamily {
   readonly gates: readonly string[];
   /** State tensors in Keras order; the first is the output `h`. */
   readonly states: readonly string[];
+  /** Keras config key of U: `units`, or `filters` for a convolutional family. */
+  readonly sizeKey: 'units' | 'filters';
   /** Spatial axes of the input and states (0 for dense recurrences). */
   readonly spatialRank: number;
   /** Layout of the bias. */
@@ -55,6 +57,7 @@ export const FAMILIES = {
     cellName: 'simple_rnn_cell',
     gates: ['h'],
     states: ['h'],
+    sizeKey: 'units',
     spatialRank: 0,
     bias: 'gates',
     attrs: [],
@@ -68,6 +71,7 @@ export const FAMILIES = {
     cellName: 'lstm_cell',
     gates: ['i', 'f', 'c', 'o'],
     states: ['h', 'c'],
+    sizeKey: 'units',
     spatialRank: 0,
     bias: 'gates',
     attrs: ['recurrentActivation'],
@@ -81,6 +85,7 @@ export const FAMILIES = {
     cellName: 'gru_cell',
     gates: ['z', 'r', 'h'],
     states: ['h'],
+    sizeKey: 'units',
     spatialRank: 0,
     bias: 'resetAfter',
     attrs: ['recurrentActivation', 'resetAfter'],

@@ -111,6 +111,11 @@ export class Bidirectional<
     return this.forwardLayer.returnState;
   }
 
+  /** Rank of the input, as the wrapped layer's. */
+  get inputRank(): number {
+    return this.forwardLayer.inputRank;
+  }
+
   /** Builds both directions for `inputDim` features. */
   build(input: number | readonly (number | null)[]): void {
     this.forwardLayer.build(input);

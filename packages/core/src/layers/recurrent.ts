@@ -142,10 +142,18 @@ export abstract class RecurrentLayer<
     this.inputDim = inputDim;
   }
 
-  /** Checks a `[batch, time, features]` input shape whose sizes may be unknown. */
+  /** Rank of the input: 3 (`[batch, time, features]`) plus the family's spatial axes. */
+  get inputRank(): number {
+    const first = this.cells[0];
+    return 3 + (first instanceof KernelCell ? first.family.spatialRank : 0);
+  }
+
+  /** Checks an input shape of {@link inputRank} whose sizes may be unknown. */
   protected checkInputShape(inputShape: readonly Dim[]): void {
-    if (!Array.isArray(inputShape) || inputShape.length !== 3) {
-      invalidArgument(`${this.name} input shape`, '[batch, time, features]', inputShape);
+    if (!Array.isArray(inputShape) || inputShape.length !== this.inputRank) {
+      const want =
+        this.inputRank === 3 ? '[batch, time, features]' : '[batch, time, *spatial, channels]';
+      invalidArgument(`${this.name} input shape`, want, inputShape);
     }
   }
 
@@ -155,7 +163,7 @@ export abstract class RecurrentLayer<
    */
   weightSpecs(inputShape: readonly Dim[]): LayerWeightSpec[] {
     this.checkInputShape(inputShape);
-    let dim: Dim = inputShape[2];
+    let dim: Dim = inputShape[inputShape.length - 1];
     return this.cells.flatMap((cell) => {
       if (!(cell instanceof KernelCell)) {
         throw new RnnkitError(

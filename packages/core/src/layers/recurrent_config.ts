@@ -154,9 +154,9 @@ function batchShape(config: Record<string, unknown>): (number | null)[] | undefi
   return undefined;
 }
 
-function cellArgs(config: Record<string, unknown>, options: FromConfigOptions) {
+function cellArgs(id: FamilyId, config: Record<string, unknown>, options: FromConfigOptions) {
   return {
-    units: config.units as number,
+    units: config[FAMILIES[id].sizeKey] as number,
     activation: activation(config, 'activation'),
     recurrentActivation: activation(config, 'recurrent_activation'),
     useBias: bool(config, 'use_bias', true),
@@ -208,7 +208,7 @@ function cellFromConfig(json: KerasLayerJson, options: FromConfigOptions): Cell[
     );
   }
   checkKeys(json.class_name, config, familyKeys(id));
-  return [BUILDERS[id].cell({ ...cellArgs(config, options), name: config.name as string })];
+  return [BUILDERS[id].cell({ ...cellArgs(id, config, options), name: config.name as string })];
 }
 
 /**
@@ -234,5 +234,5 @@ export function recurrentFromKerasConfig(
   if (id == null)
     invalidArgument('class_name', `one of ${RECURRENT_LAYER_CLASSES.join(', ')}`, json.class_name);
   checkKeys(json.class_name, config, [...familyKeys(id), ...LAYER_KEYS]);
-  return BUILDERS[id].layer({ ...cellArgs(config, options), ...layerArgs(config) });
+  return BUILDERS[id].layer({ ...cellArgs(id, config, options), ...layerArgs(config) });
 }

@@ -35,10 +35,12 @@ function obj(value: unknown): Record<string, unknown> {
     : {};
 }
 
-function checkUnits(config: Record<string, unknown>, label: string): void {
-  const units = config.units;
+/** Checks the family's size option (`units`; `filters` for a convolutional family). */
+function checkUnits(className: string, config: Record<string, unknown>, label: string): void {
+  const key = familyOfClass(className)?.sizeKey ?? 'units';
+  const units = config[key];
   if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0 || units > 1_000_000) {
-    fail(`${label}: option 'units' must be a positive integer, got ${describe(units)}`);
+    fail(`${label}: option '${key}' must be a positive integer, got ${describe(units)}`);
   }
 }
 
@@ -46,7 +48,7 @@ function checkUnits(config: Record<string, unknown>, label: string): void {
 function checkDirection(json: LayerJson, label: string): void {
   const config = obj(json.config);
   if (json.class_name !== 'RNN') {
-    checkUnits(config, label);
+    checkUnits(json.class_name, config, label);
     return;
   }
   const cell = config.cell;
@@ -62,7 +64,7 @@ function checkDirection(json: LayerJson, label: string): void {
     const cls = String(cj.class_name);
     if (familyOfClass(cls)?.cellClass !== cls)
       fail(`${label}: option 'cell' has class ${cls}, which is not supported`);
-    checkUnits(obj(cj.config), label);
+    checkUnits(cls, obj(cj.config), label);
   }
 }
 
@@ -136,13 +138,13 @@ export class RecurrentModelLayer implements ModelLayer {
 
   outputShapes(inputShapes: Shape[]): Shape[] {
     const shape = single(this.label, inputShapes);
-    expectRank(this.label, shape, 3);
+    expectRank(this.label, shape, this.layer.inputRank);
     return this.layer.outputShapes(shape);
   }
 
   weightSpecs(inputShapes: Shape[]): WeightSpec[] {
     const shape = single(this.label, inputShapes);
-    expectRank(this.label, shape, 3);
+    expectRank(this.label, shape, this.layer.inputRank);
     return this.layer.weightSpecs(shape);
   }
 
