@@ -104,18 +104,21 @@ export function gateCount(family: RecurrentFamily): number {
   return family.gates.length;
 }
 
+const ROWS: readonly RecurrentFamily[] = FAMILY_IDS.map((id) => FAMILIES[id]);
+// Looked up on every kernel call: built once.
+const BY_KERNEL = new Map(ROWS.map((f) => [f.kernelName, f]));
+const BY_CLASS = new Map(
+  ROWS.flatMap((f) => [[f.layerClass, f] as const, [f.cellClass, f] as const]),
+);
+
 /** The family whose kernel is `kernelName`, or undefined. */
 export function familyOfKernel(kernelName: string): RecurrentFamily | undefined {
-  return FAMILY_IDS.map((id) => FAMILIES[id] as RecurrentFamily).find(
-    (f) => f.kernelName === kernelName,
-  );
+  return BY_KERNEL.get(kernelName);
 }
 
 /** The family whose Keras layer or cell class is `className`, or undefined. */
 export function familyOfClass(className: string): RecurrentFamily | undefined {
-  return FAMILY_IDS.map((id) => FAMILIES[id] as RecurrentFamily).find(
-    (f) => f.layerClass === className || f.cellClass === className,
-  );
+  return BY_CLASS.get(className);
 }
 
 /** A dimension that may be unknown (`null`) when shapes are inferred before data is seen. */
