@@ -4,6 +4,12 @@
  * keeps the gates away from saturation: a wrong gate order or a transposed matrix then shows up
  * as a large output difference.
  */
+import {
+  FAMILIES,
+  gateCount as familyGateCount,
+  weightShapes,
+  type RecurrentFamily,
+} from '@rnnkit/core';
 import type { KerasRnnWeights } from './onnx/keras_to_onnx.js';
 
 /** `n` values uniform in [−limit, limit). */
@@ -19,9 +25,14 @@ export function uniform(n: number, limit: number, rand: () => number): Float32Ar
  */
 export type Cell = 'lstm' | 'gru' | 'gru-reset-before';
 
-/** Gate blocks per cell. */
+/** The cell's row of @rnnkit/core's family table. */
+export function familyOf(cell: Cell): RecurrentFamily {
+  return cell === 'lstm' ? FAMILIES.LSTM : FAMILIES.GRU;
+}
+
+/** Gate blocks per cell, from the family table. */
 export function gateCount(cell: Cell): number {
-  return cell === 'lstm' ? 4 : 3;
+  return familyGateCount(familyOf(cell));
 }
 
 /** True for both GRU variants. */
@@ -34,18 +45,27 @@ export function hasRecurrentBias(cell: Cell): boolean {
   return cell === 'gru';
 }
 
-/** Keras weights for one direction: `[D, G·U]`, `[U, G·U]`, bias `[G·U]` (GRU reset_after `[2, 3·U]`). */
+/**
+ * Keras weights for one direction, in the family table's shapes: `[D, G·U]`, `[U, G·U]`, bias
+ * `[G·U]` (GRU reset_after `[2, 3·U]`).
+ */
 export function kerasWeights(
   cell: Cell,
   inputSize: number,
   units: number,
   rand: () => number,
 ): KerasRnnWeights {
-  const gu = gateCount(cell) * units;
+  const [kernel, recurrent, bias] = weightShapes(familyOf(cell), {
+    inputDim: inputSize,
+    units,
+    resetAfter: hasRecurrentBias(cell),
+  });
+  const [, gu] = kernel.shape;
+  const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
   return {
-    kernel: uniform(inputSize * gu, Math.sqrt(6 / (inputSize + gu)), rand),
-    recurrentKernel: uniform(units * gu, Math.sqrt(6 / (units + gu)), rand),
-    bias: uniform(hasRecurrentBias(cell) ? 2 * gu : gu, 0.1, rand),
+    kernel: uniform(size(kernel.shape), Math.sqrt(6 / (inputSize + gu)), rand),
+    recurrentKernel: uniform(size(recurrent.shape), Math.sqrt(6 / (units + gu)), rand),
+    bias: uniform(size(bias.shape), 0.1, rand),
   };
 }
 

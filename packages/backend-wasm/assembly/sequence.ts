@@ -6,6 +6,7 @@
  * Layout: every per-row buffer (h, c, last output) holds `Up = 4⌈U/4⌉` floats per row; packed
  * gate rows follow the interleaved order of `gemm.ts`.
  */
+import { GATES_GRU, GATES_LSTM, GATES_SIMPLE_RNN } from './families.generated';
 import { gemm, packedCols, packVector } from './gemm';
 import { activate, madd, sp, ACT_SIGMOID, ACT_TANH, vgate, vtanh } from './vmath';
 
@@ -21,15 +22,23 @@ export const FLAG_RETURN_SEQUENCES = 2;
 export const FLAG_ALIGN_TO_INPUT = 4;
 export const FLAG_ZERO_OUTPUT_FOR_MASK = 8;
 
-/** Gates in the input projection. */
+/** Gates in the input projection (the family table's gate counts, generated at build). */
 export function inputGates(family: i32): i32 {
-  return family == FAMILY_LSTM ? 4 : family == FAMILY_SIMPLE_RNN ? 1 : 3;
+  return family == FAMILY_LSTM
+    ? GATES_LSTM
+    : family == FAMILY_SIMPLE_RNN
+      ? GATES_SIMPLE_RNN
+      : GATES_GRU;
 }
 
 /** Gates in the first recurrent product (GRU reset-before splits off its candidate). */
 export function recurrentGates(family: i32): i32 {
   return family == FAMILY_GRU_RESET_BEFORE ? 2 : inputGates(family);
 }
+
+/** Bytes of one 4-unit panel of packed gate rows: 4 floats per gate. */
+const PANEL_BYTES_LSTM: usize = <usize>(16 * GATES_LSTM);
+const PANEL_BYTES_GRU: usize = <usize>(16 * GATES_GRU);
 
 function align64(n: usize): usize {
   return (n + 63) & ~(<usize>63);
@@ -65,14 +74,14 @@ export function packBias(family: i32, bias: usize, U: i32, dstX: usize, dstRh: u
   const G = inputGates(family);
   packVector(bias, 0, G, U, dstX);
   if (family != FAMILY_GRU) return;
-  const rec = bias + ((<usize>(3 * U)) << 2);
+  const rec = bias + ((<usize>(GATES_GRU * U)) << 2);
   const P = (U + 3) >> 2;
   // z and r of the recurrent row, added into vectors 0 and 1 of each 3-vector panel.
   for (let p = 0; p < P; p++) {
     for (let j = 0; j < 4; j++) {
       const u = 4 * p + j;
       if (u >= U) break;
-      const zr = dstX + ((<usize>(p * 12 + j)) << 2);
+      const zr = dstX + ((<usize>(p * 4 * GATES_GRU + j)) << 2);
       store<f32>(zr, load<f32>(zr) + load<f32>(rec + ((<usize>u) << 2)));
       store<f32>(zr, load<f32>(zr, 16) + load<f32>(rec + ((<usize>(U + u)) << 2)), 16);
     }
@@ -399,7 +408,7 @@ export function sequence(
       for (let b = 0; b < B; b++) {
         const o = <usize>b * rowBytes + qBytes;
         gruGatesRow(
-          xp + <usize>(b * T + t) * xpRow + <usize>q0 * 48,
+          xp + <usize>(b * T + t) * xpRow + <usize>q0 * PANEL_BYTES_GRU,
           R + <usize>b * rRow + <usize>q0 * 32,
           hk + o,
           zBuf + o,
@@ -422,11 +431,19 @@ export function sequence(
         const xr = xp + <usize>(b * T + t) * xpRow;
         const rr = R + <usize>b * rRow;
         if (family == FAMILY_LSTM) {
-          lstmRow(xr + <usize>q0 * 64, rr + <usize>q0 * 64, cBuf + o, hn + o, nq, act, ract);
+          lstmRow(
+            xr + <usize>q0 * PANEL_BYTES_LSTM,
+            rr + <usize>q0 * PANEL_BYTES_LSTM,
+            cBuf + o,
+            hn + o,
+            nq,
+            act,
+            ract,
+          );
         } else if (family == FAMILY_GRU) {
           gruRow(
-            xr + <usize>q0 * 48,
-            rr + <usize>q0 * 48,
+            xr + <usize>q0 * PANEL_BYTES_GRU,
+            rr + <usize>q0 * PANEL_BYTES_GRU,
             brh + qBytes,
             hk + o,
             hn + o,
@@ -436,7 +453,7 @@ export function sequence(
           );
         } else if (family == FAMILY_GRU_RESET_BEFORE) {
           gruCandidateRow(
-            xr + <usize>q0 * 48,
+            xr + <usize>q0 * PANEL_BYTES_GRU,
             R2 + <usize>b * r2Row + qBytes,
             zBuf + o,
             hk + o,

@@ -4,7 +4,14 @@
  * headless-Chromium check bundles it too.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GRUSequence, LSTMSequence, mulberry32, SimpleRNNSequence } from '@rnnkit/core';
+import {
+  FAMILIES,
+  gateCount,
+  GRUSequence,
+  LSTMSequence,
+  mulberry32,
+  SimpleRNNSequence,
+} from '@rnnkit/core';
 import { naiveSequence, type NaiveFamily, type NaiveSettings } from '@rnnkit/conformance/naive';
 
 export type { NaiveFamily };
@@ -15,7 +22,11 @@ export function rng(seed: number): (lo?: number, hi?: number) => number {
   return (lo = -1, hi = 1) => lo + (hi - lo) * next();
 }
 
-const GATES: Record<NaiveFamily, number> = { lstm: 4, gru: 3, simple: 1 };
+const GATES: Record<NaiveFamily, number> = {
+  lstm: gateCount(FAMILIES.LSTM),
+  gru: gateCount(FAMILIES.GRU),
+  simple: gateCount(FAMILIES.SimpleRNN),
+};
 
 /** A kernel call as nested arrays, the shapes `tf.Tensor.array()` returns. */
 export interface NaiveCase extends NaiveSettings {

@@ -4,6 +4,7 @@ import {
   fromKerasConfig,
   getDispatchStats,
   resetDispatchStats,
+  type DispatchStats,
   type KerasLayer,
 } from '@rnnkit/core';
 import type { CaseArray, ConformanceCase } from './schema.js';
@@ -19,6 +20,8 @@ export interface CaseResult {
   /** Sequence-kernel runs by path during the case. */
   fusedRuns: number;
   referenceRuns: number;
+  /** The same runs by kernel name. */
+  kernelRuns: DispatchStats;
   /** Tensors left behind by the case (should be 0). */
   leakedTensors: number;
   /**
@@ -119,7 +122,8 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
   } finally {
     layer?.dispose();
   }
-  const stats = Object.values(getDispatchStats());
+  const kernelRuns = getDispatchStats();
+  const stats = Object.values(kernelRuns);
   return {
     name: c.name,
     passed: message == null,
@@ -127,6 +131,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
     message,
     fusedRuns: stats.reduce((n, s) => n + s.fused, 0),
     referenceRuns: stats.reduce((n, s) => n + s.reference, 0),
+    kernelRuns,
     leakedTensors: tf.memory().numTensors - before,
     outputs: outputsByCall,
   };

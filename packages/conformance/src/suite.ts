@@ -5,7 +5,10 @@
  * ```ts
  * import { beforeAll, describe, it } from 'vitest';
  * import { defineConformanceSuite } from '@rnnkit/conformance';
- * defineConformanceSuite({ describe, it, beforeAll }, { backend: 'wasm', init, expectFused: true });
+ * defineConformanceSuite(
+ *   { describe, it, beforeAll },
+ *   { backend: 'wasm', init, expectFused: kernelConfigs.map((k) => k.kernelName) },
+ * );
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,8 +29,11 @@ export interface SuiteOptions {
   backend: string;
   /** Activates the backend (e.g. a backend package's `init`). */
   init?: () => Promise<void>;
-  /** Fail a case that ran no fused kernel, or any reference kernel. */
-  expectFused?: boolean;
+  /**
+   * The kernels the backend runs fused: the names it registers (every other kernel must then run
+   * on the reference), or `true` for all of them. See `VerdictOptions.expectFused`.
+   */
+  expectFused?: boolean | readonly string[];
   /** Only cases whose name matches. */
   filter?: RegExp | string;
   /** Per-case timeout in ms. */

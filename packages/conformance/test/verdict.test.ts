@@ -12,6 +12,7 @@ const base: CaseResult = {
   maxAbsError: 1e-7,
   fusedRuns: 1,
   referenceRuns: 0,
+  kernelRuns: { RnnkitLSTMSequence: { fused: 1, reference: 0 } },
   leakedTensors: 0,
   outputs: [],
 };
@@ -59,6 +60,48 @@ describe('caseVerdict', () => {
         message: `lstm_basic: expected only fused kernels, got ${runs.fusedRuns} fused and ${runs.referenceRuns} reference runs`,
       });
     }
+  });
+
+  it('with the declared kernels, wants those fused and every other one on the reference', () => {
+    const declared = ['RnnkitLSTMSequence'];
+    const mixed: CaseResult = {
+      ...base,
+      fusedRuns: 2,
+      referenceRuns: 1,
+      kernelRuns: {
+        RnnkitLSTMSequence: { fused: 2, reference: 0 },
+        RnnkitGRUSequence: { fused: 0, reference: 1 },
+      },
+    };
+    expect(caseVerdict(mixed, { expectFused: declared })).toEqual({ ok: true });
+    expect(caseVerdict(mixed, { expectFused: true }).ok).toBe(false);
+    expect(
+      caseVerdict(
+        { ...mixed, kernelRuns: { RnnkitLSTMSequence: { fused: 1, reference: 1 } } },
+        { expectFused: declared },
+      ),
+    ).toEqual({
+      ok: false,
+      failure: 'not-fused',
+      message:
+        'lstm_basic: expected RnnkitLSTMSequence to run fused (the backend declares it), got 1 fused and 1 reference runs',
+    });
+    expect(
+      caseVerdict(
+        { ...mixed, kernelRuns: { RnnkitGRUSequence: { fused: 1, reference: 0 } } },
+        { expectFused: declared },
+      ),
+    ).toEqual({
+      ok: false,
+      failure: 'not-fused',
+      message:
+        'lstm_basic: expected RnnkitGRUSequence to run on the reference (the backend does not declare it), got 1 fused and 0 reference runs',
+    });
+    expect(caseVerdict({ ...mixed, kernelRuns: {} }, { expectFused: declared })).toEqual({
+      ok: false,
+      failure: 'not-fused',
+      message: 'lstm_basic: no sequence kernel ran',
+    });
   });
 
   it('without expectFused, accepts the reference kernels', () => {

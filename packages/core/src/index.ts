@@ -13,6 +13,8 @@ export {
 export * from './initializers/index.js';
 export { mulberry32 } from './initializers/random.js';
 export * from './kernels/contract.js';
+export * from './kernels/families.js';
+export { timeLoop, type TimeLoopArgs, type TimeStep } from './kernels/time_loop.js';
 export * from './kernels/validate.js';
 export {
   canBlockInWait,
@@ -39,9 +41,11 @@ export * from './layers/bidirectional.js';
 export {
   RecurrentLayer,
   type ApplyOptions,
+  type LayerWeightSpec,
   type RecurrentLayerArgs,
   type RecurrentOutput,
 } from './layers/recurrent.js';
+export { recurrentFromKerasConfig, RECURRENT_LAYER_CLASSES } from './layers/recurrent_config.js';
 export {
   fromKerasConfig,
   type FromConfigOptions,

@@ -11,12 +11,15 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { GRUSequence } from '@rnnkit/core';
+import { FAMILIES, gateCount, GRUSequence } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
 import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
+
+/** G of the GRU, from the family table. */
+const GATES = gateCount(FAMILIES.GRU);
 
 /** Runs the GRU; returns `[output, h]`. */
 export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -26,9 +29,8 @@ export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const resetAfter = a.resetAfter;
   const act = a.activation;
   const u = a.units;
-  const gu = 3 * u;
-  const biasShape = resetAfter ? [2, gu] : [gu];
-  const p = readSequenceInputs(GRUSequence, inputs, cpu, u, 3, biasShape, false);
+  const gu = GATES * u;
+  const p = readSequenceInputs(GRUSequence, inputs, cpu, a);
   const { batch, steps, h, bias } = p;
 
   let projectionBias = bias;

@@ -8,7 +8,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { LSTMSequence } from '@rnnkit/core';
+import { FAMILIES, gateCount, LSTMSequence } from '@rnnkit/core';
 import {
   activateInPlace,
   TANH_CLAMP,
@@ -21,6 +21,9 @@ import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inpu
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
+/** G of the LSTM, from the family table. */
+const GATES = gateCount(FAMILIES.LSTM);
+
 /** Runs the LSTM; returns `[output, h, c]`. */
 export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = backend as MathBackendCPU;
@@ -28,8 +31,8 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const recurrentActivation = activationAttr(LSTMSequence, attrs, 'recurrentActivation');
   const act = a.activation;
   const u = a.units;
-  const gu = 4 * u;
-  const p = readSequenceInputs(LSTMSequence, inputs, cpu, u, 4, [gu], true);
+  const gu = GATES * u;
+  const p = readSequenceInputs(LSTMSequence, inputs, cpu, a);
   const { batch, steps, h } = p;
   const c = p.c as Float32Array;
   const segments = [gu];

@@ -17,7 +17,7 @@ export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const a = sequenceAttrs(SimpleRNNSequence, attrs);
   const act = a.activation;
   const u = a.units;
-  const p = readSequenceInputs(SimpleRNNSequence, inputs, cpu, u, 1, [u], false);
+  const p = readSequenceInputs(SimpleRNNSequence, inputs, cpu, a);
   const { batch, steps, h } = p;
   const segments = [u];
   const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);

@@ -27,7 +27,7 @@ import { assertDeviceAlive, countDispatches, trackBackend } from './device.js';
 import { getPipelines } from './pipelines.js';
 import { planRecurrence } from './plan.js';
 import { checkCall, type CheckedCall } from './validate.js';
-import { BINDING, PER_STEP_PARAMS_BYTES, isTwoPhase, type Family } from './wgsl.js';
+import { BINDING, PER_STEP_PARAMS_BYTES, hasCellState, isTwoPhase, type Family } from './wgsl.js';
 
 const BACKEND = 'webgpu';
 
@@ -106,7 +106,7 @@ export function runSequenceKernel(
   assertDeviceAlive(b.device, kernelName);
   const c = checkCall(kernelName, family, inputs, attrs);
   const { batch, steps, units, config } = c;
-  const lstm = family === 'lstm';
+  const lstm = hasCellState(family); // a c state, as LSTM has
   const outShape = config.returnSequences ? [batch, steps, units] : [batch, units];
 
   if (batch === 0) {

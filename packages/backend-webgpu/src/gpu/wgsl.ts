@@ -8,7 +8,7 @@
  * 2 `bias` · 3 `mask` `[B, T]` (optional) · 4 `rmask` `[B, U]` (optional) · 5 `out` ·
  * 6 `hst` · 7 `cst` (LSTM, workgroup path) · 8 uniform parameters.
  */
-import type { KernelActivation } from '@rnnkit/core';
+import { FAMILIES, gateCount, type KernelActivation, type RecurrentFamily } from '@rnnkit/core';
 import { activationFn, activationsWgsl } from './wgsl_activations.js';
 import { PER_STEP_WORKGROUP } from './plan.js';
 
@@ -32,8 +32,24 @@ export interface ShaderConfig {
   recurrentMask: boolean;
 }
 
-/** Gate blocks per family. */
-export const GATE_COUNT: Record<Family, number> = { lstm: 4, gru: 3, simple: 1 };
+/** Each shader family's row of core's family table. */
+export const FAMILY_ROW: Record<Family, RecurrentFamily> = {
+  lstm: FAMILIES.LSTM,
+  gru: FAMILIES.GRU,
+  simple: FAMILIES.SimpleRNN,
+};
+
+/** Gate blocks per family, from the family table. */
+export const GATE_COUNT: Record<Family, number> = {
+  lstm: gateCount(FAMILY_ROW.lstm),
+  gru: gateCount(FAMILY_ROW.gru),
+  simple: gateCount(FAMILY_ROW.simple),
+};
+
+/** Whether the family carries a second state `c` (LSTM), from the family table. */
+export function hasCellState(family: Family): boolean {
+  return FAMILY_ROW[family].states.length > 1;
+}
 
 /** GRU with `resetAfter: false`: the candidate needs `r ⊙ h` of every unit first. */
 export function isTwoPhase(c: ShaderConfig): boolean {
@@ -67,7 +83,7 @@ export function storageBindings(
   if (c.recurrentMask) list.push({ binding: BINDING.rmask, name: 'rmask', write: false });
   list.push({ binding: BINDING.out, name: 'out', write: true });
   list.push({ binding: BINDING.hst, name: 'hst', write: true });
-  if (c.family === 'lstm' && path === 'workgroup') {
+  if (hasCellState(c.family) && path === 'workgroup') {
     list.push({ binding: BINDING.cst, name: 'cst', write: true });
   }
   return list;
@@ -112,7 +128,7 @@ function cellUpdate(c: ShaderConfig, a: (g: number) => string, zg: string): stri
       ].join('\n');
     case 'gru':
       if (c.resetAfter) {
-        const rb = (g: number) => `bias[${u(3 * U + g * U)} + uu]`;
+        const rb = (g: number) => `bias[${u(GATE_COUNT.gru * U + g * U)} + uu]`;
         return [
           `let zz = ${ract}(${x(0)} + (${a(0)} + ${rb(0)}));`,
           `let rr = ${ract}(${x(1)} + (${a(1)} + ${rb(1)}));`,
@@ -151,7 +167,7 @@ export function workgroupShader(c: ShaderConfig, workgroupSize: number, batchTil
   const rows = Array.from({ length: batchTile }, (_, r) => r);
   const gates = directGates(c);
   const twoPhase = isTwoPhase(c);
-  const lstm = c.family === 'lstm';
+  const lstm = hasCellState(c.family); // the c state, as LSTM has
   const rm = (r: number) => (c.recurrentMask ? `rmask[b${r} * ${u(U)} + uu]` : '1.0');
   const pos = c.goBackwards && c.alignToInput ? 't' : 's';
   const ract = activationFn(c.recurrentActivation);
@@ -266,7 +282,7 @@ export const PER_STEP_PARAMS_BYTES = 32;
 export function perStepShader(c: ShaderConfig): string {
   const U = c.units;
   const GU = GATE_COUNT[c.family] * U;
-  const lstm = c.family === 'lstm';
+  const lstm = hasCellState(c.family); // the c state, as LSTM has
   const twoPhase = isTwoPhase(c);
   const rmk = c.recurrentMask ? `rmask[b * ${u(U)} + k]` : '1.0';
   const rmu = c.recurrentMask ? `rmask[b * ${u(U)} + uu]` : '1.0';

@@ -1,7 +1,9 @@
 /**
  * `@rnnkit/conformance/naive`: the Keras recurrent equations in plain float64, an oracle for
- * kernel and layer tests that is independent of every rnnkit implementation (it imports nothing
- * from @rnnkit/core). Runs anywhere: no Node APIs, no tfjs.
+ * kernel and layer tests that is independent of every rnnkit implementation: of @rnnkit/core it
+ * reads only the family table (`@rnnkit/core/families`: gate counts and bias layouts, facts
+ * checked against Keras's shapes in core's tests), never a kernel or a layer. Runs anywhere: no
+ * Node APIs, no tfjs.
  *
  * ```ts
  * import { maxRelError, naiveSequence } from '@rnnkit/conformance/naive';

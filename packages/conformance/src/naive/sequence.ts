@@ -8,6 +8,7 @@
  * (zeros before the first), or zeros with `zeroOutputForMask`. Without `returnSequences` the
  * result is the last processed step's output, so masked as well.
  */
+import { FAMILIES, gateCount, type RecurrentFamily } from '@rnnkit/core/families';
 import { naiveActivation } from './activations.js';
 
 /** A recurrent family: SimpleRNN, LSTM (gates `i, f, c, o`) or GRU (gates `z, r, h`). */
@@ -77,7 +78,12 @@ export interface NaiveResult {
   c?: Float64Array;
 }
 
-const GATES: Record<NaiveFamily, number> = { simple: 1, lstm: 4, gru: 3 };
+/** Each family's row of the family table: gate count and bias layout (the equations are below). */
+const FAMILY: Record<NaiveFamily, RecurrentFamily> = {
+  simple: FAMILIES.SimpleRNN,
+  lstm: FAMILIES.LSTM,
+  gru: FAMILIES.GRU,
+};
 
 function checkLength(name: string, a: ArrayLike<unknown> | undefined, n: number): void {
   if (a != null && a.length !== n) {
@@ -94,11 +100,12 @@ function row(a: ArrayLike<number> | undefined, b: number, n: number): Float64Arr
 /** Runs the problem; returns Keras's `[output, h(, c)]` in float64. */
 export function naiveSequence(p: NaiveProblem): NaiveResult {
   const { family, batch: B, steps: T, inputDim: D, units: U } = p;
-  const GU = GATES[family] * U;
-  if (family === 'gru' && typeof p.resetAfter !== 'boolean') {
+  const GU = gateCount(FAMILY[family]) * U;
+  const splitBias = FAMILY[family].bias === 'resetAfter';
+  if (splitBias && typeof p.resetAfter !== 'boolean') {
     throw new Error(`naiveSequence: resetAfter: expected a boolean for GRU, got ${p.resetAfter}`);
   }
-  const resetAfter = family === 'gru' && p.resetAfter === true;
+  const resetAfter = splitBias && p.resetAfter === true;
   checkLength('x', p.x, B * T * D);
   checkLength('kernel', p.kernel, D * GU);
   checkLength('recurrentKernel', p.recurrentKernel, U * GU);

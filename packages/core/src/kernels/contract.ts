@@ -5,23 +5,26 @@
  * implementation under these names (`registerKernel({kernelName, backendName, kernelFunc})`);
  * where none is registered, the reference kernels in `./reference` run instead.
  *
- * Every kernel takes the same core inputs and returns `[output, h]` (GRU, SimpleRNN) or
- * `[output, h, c]` (LSTM), where `output` is `[batch, time, units]` when `returnSequences`
+ * Every kernel takes the same core inputs and returns `[output, ...states]` in its family's state
+ * order (`./families.ts`: `[output, h]` for GRU and SimpleRNN, `[output, h, c]` for LSTM), where `output` is `[batch, time, units]` when `returnSequences`
  * and `[batch, units]` otherwise.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { FAMILIES, FAMILY_IDS, gateCount, type FamilyId } from './families.js';
 
 /** Kernel name of the whole-sequence SimpleRNN kernel. */
-export const SimpleRNNSequence = 'RnnkitSimpleRNNSequence';
+export const SimpleRNNSequence = FAMILIES.SimpleRNN.kernelName;
 /** Kernel name of the whole-sequence LSTM kernel. */
-export const LSTMSequence = 'RnnkitLSTMSequence';
+export const LSTMSequence = FAMILIES.LSTM.kernelName;
 /** Kernel name of the whole-sequence GRU kernel (both `resetAfter` modes). */
-export const GRUSequence = 'RnnkitGRUSequence';
+export const GRUSequence = FAMILIES.GRU.kernelName;
 
-/** Names of all whole-sequence kernels, in a stable order. */
-export const SEQUENCE_KERNEL_NAMES = [SimpleRNNSequence, LSTMSequence, GRUSequence] as const;
 /** One of the whole-sequence kernel names. */
-export type SequenceKernelName = (typeof SEQUENCE_KERNEL_NAMES)[number];
+export type SequenceKernelName = (typeof FAMILIES)[FamilyId]['kernelName'];
+/** Names of all whole-sequence kernels, in the order of the family table. */
+export const SEQUENCE_KERNEL_NAMES: readonly SequenceKernelName[] = FAMILY_IDS.map(
+  (id) => FAMILIES[id].kernelName,
+);
 
 /**
  * Activations a kernel must implement, by name. `hard_sigmoid` is the Keras 3 definition
@@ -53,15 +56,16 @@ export type KernelActivation = (typeof KERNEL_ACTIVATIONS)[number];
 
 /**
  * Inputs shared by all sequence kernels. Shapes use B = batch, T = time, D = input features,
- * U = units, G = gates (1 SimpleRNN, 3 GRU, 4 LSTM).
+ * U = units, G = gates; the family table (`./families.ts`) gives each family's gates in
+ * Keras order, its states and its bias layout.
  *
  * - `x`: float32 `[B, T, D]`, in input time order (the kernel applies `goBackwards` itself).
- * - `kernel`: float32 `[D, G·U]`, Keras gate order (LSTM `i, f, c, o`; GRU `z, r, h`).
+ * - `kernel`: float32 `[D, G·U]`, gate blocks in the family's order.
  * - `recurrentKernel`: float32 `[U, G·U]`.
- * - `bias`: float32 `[G·U]`; GRU with `resetAfter` takes `[2, 3·U]` (row 0 input bias, row 1
- *   recurrent bias). Always present: a layer without bias passes zeros.
+ * - `bias`: float32, the family's `biasShape` (`[G·U]`, or `[2, G·U]` for GRU with `resetAfter`:
+ *   row 0 input bias, row 1 recurrent bias). Always present: a layer without bias passes zeros.
  * - `initialH`: float32 `[B, U]`, always present (zeros by default).
- * - `initialC`: float32 `[B, U]`, LSTM only, always present.
+ * - `initialC`: float32 `[B, U]`, for families with a second state (LSTM), always present.
  * - `mask` (optional): bool `[B, T]` in input time order; false marks a step to skip.
  * - `recurrentMask` (optional): float32 `[B, U]`, multiplies the previous `h` where it enters
  *   the recurrent product (recurrent dropout in training). For GRU it also scales the `h` kept by
@@ -125,16 +129,12 @@ export interface SequenceKernelAttrsMap {
   [GRUSequence]: GRUSequenceAttrs;
 }
 
-/** Number of gate blocks per family. */
-export const GATES: Record<SequenceKernelName, number> = {
-  [SimpleRNNSequence]: 1,
-  [LSTMSequence]: 4,
-  [GRUSequence]: 3,
-};
+/** Number of gate blocks per kernel, read from the family table. */
+export const GATES = Object.fromEntries(
+  FAMILY_IDS.map((id) => [FAMILIES[id].kernelName, gateCount(FAMILIES[id])]),
+) as Record<SequenceKernelName, number>;
 
-/** Number of state tensors each kernel returns after `output`. */
-export const STATE_COUNT: Record<SequenceKernelName, number> = {
-  [SimpleRNNSequence]: 1,
-  [LSTMSequence]: 2,
-  [GRUSequence]: 1,
-};
+/** Number of state tensors each kernel returns after `output`, read from the family table. */
+export const STATE_COUNT = Object.fromEntries(
+  FAMILY_IDS.map((id) => [FAMILIES[id].kernelName, FAMILIES[id].states.length]),
+) as Record<SequenceKernelName, number>;

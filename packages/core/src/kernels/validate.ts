@@ -6,15 +6,12 @@
  */
 import { RnnkitError } from '../errors.js';
 import {
-  GATES,
-  GRUSequence,
   KERNEL_ACTIVATIONS,
-  LSTMSequence,
-  SimpleRNNSequence,
   type KernelActivation,
   type SequenceKernelAttrs,
   type SequenceKernelName,
 } from './contract.js';
+import { biasShape, familyOfKernel, gateCount, type RecurrentFamily } from './families.js';
 
 /** What the checks read of a kernel input: a tfjs `TensorInfo` or `Tensor`. */
 export interface KernelTensorLike {
@@ -33,11 +30,11 @@ export interface CheckedSequenceAttrs extends SequenceKernelAttrs {
 /** The shapes a call's inputs must have, given its attributes. */
 export interface SequenceInputLayout {
   units: number;
-  /** G: 1 SimpleRNN, 3 GRU, 4 LSTM. */
+  /** G, the family's gate count. */
   gates: number;
-  /** `[G·U]`, or `[2, 3·U]` for GRU with `resetAfter`. */
+  /** The family's bias shape: `[G·U]`, or `[2, 3·U]` for GRU with `resetAfter`. */
   biasShape: readonly number[];
-  /** Whether `initialC` is required (LSTM). */
+  /** Whether `initialC` is required (a family with a second state, LSTM). */
   withCellState: boolean;
 }
 
@@ -95,24 +92,32 @@ export function checkKernelActivation(
   return value as KernelActivation;
 }
 
+/** The family of a contract kernel; throws for a name outside the family table. */
+export function sequenceFamily(kernel: SequenceKernelName): RecurrentFamily {
+  const family = familyOfKernel(kernel);
+  if (family == null) throw new RnnkitError(`${kernel}: not a kernel of the family table`);
+  return family;
+}
+
 /**
  * Checks the attributes of a call to `kernel`: `units` a positive integer, activations from
- * {@link KERNEL_ACTIVATIONS}, the flags booleans (absent means false), and for GRU `resetAfter`
- * a boolean (required: the two modes take different bias shapes).
+ * {@link KERNEL_ACTIVATIONS}, the flags booleans (absent means false), and the family's own
+ * attributes: `recurrentActivation`, and GRU's `resetAfter` a boolean (required: the two modes
+ * take different bias shapes).
  */
 export function checkSequenceAttrs(kernel: SequenceKernelName, attrs: Attrs): CheckedSequenceAttrs {
   const units = attrs?.units;
   if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0) {
     invalid(kernel, 'units', 'a positive integer', valueText(units));
   }
+  const own = sequenceFamily(kernel).attrs as readonly string[];
   return {
     units,
     activation: checkKernelActivation(kernel, 'activation', attrs?.activation),
-    recurrentActivation:
-      kernel === SimpleRNNSequence
-        ? null
-        : checkKernelActivation(kernel, 'recurrentActivation', attrs?.recurrentActivation),
-    resetAfter: kernel === GRUSequence ? flagAttr(kernel, attrs, 'resetAfter', true) : false,
+    recurrentActivation: own.includes('recurrentActivation')
+      ? checkKernelActivation(kernel, 'recurrentActivation', attrs?.recurrentActivation)
+      : null,
+    resetAfter: own.includes('resetAfter') ? flagAttr(kernel, attrs, 'resetAfter', true) : false,
     goBackwards: flagAttr(kernel, attrs, 'goBackwards', false),
     returnSequences: flagAttr(kernel, attrs, 'returnSequences', false),
     alignToInput: flagAttr(kernel, attrs, 'alignToInput', false),
@@ -125,13 +130,12 @@ export function sequenceInputLayout(
   kernel: SequenceKernelName,
   attrs: Pick<CheckedSequenceAttrs, 'units' | 'resetAfter'>,
 ): SequenceInputLayout {
-  const gates = GATES[kernel];
-  const gu = gates * attrs.units;
+  const family = sequenceFamily(kernel);
   return {
     units: attrs.units,
-    gates,
-    biasShape: kernel === GRUSequence && attrs.resetAfter ? [2, gu] : [gu],
-    withCellState: kernel === LSTMSequence,
+    gates: gateCount(family),
+    biasShape: biasShape(family, attrs.units, attrs.resetAfter),
+    withCellState: family.states.length > 1,
   };
 }
 

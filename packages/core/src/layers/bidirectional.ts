@@ -2,8 +2,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument, RnnkitError } from '../errors.js';
 import { KernelCell } from './cell.js';
-import { fromKerasConfig } from './config.js';
-import { defaultLayerName, RecurrentLayer, type ApplyOptions } from './recurrent.js';
+import type { Dim } from '../kernels/families.js';
+import {
+  defaultLayerName,
+  RecurrentLayer,
+  type ApplyOptions,
+  type LayerWeightSpec,
+} from './recurrent.js';
+import { recurrentFromKerasConfig } from './recurrent_config.js';
 
 /** How the two directions combine; `null` returns both. */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
@@ -90,7 +96,7 @@ export class Bidirectional<
         name: `backward_${layer.name}`,
       };
       delete config.batch_shape;
-      this.backwardLayer = fromKerasConfig(
+      this.backwardLayer = recurrentFromKerasConfig(
         { class_name: layer.className, config },
         { kerasVersion },
       ) as unknown as RecurrentLayer<RS, S>;
@@ -103,6 +109,11 @@ export class Bidirectional<
   }
   get returnState(): RS {
     return this.forwardLayer.returnState;
+  }
+
+  /** Rank of the input, as the wrapped layer's. */
+  get inputRank(): number {
+    return this.forwardLayer.inputRank;
   }
 
   /** Builds both directions for `inputDim` features. */
@@ -169,6 +180,34 @@ export class Bidirectional<
   /** Sizes of all states: forward then backward. */
   get stateSizes(): number[] {
     return [...this.forwardLayer.stateSizes, ...this.backwardLayer.stateSizes];
+  }
+
+  /**
+   * What {@link apply} returns for an input of shape `[batch, time, features]` (sizes may be
+   * `null`): the merged output (both outputs when `mergeMode` is null), then the forward and the
+   * backward states when the layer returns states.
+   */
+  outputShapes(inputShape: readonly Dim[]): Dim[][] {
+    const [fw, ...fwStates] = this.forwardLayer.outputShapes(inputShape);
+    const [bw, ...bwStates] = this.backwardLayer.outputShapes(inputShape);
+    const last = fw.length - 1;
+    const merged: Dim[][] =
+      this.mergeMode === null
+        ? [fw, bw]
+        : this.mergeMode === 'concat'
+          ? [[...fw.slice(0, last), (fw[last] as number) + (bw[last] as number)]]
+          : [fw];
+    return [...merged, ...fwStates, ...bwStates];
+  }
+
+  /** Weight shapes: the forward layer's (names `forward_…`), then the backward layer's. */
+  weightSpecs(inputShape: readonly Dim[]): LayerWeightSpec[] {
+    const prefixed = (layer: RecurrentLayer, prefix: string) =>
+      layer.weightSpecs(inputShape).map((w) => ({ ...w, name: `${prefix}${w.name}` }));
+    return [
+      ...prefixed(this.forwardLayer, 'forward_'),
+      ...prefixed(this.backwardLayer, 'backward_'),
+    ];
   }
 
   /** Forward weights, then backward weights (Keras order). */

@@ -24,6 +24,13 @@ import type {
   SequenceKernelName,
 } from '../kernels/contract.js';
 import { runSequenceKernel } from '../kernels/dispatch.js';
+import {
+  biasShape,
+  weightShapes,
+  type Dim,
+  type RecurrentFamily,
+  type WeightShape,
+} from '../kernels/families.js';
 import { SeededRandom } from '../initializers/random.js';
 
 /**
@@ -98,11 +105,8 @@ let cellCounter = 0;
 
 /** A built-in cell whose sequence runs as one kernel call. */
 export abstract class KernelCell implements Cell {
-  abstract readonly className: string;
-  /** Name of the whole-sequence kernel. */
-  abstract readonly kernelName: SequenceKernelName;
-  /** Gate blocks in the weight matrices. */
-  protected abstract readonly gates: number;
+  /** The cell's row of the family table: class names, kernel, gates, states, weight layout. */
+  abstract readonly family: RecurrentFamily;
   readonly units: number;
   readonly name: string;
   readonly activationName: string | null;
@@ -154,9 +158,19 @@ export abstract class KernelCell implements Cell {
     };
   }
 
-  /** Sizes of the state tensors. */
+  /** Keras class name, e.g. `LSTMCell`. */
+  get className(): string {
+    return this.family.cellClass;
+  }
+
+  /** Name of the whole-sequence kernel. */
+  get kernelName(): SequenceKernelName {
+    return this.family.kernelName as SequenceKernelName;
+  }
+
+  /** Sizes of the state tensors, one per state of the family. */
   get stateSize(): readonly number[] {
-    return [this.units];
+    return this.family.states.map(() => this.units);
   }
 
   get outputSize(): number {
@@ -168,19 +182,26 @@ export abstract class KernelCell implements Cell {
     return this.kernel != null;
   }
 
-  /** Keras shapes of the weights for `inputDim` input features, with their names. */
-  weightSpecs(inputDim: number): { name: string; shape: number[] }[] {
-    const g = this.gates * this.units;
-    const specs = [
-      { name: 'kernel', shape: [inputDim, g] },
-      { name: 'recurrent_kernel', shape: [this.units, g] },
-    ];
-    if (this.useBias) specs.push({ name: 'bias', shape: this.biasShape() });
-    return specs;
+  /**
+   * Keras shapes of the weights for `inputDim` input features (`null` when unknown), with their
+   * names, in `get_weights()` order.
+   */
+  weightSpecs<D extends Dim>(inputDim: D): WeightShape<D>[] {
+    return weightShapes(this.family, {
+      inputDim,
+      units: this.units,
+      useBias: this.useBias,
+      resetAfter: this.resetAfterBias(),
+    });
+  }
+
+  /** Whether the bias has a recurrent row (GRU with `resetAfter`); see the family's layout. */
+  protected resetAfterBias(): boolean {
+    return false;
   }
 
   protected biasShape(): number[] {
-    return [this.gates * this.units];
+    return biasShape(this.family, this.units, this.resetAfterBias());
   }
 
   /** The initial bias; LSTM overrides it for `unit_forget_bias`. */
@@ -199,9 +220,9 @@ export abstract class KernelCell implements Cell {
       return;
     }
     this.inputDim = inputDim;
-    const g = this.gates * this.units;
-    this.kernel = tf.keep(this.kernelInitializer.apply([inputDim, g]));
-    this.recurrentKernel = tf.keep(this.recurrentInitializer.apply([this.units, g]));
+    const [kernel, recurrentKernel] = this.weightSpecs(inputDim);
+    this.kernel = tf.keep(this.kernelInitializer.apply(kernel.shape));
+    this.recurrentKernel = tf.keep(this.recurrentInitializer.apply(recurrentKernel.shape));
     this.bias = this.useBias ? tf.keep(this.initialBias()) : null;
   }
 

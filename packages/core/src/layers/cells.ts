@@ -1,12 +1,8 @@
 /** The built-in cells: SimpleRNNCell, LSTMCell, GRUCell, with Keras defaults. */
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveActivation } from '../activations/index.js';
-import {
-  GRUSequence,
-  LSTMSequence,
-  SimpleRNNSequence,
-  type KernelActivation,
-} from '../kernels/contract.js';
+import type { KernelActivation } from '../kernels/contract.js';
+import { FAMILIES } from '../kernels/families.js';
 import { KernelCell, type BaseCellArgs } from './cell.js';
 
 /** Arguments of {@link SimpleRNNCell}. */
@@ -14,11 +10,9 @@ export type SimpleRNNCellArgs = BaseCellArgs;
 
 /** Keras `SimpleRNNCell`: `h_t = act(x_t·W + b + h_{t−1}·U)`. */
 export class SimpleRNNCell extends KernelCell {
-  readonly className = 'SimpleRNNCell';
-  readonly kernelName = SimpleRNNSequence;
-  protected readonly gates = 1;
+  readonly family = FAMILIES.SimpleRNN;
   constructor(args: SimpleRNNCellArgs) {
-    super(args, 'simple_rnn_cell');
+    super(args, FAMILIES.SimpleRNN.cellName);
   }
   protected extraAttrs(): Record<string, unknown> {
     return {};
@@ -58,16 +52,11 @@ export interface LSTMCellArgs extends GatedCellArgs {
 
 /** Keras `LSTMCell`, gate order i, f, c, o; states `[h, c]`. */
 export class LSTMCell extends GatedCell {
-  readonly className = 'LSTMCell';
-  readonly kernelName = LSTMSequence;
-  protected readonly gates = 4;
+  readonly family = FAMILIES.LSTM;
   readonly unitForgetBias: boolean;
   constructor(args: LSTMCellArgs) {
-    super(args, 'lstm_cell');
+    super(args, FAMILIES.LSTM.cellName);
     this.unitForgetBias = args.unitForgetBias ?? true;
-  }
-  override get stateSize(): readonly number[] {
-    return [this.units, this.units];
   }
   protected override initialBias(): tf.Tensor {
     if (!this.unitForgetBias) return super.initialBias();
@@ -98,16 +87,14 @@ export interface GRUCellArgs extends GatedCellArgs {
 
 /** Keras `GRUCell`, gate order z, r, h; `resetAfter` true by default. */
 export class GRUCell extends GatedCell {
-  readonly className = 'GRUCell';
-  readonly kernelName = GRUSequence;
-  protected readonly gates = 3;
+  readonly family = FAMILIES.GRU;
   readonly resetAfter: boolean;
   constructor(args: GRUCellArgs) {
-    super(args, 'gru_cell');
+    super(args, FAMILIES.GRU.cellName);
     this.resetAfter = args.resetAfter ?? true;
   }
-  protected override biasShape(): number[] {
-    return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
+  protected override resetAfterBias(): boolean {
+    return this.resetAfter;
   }
   protected extraAttrs(): Record<string, unknown> {
     return { recurrentActivation: this.recurrentActivation, resetAfter: this.resetAfter };

@@ -1,5 +1,6 @@
 /** Keras `LSTM`, `GRU` and `SimpleRNN` layers: a recurrent layer over one built-in cell. */
 import type * as tf from '@tensorflow/tfjs-core';
+import { FAMILIES } from '../kernels/families.js';
 import {
   GRUCell,
   LSTMCell,
@@ -28,11 +29,11 @@ export type LSTMArgs<RS extends boolean = boolean> = LSTMCellArgs & RecurrentLay
  * Defaults are Keras's: `recurrentActivation: 'sigmoid'`, `unitForgetBias: true`.
  */
 export class LSTM<RS extends boolean = false> extends RecurrentLayer<RS, [tf.Tensor, tf.Tensor]> {
-  readonly className = 'LSTM';
+  readonly className = FAMILIES.LSTM.layerClass;
   readonly cell: LSTMCell;
   constructor(args: LSTMArgs<RS>) {
     const cell = new LSTMCell(cellArgs(args));
-    super([cell], args, 'lstm');
+    super([cell], args, FAMILIES.LSTM.layerName);
     this.cell = cell;
   }
   getConfig(): Record<string, unknown> {
@@ -45,11 +46,11 @@ export type GRUArgs<RS extends boolean = boolean> = GRUCellArgs & RecurrentLayer
 
 /** Keras `GRU` (`resetAfter: true` by default). Returns `output`, or `[output, h]`. */
 export class GRU<RS extends boolean = false> extends RecurrentLayer<RS, [tf.Tensor]> {
-  readonly className = 'GRU';
+  readonly className = FAMILIES.GRU.layerClass;
   readonly cell: GRUCell;
   constructor(args: GRUArgs<RS>) {
     const cell = new GRUCell(cellArgs(args));
-    super([cell], args, 'gru');
+    super([cell], args, FAMILIES.GRU.layerName);
     this.cell = cell;
   }
   getConfig(): Record<string, unknown> {
@@ -63,11 +64,11 @@ export type SimpleRNNArgs<RS extends boolean = boolean> = SimpleRNNCellArgs &
 
 /** Keras `SimpleRNN`. Returns `output`, or `[output, h]`. */
 export class SimpleRNN<RS extends boolean = false> extends RecurrentLayer<RS, [tf.Tensor]> {
-  readonly className = 'SimpleRNN';
+  readonly className = FAMILIES.SimpleRNN.layerClass;
   readonly cell: SimpleRNNCell;
   constructor(args: SimpleRNNArgs<RS>) {
     const cell = new SimpleRNNCell(cellArgs(args));
-    super([cell], args, 'simple_rnn');
+    super([cell], args, FAMILIES.SimpleRNN.layerName);
     this.cell = cell;
   }
   getConfig(): Record<string, unknown> {

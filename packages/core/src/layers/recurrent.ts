@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument, RnnkitError } from '../errors.js';
+import { outputShape, stateShapes, type Dim } from '../kernels/families.js';
+import { timeLoop } from '../kernels/time_loop.js';
 import { KernelCell, type Cell } from './cell.js';
 import { checkMask, checkSequenceInput, checkStates } from './validate.js';
 
@@ -26,6 +28,12 @@ export interface RecurrentLayerArgs<RS extends boolean = boolean> {
   name?: string;
   /** Input shape including batch, e.g. `[null, 4, 5]`; builds the layer at construction. */
   batchInputShape?: (number | null)[];
+}
+
+/** A weight's Keras name and shape; `null` entries are sizes not known yet. */
+export interface LayerWeightSpec {
+  name: string;
+  shape: Dim[];
 }
 
 /** Options of {@link RecurrentLayer.apply}. */
@@ -134,6 +142,61 @@ export abstract class RecurrentLayer<
     this.inputDim = inputDim;
   }
 
+  /** Rank of the input: 3 (`[batch, time, features]`) plus the family's spatial axes. */
+  get inputRank(): number {
+    const first = this.cells[0];
+    return 3 + (first instanceof KernelCell ? first.family.spatialRank : 0);
+  }
+
+  /** Checks an input shape of {@link inputRank} whose sizes may be unknown. */
+  protected checkInputShape(inputShape: readonly Dim[]): void {
+    if (!Array.isArray(inputShape) || inputShape.length !== this.inputRank) {
+      const want =
+        this.inputRank === 3 ? '[batch, time, features]' : '[batch, time, *spatial, channels]';
+      invalidArgument(`${this.name} input shape`, want, inputShape);
+    }
+  }
+
+  /**
+   * Keras weight shapes for an input of shape `[batch, time, features]` (sizes may be `null`),
+   * cell by cell in `get_weights()` order, from the family table. Needs built-in cells.
+   */
+  weightSpecs(inputShape: readonly Dim[]): LayerWeightSpec[] {
+    this.checkInputShape(inputShape);
+    let dim: Dim = inputShape[inputShape.length - 1];
+    return this.cells.flatMap((cell) => {
+      if (!(cell instanceof KernelCell)) {
+        throw new RnnkitError(
+          `${this.name}: cell ${cell.className} has no declared weight shapes (only built-in cells do)`,
+        );
+      }
+      const specs = cell.weightSpecs(dim);
+      dim = cell.outputSize;
+      return specs;
+    });
+  }
+
+  /** Shapes of the states, cell by cell: each family's states `[batch, units]`. */
+  stateShapes<D extends Dim>(batch: D): D[][] {
+    return this.cells.flatMap((cell) =>
+      cell instanceof KernelCell
+        ? stateShapes(cell.family, batch, cell.units)
+        : cell.stateSize.map((size) => [batch, size as D]),
+    );
+  }
+
+  /**
+   * What {@link apply} returns for an input of shape `[batch, time, features]` (sizes may be
+   * `null`): the output's shape, then the states' when `returnState`.
+   */
+  outputShapes(inputShape: readonly Dim[]): Dim[][] {
+    this.checkInputShape(inputShape);
+    const [batch, time] = inputShape;
+    const last = this.cells[this.cells.length - 1];
+    const output = outputShape(batch, time, last.outputSize, this.returnSequences);
+    return this.returnState ? [output, ...this.stateShapes(batch)] : [output];
+  }
+
   /** Runs the layer on `x` `[batch, time, features]`; returns values in Keras order. */
   apply(x: tf.Tensor, options: ApplyOptions = {}): RecurrentOutput<RS, S> {
     const { output, states } = this.run(x, options);
@@ -164,17 +227,18 @@ export abstract class RecurrentLayer<
   }
 
   private initialStates(batch: number, given: tf.Tensor[] | undefined): tf.Tensor2D[] {
-    const sizes = this.stateSizes;
+    const shapes = this.stateShapes(batch);
     if (given != null) {
-      checkStates(this.name, 'initial_state', given, batch, sizes);
+      checkStates(this.name, 'initial_state', given, shapes);
       return given as tf.Tensor2D[];
     }
     if (this.stateful) {
-      if (this.states == null) this.states = sizes.map((s) => tf.keep(tf.zeros([batch, s])));
-      checkStates(this.name, 'input batch (stateful layer)', this.states, batch, sizes);
+      if (this.states == null)
+        this.states = shapes.map((s) => tf.keep(tf.zeros<tf.Rank>(s) as tf.Tensor2D));
+      checkStates(this.name, 'input batch (stateful layer)', this.states, shapes);
       return this.states.map((s) => s.clone());
     }
-    return sizes.map((s) => tf.zeros([batch, s]));
+    return shapes.map((s) => tf.zeros<tf.Rank>(s) as tf.Tensor2D);
   }
 
   private runCells(
@@ -240,9 +304,9 @@ export abstract class RecurrentLayer<
     }
     const next =
       values != null
-        ? (checkStates(this.name, 'resetStates values', values, batch, this.stateSizes),
+        ? (checkStates(this.name, 'resetStates values', values, this.stateShapes(batch)),
           values.map((v) => tf.keep(v.clone()) as tf.Tensor2D))
-        : this.stateSizes.map((s) => tf.keep(tf.zeros([batch, s])) as tf.Tensor2D);
+        : this.stateShapes(batch).map((s) => tf.keep(tf.zeros<tf.Rank>(s)) as tf.Tensor2D);
     this.states?.forEach((s) => s.dispose());
     this.states = next;
   }
@@ -313,7 +377,7 @@ export abstract class RecurrentLayer<
   }
 }
 
-/** The per-step loop for custom cells without a sequence kernel. */
+/** The per-step loop for custom cells without a sequence kernel: core's one time loop. */
 function stepLoop(
   cell: Cell,
   x: tf.Tensor3D,
@@ -323,29 +387,17 @@ function stepLoop(
   zeroOutputForMask: boolean,
   training: boolean | undefined,
 ): tf.Tensor[] {
-  const steps = tf.unstack(x, 1) as tf.Tensor2D[];
-  const masks = mask == null ? null : (tf.unstack(tf.expandDims(mask, 2), 1) as tf.Tensor2D[]);
-  let states = initial;
-  let previous: tf.Tensor2D = tf.zeros([x.shape[0], cell.outputSize]);
-  const zeros = previous;
-  const outputs: tf.Tensor2D[] = [];
-  steps.forEach((input, t) => {
-    const [out, ...next] = cell.call(input, states, { training });
-    if (masks == null) {
-      states = next;
-      previous = out;
-    } else {
-      const keep = masks[t];
-      states = next.map(
-        (n, i) => tf.where(tf.broadcastTo(keep, n.shape), n, states[i]) as tf.Tensor2D,
-      );
-      previous = tf.where(
-        tf.broadcastTo(keep, out.shape),
-        out,
-        zeroOutputForMask ? zeros : previous,
-      ) as tf.Tensor2D;
-    }
-    outputs.push(previous);
-  });
-  return [returnSequences ? tf.stack(outputs, 1) : tf.clone(previous), ...states];
+  return timeLoop(
+    {
+      inputs: x,
+      initialStates: initial,
+      outputShape: [x.shape[0], cell.outputSize],
+      mask,
+      goBackwards: false,
+      returnSequences,
+      alignToInput: false,
+      zeroOutputForMask,
+    },
+    (input, states) => cell.call(input as tf.Tensor2D, states as tf.Tensor2D[], { training }),
+  );
 }

@@ -23,26 +23,29 @@ export function checkMask(layer: string, mask: tf.Tensor, batch: number, time: n
   if (mask.dtype !== 'bool') invalidArgument(`${layer} mask dtype`, 'bool', mask.dtype);
 }
 
-/** Checks initial states against the expected `[batch, size]` shapes. */
+/**
+ * Checks states against the shapes the layer's families give (`stateShapes` of the family
+ * table: `[batch, units]`, or `[batch, *spatial, filters]` for a spatial family).
+ */
 export function checkStates(
   layer: string,
   argument: string,
   states: readonly tf.Tensor[],
-  batch: number,
-  sizes: readonly number[],
+  shapes: readonly (readonly number[])[],
 ): void {
   if (!Array.isArray(states))
-    invalidArgument(`${layer} ${argument}`, `an array of ${sizes.length} tensors`, typeof states);
-  if (states.length !== sizes.length) {
+    invalidArgument(`${layer} ${argument}`, `an array of ${shapes.length} tensors`, typeof states);
+  if (states.length !== shapes.length) {
     throw new RnnkitError(
-      `${layer} ${argument}: expected ${sizes.length} state tensor(s) of shapes ${sizes
-        .map((s) => formatShape([batch, s]))
+      `${layer} ${argument}: expected ${shapes.length} state tensor(s) of shapes ${shapes
+        .map((s) => formatShape(s))
         .join(', ')}, got ${states.length}`,
     );
   }
   states.forEach((s, i) => {
-    if (s.rank !== 2 || s.shape[0] !== batch || s.shape[1] !== sizes[i]) {
-      invalidShape(`${layer} ${argument}[${i}]`, [batch, sizes[i]], s.shape);
+    const want = shapes[i];
+    if (s.rank !== want.length || want.some((d, j) => s.shape[j] !== d)) {
+      invalidShape(`${layer} ${argument}[${i}]`, [...want], s.shape);
     }
   });
 }

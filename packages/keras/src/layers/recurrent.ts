@@ -1,10 +1,16 @@
 /**
- * The recurrent layers (`SimpleRNN`, `LSTM`, `GRU`, `RNN`, `Bidirectional`) come from
- * @rnnkit/core via `fromKerasConfig`; this adapter adds shape inference, weight specs and Keras's
- * mask flow (the mask passes on only with `return_sequences`).
+ * The recurrent layers (each family of @rnnkit/core's family table, `RNN`, `Bidirectional`) come
+ * from @rnnkit/core via `fromKerasConfig`, which also infers their weight and output shapes; this
+ * adapter adds the loader's limits, its error labels and Keras's mask flow (the mask passes on
+ * only with `return_sequences`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fromKerasConfig, type KerasLayer } from '@rnnkit/core';
+import {
+  familyOfClass,
+  fromKerasConfig,
+  RECURRENT_LAYER_CLASSES as CORE_RECURRENT_CLASSES,
+  type KerasLayer,
+} from '@rnnkit/core';
 import { describe, fail, messageOf } from '../errors.js';
 import { ConfigReader } from './config_reader.js';
 import { expectRank, single } from './shapes.js';
@@ -19,34 +25,9 @@ import type {
 } from './types.js';
 
 /** Class names this adapter handles. */
-export const RECURRENT_CLASSES = ['SimpleRNN', 'LSTM', 'GRU', 'RNN', 'Bidirectional'];
+export const RECURRENT_CLASSES = [...CORE_RECURRENT_CLASSES, 'Bidirectional'];
 
-const GATES: Record<string, number> = {
-  SimpleRNN: 1,
-  LSTM: 4,
-  GRU: 3,
-  SimpleRNNCell: 1,
-  LSTMCell: 4,
-  GRUCell: 3,
-};
-const STATES: Record<string, number> = {
-  SimpleRNN: 1,
-  LSTM: 2,
-  GRU: 1,
-  SimpleRNNCell: 1,
-  LSTMCell: 2,
-  GRUCell: 1,
-};
 const SHAPE_KEYS = ['batch_input_shape', 'batch_shape', 'input_shape', 'batch_size'];
-
-/** What one direction of a recurrent layer looks like, read from its config. */
-interface Direction {
-  className: string;
-  /** Units of each cell, bottom first. */
-  cells: { className: string; units: number; useBias: boolean; resetAfter: boolean }[];
-  returnSequences: boolean;
-  returnState: boolean;
-}
 
 function obj(value: unknown): Record<string, unknown> {
   return value != null && typeof value === 'object' && !Array.isArray(value)
@@ -54,84 +35,37 @@ function obj(value: unknown): Record<string, unknown> {
     : {};
 }
 
-function cellInfo(
-  className: string,
-  config: Record<string, unknown>,
-  label: string,
-): Direction['cells'][number] {
-  const units = config.units;
+/** Checks the family's size option (`units`; `filters` for a convolutional family). */
+function checkUnits(className: string, config: Record<string, unknown>, label: string): void {
+  const key = familyOfClass(className)?.sizeKey ?? 'units';
+  const units = config[key];
   if (typeof units !== 'number' || !Number.isInteger(units) || units <= 0 || units > 1_000_000) {
-    fail(`${label}: option 'units' must be a positive integer, got ${describe(units)}`);
+    fail(`${label}: option '${key}' must be a positive integer, got ${describe(units)}`);
   }
-  return {
-    className,
-    units,
-    useBias: config.use_bias !== false,
-    resetAfter: config.reset_after == null ? true : config.reset_after === true,
-  };
 }
 
-function readDirection(json: LayerJson, label: string): Direction {
+/** Checks one direction's config against the loader's limits before core builds it. */
+function checkDirection(json: LayerJson, label: string): void {
   const config = obj(json.config);
-  let cells: Direction['cells'];
-  if (json.class_name === 'RNN') {
-    const cell = config.cell;
-    const list = Array.isArray(cell)
-      ? cell
-      : obj(cell).class_name === 'StackedRNNCells'
-        ? (obj(obj(cell).config).cells as unknown[])
-        : [cell];
-    if (!Array.isArray(list) || list.length === 0)
-      fail(`${label}: option 'cell' = ${describe(cell)} is not supported`);
-    cells = list.map((c) => {
-      const cj = obj(c);
-      const cls = String(cj.class_name);
-      if (GATES[cls] == null)
-        fail(`${label}: option 'cell' has class ${cls}, which is not supported`);
-      return cellInfo(cls, obj(cj.config), label);
-    });
-  } else {
-    cells = [cellInfo(json.class_name, config, label)];
+  if (json.class_name !== 'RNN') {
+    checkUnits(json.class_name, config, label);
+    return;
   }
-  return {
-    className: json.class_name,
-    cells,
-    returnSequences: config.return_sequences === true,
-    returnState: config.return_state === true,
-  };
-}
-
-function cellWeights(
-  cell: Direction['cells'][number],
-  inDim: number | null,
-  prefix: string,
-): WeightSpec[] {
-  const g = GATES[cell.className];
-  const u = cell.units;
-  const specs: WeightSpec[] = [
-    { name: `${prefix}kernel`, shape: [inDim, g * u] },
-    { name: `${prefix}recurrent_kernel`, shape: [u, g * u] },
-  ];
-  if (cell.useBias) {
-    const gru = cell.className === 'GRU' || cell.className === 'GRUCell';
-    specs.push({ name: `${prefix}bias`, shape: gru && cell.resetAfter ? [2, g * u] : [g * u] });
+  const cell = config.cell;
+  const list = Array.isArray(cell)
+    ? cell
+    : obj(cell).class_name === 'StackedRNNCells'
+      ? (obj(obj(cell).config).cells as unknown[])
+      : [cell];
+  if (!Array.isArray(list) || list.length === 0)
+    fail(`${label}: option 'cell' = ${describe(cell)} is not supported`);
+  for (const c of list) {
+    const cj = obj(c);
+    const cls = String(cj.class_name);
+    if (familyOfClass(cls)?.cellClass !== cls)
+      fail(`${label}: option 'cell' has class ${cls}, which is not supported`);
+    checkUnits(cls, obj(cj.config), label);
   }
-  return specs;
-}
-
-function directionWeights(d: Direction, inDim: number | null, prefix: string): WeightSpec[] {
-  let dim = inDim;
-  return d.cells.flatMap((c) => {
-    const specs = cellWeights(c, dim, prefix);
-    dim = c.units;
-    return specs;
-  });
-}
-
-function directionStates(d: Direction, batch: number | null): Shape[] {
-  return d.cells.flatMap((c) =>
-    Array.from({ length: STATES[c.className] }, () => [batch, c.units] as Shape),
-  );
 }
 
 /**
@@ -142,11 +76,8 @@ function directionStates(d: Direction, batch: number | null): Shape[] {
 function normalize(json: LayerJson, keras2: boolean): LayerJson {
   const config = { ...obj(json.config) };
   for (const k of SHAPE_KEYS) delete config[k];
-  if (
-    (json.class_name === 'GRU' || json.class_name === 'GRUCell') &&
-    config.reset_after == null &&
-    keras2
-  ) {
+  const family = familyOfClass(json.class_name);
+  if (family?.bias === 'resetAfter' && config.reset_after == null && keras2) {
     config.reset_after = false;
   }
   for (const k of ['layer', 'backward_layer', 'cell']) {
@@ -167,9 +98,6 @@ export class RecurrentModelLayer implements ModelLayer {
   readonly className: string;
   readonly trainable: boolean;
   private readonly layer: KerasLayer;
-  private readonly forward: Direction;
-  private readonly backward: Direction | null;
-  private readonly mergeMode: string | null;
 
   constructor(original: LayerJson, ctx: LayerContext) {
     const json = normalize(original, ctx.keras2);
@@ -192,17 +120,10 @@ export class RecurrentModelLayer implements ModelLayer {
           `${label}: option 'layer' wraps class ${describe(inner.class_name)}, which is not supported`,
         );
       }
-      this.forward = readDirection(inner, label);
-      this.backward =
-        config.backward_layer != null
-          ? readDirection(config.backward_layer as LayerJson, label)
-          : this.forward;
-      this.mergeMode =
-        config.merge_mode === undefined ? 'concat' : (config.merge_mode as string | null);
+      checkDirection(inner, label);
+      if (config.backward_layer != null) checkDirection(config.backward_layer as LayerJson, label);
     } else {
-      this.forward = readDirection(json, label);
-      this.backward = null;
-      this.mergeMode = null;
+      checkDirection(json, label);
     }
     try {
       this.layer = fromKerasConfig(normalized, { kerasVersion: ctx.kerasVersion });
@@ -217,39 +138,14 @@ export class RecurrentModelLayer implements ModelLayer {
 
   outputShapes(inputShapes: Shape[]): Shape[] {
     const shape = single(this.label, inputShapes);
-    expectRank(this.label, shape, 3);
-    const [batch, time] = shape;
-    const out = (d: Direction): Shape => {
-      const u = d.cells[d.cells.length - 1].units;
-      return d.returnSequences ? [batch, time, u] : [batch, u];
-    };
-    if (this.backward == null) {
-      const states = this.forward.returnState ? directionStates(this.forward, batch) : [];
-      return [out(this.forward), ...states];
-    }
-    const fw = out(this.forward);
-    const bw = out(this.backward);
-    const last = fw.length - 1;
-    const merged: Shape[] =
-      this.mergeMode === null
-        ? [fw, bw]
-        : this.mergeMode === 'concat'
-          ? [[...fw.slice(0, last), (fw[last] as number) + (bw[last] as number)]]
-          : [fw];
-    const states = this.forward.returnState
-      ? [...directionStates(this.forward, batch), ...directionStates(this.backward, batch)]
-      : [];
-    return [...merged, ...states];
+    expectRank(this.label, shape, this.layer.inputRank);
+    return this.layer.outputShapes(shape);
   }
 
   weightSpecs(inputShapes: Shape[]): WeightSpec[] {
     const shape = single(this.label, inputShapes);
-    const inDim = shape[shape.length - 1];
-    if (this.backward == null) return directionWeights(this.forward, inDim, '');
-    return [
-      ...directionWeights(this.forward, inDim, 'forward_'),
-      ...directionWeights(this.backward, inDim, 'backward_'),
-    ];
+    expectRank(this.label, shape, this.layer.inputRank);
+    return this.layer.weightSpecs(shape);
   }
 
   setWeights(weights: tf.Tensor[]): void {
@@ -280,8 +176,8 @@ export class RecurrentModelLayer implements ModelLayer {
       fail(`${this.label}: ${messageOf(e)}`);
     }
     const outputs = Array.isArray(result) ? result : [result];
-    const sequences = this.forward.returnSequences;
-    const nOutputs = this.backward != null && this.mergeMode === null ? 2 : 1;
+    const sequences = this.layer.returnSequences;
+    const nOutputs = 'mergeMode' in this.layer && this.layer.mergeMode === null ? 2 : 1;
     const masks = outputs.map((_, i) => (i < nOutputs && sequences ? (mask ?? null) : null));
     return { outputs, masks };
   }

@@ -9,6 +9,7 @@ import {
   checkKernelActivation,
   checkSequenceAttrs,
   checkSequenceInputs,
+  sequenceInputLayout,
   type CheckedSequenceAttrs,
   type KernelActivation,
   type SequenceKernelName,
@@ -60,19 +61,17 @@ export function activationAttr(
 }
 
 /**
- * Checks shapes and dtypes against the contract and reads the values. `gates` is G; `biasShape`
- * is the expected bias shape (`[G·U]`, or `[2, 3·U]` for GRU with `resetAfter`).
+ * Checks shapes and dtypes against the contract (the layout the family table gives `kernel` with
+ * these attributes) and reads the values.
  */
 export function readSequenceInputs(
-  kernel: string,
+  kernel: SequenceKernelName,
   inputs: NamedTensorInfoMap,
   backend: MathBackendCPU,
-  units: number,
-  gates: number,
-  biasShape: readonly number[],
-  withCellState: boolean,
+  attrs: CheckedSequenceAttrs,
 ): SequenceProblem {
-  const p = checkSequenceInputs(kernel, inputs, { units, gates, biasShape, withCellState });
+  const units = attrs.units;
+  const p = checkSequenceInputs(kernel, inputs, sequenceInputLayout(kernel, attrs));
   const f32 = (info: TensorInfo): Float32Array => valuesOf<Float32Array>(backend, info);
   return {
     batch: p.batch,

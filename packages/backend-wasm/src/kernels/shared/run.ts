@@ -9,13 +9,18 @@ import {
   GATES,
   KERNEL_ACTIVATIONS,
   LSTMSequence,
+  sequenceFamily,
   SimpleRNNSequence,
+  stateShapes,
   type KernelActivation,
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/state.js';
 
-/** Family codes of the WebAssembly module. */
+/**
+ * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
+ * from core's family table at build).
+ */
 const Family = {
   simpleRNN: 0,
   lstm: 1,
@@ -128,7 +133,6 @@ export function runSequence(
   const wasmBackend = backend as WasmBackendLike;
   const { attrs: a, inputs: p } = checkSequenceCall(kernel, inputs, attrs);
   const family = familyOf(kernel, a.resetAfter);
-  const lstm = family === Family.lstm;
   const act = activationCode(a.activation);
   const ract = activationCode(a.recurrentActivation);
   const gates = GATES[kernel];
@@ -161,7 +165,7 @@ export function runSequence(
   const outShape = a.returnSequences ? [batch, steps, units] : [batch, units];
   const frame = state.frame(
     [x, h0, c0, biasT, byteMask, recurrentMask],
-    lstm ? [outShape, [batch, units], [batch, units]] : [outShape, [batch, units]],
+    [outShape, ...stateShapes(sequenceFamily(kernel), batch, units)],
     seqBytes + biasBytes + recBiasBytes + maskBytes,
   );
   let outputs: TensorInfo[];

@@ -1,10 +1,11 @@
 /**
- * The time loop shared by the reference kernels: input projection hoisted over all steps, then
- * one cell step per timestep with Keras masking. Built from tfjs-core ops, so it runs on every
- * backend and is differentiable.
+ * What the reference kernels share: the input projection hoisted over all steps, then one cell
+ * step per timestep in core's time loop. Built from tfjs-core ops, so it runs on every backend
+ * and is differentiable.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SequenceKernelAttrs, SequenceKernelInputs } from '../contract.js';
+import { timeLoop } from '../time_loop.js';
 
 /** One cell step: the projected input `xp` `[B, G·U]` and the states in, new states out. */
 export type ReferenceStep = (xp: tf.Tensor2D, states: tf.Tensor2D[]) => tf.Tensor2D[];
@@ -17,8 +18,9 @@ export function projectInputs(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor):
 }
 
 /**
- * Runs `step` over time. The first state is the output `h`. Returns `[output, ...states]` with
- * `output` `[B, T, U]` when `returnSequences`, else the last processed step's output.
+ * Runs `step` over time through core's one time loop (`../time_loop.ts`). The first state is the
+ * output `h`. Returns `[output, ...states]` with `output` `[B, T, U]` when `returnSequences`,
+ * else the last processed step's output.
  */
 export function runSequence(
   inputs: SequenceKernelInputs,
@@ -27,35 +29,22 @@ export function runSequence(
   initialStates: tf.Tensor2D[],
   step: ReferenceStep,
 ): tf.Tensor[] {
-  return tf.tidy(() => {
-    const [, steps] = projected.shape;
-    const xs = tf.unstack(projected, 1) as tf.Tensor2D[];
-    const masks =
-      inputs.mask == null ? null : (tf.unstack(tf.expandDims(inputs.mask, 2), 1) as tf.Tensor2D[]);
-    let states = initialStates;
-    let previousOutput: tf.Tensor2D = tf.zerosLike(initialStates[0]);
-    const zeros = previousOutput;
-    const outputs: tf.Tensor2D[] = [];
-    for (let s = 0; s < steps; s++) {
-      const t = attrs.goBackwards ? steps - 1 - s : s;
-      const next = step(xs[t], states);
-      let output = next[0];
-      if (masks != null) {
-        // Select, never multiply: a NaN at a masked step must not leak.
-        const keep = tf.broadcastTo(masks[t], output.shape);
-        states = next.map((n, i) => tf.where(keep, n, states[i]) as tf.Tensor2D);
-        output = tf.where(keep, output, attrs.zeroOutputForMask ? zeros : previousOutput);
-      } else {
-        states = next;
-      }
-      previousOutput = output;
-      outputs.push(output);
-    }
-    if (attrs.goBackwards && attrs.alignToInput) outputs.reverse();
-    // A distinct tensor even when it holds the same values as h, so each can be disposed alone.
-    const output = attrs.returnSequences ? tf.stack(outputs, 1) : tf.clone(previousOutput);
-    return [output, ...states];
-  });
+  return timeLoop(
+    {
+      inputs: projected,
+      initialStates,
+      outputShape: initialStates[0].shape,
+      mask: inputs.mask,
+      goBackwards: attrs.goBackwards,
+      returnSequences: attrs.returnSequences,
+      alignToInput: attrs.alignToInput,
+      zeroOutputForMask: attrs.zeroOutputForMask,
+    },
+    (xp, states) => {
+      const next = step(xp as tf.Tensor2D, states as tf.Tensor2D[]);
+      return [next[0], ...next];
+    },
+  );
 }
 
 /** `h` as it enters the recurrent product: scaled by the recurrent dropout mask when given. */
