@@ -61,3 +61,24 @@ export function checkRate(argument: string, value: unknown): number {
   }
   return value;
 }
+
+/** The most values one tensor may hold: the length limit of the typed arrays behind it. */
+export const MAX_TENSOR_VALUES = 2 ** 31 - 1;
+
+/**
+ * Refuses a weight or activation that no tensor can hold, before anything is allocated: the
+ * error names the argument, its value and the shape it implies.
+ */
+export function checkAllocatable(
+  argument: string,
+  value: unknown,
+  what: string,
+  shape: readonly number[],
+): void {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count > MAX_TENSOR_VALUES) {
+    throw new RnnkitError(
+      `${argument}: ${formatValue(value)} implies ${what} of shape ${formatShape(shape)}, ${count.toPrecision(3)} values; a tensor holds at most ${MAX_TENSOR_VALUES}`,
+    );
+  }
+}

@@ -86,4 +86,44 @@ describe('bad input', () => {
   it('errors are RnnkitError', () => {
     expect(() => new GRU({ units: -1 })).toThrow(RnnkitError);
   });
+
+  it('sizes no tensor can hold are refused before anything is allocated', () => {
+    expect(() => new LSTM({ units: 1e9 }).apply(x())).toThrow(
+      /units: 1000000000 implies a recurrent_kernel of shape \(1000000000, 4000000000\), 4\.00e\+18 values; a tensor holds at most 2147483647/,
+    );
+    expect(() => new GRU({ units: 40_000 }).build(5)).toThrow(
+      /units: 40000 implies a recurrent_kernel of shape \(40000, 120000\)/,
+    );
+    expect(() => new SimpleRNN({ units: 4 }).build(1e9)).toThrow(
+      /input feature size: 1000000000 implies a kernel of shape \(1000000000, 4\)/,
+    );
+  });
+
+  it('a stateful layer names the batch it holds states for and the way out', () => {
+    const l = new SimpleRNN({ units: 2, stateful: true });
+    tf.dispose(l.apply(tf.zeros([3, 4, 5])));
+    expect(() => l.apply(tf.zeros([2, 4, 5]))).toThrow(
+      /holds states for a batch of 3 \(from its first call\); got an input with a batch of 2\. Call resetStates\(\) to start over with another batch size, or use a new layer/,
+    );
+    // After a reset the layer takes a new batch size, as the message says.
+    l.resetStates();
+    const y = l.apply(tf.zeros([2, 4, 5])) as tf.Tensor;
+    expect(y.shape).toEqual([2, 2]);
+    tf.dispose(y);
+  });
+
+  it('a stateful layer declared with a batch size refuses another from its first call', () => {
+    const l = new LSTM({ units: 2, stateful: true, batchInputShape: [3, 4, 5] });
+    expect(() => l.apply(tf.zeros([2, 4, 5]))).toThrow(
+      /holds states for a batch of 3 \(its batch_input_shape\); got an input with a batch of 2\. Call it with batches of 3, or make a new layer for batches of 2/,
+    );
+    l.resetStates();
+    expect(() => l.apply(tf.zeros([2, 4, 5]))).toThrow(/batch of 3 \(its batch_input_shape\)/);
+    const y = l.apply(tf.zeros([3, 4, 5])) as tf.Tensor;
+    expect(y.shape).toEqual([3, 2]);
+    expect(() => l.resetStates([tf.zeros([2, 2]), tf.zeros([2, 2])])).toThrow(
+      /resetStates values: expected a batch of 3 \(the layer's batch_input_shape\), got 2/,
+    );
+    tf.dispose(y);
+  });
 });

@@ -1,3 +1,4 @@
+/* global URL */
 // Rewrites the generated list of supported Keras classes in the repository's README.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withSupportedClasses } from '../dist/supported.js';

@@ -9,7 +9,7 @@ import { tfjsArtifacts } from './formats/tfjs.js';
 import type { ModelArtifacts } from './formats/types.js';
 import { isKeras2Version, semanticsVersion } from './formats/version.js';
 import { bindWeights, buildGraph } from './graph/build.js';
-import { parseModelConfig } from './graph/spec.js';
+import { parseModelConfig, type ModelSpec } from './graph/spec.js';
 import { readHdf5 } from './hdf5/read.js';
 import type { ExtractLimits } from './hdf5/tree.js';
 import { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
@@ -174,6 +174,7 @@ export async function loadKerasModel(
   const ctx = {
     kerasVersion,
     keras2: isKeras2Version(kerasVersion),
+    savedBatchSize: savedInputBatch(spec),
     customLayer: customLayerLookup(
       options,
       spec.layers.map((l) => l.name),
@@ -187,4 +188,20 @@ export async function loadKerasModel(
     throw e;
   }
   return new KerasModel(spec, graph, artifacts.kerasVersion || kerasVersion, artifacts.format);
+}
+
+/**
+ * The batch size the model's inputs were saved with, when they all name the same one. Only
+ * stateful recurrent layers hold to it (their states are for that batch); the rest of the model
+ * takes any batch.
+ */
+function savedInputBatch(spec: ModelSpec): number | null {
+  const batches = new Set<unknown>();
+  for (const layer of spec.layers) {
+    if (layer.json.class_name !== 'InputLayer') continue;
+    const shape = layer.json.config.batch_shape ?? layer.json.config.batch_input_shape;
+    batches.add(Array.isArray(shape) ? shape[0] : null);
+  }
+  const [only] = [...batches];
+  return batches.size === 1 && typeof only === 'number' ? only : null;
 }

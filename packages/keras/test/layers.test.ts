@@ -617,6 +617,11 @@ describe('stateful recurrent layers', () => {
     expect(maxRelError(run(), second.output as number[])).toBeLessThanOrEqual(TOL);
     model.resetStates();
     expect(maxRelError(run(), first.output as number[])).toBeLessThanOrEqual(TOL);
+    // Its states are for the saved batch of 1: another batch is refused, even after a reset.
+    model.resetStates();
+    expect(() => model.predict(tf.tensor3d([x, x]))).toThrow(
+      /lstm: this stateful layer holds states for a batch of 1 \(its batch_input_shape\); got an input with a batch of 2/,
+    );
     model.dispose();
   });
 });

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveActivation } from '../activations/index.js';
 import {
+  checkAllocatable,
   checkPositiveInt,
   checkRate,
   formatShape,
@@ -219,8 +220,10 @@ export abstract class KernelCell implements Cell {
       }
       return;
     }
-    this.inputDim = inputDim;
     const [kernel, recurrentKernel] = this.weightSpecs(inputDim);
+    checkAllocatable('units', this.units, 'a recurrent_kernel', recurrentKernel.shape);
+    checkAllocatable('input feature size', inputDim, 'a kernel', kernel.shape);
+    this.inputDim = inputDim;
     this.kernel = tf.keep(this.kernelInitializer.apply(kernel.shape));
     this.recurrentKernel = tf.keep(this.recurrentInitializer.apply(recurrentKernel.shape));
     this.bias = this.useBias ? tf.keep(this.initialBias()) : null;

@@ -233,9 +233,10 @@ export abstract class RecurrentLayer<
       return given as tf.Tensor2D[];
     }
     if (this.stateful) {
+      this.checkStatefulBatch(batch);
       if (this.states == null)
         this.states = shapes.map((s) => tf.keep(tf.zeros<tf.Rank>(s) as tf.Tensor2D));
-      checkStates(this.name, 'input batch (stateful layer)', this.states, shapes);
+      checkStates(this.name, 'stored states', this.states, shapes);
       return this.states.map((s) => s.clone());
     }
     return shapes.map((s) => tf.zeros<tf.Rank>(s) as tf.Tensor2D);
@@ -294,14 +295,45 @@ export abstract class RecurrentLayer<
     return { output, states: finalStates };
   }
 
-  /** Resets the states of a stateful layer to zeros, or to `values` (Keras order). */
+  /**
+   * A stateful layer holds states for one batch size: the one its `batch_input_shape` declares
+   * (refused otherwise from the first call, as Keras does), else the one of its first call since
+   * it was made or reset.
+   */
+  private checkStatefulBatch(batch: number): void {
+    const declared = this.batchInputShape?.[0];
+    if (declared != null && batch !== declared) {
+      throw new RnnkitError(
+        `${this.name}: this stateful layer holds states for a batch of ${declared} (its batch_input_shape); got an input with a batch of ${batch}. Call it with batches of ${declared}, or make a new layer for batches of ${batch}`,
+      );
+    }
+    const held = this.states?.[0]?.shape[0];
+    if (held != null && batch !== held) {
+      throw new RnnkitError(
+        `${this.name}: this stateful layer holds states for a batch of ${held} (from its first call); got an input with a batch of ${batch}. Call resetStates() to start over with another batch size, or use a new layer`,
+      );
+    }
+  }
+
+  /**
+   * Resets the states of a stateful layer to zeros, or to `values` (Keras order). Without a
+   * declared batch size, a reset without values also frees the batch size for the next call.
+   */
   resetStates(values?: tf.Tensor[]): void {
     if (!this.stateful) throw new RnnkitError(`${this.name}: resetStates needs stateful: true`);
-    const batch = values?.[0]?.shape[0] ?? this.states?.[0]?.shape[0] ?? this.batchInputShape?.[0];
+    const declared = this.batchInputShape?.[0] ?? null;
+    const batch = values?.[0]?.shape[0] ?? declared;
     if (batch == null) {
+      this.states?.forEach((s) => s.dispose());
       this.states = null;
       return;
     }
+    if (declared != null && batch !== declared)
+      invalidArgument(
+        `${this.name} resetStates values`,
+        `a batch of ${declared} (the layer's batch_input_shape)`,
+        batch,
+      );
     const next =
       values != null
         ? (checkStates(this.name, 'resetStates values', values, this.stateShapes(batch)),

@@ -68,23 +68,36 @@ function checkDirection(json: LayerJson, label: string): void {
   }
 }
 
+/** The batch size a layer config saved (`batch_input_shape`, `batch_shape` or `batch_size`). */
+function savedBatchSize(config: Record<string, unknown>): number | null {
+  for (const key of ['batch_input_shape', 'batch_shape']) {
+    const shape = config[key];
+    if (Array.isArray(shape) && typeof shape[0] === 'number') return shape[0];
+  }
+  return typeof config.batch_size === 'number' ? config.batch_size : null;
+}
+
 /**
  * Prepares a config for @rnnkit/core: drops saved input shapes (the layer then builds from its
- * weights, not from a random initialization), and makes a missing `reset_after` explicit. Only
+ * weights, not from a random initialization) but a stateful layer's batch size, and makes a missing `reset_after` explicit. Only
  * files older than Keras 2.1 omit it, and their GRU is the reset-before one.
  */
-function normalize(json: LayerJson, keras2: boolean): LayerJson {
+function normalize(json: LayerJson, keras2: boolean, modelBatch: number | null = null): LayerJson {
   const config = { ...obj(json.config) };
+  const batch = savedBatchSize(config) ?? modelBatch;
   for (const k of SHAPE_KEYS) delete config[k];
+  // A stateful layer keeps its saved batch size: its states are for that batch (as in Keras).
+  if (config.stateful === true && batch != null) config.batch_input_shape = [batch, null, null];
   const family = familyOfClass(json.class_name);
   if (family?.bias === 'resetAfter' && config.reset_after == null && keras2) {
     config.reset_after = false;
   }
   for (const k of ['layer', 'backward_layer', 'cell']) {
     const inner = config[k];
-    if (Array.isArray(inner)) config[k] = inner.map((c) => normalize(c as LayerJson, keras2));
+    if (Array.isArray(inner))
+      config[k] = inner.map((c) => normalize(c as LayerJson, keras2, modelBatch));
     else if (inner != null && typeof inner === 'object')
-      config[k] = normalize(inner as LayerJson, keras2);
+      config[k] = normalize(inner as LayerJson, keras2, modelBatch);
   }
   if (json.class_name === 'StackedRNNCells' && Array.isArray(config.cells)) {
     config.cells = config.cells.map((c) => normalize(c as LayerJson, keras2));
@@ -100,7 +113,7 @@ export class RecurrentModelLayer implements ModelLayer {
   private readonly layer: KerasLayer;
 
   constructor(original: LayerJson, ctx: LayerContext) {
-    const json = normalize(original, ctx.keras2);
+    const json = normalize(original, ctx.keras2, ctx.savedBatchSize ?? null);
     const normalized = json;
     const config = obj(json.config);
     this.name = typeof config.name === 'string' ? config.name : '(unnamed)';

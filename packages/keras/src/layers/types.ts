@@ -62,6 +62,8 @@ export interface LayerContext {
   kerasVersion: string;
   /** True for files written by Keras 2 (or tfjs-layers, which follows it). */
   keras2: boolean;
+  /** The batch size the model's inputs were saved with (for stateful layers), if one. */
+  savedBatchSize?: number | null;
   /** Registered implementations, consulted before the built-in layers; null when none fits. */
   customLayer?: (json: LayerJson, ctx: LayerContext) => ModelLayer | null;
   /**
