@@ -123,6 +123,7 @@ export interface SequenceKernelAttrsMap {
   [SimpleRNNSequence]: SimpleRNNSequenceAttrs;
   [LSTMSequence]: LSTMSequenceAttrs;
   [GRUSequence]: GRUSequenceAttrs;
+  [ConvLSTMSequence]: ConvLSTMSequenceAttrs;
 }
 
 /** Number of gate blocks per family. */
@@ -138,3 +139,46 @@ export const STATE_COUNT: Record<SequenceKernelName, number> = {
   [LSTMSequence]: 2,
   [GRUSequence]: 1,
 };
+
+/**
+ * Kernel name of the whole-sequence convolutional LSTM kernel (ConvLSTM1D/2D/3D). Not in
+ * {@link SEQUENCE_KERNEL_NAMES}: a backend may register it; where none is registered the
+ * reference runs.
+ */
+export const ConvLSTMSequence = 'RnnkitConvLSTMSequence';
+
+/** Kernels a backend may leave unregistered: the reference kernel then runs on that backend. */
+export const OPTIONAL_KERNEL_NAMES = [ConvLSTMSequence] as const;
+/** One of the optional kernel names. */
+export type OptionalKernelName = (typeof OPTIONAL_KERNEL_NAMES)[number];
+/** Any kernel of the contract, required or optional. */
+export type KernelName = SequenceKernelName | OptionalKernelName;
+
+/**
+ * ConvLSTM over N = 1, 2 or 3 spatial dimensions, channels last, Keras gate order `i, f, c, o`:
+ * `z = conv(x_t, W, strides, padding, dilationRate) + b + conv(h_{t−1}, U, 1, 'same')`,
+ * `c_t = f ⊙ c_{t−1} + i ⊙ act(z_c)`, `h_t = o ⊙ act(c_t)`, gates through `recurrentActivation`.
+ * The input convolution of every step does not depend on the states, so a kernel may run it for
+ * all steps at once; the recurrent convolution is always `same` padded, stride 1, dilation 1.
+ *
+ * Inputs (S = input spatial sizes, O = output spatial sizes of the input convolution, F = filters,
+ * K = kernel sizes, C = input channels), as {@link SequenceKernelInputs} with:
+ * - `x`: float32 `[B, T, ...S, C]`, input time order.
+ * - `kernel`: float32 `[...K, C, 4·F]`; `recurrentKernel`: float32 `[...K, F, 4·F]`.
+ * - `bias`: float32 `[4·F]`, always present (zeros for a layer without bias).
+ * - `initialH`, `initialC`: float32 `[B, ...O, F]`, always present.
+ * - `mask` (optional): bool `[B, T]`; a masked step keeps both states.
+ * - `recurrentMask` (optional): float32 `[B, ...O, F]`, multiplies `h_{t−1}` where it enters the
+ *   recurrent convolution (recurrent dropout in training).
+ *
+ * Outputs `[output, h, c]`: `output` is `[B, T, ...O, F]` with `returnSequences`, else
+ * `[B, ...O, F]`; `h` and `c` are `[B, ...O, F]`. `units` holds F.
+ */
+export interface ConvLSTMSequenceAttrs extends LSTMSequenceAttrs {
+  /** Input-convolution strides, one per spatial dimension. */
+  strides: number[];
+  /** Input-convolution padding, TensorFlow's rule for `same`. */
+  padding: 'valid' | 'same';
+  /** Input-convolution dilation, one per spatial dimension (strides or dilation must be all 1). */
+  dilationRate: number[];
+}

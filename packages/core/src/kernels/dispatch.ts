@@ -4,11 +4,7 @@
  * gradient); otherwise the reference kernel runs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  SequenceKernelAttrsMap,
-  SequenceKernelInputs,
-  SequenceKernelName,
-} from './contract.js';
+import type { KernelName, SequenceKernelAttrsMap, SequenceKernelInputs } from './contract.js';
 import { referenceKernels } from './reference/index.js';
 
 /** Which path ran, counted per kernel name since the last reset. */
@@ -54,12 +50,12 @@ export function dispatchPath(before: DispatchStats, after: DispatchStats): Dispa
 }
 
 /** True when the active backend has a fused kernel registered under `name`. */
-export function hasFusedKernel(name: SequenceKernelName): boolean {
+export function hasFusedKernel(name: KernelName): boolean {
   return tf.getKernel(name, tf.getBackend()) != null;
 }
 
 /** Runs the sequence kernel `name`: fused when available, reference otherwise. */
-export function runSequenceKernel<N extends SequenceKernelName>(
+export function runSequenceKernel<N extends KernelName>(
   name: N,
   inputs: SequenceKernelInputs,
   attrs: SequenceKernelAttrsMap[N],

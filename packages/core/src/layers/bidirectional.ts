@@ -1,7 +1,6 @@
 /** Keras `Bidirectional`: a forward and a backward copy of a recurrent layer, merged. */
 import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument, RnnkitError } from '../errors.js';
-import { KernelCell } from './cell.js';
 import { fromKerasConfig } from './config.js';
 import { defaultLayerName, RecurrentLayer, type ApplyOptions } from './recurrent.js';
 
@@ -54,7 +53,7 @@ export class Bidirectional<
     if (!(layer instanceof RecurrentLayer)) {
       invalidArgument(
         'Bidirectional layer',
-        'a recurrent layer (LSTM, GRU, SimpleRNN, RNN)',
+        'a recurrent layer (LSTM, GRU, SimpleRNN, RNN, ConvLSTM1D/2D/3D)',
         typeof layer,
       );
     }
@@ -83,7 +82,7 @@ export class Bidirectional<
       this.backwardLayer = bw as RecurrentLayer<RS, S>;
     } else {
       const first = layer.cells[0];
-      const kerasVersion = first instanceof KernelCell ? first.kerasVersion : undefined;
+      const kerasVersion = (first as { kerasVersion?: string }).kerasVersion;
       const config: Record<string, unknown> = {
         ...layer.getConfig(),
         go_backwards: !layer.goBackwards,

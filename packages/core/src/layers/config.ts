@@ -4,9 +4,11 @@
  */
 import { invalidArgument, RnnkitError } from '../errors.js';
 import { initializerFromConfig } from '../initializers/index.js';
+import { convLSTMRank } from '../kernels/conv_lstm_family.js';
 import { Bidirectional, type MergeMode } from './bidirectional.js';
 import type { Cell } from './cell.js';
 import { GRUCell, LSTMCell, SimpleRNNCell } from './cells.js';
+import { ConvLSTM1D, ConvLSTM2D, ConvLSTM3D } from './conv_lstm.js';
 import { GRU, LSTM, SimpleRNN } from './lstm.js';
 import type { RecurrentLayer } from './recurrent.js';
 import { RNN } from './rnn.js';
@@ -51,6 +53,16 @@ const CELL_KEYS_BY_CLASS: Record<string, string[]> = {
   LSTM: [...GATED_KEYS, 'unit_forget_bias'],
   GRU: [...GATED_KEYS, 'reset_after'],
 };
+const CONV_LSTM_KEYS = [
+  ...GATED_KEYS.filter((k) => k !== 'units'),
+  'filters',
+  'kernel_size',
+  'strides',
+  'padding',
+  'data_format',
+  'dilation_rate',
+  'unit_forget_bias',
+];
 const LAYER_KEYS = [
   'return_sequences',
   'return_state',
@@ -151,6 +163,37 @@ function cellArgs(config: Record<string, unknown>, options: FromConfigOptions) {
   };
 }
 
+function intOrTuple(config: Record<string, unknown>, key: string): number | number[] | undefined {
+  const v = config[key];
+  if (v == null) return undefined;
+  if (typeof v === 'number' || (Array.isArray(v) && v.every((d) => typeof d === 'number'))) {
+    return v as number | number[];
+  }
+  invalidArgument(key, 'an integer or a list of integers', v);
+}
+
+function convLSTMArgs(config: Record<string, unknown>, options: FromConfigOptions) {
+  const { units: _units, resetAfter: _resetAfter, ...cell } = cellArgs(config, options);
+  const padding = config.padding;
+  const dataFormat = config.data_format;
+  if (padding != null && typeof padding !== 'string')
+    invalidArgument('padding', 'a string', padding);
+  if (dataFormat != null && typeof dataFormat !== 'string') {
+    invalidArgument('data_format', 'a string', dataFormat);
+  }
+  return {
+    ...cell,
+    // Keras 2 configs carry recurrent_activation; absent, the cell picks the version's default.
+    recurrentActivation: activation(config, 'recurrent_activation'),
+    filters: config.filters as number,
+    kernelSize: intOrTuple(config, 'kernel_size') as number | number[],
+    strides: intOrTuple(config, 'strides'),
+    padding: padding ?? undefined,
+    dataFormat: dataFormat ?? undefined,
+    dilationRate: intOrTuple(config, 'dilation_rate'),
+  };
+}
+
 function layerArgs(config: Record<string, unknown>) {
   return {
     name: config.name as string | undefined,
@@ -193,7 +236,7 @@ function cellFromConfig(json: KerasLayerJson, options: FromConfigOptions): Cell[
 
 /**
  * Builds a layer from Keras `get_config()` JSON: `SimpleRNN`, `LSTM`, `GRU`, `RNN` (with a cell
- * or stacked cells) and `Bidirectional`. Unknown options raise an error naming the option.
+ * or stacked cells), `ConvLSTM1D/2D/3D` and `Bidirectional`. Unknown options raise an error naming the option.
  */
 export function fromKerasConfig(json: KerasLayerJson, options: FromConfigOptions = {}): KerasLayer {
   if (json == null || typeof json !== 'object' || typeof json.class_name !== 'string') {
@@ -209,6 +252,16 @@ export function fromKerasConfig(json: KerasLayerJson, options: FromConfigOptions
       if (json.class_name === 'LSTM') return new LSTM(args);
       if (json.class_name === 'GRU') return new GRU(args);
       return new SimpleRNN(args);
+    }
+    case 'ConvLSTM1D':
+    case 'ConvLSTM2D':
+    case 'ConvLSTM3D': {
+      checkKeys(json.class_name, config, [...CONV_LSTM_KEYS, ...LAYER_KEYS]);
+      const args = { ...convLSTMArgs(config, options), ...layerArgs(config) };
+      const rank = convLSTMRank(json.class_name);
+      if (rank === 1) return new ConvLSTM1D(args);
+      if (rank === 2) return new ConvLSTM2D(args);
+      return new ConvLSTM3D(args);
     }
     case 'RNN': {
       checkKeys('RNN', config, [...LAYER_KEYS, 'cell']);
@@ -244,7 +297,7 @@ export function fromKerasConfig(json: KerasLayerJson, options: FromConfigOptions
     default:
       invalidArgument(
         'class_name',
-        'one of SimpleRNN, LSTM, GRU, RNN, Bidirectional',
+        'one of SimpleRNN, LSTM, GRU, RNN, Bidirectional, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D',
         json.class_name,
       );
   }

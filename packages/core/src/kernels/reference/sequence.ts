@@ -30,8 +30,12 @@ export function runSequence(
   return tf.tidy(() => {
     const [, steps] = projected.shape;
     const xs = tf.unstack(projected, 1) as tf.Tensor2D[];
+    // Each step's mask as [B, 1, …, 1], to broadcast over states of any rank (ConvLSTM's too).
+    const ones = new Array<number>(initialStates[0].rank - 1).fill(1);
     const masks =
-      inputs.mask == null ? null : (tf.unstack(tf.expandDims(inputs.mask, 2), 1) as tf.Tensor2D[]);
+      inputs.mask == null
+        ? null
+        : tf.unstack(inputs.mask, 1).map((m) => tf.reshape(m, [m.shape[0], ...ones]));
     let states = initialStates;
     let previousOutput: tf.Tensor2D = tf.zerosLike(initialStates[0]);
     const zeros = previousOutput;
