@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   fromKerasConfig,
   getDispatchStats,
+  hasFusedKernel,
+  OPTIONAL_KERNEL_NAMES,
   resetDispatchStats,
   type KerasLayer,
 } from '@rnnkit/core';
@@ -19,6 +21,11 @@ export interface CaseResult {
   /** Sequence-kernel runs by path during the case. */
   fusedRuns: number;
   referenceRuns: number;
+  /**
+   * Of `referenceRuns`, those of optional kernels (ConvLSTM) the active backend does not
+   * register: the reference is that backend's path for them.
+   */
+  optionalReferenceRuns?: number;
   /** Tensors left behind by the case (should be 0). */
   leakedTensors: number;
   /**
@@ -119,7 +126,12 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
   } finally {
     layer?.dispose();
   }
-  const stats = Object.values(getDispatchStats());
+  const byName = getDispatchStats();
+  const stats = Object.values(byName);
+  const optionalReferenceRuns = OPTIONAL_KERNEL_NAMES.filter((n) => !hasFusedKernel(n)).reduce(
+    (n, name) => n + (byName[name]?.reference ?? 0),
+    0,
+  );
   return {
     name: c.name,
     passed: message == null,
@@ -127,6 +139,7 @@ export async function runCase(c: ConformanceCase): Promise<CaseResult> {
     message,
     fusedRuns: stats.reduce((n, s) => n + s.fused, 0),
     referenceRuns: stats.reduce((n, s) => n + s.reference, 0),
+    optionalReferenceRuns,
     leakedTensors: tf.memory().numTensors - before,
     outputs: outputsByCall,
   };

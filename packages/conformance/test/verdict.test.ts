@@ -17,6 +17,15 @@ const base: CaseResult = {
 };
 
 describe('caseVerdict', () => {
+  it('accepts reference runs of an optional kernel the backend does not register', () => {
+    const convlstm = { ...base, fusedRuns: 0, referenceRuns: 1, optionalReferenceRuns: 1 };
+    expect(caseVerdict(convlstm, { expectFused: true })).toEqual({ ok: true });
+    const mixed = { ...base, fusedRuns: 0, referenceRuns: 2, optionalReferenceRuns: 1 };
+    expect(caseVerdict(mixed, { expectFused: true })).toMatchObject({ failure: 'not-fused' });
+    const registered = { ...base, fusedRuns: 0, referenceRuns: 1, optionalReferenceRuns: 0 };
+    expect(caseVerdict(registered, { expectFused: true })).toMatchObject({ failure: 'not-fused' });
+  });
+
   it('passes a result within tolerance that leaked nothing and ran the fused kernel', () => {
     expect(caseVerdict(base, { expectFused: true })).toEqual({ ok: true });
   });
