@@ -1,10 +1,18 @@
 /**
- * The recurrent layers (`SimpleRNN`, `LSTM`, `GRU`, `RNN`, `Bidirectional`) come from
+ * The recurrent layers (`SimpleRNN`, `LSTM`, `GRU`, `RNN`, `ConvLSTM1D/2D/3D`, `Bidirectional`)
+ * come from
  * @rnnkit/core via `fromKerasConfig`; this adapter adds shape inference, weight specs and Keras's
  * mask flow (the mask passes on only with `return_sequences`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fromKerasConfig, type KerasLayer } from '@rnnkit/core';
+import {
+  CONV_LSTM_CLASS_NAMES,
+  CONV_LSTM_FAMILY,
+  convLSTMRank,
+  convOutputSize,
+  fromKerasConfig,
+  type KerasLayer,
+} from '@rnnkit/core';
 import { describe, fail, messageOf } from '../errors.js';
 import { ConfigReader } from './config_reader.js';
 import { expectRank, single } from './shapes.js';
@@ -19,7 +27,14 @@ import type {
 } from './types.js';
 
 /** Class names this adapter handles. */
-export const RECURRENT_CLASSES = ['SimpleRNN', 'LSTM', 'GRU', 'RNN', 'Bidirectional'];
+export const RECURRENT_CLASSES = [
+  'SimpleRNN',
+  'LSTM',
+  'GRU',
+  'RNN',
+  'Bidirectional',
+  ...CONV_LSTM_CLASS_NAMES,
+];
 
 const GATES: Record<string, number> = {
   SimpleRNN: 1,
@@ -39,6 +54,16 @@ const STATES: Record<string, number> = {
 };
 const SHAPE_KEYS = ['batch_input_shape', 'batch_shape', 'input_shape', 'batch_size'];
 
+/** The convolution of a ConvLSTM direction, read from its config. */
+interface ConvInfo {
+  rank: number;
+  kernelSize: number[];
+  strides: number[];
+  dilation: number[];
+  padding: 'valid' | 'same';
+  channelsFirst: boolean;
+}
+
 /** What one direction of a recurrent layer looks like, read from its config. */
 interface Direction {
   className: string;
@@ -46,6 +71,8 @@ interface Direction {
   cells: { className: string; units: number; useBias: boolean; resetAfter: boolean }[];
   returnSequences: boolean;
   returnState: boolean;
+  /** Set for ConvLSTM layers. */
+  conv?: ConvInfo;
 }
 
 function obj(value: unknown): Record<string, unknown> {
@@ -71,8 +98,47 @@ function cellInfo(
   };
 }
 
+function intTuple(config: Record<string, unknown>, key: string, rank: number, label: string) {
+  const v = config[key] ?? 1;
+  const list = typeof v === 'number' ? new Array<number>(rank).fill(v) : v;
+  if (
+    !Array.isArray(list) ||
+    list.length !== rank ||
+    !list.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)
+  ) {
+    fail(`${label}: option '${key}' must be ${rank} positive integers, got ${describe(v)}`);
+  }
+  return list as number[];
+}
+
+function readConv(config: Record<string, unknown>, rank: number, label: string): ConvInfo {
+  const padding = String(config.padding ?? 'valid').toLowerCase();
+  if (padding !== 'valid' && padding !== 'same') {
+    fail(`${label}: option 'padding' must be 'valid' or 'same', got ${describe(config.padding)}`);
+  }
+  return {
+    rank,
+    kernelSize: intTuple(config, 'kernel_size', rank, label),
+    strides: intTuple(config, 'strides', rank, label),
+    dilation: intTuple(config, 'dilation_rate', rank, label),
+    padding,
+    channelsFirst: config.data_format === 'channels_first',
+  };
+}
+
 function readDirection(json: LayerJson, label: string): Direction {
   const config = obj(json.config);
+  const rank = convLSTMRank(json.class_name);
+  if (rank != null) {
+    const filters = cellInfo(json.class_name, { ...config, units: config.filters }, label);
+    return {
+      className: json.class_name,
+      cells: [filters],
+      returnSequences: config.return_sequences === true,
+      returnState: config.return_state === true,
+      conv: readConv(config, rank, label),
+    };
+  }
   let cells: Direction['cells'];
   if (json.class_name === 'RNN') {
     const cell = config.cell;
@@ -120,12 +186,49 @@ function cellWeights(
 }
 
 function directionWeights(d: Direction, inDim: number | null, prefix: string): WeightSpec[] {
+  if (d.conv != null) {
+    const { units, useBias } = d.cells[0];
+    // The channel count is not known yet; a placeholder 1 stands in for it.
+    return CONV_LSTM_FAMILY.weightSpecs(d.conv.kernelSize, 1, units, useBias).map((w, i) => ({
+      name: `${prefix}${w.name}`,
+      shape: i === 0 ? [...d.conv!.kernelSize, inDim, w.shape[w.shape.length - 1]] : w.shape,
+    }));
+  }
   let dim = inDim;
   return d.cells.flatMap((c) => {
     const specs = cellWeights(c, dim, prefix);
     dim = c.units;
     return specs;
   });
+}
+
+/** Spatial output sizes of a ConvLSTM direction for input spatial sizes `spatial`. */
+function convSpatial(conv: ConvInfo, spatial: Shape, label: string): Shape {
+  return spatial.map((size, i) => {
+    if (size == null) return null;
+    const out = convOutputSize(
+      size,
+      conv.kernelSize[i],
+      conv.strides[i],
+      conv.dilation[i],
+      conv.padding,
+    );
+    if (out <= 0) {
+      fail(
+        `${label}: the kernel ${describe(conv.kernelSize)} does not fit the 'valid'-padded input of spatial shape ${describe(spatial)}`,
+      );
+    }
+    return out;
+  });
+}
+
+/** Per-step output shape (no time axis) of a ConvLSTM direction, in its data format. */
+function convStepShape(d: Direction, input: Shape, label: string): Shape {
+  const conv = d.conv!;
+  const f = d.cells[0].units;
+  const spatial = conv.channelsFirst ? input.slice(3) : input.slice(2, -1);
+  const out = convSpatial(conv, spatial, label);
+  return conv.channelsFirst ? [input[0], f, ...out] : [input[0], ...out, f];
 }
 
 function directionStates(d: Direction, batch: number | null): Shape[] {
@@ -217,15 +320,23 @@ export class RecurrentModelLayer implements ModelLayer {
 
   outputShapes(inputShapes: Shape[]): Shape[] {
     const shape = single(this.label, inputShapes);
-    expectRank(this.label, shape, 3);
+    const conv = this.forward.conv;
+    expectRank(this.label, shape, conv == null ? 3 : conv.rank + 3);
     const [batch, time] = shape;
     const out = (d: Direction): Shape => {
+      if (d.conv != null) {
+        const [b, ...step] = convStepShape(d, shape, this.label);
+        return d.returnSequences ? [b, time, ...step] : [b, ...step];
+      }
       const u = d.cells[d.cells.length - 1].units;
       return d.returnSequences ? [batch, time, u] : [batch, u];
     };
+    const states = (d: Direction): Shape[] =>
+      d.conv != null
+        ? [convStepShape(d, shape, this.label), convStepShape(d, shape, this.label)]
+        : directionStates(d, batch);
     if (this.backward == null) {
-      const states = this.forward.returnState ? directionStates(this.forward, batch) : [];
-      return [out(this.forward), ...states];
+      return [out(this.forward), ...(this.forward.returnState ? states(this.forward) : [])];
     }
     const fw = out(this.forward);
     const bw = out(this.backward);
@@ -236,15 +347,16 @@ export class RecurrentModelLayer implements ModelLayer {
         : this.mergeMode === 'concat'
           ? [[...fw.slice(0, last), (fw[last] as number) + (bw[last] as number)]]
           : [fw];
-    const states = this.forward.returnState
-      ? [...directionStates(this.forward, batch), ...directionStates(this.backward, batch)]
+    const allStates = this.forward.returnState
+      ? [...states(this.forward), ...states(this.backward)]
       : [];
-    return [...merged, ...states];
+    return [...merged, ...allStates];
   }
 
   weightSpecs(inputShapes: Shape[]): WeightSpec[] {
     const shape = single(this.label, inputShapes);
-    const inDim = shape[shape.length - 1];
+    const conv = this.forward.conv;
+    const inDim = conv?.channelsFirst ? shape[2] : shape[shape.length - 1];
     if (this.backward == null) return directionWeights(this.forward, inDim, '');
     return [
       ...directionWeights(this.forward, inDim, 'forward_'),
