@@ -49,7 +49,11 @@ export function convNd(
   }
 }
 
-/** Runs a ConvLSTM over the whole sequence; returns `[output, h, c]`. */
+/**
+ * Runs a ConvLSTM over the whole sequence; returns `[output, h, c]`. Between the convolutions the
+ * spatial axes are flattened into one, so elementwise ops stay at rank ≤ 4 (tfjs's WebGPU backend
+ * has no binary op or `where` beyond that).
+ */
 export function convLSTMSequenceReference(
   inputs: SequenceKernelInputs,
   attrs: ConvLSTMSequenceAttrs,
@@ -58,34 +62,42 @@ export function convLSTMSequenceReference(
     const { x, kernel, recurrentKernel, bias, initialH, initialC, recurrentMask } = inputs;
     if (initialC == null) throw new Error('ConvLSTMSequence: initialC is required');
     const [b, t, ...rest] = x.shape;
-    const projected = tf.add(
-      convNd(
-        tf.reshape(x, [b * t, ...rest]),
-        kernel,
-        attrs.strides,
-        attrs.padding,
-        attrs.dilationRate,
-      ),
-      bias,
+    const conv = convNd(
+      tf.reshape(x, [b * t, ...rest]),
+      kernel,
+      attrs.strides,
+      attrs.padding,
+      attrs.dilationRate,
     );
-    const stepShape = projected.shape.slice(1);
-    const ones = stepShape.slice(0, -1).map(() => 1);
+    const spatial = conv.shape.slice(1, -1);
+    const positions = spatial.reduce((n, d) => n * d, 1);
+    const filters = attrs.units;
+    const ones = spatial.map(() => 1);
+    const flat = (s: tf.Tensor) => tf.reshape(s, [b, positions, filters]) as unknown as tf.Tensor2D;
+    const projected = tf.add(tf.reshape(conv, [b, t, positions, 4 * filters]), bias);
     const act = (z: tf.Tensor) => applyActivation(attrs.activation, z);
     const gate = (z: tf.Tensor) => applyActivation(attrs.recurrentActivation, z);
-    const last = stepShape.length;
-    return runSequence(
-      inputs,
+    const flatMask = recurrentMask == null ? undefined : flat(recurrentMask);
+    const [output, h, c] = runSequence(
+      { ...inputs, recurrentMask: flatMask },
       attrs,
-      tf.reshape(projected, [b, t, ...stepShape]) as unknown as tf.Tensor3D,
-      [initialH as tf.Tensor2D, initialC as tf.Tensor2D],
-      (xp, [h, c]) => {
-        const hIn = recurrentInput(h, recurrentMask);
-        const z = tf.add(xp, convNd(hIn, recurrentKernel, ones, 'same', ones));
-        const [zi, zf, zc, zo] = tf.split(z, 4, last);
-        const cNext = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), act(zc))) as tf.Tensor2D;
+      projected as unknown as tf.Tensor3D,
+      [flat(initialH), flat(initialC)],
+      (xp, [hPrev, cPrev]) => {
+        const hIn = tf.reshape(recurrentInput(hPrev, flatMask), [b, ...spatial, filters]);
+        const recurrent = convNd(hIn, recurrentKernel, ones, 'same', ones);
+        const z = tf.add(xp, tf.reshape(recurrent, [b, positions, 4 * filters]));
+        const [zi, zf, zc, zo] = tf.split(z, 4, 2);
+        const cNext = tf.add(tf.mul(gate(zf), cPrev), tf.mul(gate(zi), act(zc))) as tf.Tensor2D;
         const hNext = tf.mul(gate(zo), act(cNext)) as tf.Tensor2D;
         return [hNext, cNext];
       },
     );
+    const state = [b, ...spatial, filters];
+    return [
+      tf.reshape(output, attrs.returnSequences ? [b, t, ...spatial, filters] : state),
+      tf.reshape(h, state),
+      tf.reshape(c, state),
+    ];
   });
 }
