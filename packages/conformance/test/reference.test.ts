@@ -25,6 +25,10 @@ describe('case files', () => {
       'initial_state',
       'go_backwards',
       'seed_',
+      'convlstm1d',
+      'convlstm2d',
+      'convlstm3d',
+      'bi_convlstm',
     ]) {
       expect(
         names.some((n) => n.includes(area)),
