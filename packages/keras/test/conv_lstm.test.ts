@@ -1,40 +1,20 @@
 /**
  * ConvLSTM layers through the loader: the real ocean forecaster (ConvLSTM2D → BatchNormalization
- * → Dropout → Flatten → Dense) against its expected.json. BatchNormalization comes from a small
- * inference-only implementation here, so that the check covers the ConvLSTM2D layer, its shapes
- * and its weights as the file stores them.
+ * → Dropout → Flatten → Dense), loaded with the built-in layers only, against its expected.json
+ * on every backend.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRelError } from '@rnnkit/conformance/naive';
-import { loadKerasModel, type CustomLayerFactory, type KerasModel } from '../src/index.js';
+import { loadKerasModel, type KerasModel } from '../src/index.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { flat, WILD_MODELS, workspaceBackends } from './helpers.js';
 import { layer, sequential, synthetic } from './synthetic.js';
 
 const OCEAN = join(WILD_MODELS, 'convlstm2d_bn_ocean_k370');
 const TOLERANCE = 1e-4;
-
-/** Keras BatchNormalization at inference: `gamma · (x − mean) / sqrt(var + ε) + beta`. */
-const batchNorm: CustomLayerFactory = (layer) => {
-  const epsilon = layer.config.epsilon as number;
-  const axis = layer.config.axis as number;
-  if (axis !== -1 || layer.config.center === false || layer.config.scale === false) {
-    throw new Error('this test implementation covers axis -1 with center and scale only');
-  }
-  return {
-    weights: ([x]) =>
-      ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((name) => ({
-        name,
-        shape: [x[x.length - 1]],
-      })),
-    outputShape: ([x]) => x,
-    call: ([x], [gamma, beta, mean, variance]) =>
-      tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta),
-  };
-};
 
 interface Expected {
   input: unknown;
@@ -60,9 +40,7 @@ describe.skipIf(!existsSync(join(OCEAN, 'expected.json')))('ConvLSTM2D in a real
           console.warn(`skipping ${backend.name}: init failed (${String(error)})`);
         }
         if (ready) {
-          model = await loadKerasModel(join(OCEAN, 'convlstm_model.h5'), {
-            customLayers: { BatchNormalization: batchNorm },
-          });
+          model = await loadKerasModel(join(OCEAN, 'convlstm_model.h5'));
         }
       }, 120_000);
       afterAll(() => model?.dispose());

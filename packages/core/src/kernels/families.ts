@@ -18,11 +18,7 @@ export type BiasLayout = 'gates' | 'resetAfter';
 
 /** Kernel attributes beyond the ones every sequence kernel takes. */
 export type FamilyAttr =
-  | 'recurrentActivation'
-  | 'resetAfter'
-  | 'strides'
-  | 'padding'
-  | 'dilationRate';
+  'recurrentActivation' | 'resetAfter' | 'strides' | 'padding' | 'dilationRate';
 
 /**
  * One recurrent family. Rows may share a kernel (ConvLSTM1D/2D/3D run one kernel, which reads

@@ -371,7 +371,8 @@ export class ConvLSTMCell implements Cell {
         x: input,
         kernel: this.kernel!,
         recurrentKernel: this.recurrentKernel!,
-        bias: this.bias ?? (this.zeroBias ??= tf.keep(tf.zeros(biasShape(this.family, this.filters)))),
+        bias:
+          this.bias ?? (this.zeroBias ??= tf.keep(tf.zeros(biasShape(this.family, this.filters)))),
         initialH: states[0],
         initialC: states[1],
       };

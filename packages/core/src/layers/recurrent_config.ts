@@ -76,10 +76,7 @@ const BUILDERS: {
 /** The cell keys of family `id`: its size option (`units` or `filters`) and its own keys. */
 function familyKeys(id: FamilyId): string[] {
   const family = FAMILIES[id];
-  return [
-    ...CELL_KEYS.map((k) => (k === 'units' ? family.sizeKey : k)),
-    ...family.configKeys,
-  ];
+  return [...CELL_KEYS.map((k) => (k === 'units' ? family.sizeKey : k)), ...family.configKeys];
 }
 
 /** The family whose layer class is `className`. */
