@@ -224,9 +224,9 @@ export class ConvLSTMCell implements Cell {
     };
   }
 
-  /** Two states, `h` and `c`, of `filters` channels each. */
+  /** The family's states (`h`, `c`), of `filters` channels each. */
   get stateSize(): readonly number[] {
-    return [this.filters, this.filters];
+    return this.family.states.map(() => this.filters);
   }
 
   get outputSize(): number {

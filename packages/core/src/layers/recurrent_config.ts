@@ -1,7 +1,7 @@
 /**
  * Keras configs of the recurrent layers and cells in: `recurrentFromKerasConfig` builds a
- * family's layer (`LSTM`, `ConvLSTM2D`, …) or an `RNN` over cells from Keras's `get_config()` JSON (tf.keras 2
- * and Keras 3 forms). `Bidirectional` (./config.ts) builds on it.
+ * family's layer (`LSTM`, `ConvLSTM2D`, …) or an `RNN` over cells from Keras's `get_config()`
+ * JSON (tf.keras 2 and Keras 3 forms). `Bidirectional` (./config.ts) builds on it.
  */
 import { invalidArgument, RnnkitError } from '../errors.js';
 import { initializerFromConfig } from '../initializers/index.js';
@@ -261,8 +261,8 @@ function cellFromConfig(json: KerasLayerJson, options: FromConfigOptions): Cell[
 
 /**
  * Builds a recurrent layer from Keras `get_config()` JSON: a family's layer (`SimpleRNN`,
- * `LSTM`, `GRU`, `ConvLSTM1D/2D/3D`) or `RNN` (with a cell or stacked cells). Unknown options raise an error naming
- * the option.
+ * `LSTM`, `GRU`, `ConvLSTM1D/2D/3D`) or `RNN` (with a cell or stacked cells). Unknown options
+ * raise an error naming the option.
  */
 export function recurrentFromKerasConfig(
   json: KerasLayerJson,
