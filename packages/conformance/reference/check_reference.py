@@ -380,6 +380,67 @@ for kind, extra in KINDS:
     close(nb(x, mask), wb(x, mask), 0, f"{kind}{extra}: use_bias=False = zero bias")
 
 # ---------------------------------------------------------------------------------------------
+# ConvLSTM: the convolution against its definition, and 1x1 kernels against LSTM per position
+# ---------------------------------------------------------------------------------------------
+def conv_by_definition(x, w, strides, padding, dilation):
+    """y[n, o, f] = sum_{k, c} x_padded[n, o·s + k·d, c] · w[k, c, f], one output at a time."""
+    n = x.ndim - 2
+    size, kernel = x.shape[1:-1], w.shape[:n]
+    span = [(kernel[i] - 1) * dilation[i] + 1 for i in range(n)]
+    if padding == "same":
+        out = [math.ceil(size[i] / strides[i]) for i in range(n)]
+        before = [max((out[i] - 1) * strides[i] + span[i] - size[i], 0) // 2 for i in range(n)]
+    else:
+        out = [(size[i] - span[i]) // strides[i] + 1 for i in range(n)]
+        before = [0] * n
+    y = np.zeros((x.shape[0], *out, w.shape[-1]))
+    for b in range(x.shape[0]):
+        for o in np.ndindex(*out):
+            acc = np.zeros(w.shape[-1])
+            for k in np.ndindex(*kernel):
+                pos = [o[i] * strides[i] + k[i] * dilation[i] - before[i] for i in range(n)]
+                if all(0 <= pos[i] < size[i] for i in range(n)):
+                    acc += x[(b, *pos)] @ w[k]
+            y[(b, *o)] = acc
+    return y
+
+
+rng_c = np.random.default_rng(7)
+for shape, ksize, strides, padding, dilation in [
+    ((2, 7, 3), (3,), (2,), "same", (1,)),
+    ((1, 6, 5, 2), (2, 2), (2, 2), "same", (1, 1)),
+    ((1, 6, 5, 2), (3, 2), (1, 1), "valid", (2, 1)),
+    ((1, 7, 6, 2), (3, 3), (1, 1), "same", (2, 2)),
+    ((1, 3, 4, 5, 2), (2, 3, 2), (1, 2, 2), "valid", (1, 1, 1)),
+]:
+    xc = rng_c.uniform(-1, 1, shape)
+    wc = rng_c.uniform(-1, 1, (*ksize, shape[-1], 3))
+    close(
+        K.conv_nd(xc, wc, strides, padding, dilation),
+        conv_by_definition(xc, wc, strides, padding, dilation),
+        1e-12,
+        f"conv_nd {padding} kernel {ksize} strides {strides} dilation {dilation} = definition",
+    )
+
+# A 1x1 ConvLSTM2D is an LSTM applied at every position independently.
+conv_json = {
+    "class_name": "ConvLSTM2D",
+    "config": {"filters": 3, "kernel_size": [1, 1], "return_sequences": True, "return_state": True},
+}
+conv = K.build_layer(conv_json)
+wk = [rng_c.uniform(-0.5, 0.5, s) for s in conv.weight_shapes(2)]
+conv.set_weights(wk, 2)
+lstm, _ = make(cfg("LSTM", 3, return_sequences=True, return_state=True), 2, [wk[0][0, 0], wk[1][0, 0], wk[2]])
+xg = rng_c.uniform(-1, 1, (2, 4, 3, 2, 2))
+mg = np.array([[1, 0, 1, 1], [0, 1, 1, 0]], bool)
+got_c = conv(xg, mg)
+for r in range(3):
+    for q in range(2):
+        want = lstm(xg[:, :, r, q, :], mg)
+        close(got_c[0][:, :, r, q, :], want[0], 1e-12, f"1x1 ConvLSTM2D = LSTM at ({r}, {q}): sequence")
+        close(got_c[2][:, r, q, :], want[2], 1e-12, f"1x1 ConvLSTM2D = LSTM at ({r}, {q}): c")
+
+# ---------------------------------------------------------------------------------------------
 # 5. Case files
 # ---------------------------------------------------------------------------------------------
 files = sorted(glob.glob(os.path.join(CASES_DIR, "*.json")))

@@ -111,6 +111,28 @@ def layer(kind, units, name=None, **kw):
     return {"class_name": kind, "config": cfg}
 
 
+def conv_lstm(rank, filters, kernel_size, name=None, **kw):
+    """ConvLSTM1D/2D/3D layer JSON with Keras 3 defaults (get_config order), overridden by ``kw``."""
+    kind = f"ConvLSTM{rank}D"
+    cfg = {"name": name or f"conv_lstm{rank}d", "trainable": True, "dtype": "float32", **RNN_FIELDS}
+    cell_cfg = cell_fields("LSTM", filters)
+    del cell_cfg["units"]
+    cfg.update(
+        {
+            "filters": filters,
+            "kernel_size": [kernel_size] * rank if isinstance(kernel_size, int) else list(kernel_size),
+            "strides": [1] * rank,
+            "padding": "valid",
+            "data_format": "channels_last",
+            "dilation_rate": [1] * rank,
+        }
+    )
+    cfg.update(cell_cfg)
+    cfg["activity_regularizer"] = None
+    _update(cfg, kw)
+    return {"class_name": kind, "config": cfg}
+
+
 def cell(kind, units, **kw):
     cfg = {"name": kind.lower() + "_cell", "trainable": True, "dtype": "float32"}
     cfg.update(cell_fields(kind, units))
@@ -209,7 +231,7 @@ def add(
 ):
     """Register a random-weights case.
 
-    ``shape`` = (B, T, D); ``masks`` = one [B, T] 0/1 list per call (or one for all calls);
+    ``shape`` = (B, T, D), or (B, T, *spatial, C) for ConvLSTM; ``masks`` = one [B, T] 0/1 list per call (or one for all calls);
     ``initial_state`` = True to pass random initial states on the first call.
     ``weight_range``: weights are uniform in ±weight_range (0.5 unless the recurrence must be
     kept contractive so float32 rounding does not grow over time).
@@ -217,12 +239,12 @@ def add(
     if name in CASES:
         raise ValueError(f"duplicate case {name}")
     rng = np.random.default_rng(zlib.crc32(name.encode()))
-    B, T, D = shape
+    B, T, D = shape[0], shape[1], shape[-1]
     ref = K.build_layer(layer_json, keras_version)
     weights = [f32(rng.uniform(-weight_range, weight_range, s)) for s in ref.weight_shapes(D)]
     call_specs = []
     for k in range(calls):
-        x = f32(rng.uniform(-1.0, 1.0, (B, T, D)))
+        x = f32(rng.uniform(-1.0, 1.0, tuple(shape)))
         m = None
         if masks is not None:
             m = np.asarray(masks[k] if isinstance(masks, tuple) else masks, bool)
@@ -232,7 +254,7 @@ def add(
                 x[~m] = np.float32(HUGE) * np.sign(rng.uniform(-1, 1, x[~m].shape)).astype(np.float32)
         st = None
         if initial_state and k == 0:
-            st = [f32(rng.uniform(-0.5, 0.5, (B, u))) for u in ref.state_units()]
+            st = [f32(rng.uniform(-0.5, 0.5, s)) for s in ref.state_shapes(tuple(shape))]
         call_specs.append((x, m, st))
     CASES[name] = dict(
         description=description,
@@ -245,7 +267,7 @@ def add(
 
 def compute(spec, dtype):
     ref = K.build_layer(spec["layer"], spec["keras_version"], dtype)
-    D = spec["calls"][0][0].shape[2]
+    D = spec["calls"][0][0].shape[-1]
     if spec["weights"] is None:
         ref.init_weights_from_config(D)
     else:
@@ -1036,6 +1058,155 @@ add(
     masks=mask_from(["111011", "011111"]),
     weight_range=0.2,
 )
+
+# --- ConvLSTM ---------------------------------------------------------------------------------
+# Inputs (B, T, *spatial, channels), channels last. The input convolution takes strides, padding
+# and dilation; the recurrent one is always `same`, stride 1.
+CONV_MASK = mask_from(["1101", "0111"])
+add(
+    "convlstm2d_same_seq_state",
+    "ConvLSTM2D(3, 3x3, padding same) return_sequences and return_state: [seq, h, c]",
+    conv_lstm(2, 3, 3, padding="same", return_sequences=True, return_state=True),
+    (2, 4, 5, 4, 2),
+)
+add(
+    "convlstm2d_valid_strides_state",
+    "ConvLSTM2D(3, 3x2, padding valid, strides (2, 1)): states on the strided output grid",
+    conv_lstm(2, 3, (3, 2), strides=[2, 1], return_state=True),
+    (2, 3, 7, 5, 2),
+)
+add(
+    "convlstm2d_same_strides_even_kernel",
+    "ConvLSTM2D(2, 2x2, padding same, strides 2): TensorFlow's uneven same padding, odd sizes",
+    conv_lstm(2, 2, 2, padding="same", strides=[2, 2], return_sequences=True),
+    (1, 3, 5, 7, 3),
+)
+add(
+    "convlstm2d_dilation_same",
+    "ConvLSTM2D(2, 3x3, dilation_rate 2, padding same): dilation on the input convolution only",
+    conv_lstm(2, 2, 3, padding="same", dilation_rate=[2, 2], return_sequences=True, return_state=True),
+    (2, 3, 6, 6, 2),
+)
+add(
+    "convlstm2d_dilation_valid",
+    "ConvLSTM2D(2, 2x3, dilation_rate (2, 1), padding valid)",
+    conv_lstm(2, 2, (2, 3), dilation_rate=[2, 1], return_state=True),
+    (2, 3, 6, 5, 2),
+)
+add(
+    "convlstm2d_mask_seq_state",
+    "ConvLSTM2D with a mask: masked steps keep h and c and repeat the previous output",
+    conv_lstm(2, 2, 3, padding="same", return_sequences=True, return_state=True),
+    (2, 4, 4, 4, 2),
+    masks=CONV_MASK,
+)
+add(
+    "convlstm2d_zero_output_for_mask",
+    "ConvLSTM2D zero_output_for_mask: masked steps output zeros, the last one included",
+    conv_lstm(2, 2, 2, return_sequences=True, return_state=True, zero_output_for_mask=True),
+    (2, 4, 4, 3, 2),
+    masks=mask_from(["1110", "0101"]),
+)
+add(
+    "convlstm2d_go_backwards_initial_state",
+    "lone ConvLSTM2D go_backwards from random initial [h, c]: outputs in processing order",
+    conv_lstm(2, 3, 2, padding="same", return_sequences=True, return_state=True, go_backwards=True),
+    (2, 4, 3, 4, 2),
+    initial_state=True,
+)
+add(
+    "convlstm2d_hard_sigmoid_keras2",
+    "tf.keras 2 ConvLSTM2D: recurrent_activation hard_sigmoid means clip(0.2x + 0.5, 0, 1)",
+    conv_lstm(2, 3, 3, padding="same", recurrent_activation="hard_sigmoid", return_state=True),
+    (2, 3, 4, 4, 2),
+    keras_version=TF_KERAS2,
+)
+add(
+    "convlstm2d_no_bias",
+    "ConvLSTM2D use_bias=False: weights are [kernel, recurrent_kernel] only",
+    conv_lstm(2, 2, 3, use_bias=False, return_sequences=True),
+    (2, 3, 5, 5, 2),
+)
+add(
+    "convlstm2d_relu_1x1",
+    "ConvLSTM2D(4, 1x1, relu) on a 1x1 grid, as the ocean forecaster uses it",
+    conv_lstm(2, 4, 1, activation="relu", return_state=True),
+    (2, 3, 1, 1, 5),
+)
+add(
+    "convlstm2d_stateful_two_calls",
+    "stateful ConvLSTM2D: [h, c] carried from the first call into the second",
+    conv_lstm(2, 2, 3, padding="same", stateful=True, return_sequences=True, return_state=True),
+    (2, 3, 4, 4, 2),
+    calls=2,
+)
+add(
+    "convlstm1d_valid_mask_seq_state",
+    "ConvLSTM1D(3, 3, padding valid) with a mask, return_sequences and return_state",
+    conv_lstm(1, 3, 3, return_sequences=True, return_state=True),
+    (2, 4, 7, 3),
+    masks=CONV_MASK,
+)
+add(
+    "convlstm1d_same_strides_backwards",
+    "ConvLSTM1D(2, 4, padding same, strides 3) go_backwards, last output",
+    conv_lstm(1, 2, 4, padding="same", strides=[3], go_backwards=True, return_state=True),
+    (2, 5, 8, 2),
+)
+add(
+    "convlstm3d_same_seq_state",
+    "ConvLSTM3D(2, 2x3x3, padding same) return_sequences and return_state",
+    conv_lstm(3, 2, (2, 3, 3), padding="same", return_sequences=True, return_state=True),
+    (2, 3, 3, 4, 4, 2),
+)
+add(
+    "convlstm3d_valid_strides_mask_initial_state",
+    "ConvLSTM3D(2, 2x2x2, valid, strides (1, 2, 2)) with a mask and random initial [h, c]",
+    conv_lstm(3, 2, 2, strides=[1, 2, 2], return_state=True),
+    (2, 4, 3, 5, 5, 2),
+    masks=CONV_MASK,
+    initial_state=True,
+)
+add(
+    "bi_convlstm2d_concat_seq_mask",
+    "Bidirectional(ConvLSTM2D) concat with a mask: channels concatenated, backward half aligned",
+    bi(conv_lstm(2, 2, 3, padding="same", return_sequences=True)),
+    (2, 4, 4, 4, 2),
+    masks=CONV_MASK,
+)
+add(
+    "bi_convlstm1d_sum_state_initial_state",
+    "Bidirectional(ConvLSTM1D, merge_mode sum) return_state from random initial states",
+    bi(conv_lstm(1, 3, 2, return_state=True), merge_mode="sum"),
+    (2, 3, 6, 2),
+    initial_state=True,
+)
+
+
+def _conv_constant_case():
+    name = "convlstm2d_unit_forget_bias_constant_init"
+    layer_json = conv_lstm(
+        2,
+        2,
+        2,
+        padding="same",
+        return_state=True,
+        kernel_initializer=init("Constant", value=0.1),
+        recurrent_initializer=init("Constant", value=-0.05),
+        bias_initializer=init("Zeros"),
+    )
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    CASES[name] = dict(
+        description="ConvLSTM2D weights from constant initializers: unit_forget_bias puts 1 in the "
+        "forget slice of the bias",
+        layer=layer_json,
+        keras_version=KERAS3,
+        weights=None,
+        calls=[(f32(rng.uniform(-1.0, 1.0, (2, 3, 3, 3, 2))), None, None)],
+    )
+
+
+_conv_constant_case()
 
 # --- The seed ---------------------------------------------------------------------------------
 def seed_layer(return_sequences):

@@ -6,7 +6,7 @@ only to check that float32 execution stays inside the conformance tolerance).
 
 Layer JSON follows Keras ``get_config()`` (snake_case): ``{"class_name": ..., "config": {...}}``
 for ``SimpleRNN``, ``LSTM``, ``GRU``, ``RNN`` (with a cell, a list of cells or a
-``StackedRNNCells``) and ``Bidirectional``. Weights are numpy arrays in Keras ``get_weights()``
+``StackedRNNCells``), ``ConvLSTM1D/2D/3D`` (channels last) and ``Bidirectional``. Weights are numpy arrays in Keras ``get_weights()``
 order. Masks are boolean ``[B, T]`` (True = keep).
 
 Semantics implemented (checked against ``keras/src/backend/tensorflow/rnn.py``,
@@ -19,7 +19,11 @@ Semantics implemented (checked against ``keras/src/backend/tensorflow/rnn.py``,
 - Bidirectional: backward layer = layer config with ``go_backwards=True`` (or ``backward_layer``),
   both halves get ``zero_output_for_mask = return_sequences``, the backward sequence is flipped
   back before merging, states are forward then backward, ``initial_state`` is split in halves;
-- stacked cells: states are flattened cell by cell (``[out, h1, c1, h2, c2]``).
+- stacked cells: states are flattened cell by cell (``[out, h1, c1, h2, c2]``);
+- ConvLSTM: the input convolution uses ``strides``, ``padding`` and ``dilation_rate``, the
+  recurrent one is always ``same`` with stride 1 and no dilation; states are
+  ``[B, *output_spatial, filters]``; tf.keras 2 defaults ``recurrent_activation`` to its
+  ``hard_sigmoid``.
 """
 
 from __future__ import annotations
@@ -231,6 +235,123 @@ def _constant_init(init, shape):
 
 
 # ---------------------------------------------------------------------------------------------
+# ConvLSTM (keras.src.layers.rnn.conv_lstm)
+# ---------------------------------------------------------------------------------------------
+
+CONV_LSTM_RANK = {"ConvLSTM1D": 1, "ConvLSTM2D": 2, "ConvLSTM3D": 3}
+
+
+def _tuple(v, rank):
+    return tuple(int(d) for d in v) if isinstance(v, (list, tuple)) else (int(v),) * rank
+
+
+def conv_nd(x, w, strides, padding, dilation):
+    """N-d convolution, channels last: x [N, *S, C], w [*K, C, F] -> [N, *O, F].
+
+    ``same`` pads as TensorFlow: total = max((ceil(S/s) - 1)·s + (K - 1)·d + 1 - S, 0), with
+    total // 2 before and the rest after.
+    """
+    n = x.ndim - 2
+    size, kernel = x.shape[1:-1], w.shape[:n]
+    span = [(kernel[i] - 1) * dilation[i] + 1 for i in range(n)]
+    if padding == "same":
+        out = [-(-size[i] // strides[i]) for i in range(n)]
+        pads = []
+        for i in range(n):
+            total = max((out[i] - 1) * strides[i] + span[i] - size[i], 0)
+            pads.append((total // 2, total - total // 2))
+        x = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+    elif padding == "valid":
+        out = [(size[i] - span[i]) // strides[i] + 1 for i in range(n)]
+    else:
+        raise ValueError(f"padding: expected 'valid' or 'same', got {padding!r}")
+    if min(out) <= 0:
+        raise ValueError(f"input spatial shape {size}: the kernel {kernel} does not fit")
+    y = np.zeros((x.shape[0], *out, w.shape[-1]), x.dtype)
+    for k in np.ndindex(*kernel):
+        window = tuple(
+            slice(k[i] * dilation[i], k[i] * dilation[i] + (out[i] - 1) * strides[i] + 1, strides[i])
+            for i in range(n)
+        )
+        y += np.tensordot(x[(slice(None),) + window], w[k], axes=([-1], [0]))
+    return y
+
+
+class ConvLSTMCell:
+    """keras ConvLSTMCell, channels last: gates i, f, c, o from conv(x) + conv_same(h)."""
+
+    kind = "ConvLSTM"
+    state_count = 2
+
+    def __init__(self, rank, config, keras_version, dtype):
+        if config.get("data_format", "channels_last") not in (None, "channels_last"):
+            raise ValueError("data_format: the reference implements channels_last only")
+        self.rank = rank
+        self.units = int(config["filters"])
+        self.kernel_size = _tuple(config["kernel_size"], rank)
+        self.strides = _tuple(config.get("strides", 1), rank)
+        self.dilation = _tuple(config.get("dilation_rate", 1), rank)
+        self.padding = str(config.get("padding", "valid")).lower()
+        default_gate = "hard_sigmoid" if keras_major(keras_version) < 3 else "sigmoid"
+        self.act = get_activation(config.get("activation", "tanh"), keras_version)
+        self.rec_act = get_activation(config.get("recurrent_activation", default_gate), keras_version)
+        self.use_bias = bool(config.get("use_bias", True))
+        self.unit_forget_bias = bool(config.get("unit_forget_bias", True))
+        self.config = config
+        self.dtype = dtype
+        self.kernel = self.recurrent_kernel = self.bias = None
+
+    @property
+    def weight_count(self):
+        return 3 if self.use_bias else 2
+
+    def weight_shapes(self, channels):
+        g = 4 * self.units
+        shapes = [self.kernel_size + (channels, g), self.kernel_size + (self.units, g)]
+        if self.use_bias:
+            shapes.append((g,))
+        return shapes
+
+    set_weights = Cell.set_weights
+
+    def init_weights_from_config(self, channels):
+        shapes = self.weight_shapes(channels)
+        keys = ["kernel_initializer", "recurrent_initializer", "bias_initializer"]
+        ws = [_constant_init(self.config.get(k), s) for k, s in zip(keys, shapes)]
+        if self.use_bias and self.unit_forget_bias:
+            u = self.units
+            ws[2][u : 2 * u] = 1.0
+        self.set_weights(ws, channels)
+
+    def state_shape(self, step_shape):
+        """[B, *O, filters] for one step's input shape [B, *S, C]."""
+        size = step_shape[1:-1]
+        if self.padding == "same":
+            out = [-(-size[i] // self.strides[i]) for i in range(self.rank)]
+        else:
+            out = [
+                (size[i] - (self.kernel_size[i] - 1) * self.dilation[i] - 1) // self.strides[i] + 1
+                for i in range(self.rank)
+            ]
+        return (step_shape[0], *out, self.units)
+
+    def step(self, x, states):
+        h, c = states
+        ones = (1,) * self.rank
+        z = conv_nd(x, self.kernel, self.strides, self.padding, self.dilation)
+        z = z + conv_nd(h, self.recurrent_kernel, ones, "same", ones)
+        if self.use_bias:
+            z = z + self.bias
+        u = self.units
+        i = self.rec_act(z[..., :u])
+        f = self.rec_act(z[..., u : 2 * u])
+        c_new = f * c + i * self.act(z[..., 2 * u : 3 * u])
+        o = self.rec_act(z[..., 3 * u :])
+        h_new = o * self.act(c_new)
+        return h_new, [h_new, c_new]
+
+
+# ---------------------------------------------------------------------------------------------
 # The time loop (keras.src.backend.tensorflow.rnn.rnn)
 # ---------------------------------------------------------------------------------------------
 
@@ -251,7 +372,7 @@ def rnn_loop(step, x, initial_states, mask=None, go_backwards=False, zero_output
         if prev_out is None:
             prev_out = np.zeros_like(out)
         if mask is not None:
-            m = mask[:, t][:, None]
+            m = mask[:, t].reshape((B,) + (1,) * (out.ndim - 1))
             fill = np.zeros_like(out) if zero_output_for_mask else prev_out
             out = np.where(m, out, fill)
             new_states = [np.where(m, ns, s) for ns, s in zip(new_states, states)]
@@ -271,7 +392,7 @@ def _cells_of(layer_json):
     """(list of (kind, cell config)) for an RNN-family layer JSON."""
     cls = layer_json["class_name"]
     cfg = layer_json["config"]
-    if cls in ("SimpleRNN", "LSTM", "GRU"):
+    if cls in ("SimpleRNN", "LSTM", "GRU") or cls in CONV_LSTM_RANK:
         return [(cls, cfg)]
     if cls != "RNN":
         raise ValueError(f"layer.class_name: expected SimpleRNN, LSTM, GRU, RNN, got {cls!r}")
@@ -292,7 +413,12 @@ class RNNLayer:
 
     def __init__(self, layer_json, keras_version=None, dtype=np.float64, zero_output_override=None):
         cfg = layer_json["config"]
-        self.cells = [Cell(k, c, keras_version, dtype) for k, c in _cells_of(layer_json)]
+        self.cells = [
+            ConvLSTMCell(CONV_LSTM_RANK[k], c, keras_version, dtype)
+            if k in CONV_LSTM_RANK
+            else Cell(k, c, keras_version, dtype)
+            for k, c in _cells_of(layer_json)
+        ]
         self.return_sequences = bool(cfg.get("return_sequences", False))
         self.return_state = bool(cfg.get("return_state", False))
         self.go_backwards = bool(cfg.get("go_backwards", False))
@@ -333,6 +459,15 @@ class RNNLayer:
         """Units of each state tensor, in Keras order (flattened cell by cell)."""
         return [c.units for c in self.cells for _ in range(c.state_count)]
 
+    def state_shapes(self, input_shape):
+        """Shape of each state tensor for an input ``[B, T, ...]``, in Keras order."""
+        step = (input_shape[0],) + tuple(input_shape[2:])
+        return [
+            c.state_shape(step) if isinstance(c, ConvLSTMCell) else (input_shape[0], c.units)
+            for c in self.cells
+            for _ in range(c.state_count)
+        ]
+
     def _step(self, x, flat_states):
         new_flat, k = [], 0
         inp = x
@@ -350,7 +485,7 @@ class RNNLayer:
         elif self.stateful and self.states is not None:
             states = self.states
         else:
-            states = [np.zeros((B, u), self.dtype) for u in self.state_units()]
+            states = [np.zeros(shape, self.dtype) for shape in self.state_shapes(x.shape)]
         n_states = sum(c.state_count for c in self.cells)
         if len(states) != n_states:
             raise ValueError(f"initial_state: expected {n_states} tensors, got {len(states)}")
@@ -389,6 +524,9 @@ class BidirectionalLayer:
 
     def state_units(self):
         return self.forward.state_units() + self.backward.state_units()
+
+    def state_shapes(self, input_shape):
+        return self.forward.state_shapes(input_shape) + self.backward.state_shapes(input_shape)
 
     def set_weights(self, weights, input_dim):
         n = self.forward.weight_count
@@ -444,7 +582,7 @@ def run_case(case, dtype=np.float64):
     """Run a conformance case dict (the JSON schema in CASES.md); returns a list per call."""
     layer = build_layer(case["layer"], case.get("keras_version"), dtype)
     first = case["calls"][0]["input"]
-    input_dim = first["shape"][2]
+    input_dim = first["shape"][-1]
     if case.get("weights") is None:
         layer.init_weights_from_config(input_dim)
     else:

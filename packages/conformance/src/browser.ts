@@ -5,7 +5,7 @@
  * folder through `node:fs` and live in the main entry only.
  */
 export * from './schema.js';
-export { runCase, type CaseResult } from './run.js';
+export { registeredSequenceKernels, runCase, type CaseResult } from './run.js';
 export {
   caseVerdict,
   type CaseVerdict,

@@ -4,6 +4,7 @@ import {
   fromKerasConfig,
   getDispatchStats,
   resetDispatchStats,
+  SEQUENCE_KERNEL_NAMES,
   type DispatchStats,
   type KerasLayer,
 } from '@rnnkit/core';
@@ -29,6 +30,14 @@ export interface CaseResult {
    * comparing backends with one another.
    */
   outputs: Float32Array[][];
+}
+
+/**
+ * The sequence kernels registered on `backend` (the active one by default): once a backend
+ * package's `init()` ran, the kernels it declares, which is what `expectFused` takes.
+ */
+export function registeredSequenceKernels(backend: string = tf.getBackend()): string[] {
+  return SEQUENCE_KERNEL_NAMES.filter((name) => tf.getKernel(name, backend) != null);
 }
 
 function toTensor(a: CaseArray, dtype: 'float32' | 'bool' = 'float32'): tf.Tensor {

@@ -18,6 +18,21 @@ const base: CaseResult = {
 };
 
 describe('caseVerdict', () => {
+  it('accepts ConvLSTM on the reference from a backend that does not declare its kernel', () => {
+    const convlstm = {
+      ...base,
+      fusedRuns: 0,
+      referenceRuns: 1,
+      kernelRuns: { RnnkitConvLSTMSequence: { fused: 0, reference: 1 } },
+    };
+    const declared = ['RnnkitSimpleRNNSequence', 'RnnkitLSTMSequence', 'RnnkitGRUSequence'];
+    expect(caseVerdict(convlstm, { expectFused: declared })).toEqual({ ok: true });
+    // Declared, it must run fused.
+    expect(
+      caseVerdict(convlstm, { expectFused: [...declared, 'RnnkitConvLSTMSequence'] }),
+    ).toMatchObject({ failure: 'not-fused' });
+  });
+
   it('passes a result within tolerance that leaked nothing and ran the fused kernel', () => {
     expect(caseVerdict(base, { expectFused: true })).toEqual({ ok: true });
   });

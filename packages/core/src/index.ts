@@ -32,10 +32,22 @@ export {
   type DispatchPath,
   type DispatchStats,
 } from './kernels/dispatch.js';
-export { referenceKernels, type ReferenceKernel } from './kernels/reference/index.js';
+export {
+  convLSTMSequenceReference,
+  referenceKernels,
+  type ReferenceKernel,
+} from './kernels/reference/index.js';
 export { KernelCell, type BaseCellArgs, type Cell } from './layers/cell.js';
 export * from './layers/cells.js';
 export * from './layers/lstm.js';
+export * from './layers/conv_lstm.js';
+export {
+  ConvLSTMCell,
+  convOutputSize,
+  type ConvLSTMCellArgs,
+  type ConvRank,
+  type IntOrTuple,
+} from './layers/conv_lstm_cell.js';
 export * from './layers/rnn.js';
 export * from './layers/bidirectional.js';
 export {

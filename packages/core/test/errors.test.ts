@@ -73,8 +73,11 @@ describe('bad input', () => {
     expect(() => fromKerasConfig({ class_name: 'LSTM', config: { units: 2, foo: 1 } })).toThrow(
       /LSTM config: unsupported option 'foo'/,
     );
+    expect(() => fromKerasConfig({ class_name: 'ConvGRU2D', config: {} })).toThrow(
+      /class_name: expected one of .*got "ConvGRU2D"/,
+    );
     expect(() => fromKerasConfig({ class_name: 'ConvLSTM2D', config: {} })).toThrow(
-      /class_name: expected one of .*got "ConvLSTM2D"/,
+      'filters: expected a positive integer, got undefined',
     );
     expect(() =>
       fromKerasConfig({ class_name: 'LSTM', config: { units: 2, time_major: true } }),

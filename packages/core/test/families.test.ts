@@ -2,16 +2,21 @@
  * The family table against Keras's own shapes (keras/src/layers/rnn/{simple_rnn,lstm,gru,
  * conv_lstm}.py `build()`), and the layers' shape inference read from it.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import {
   Bidirectional,
+  ConvLSTM1D,
+  ConvLSTM2D,
+  ConvLSTM3D,
   FAMILIES,
   GRU,
   GRUCell,
   LSTM,
   LSTMCell,
   RNN,
+  SEQUENCE_KERNEL_NAMES,
   SimpleRNN,
   familyOfClass,
   familyOfKernel,
@@ -42,19 +47,12 @@ describe('family table', () => {
     ]);
   });
 
-  it('fits a spatial family as one row (a ConvLSTM2D-shaped row)', () => {
+  it('gives Keras ConvLSTM shapes from the ConvLSTM rows', () => {
     // Keras ConvLSTM2D(filters=4, kernel_size=(3, 3)) on 2 channels: kernel (3, 3, 2, 16),
     // recurrent_kernel (3, 3, 4, 16), bias (16,); states h and c (batch, rows, cols, 4).
-    const convLstm2d: RecurrentFamily = {
-      ...FAMILIES.LSTM,
-      kernelName: 'RnnkitConvLSTM2DSequence',
-      layerClass: 'ConvLSTM2D',
-      cellClass: 'ConvLSTMCell',
-      layerName: 'conv_lstm2d',
-      cellName: 'conv_lstm_cell',
-      sizeKey: 'filters',
-      spatialRank: 2,
-    };
+    const convLstm2d = FAMILIES.ConvLSTM2D;
+    expect(convLstm2d.spatialRank).toBe(2);
+    expect(convLstm2d.sizeKey).toBe('filters');
     expect(
       weightShapes(convLstm2d, { inputDim: 2, units: 4, kernelSize: [3, 3] }).map((w) => w.shape),
     ).toEqual([[3, 3, 2, 16], [3, 3, 4, 16], [16]]);
@@ -64,6 +62,30 @@ describe('family table', () => {
     ]);
     expect(outputShape(7, 5, 4, true, [10, 12])).toEqual([7, 5, 10, 12, 4]);
     expect(outputShape(7, 5, 4, false, [10, 12])).toEqual([7, 10, 12, 4]);
+    const ranks = [FAMILIES.ConvLSTM1D, FAMILIES.ConvLSTM2D, FAMILIES.ConvLSTM3D].map(
+      (f) => f.spatialRank,
+    );
+    expect(ranks).toEqual([1, 2, 3]);
+  });
+
+  it('rows that share a kernel agree on what the kernel decides', () => {
+    const rows: RecurrentFamily[] = Object.values(FAMILIES);
+    for (const row of rows) {
+      const first = familyOfKernel(row.kernelName)!;
+      expect([row.gates, row.states, row.bias, row.attrs]).toEqual([
+        first.gates,
+        first.states,
+        first.bias,
+        first.attrs,
+      ]);
+    }
+    expect(SEQUENCE_KERNEL_NAMES).toEqual([
+      'RnnkitSimpleRNNSequence',
+      'RnnkitLSTMSequence',
+      'RnnkitGRUSequence',
+      'RnnkitConvLSTMSequence',
+    ]);
+    expect(familyOfClass('ConvLSTM3D')).toBe(FAMILIES.ConvLSTM3D);
   });
 
   it('finds families by kernel and by Keras class', () => {
@@ -131,5 +153,45 @@ describe('layer shape inference', () => {
     const sum = new Bidirectional(new GRU({ units: 3 }), { mergeMode: 'sum' });
     expect(sum.outputShapes([2, 7, 5])).toEqual([[2, 3]]);
     for (const l of [lstm, gru, stacked, bi, sum]) l.dispose();
+  });
+
+  it('infers ConvLSTM weight and output shapes as the layers build and return them', () => {
+    const cases = [
+      { layer: new ConvLSTM1D({ filters: 2, kernelSize: 3, returnState: true }), x: [2, 4, 7, 5] },
+      {
+        layer: new ConvLSTM2D({ filters: 3, kernelSize: [2, 3], strides: 2, padding: 'same' }),
+        x: [1, 2, 5, 6, 4],
+      },
+      {
+        layer: new ConvLSTM2D({
+          filters: 2,
+          kernelSize: 2,
+          dataFormat: 'channels_first',
+          returnSequences: true,
+          returnState: true,
+        }),
+        x: [1, 3, 4, 5, 6],
+      },
+      { layer: new ConvLSTM3D({ filters: 2, kernelSize: [1, 2, 2] }), x: [1, 2, 3, 4, 4, 1] },
+    ];
+    for (const { layer, x } of cases) {
+      const specs = layer.weightSpecs([null, null, ...x.slice(2)]);
+      const input = tf.zeros(x);
+      const out = layer.apply(input);
+      const outputs = Array.isArray(out) ? out : [out];
+      expect(layer.outputShapes(x)).toEqual(outputs.map((o) => o.shape));
+      const weights = layer.getWeights();
+      expect(specs.map((s) => s.shape)).toEqual(weights.map((w) => w.shape));
+      tf.dispose([input, ...outputs, ...weights]);
+      layer.dispose();
+    }
+    const bi = new Bidirectional(new ConvLSTM2D({ filters: 3, kernelSize: 2, padding: 'same' }));
+    expect(bi.outputShapes([null, 4, 6, 6, 2])).toEqual([[null, 6, 6, 6]]);
+    bi.dispose();
+    expect(() =>
+      new ConvLSTM2D({ filters: 2, kernelSize: 3, name: 'c' }).outputShapes([1, 2, 2, 5, 1]),
+    ).toThrow(
+      "c input: expected spatial sizes that fit the kernel (3, 3) (dilation_rate (1, 1), padding 'valid'), got spatial shape (2, 5)",
+    );
   });
 });

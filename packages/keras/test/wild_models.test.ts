@@ -16,6 +16,7 @@ const SUPPORTED = [
   'bigru_functional_dotkeras_k3132',
   'charlm_2input_lstm_concat_k210',
   'cnn_cudnnlstm_attention_k220',
+  'convlstm2d_bn_ocean_k370',
   'lrcn_td_conv2d_lstm_k380',
   'lstm_autoencoder_seq_k210',
   's2s_decoder_emb_lstm_k224',

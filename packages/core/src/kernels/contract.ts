@@ -6,8 +6,9 @@
  * where none is registered, the reference kernels in `./reference` run instead.
  *
  * Every kernel takes the same core inputs and returns `[output, ...states]` in its family's state
- * order (`./families.ts`: `[output, h]` for GRU and SimpleRNN, `[output, h, c]` for LSTM), where `output` is `[batch, time, units]` when `returnSequences`
- * and `[batch, units]` otherwise.
+ * order (`./families.ts`: `[output, h]` for GRU and SimpleRNN, `[output, h, c]` for LSTM and
+ * ConvLSTM), where `output` is `[batch, time, units]` when `returnSequences` and `[batch, units]`
+ * otherwise (a spatial family's carry its spatial axes before `units`).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { FAMILIES, FAMILY_IDS, gateCount, type FamilyId } from './families.js';
@@ -18,13 +19,15 @@ export const SimpleRNNSequence = FAMILIES.SimpleRNN.kernelName;
 export const LSTMSequence = FAMILIES.LSTM.kernelName;
 /** Kernel name of the whole-sequence GRU kernel (both `resetAfter` modes). */
 export const GRUSequence = FAMILIES.GRU.kernelName;
+/** Kernel name of the whole-sequence ConvLSTM kernel (ConvLSTM1D, 2D and 3D share it). */
+export const ConvLSTMSequence = FAMILIES.ConvLSTM2D.kernelName;
 
 /** One of the whole-sequence kernel names. */
 export type SequenceKernelName = (typeof FAMILIES)[FamilyId]['kernelName'];
-/** Names of all whole-sequence kernels, in the order of the family table. */
-export const SEQUENCE_KERNEL_NAMES: readonly SequenceKernelName[] = FAMILY_IDS.map(
-  (id) => FAMILIES[id].kernelName,
-);
+/** Names of all whole-sequence kernels, each once, in the order of the family table. */
+export const SEQUENCE_KERNEL_NAMES: readonly SequenceKernelName[] = [
+  ...new Set(FAMILY_IDS.map((id) => FAMILIES[id].kernelName)),
+];
 
 /**
  * Activations a kernel must implement, by name. `hard_sigmoid` is the Keras 3 definition
@@ -127,6 +130,7 @@ export interface SequenceKernelAttrsMap {
   [SimpleRNNSequence]: SimpleRNNSequenceAttrs;
   [LSTMSequence]: LSTMSequenceAttrs;
   [GRUSequence]: GRUSequenceAttrs;
+  [ConvLSTMSequence]: ConvLSTMSequenceAttrs;
 }
 
 /** Number of gate blocks per kernel, read from the family table. */
@@ -138,3 +142,32 @@ export const GATES = Object.fromEntries(
 export const STATE_COUNT = Object.fromEntries(
   FAMILY_IDS.map((id) => [FAMILIES[id].kernelName, FAMILIES[id].states.length]),
 ) as Record<SequenceKernelName, number>;
+
+/**
+ * ConvLSTM over N = 1, 2 or 3 spatial dimensions, channels last, Keras gate order `i, f, c, o`:
+ * `z = conv(x_t, W, strides, padding, dilationRate) + b + conv(h_{t−1}, U, 1, 'same')`,
+ * `c_t = f ⊙ c_{t−1} + i ⊙ act(z_c)`, `h_t = o ⊙ act(c_t)`, gates through `recurrentActivation`.
+ * The input convolution of every step does not depend on the states, so a kernel may run it for
+ * all steps at once; the recurrent convolution is always `same` padded, stride 1, dilation 1.
+ *
+ * Inputs (S = input spatial sizes, O = output spatial sizes of the input convolution, F = filters,
+ * K = kernel sizes, C = input channels), as {@link SequenceKernelInputs} with:
+ * - `x`: float32 `[B, T, ...S, C]`, input time order.
+ * - `kernel`: float32 `[...K, C, 4·F]`; `recurrentKernel`: float32 `[...K, F, 4·F]`.
+ * - `bias`: float32 `[4·F]`, always present (zeros for a layer without bias).
+ * - `initialH`, `initialC`: float32 `[B, ...O, F]`, always present.
+ * - `mask` (optional): bool `[B, T]`; a masked step keeps both states.
+ * - `recurrentMask` (optional): float32 `[B, ...O, F]`, multiplies `h_{t−1}` where it enters the
+ *   recurrent convolution (recurrent dropout in training).
+ *
+ * Outputs `[output, h, c]`: `output` is `[B, T, ...O, F]` with `returnSequences`, else
+ * `[B, ...O, F]`; `h` and `c` are `[B, ...O, F]`. `units` holds F.
+ */
+export interface ConvLSTMSequenceAttrs extends LSTMSequenceAttrs {
+  /** Input-convolution strides, one per spatial dimension. */
+  strides: number[];
+  /** Input-convolution padding, TensorFlow's rule for `same`. */
+  padding: 'valid' | 'same';
+  /** Input-convolution dilation, one per spatial dimension (strides or dilation must be all 1). */
+  dilationRate: number[];
+}

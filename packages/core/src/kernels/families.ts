@@ -17,9 +17,13 @@
 export type BiasLayout = 'gates' | 'resetAfter';
 
 /** Kernel attributes beyond the ones every sequence kernel takes. */
-export type FamilyAttr = 'recurrentActivation' | 'resetAfter';
+export type FamilyAttr =
+  'recurrentActivation' | 'resetAfter' | 'strides' | 'padding' | 'dilationRate';
 
-/** One recurrent family. */
+/**
+ * One recurrent family. Rows may share a kernel (ConvLSTM1D/2D/3D run one kernel, which reads
+ * the spatial rank from its input); rows that do agree on gates, states, bias and attrs.
+ */
 export interface RecurrentFamily {
   /** Name of the whole-sequence kernel in the contract. */
   readonly kernelName: string;
@@ -46,6 +50,30 @@ export interface RecurrentFamily {
   /** Keras config keys the layer and cell accept beyond the shared cell keys. */
   readonly configKeys: readonly string[];
 }
+
+const CONV_LSTM_CONFIG_KEYS = [
+  'recurrent_activation',
+  'unit_forget_bias',
+  'kernel_size',
+  'strides',
+  'padding',
+  'data_format',
+  'dilation_rate',
+] as const;
+
+/** What ConvLSTM1D/2D/3D share: LSTM's gates and states over feature maps of `filters`. */
+const CONV_LSTM = {
+  kernelName: 'RnnkitConvLSTMSequence',
+  // Keras 3 names the cell `ConvLSTMCell` (`conv_lstm_cell`) whatever the rank.
+  cellClass: 'ConvLSTMCell',
+  cellName: 'conv_lstm_cell',
+  gates: ['i', 'f', 'c', 'o'],
+  states: ['h', 'c'],
+  sizeKey: 'filters',
+  bias: 'gates',
+  attrs: ['recurrentActivation', 'strides', 'padding', 'dilationRate'],
+  configKeys: CONV_LSTM_CONFIG_KEYS,
+} as const;
 
 /** The families, keyed by Keras layer class. */
 export const FAMILIES = {
@@ -91,6 +119,9 @@ export const FAMILIES = {
     attrs: ['recurrentActivation', 'resetAfter'],
     configKeys: ['recurrent_activation', 'reset_after'],
   },
+  ConvLSTM1D: { ...CONV_LSTM, layerClass: 'ConvLSTM1D', layerName: 'conv_lstm1d', spatialRank: 1 },
+  ConvLSTM2D: { ...CONV_LSTM, layerClass: 'ConvLSTM2D', layerName: 'conv_lstm2d', spatialRank: 2 },
+  ConvLSTM3D: { ...CONV_LSTM, layerClass: 'ConvLSTM3D', layerName: 'conv_lstm3d', spatialRank: 3 },
 } as const satisfies Record<string, RecurrentFamily>;
 
 /** A family's key in {@link FAMILIES} (its Keras layer class). */
@@ -105,13 +136,14 @@ export function gateCount(family: RecurrentFamily): number {
 }
 
 const ROWS: readonly RecurrentFamily[] = FAMILY_IDS.map((id) => FAMILIES[id]);
-// Looked up on every kernel call: built once.
-const BY_KERNEL = new Map(ROWS.map((f) => [f.kernelName, f]));
+// Looked up on every kernel call: built once. Where rows share a kernel or a cell class, the
+// first row answers (they agree on everything a kernel or a cell class decides).
+const BY_KERNEL = new Map([...ROWS].reverse().map((f) => [f.kernelName, f]));
 const BY_CLASS = new Map(
-  ROWS.flatMap((f) => [[f.layerClass, f] as const, [f.cellClass, f] as const]),
+  [...ROWS].reverse().flatMap((f) => [[f.cellClass, f] as const, [f.layerClass, f] as const]),
 );
 
-/** The family whose kernel is `kernelName`, or undefined. */
+/** The family whose kernel is `kernelName` (the first row of a shared kernel), or undefined. */
 export function familyOfKernel(kernelName: string): RecurrentFamily | undefined {
   return BY_KERNEL.get(kernelName);
 }

@@ -1,7 +1,6 @@
 /** Keras `Bidirectional`: a forward and a backward copy of a recurrent layer, merged. */
 import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument, RnnkitError } from '../errors.js';
-import { KernelCell } from './cell.js';
 import type { Dim } from '../kernels/families.js';
 import {
   defaultLayerName,
@@ -9,7 +8,7 @@ import {
   type ApplyOptions,
   type LayerWeightSpec,
 } from './recurrent.js';
-import { recurrentFromKerasConfig } from './recurrent_config.js';
+import { RECURRENT_LAYER_CLASSES, recurrentFromKerasConfig } from './recurrent_config.js';
 
 /** How the two directions combine; `null` returns both. */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
@@ -60,7 +59,7 @@ export class Bidirectional<
     if (!(layer instanceof RecurrentLayer)) {
       invalidArgument(
         'Bidirectional layer',
-        'a recurrent layer (LSTM, GRU, SimpleRNN, RNN)',
+        `a recurrent layer (${RECURRENT_LAYER_CLASSES.join(', ')})`,
         typeof layer,
       );
     }
@@ -89,7 +88,7 @@ export class Bidirectional<
       this.backwardLayer = bw as RecurrentLayer<RS, S>;
     } else {
       const first = layer.cells[0];
-      const kerasVersion = first instanceof KernelCell ? first.kerasVersion : undefined;
+      const kerasVersion = (first as { kerasVersion?: string }).kerasVersion;
       const config: Record<string, unknown> = {
         ...layer.getConfig(),
         go_backwards: !layer.goBackwards,

@@ -22,7 +22,8 @@ export type KerasLayer = RecurrentLayer | Bidirectional<boolean, never, MergeMod
 
 /**
  * Builds a layer from Keras `get_config()` JSON: each family's layer (`SimpleRNN`, `LSTM`,
- * `GRU`), `RNN` (with a cell or stacked cells) and `Bidirectional`. Unknown options raise an error naming the option.
+ * `GRU`, `ConvLSTM1D/2D/3D`), `RNN` (with a cell or stacked cells) and `Bidirectional`. Unknown
+ * options raise an error naming the option.
  */
 export function fromKerasConfig(json: KerasLayerJson, options: FromConfigOptions = {}): KerasLayer {
   if (json == null || typeof json !== 'object' || typeof json.class_name !== 'string') {

@@ -102,17 +102,19 @@ export abstract class RecurrentLayer<
     this.unroll = args.unroll ?? false;
     this.zeroOutputForMask = args.zeroOutputForMask ?? false;
     this.batchInputShape = args.batchInputShape ?? null;
-    if (this.batchInputShape != null) {
-      if (this.batchInputShape.length !== 3) {
-        invalidArgument(
-          `${this.name} batch_input_shape`,
-          '[batch, time, features]',
-          this.batchInputShape,
-        );
-      }
-      const d = this.batchInputShape[2];
-      if (d != null) this.build(d);
+    if (this.batchInputShape != null) this.buildFromBatchInputShape(this.batchInputShape);
+  }
+
+  /**
+   * Checks the `batchInputShape` given at construction and builds the layer when it fixes the
+   * feature size. Runs inside the base constructor: an override may read only base fields.
+   */
+  protected buildFromBatchInputShape(shape: (number | null)[]): void {
+    if (shape.length !== 3) {
+      invalidArgument(`${this.name} batch_input_shape`, '[batch, time, features]', shape);
     }
+    const d = shape[2];
+    if (d != null) this.build(d);
   }
 
   /** Sizes of all state tensors, cell by cell. */

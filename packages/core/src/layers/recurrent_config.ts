@@ -1,7 +1,7 @@
 /**
  * Keras configs of the recurrent layers and cells in: `recurrentFromKerasConfig` builds a
- * family's layer (`LSTM`, …) or an `RNN` over cells from Keras's `get_config()` JSON (tf.keras 2
- * and Keras 3 forms). `Bidirectional` (./config.ts) builds on it.
+ * family's layer (`LSTM`, `ConvLSTM2D`, …) or an `RNN` over cells from Keras's `get_config()`
+ * JSON (tf.keras 2 and Keras 3 forms). `Bidirectional` (./config.ts) builds on it.
  */
 import { invalidArgument, RnnkitError } from '../errors.js';
 import { initializerFromConfig } from '../initializers/index.js';
@@ -15,6 +15,7 @@ import {
   type LSTMCellArgs,
   type SimpleRNNCellArgs,
 } from './cells.js';
+import { ConvLSTM1D, ConvLSTM2D, ConvLSTM3D, type ConvLSTMArgs } from './conv_lstm.js';
 import { GRU, LSTM, SimpleRNN, type GRUArgs, type LSTMArgs, type SimpleRNNArgs } from './lstm.js';
 import type { RecurrentLayer } from './recurrent.js';
 import { RNN } from './rnn.js';
@@ -51,26 +52,40 @@ const CELL_KEYS = [
   'seed',
 ];
 
-/** The classes that build each family's cell and layer; everything else comes from the table. */
+/** What {@link cellArgs}, {@link convArgs} and {@link layerArgs} read from a config. */
+type FamilyArgs = SimpleRNNArgs & LSTMArgs & GRUArgs & ConvLSTMArgs;
+
+/**
+ * The classes that build each family's layer and, for the families `RNN` accepts as cells, its
+ * cell; everything else comes from the table.
+ */
 const BUILDERS: {
   [F in FamilyId]: {
-    cell: (args: SimpleRNNCellArgs & LSTMCellArgs & GRUCellArgs) => Cell;
-    layer: (args: SimpleRNNArgs & LSTMArgs & GRUArgs) => RecurrentLayer;
+    cell?: (args: SimpleRNNCellArgs & LSTMCellArgs & GRUCellArgs) => Cell;
+    layer: (args: FamilyArgs) => RecurrentLayer;
   };
 } = {
   SimpleRNN: { cell: (a) => new SimpleRNNCell(a), layer: (a) => new SimpleRNN(a) },
   LSTM: { cell: (a) => new LSTMCell(a), layer: (a) => new LSTM(a) },
   GRU: { cell: (a) => new GRUCell(a), layer: (a) => new GRU(a) },
+  ConvLSTM1D: { layer: (a) => new ConvLSTM1D(a) },
+  ConvLSTM2D: { layer: (a) => new ConvLSTM2D(a) },
+  ConvLSTM3D: { layer: (a) => new ConvLSTM3D(a) },
 };
 
+/** The cell keys of family `id`: its size option (`units` or `filters`) and its own keys. */
 function familyKeys(id: FamilyId): string[] {
-  return [...CELL_KEYS, ...FAMILIES[id].configKeys];
+  const family = FAMILIES[id];
+  return [...CELL_KEYS.map((k) => (k === 'units' ? family.sizeKey : k)), ...family.configKeys];
 }
 
 /** The family whose layer class is `className`. */
 function familyOfLayer(className: string): FamilyId | undefined {
   return FAMILY_IDS.find((id) => FAMILIES[id].layerClass === className);
 }
+
+/** The families whose cells `RNN` takes. */
+const CELL_FAMILIES = FAMILY_IDS.filter((id) => BUILDERS[id].cell != null);
 
 /** Keras layer classes {@link recurrentFromKerasConfig} builds. */
 export const RECURRENT_LAYER_CLASSES: readonly string[] = [
@@ -181,6 +196,35 @@ function cellArgs(id: FamilyId, config: Record<string, unknown>, options: FromCo
   };
 }
 
+function intOrTuple(config: Record<string, unknown>, key: string): number | number[] | undefined {
+  const v = config[key];
+  if (v == null) return undefined;
+  if (typeof v === 'number' || (Array.isArray(v) && v.every((d) => typeof d === 'number'))) {
+    return v as number | number[];
+  }
+  invalidArgument(key, 'an integer or a list of integers', v);
+}
+
+function maybeString(config: Record<string, unknown>, key: string): string | undefined {
+  const v = config[key];
+  if (v == null) return undefined;
+  if (typeof v !== 'string') invalidArgument(key, 'a string', v);
+  return v;
+}
+
+/** The convolution options of a spatial family (none for the dense ones). */
+function convArgs(id: FamilyId, config: Record<string, unknown>) {
+  if (FAMILIES[id].spatialRank === 0) return {};
+  return {
+    filters: config.filters as number,
+    kernelSize: intOrTuple(config, 'kernel_size') as number | number[],
+    strides: intOrTuple(config, 'strides'),
+    padding: maybeString(config, 'padding'),
+    dataFormat: maybeString(config, 'data_format'),
+    dilationRate: intOrTuple(config, 'dilation_rate'),
+  };
+}
+
 function layerArgs(config: Record<string, unknown>) {
   return {
     name: config.name as string | undefined,
@@ -202,22 +246,23 @@ function cellFromConfig(json: KerasLayerJson, options: FromConfigOptions): Cell[
       invalidArgument('StackedRNNCells cells', 'a list of cell configs', cells);
     return cells.flatMap((c: KerasLayerJson) => cellFromConfig(c, options));
   }
-  const id = FAMILY_IDS.find((f) => FAMILIES[f].cellClass === json.class_name);
-  if (id == null) {
+  const id = CELL_FAMILIES.find((f) => FAMILIES[f].cellClass === json.class_name);
+  const build = id == null ? undefined : BUILDERS[id].cell;
+  if (id == null || build == null) {
     invalidArgument(
       'RNN cell class_name',
-      `${FAMILY_IDS.map((f) => FAMILIES[f].cellClass).join(', ')} or StackedRNNCells`,
+      `${CELL_FAMILIES.map((f) => FAMILIES[f].cellClass).join(', ')} or StackedRNNCells`,
       json.class_name,
     );
   }
   checkKeys(json.class_name, config, familyKeys(id));
-  return [BUILDERS[id].cell({ ...cellArgs(id, config, options), name: config.name as string })];
+  return [build({ ...cellArgs(id, config, options), name: config.name as string })];
 }
 
 /**
  * Builds a recurrent layer from Keras `get_config()` JSON: a family's layer (`SimpleRNN`,
- * `LSTM`, `GRU`) or `RNN` (with a cell or stacked cells). Unknown options raise an error naming
- * the option.
+ * `LSTM`, `GRU`, `ConvLSTM1D/2D/3D`) or `RNN` (with a cell or stacked cells). Unknown options
+ * raise an error naming the option.
  */
 export function recurrentFromKerasConfig(
   json: KerasLayerJson,
@@ -237,5 +282,9 @@ export function recurrentFromKerasConfig(
   if (id == null)
     invalidArgument('class_name', `one of ${RECURRENT_LAYER_CLASSES.join(', ')}`, json.class_name);
   checkKeys(json.class_name, config, [...familyKeys(id), ...LAYER_KEYS]);
-  return BUILDERS[id].layer({ ...cellArgs(id, config, options), ...layerArgs(config) });
+  return BUILDERS[id].layer({
+    ...cellArgs(id, config, options),
+    ...convArgs(id, config),
+    ...layerArgs(config),
+  } as FamilyArgs);
 }

@@ -1,6 +1,7 @@
 /** Reference kernels by name: the oracle every backend kernel is tested against, and the fallback. */
 import type * as tf from '@tensorflow/tfjs-core';
 import {
+  ConvLSTMSequence,
   GRUSequence,
   LSTMSequence,
   SimpleRNNSequence,
@@ -8,6 +9,7 @@ import {
   type SequenceKernelInputs,
   type SequenceKernelName,
 } from '../contract.js';
+import { convLSTMSequenceReference } from './conv_lstm.js';
 import { gruSequenceReference } from './gru.js';
 import { lstmSequenceReference } from './lstm.js';
 import { simpleRNNSequenceReference } from './simple_rnn.js';
@@ -23,6 +25,12 @@ export const referenceKernels: { [N in SequenceKernelName]: ReferenceKernel<N> }
   [SimpleRNNSequence]: simpleRNNSequenceReference,
   [LSTMSequence]: lstmSequenceReference,
   [GRUSequence]: gruSequenceReference,
+  [ConvLSTMSequence]: convLSTMSequenceReference,
 };
 
-export { gruSequenceReference, lstmSequenceReference, simpleRNNSequenceReference };
+export {
+  convLSTMSequenceReference,
+  gruSequenceReference,
+  lstmSequenceReference,
+  simpleRNNSequenceReference,
+};

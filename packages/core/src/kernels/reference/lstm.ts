@@ -4,6 +4,22 @@ import { applyActivation } from '../../activations/index.js';
 import type { LSTMSequenceAttrs, SequenceKernelInputs } from '../contract.js';
 import { projectInputs, recurrentInput, runSequence } from './sequence.js';
 
+/**
+ * The LSTM gates on the pre-activations `z` (gate blocks i, f, c, o along the last axis) and the
+ * previous cell state; returns `[h, c]`. ConvLSTM's step ends with the same gates.
+ */
+export function lstmGates(
+  z: tf.Tensor,
+  cPrev: tf.Tensor,
+  attrs: Pick<LSTMSequenceAttrs, 'activation' | 'recurrentActivation'>,
+): [tf.Tensor, tf.Tensor] {
+  const act = (t: tf.Tensor) => applyActivation(attrs.activation, t);
+  const gate = (t: tf.Tensor) => applyActivation(attrs.recurrentActivation, t);
+  const [zi, zf, zc, zo] = tf.split(z, 4, -1);
+  const cNext = tf.add(tf.mul(gate(zf), cPrev), tf.mul(gate(zi), act(zc)));
+  return [tf.mul(gate(zo), act(cNext)), cNext];
+}
+
 /** Runs an LSTM over the whole sequence; returns `[output, h, c]`. */
 export function lstmSequenceReference(
   inputs: SequenceKernelInputs,
@@ -13,8 +29,6 @@ export function lstmSequenceReference(
     const { x, kernel, recurrentKernel, bias, initialH, initialC, recurrentMask } = inputs;
     if (initialC == null) throw new Error('LSTMSequence: initialC is required');
     const projected = projectInputs(x, kernel, bias);
-    const act = (t: tf.Tensor) => applyActivation(attrs.activation, t);
-    const gate = (t: tf.Tensor) => applyActivation(attrs.recurrentActivation, t);
     return runSequence(
       inputs,
       attrs,
@@ -25,10 +39,7 @@ export function lstmSequenceReference(
           xp,
           tf.matMul(recurrentInput(h, recurrentMask), recurrentKernel as tf.Tensor2D),
         );
-        const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-        const cNext = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), act(zc))) as tf.Tensor2D;
-        const hNext = tf.mul(gate(zo), act(cNext)) as tf.Tensor2D;
-        return [hNext, cNext];
+        return lstmGates(z, c, attrs) as tf.Tensor2D[];
       },
     );
   });
