@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check CI runs, from a fresh clone: system packages, install, build, format, lint,
-# types, all tests, and the benchmark's quick smoke run (no timing assertions).
+# types, the float64 reference, all tests, and the benchmark's quick smoke run (no timing assertions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # This script installs every backend's system packages, so by default it runs as CI does:
@@ -31,6 +31,9 @@ pnpm lint
 
 step "types"
 pnpm typecheck
+
+step "float64 reference (Debian's python3-numpy)"
+bash scripts/check-reference.sh
 
 step "tests"
 log="$(mktemp)"
