@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Every check CI runs, from a fresh clone: system packages, install, build, format, lint,
-# types, all tests, and the benchmark's quick smoke run (no timing assertions).
+# types, the float64 reference, all tests, and the benchmark's quick smoke run (no timing assertions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# This script installs every backend's system packages, so by default it runs as CI does:
+# tests that would skip without an optional backend or shared file fail instead, and any skip
+# left fails the run (CI=false turns both off).
+export CI="${CI:-true}"
+in_ci=true
+case "${CI,,}" in "" | 0 | false) in_ci=false ;; esac
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 DO_NOT_TRACK=1
 
 step() { printf '\n=== %s\n' "$*"; }
@@ -26,17 +32,37 @@ pnpm lint
 step "types"
 pnpm typecheck
 
+step "float64 reference (Debian's python3-numpy)"
+bash scripts/check-reference.sh
+
 step "tests"
 log="$(mktemp)"
-pnpm test 2>&1 | tee "$log"
-# One closing line over every package's vitest summary ("Tests  N passed | M failed").
-summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '/ Tests +[0-9]/ {
-  for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
-} END { printf "tests: %d passed, %d failed", p, f }')"
+tests_rc=0
+pnpm test 2>&1 | tee "$log" || tests_rc=$?
+summary="$(bash scripts/test-summary.sh <"$log")"
 rm -f "$log"
 
-step "benchmark smoke run"
-pnpm bench --quick
+bench_rc=0
+if [[ $tests_rc -eq 0 ]]; then
+  step "benchmark smoke run"
+  pnpm bench --quick || bench_rc=$?
+fi
 
 echo
 echo "$summary"
+if [[ $tests_rc -ne 0 ]]; then
+  echo "test-all: the tests failed (exit $tests_rc)" >&2
+  exit 1
+fi
+if [[ "$summary" == "tests: 0 passed,"* ]]; then
+  echo "test-all: no test ran" >&2
+  exit 1
+fi
+if [[ $in_ci == true && "$summary" != *", 0 skipped" ]]; then
+  echo "test-all: tests were skipped on CI, where every backend and file is installed" >&2
+  exit 1
+fi
+if [[ $bench_rc -ne 0 ]]; then
+  echo "test-all: the benchmark smoke run failed (exit $bench_rc)" >&2
+  exit 1
+fi

@@ -14,6 +14,7 @@ import { renderMarkdown } from './report/markdown.js';
 import { renderChart } from './report/svg.js';
 import { textTable } from './report/table.js';
 import type { SavedRun } from './saved_run.js';
+import { runProblems } from './verdict.js';
 
 function writeOut(baseDir: string, file: string, text: string): string {
   const abs = path.resolve(baseDir, file);
@@ -70,8 +71,9 @@ function load(baseDir: string, file: string): SavedRun {
 }
 
 /**
- * Runs the bench for `argv` (flags only) and resolves to the process exit code. `baseDir`
- * anchors relative paths.
+ * Runs the bench for `argv` (flags only) and resolves to the process exit code: 1 when a measured
+ * run has problems ({@link runProblems}; on CI every backend must run). `baseDir` anchors
+ * relative paths.
  */
 export async function runCli(
   argv: string[],
@@ -122,5 +124,16 @@ export async function runCli(
     );
     console.log(`wrote ${writeOut(baseDir, args.markdown, doc)}`);
   }
+  if (args.from.length) return 0;
+  const problems = runProblems(run, { allBackends: inCi(process.env.CI) });
+  if (problems.length) {
+    console.error(`\nThe run has problems:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    return 1;
+  }
   return 0;
+}
+
+/** `CI` set to anything but empty, `0` or `false`. */
+function inCi(value: string | undefined): boolean {
+  return !['', '0', 'false'].includes((value ?? '').trim().toLowerCase());
 }

@@ -36,6 +36,7 @@ const conformanceShotPath = join(repoRoot, 'artifacts', 'web', 'conformance.png'
 const casesDir = join(repoRoot, 'packages', 'conformance', 'cases');
 const docsScreenshotPath = join(repoRoot, 'docs', 'web-screenshot.png');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const inCi = !['', '0', 'false'].includes((process.env.CI ?? '').trim().toLowerCase());
 const TOTAL_LIMIT_MS = 240_000;
 
 // Keras's printout for the seed (the README of ../shared/seed): output = [fw_h, bw_h].
@@ -256,6 +257,8 @@ try {
   for (const fx of fixtures) {
     const dir = join(fx.root ?? sharedModels, fx.id);
     if (!existsSync(join(dir, 'expected.json'))) {
+      // On CI the shared models are present; a missing one there is a failure.
+      assert.ok(!inCi, `${fx.id}: not present in ${fx.root ?? sharedModels} (required on CI)`);
       step(`${fx.id}: not present in ${fx.root ?? sharedModels}, skipped`);
       continue;
     }

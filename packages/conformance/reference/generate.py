@@ -11,12 +11,15 @@ Every case is also run through the same equations in float32; the generator fail
 is not well inside the case tolerance (at most a tenth of ``atol + rtol·|truth|``).
 
 ``--check`` regenerates in memory and fails if any file in ../cases differs (or is missing or
-extra), without writing anything.
+extra), without writing anything. Numbers are compared within a relative 1e-9 (``CHECK_RTOL``),
+not byte for byte: another BLAS sums in another order and changes the last digits of the float64
+truth (a case's tolerance is 1e-5); everything else (names, shapes, strings) must be identical.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -1276,21 +1279,57 @@ def build_all():
     return out
 
 
+CHECK_RTOL = 1e-9  # --check: float64 values from another BLAS agree to ~1e-12 relative
+CHECK_ATOL = 1e-15  # ... and to ~1e-17 absolute where a sum cancels to almost zero
+
+
+def first_difference(want, got, path="$"):
+    """Where two parsed JSON values first differ beyond the --check tolerance, or None."""
+    if isinstance(want, bool) or isinstance(got, bool):
+        return None if want is got else f"{path}: {got!r} != {want!r}"
+    if isinstance(want, int) and isinstance(got, int):  # shapes, counts, seeds: exact
+        return None if want == got else f"{path}: {got!r} != {want!r}"
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        if math.isnan(want) or math.isnan(got):
+            return None if math.isnan(want) and math.isnan(got) else f"{path}: {got!r} != {want!r}"
+        if want == got or abs(want - got) <= CHECK_ATOL + CHECK_RTOL * max(abs(want), abs(got)):
+            return None
+        return f"{path}: {got!r} != {want!r} (relative difference {abs(want - got) / max(abs(want), abs(got)):.1e})"
+    if isinstance(want, dict) and isinstance(got, dict):
+        if list(want) != list(got):
+            return f"{path}: keys {list(got)} != {list(want)}"
+        for k in want:
+            d = first_difference(want[k], got[k], f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(want, list) and isinstance(got, list):
+        if len(want) != len(got):
+            return f"{path}: length {len(got)} != {len(want)}"
+        for i, (w, g) in enumerate(zip(want, got)):
+            d = first_difference(w, g, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    return None if type(want) is type(got) and want == got else f"{path}: {got!r} != {want!r}"
+
+
 def main(argv):
     check_only = "--check" in argv
     cases = build_all()
     texts = {f"{name}.json": dumps(case) for name, case in sorted(cases.items())}
     if check_only:
         existing = {f for f in os.listdir(CASES_DIR) if f.endswith(".json")} if os.path.isdir(CASES_DIR) else set()
-        bad = sorted(existing ^ set(texts))
+        bad = [f"{f}: {'missing' if f in texts else 'not generated'}" for f in sorted(existing ^ set(texts))]
         for f in sorted(existing & set(texts)):
             with open(os.path.join(CASES_DIR, f), encoding="utf-8") as fh:
-                if fh.read() != texts[f]:
-                    bad.append(f)
+                d = first_difference(json.loads(fh.read()), json.loads(texts[f]))
+            if d:
+                bad.append(f"{f}: {d}")
         if bad:
-            print("out of date: " + ", ".join(bad))
+            print("out of date (generated vs file):\n  " + "\n  ".join(bad))
             return 1
-        print(f"{len(texts)} cases up to date")
+        print(f"{len(texts)} cases up to date (numbers within {CHECK_RTOL:g} relative)")
         return 0
     os.makedirs(CASES_DIR, exist_ok=True)
     for f in os.listdir(CASES_DIR):

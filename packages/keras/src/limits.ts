@@ -16,6 +16,11 @@ export interface LoadLimits {
   maxZipEntries: number;
   /** Time allowed to parse one HDF5 file, in milliseconds. Default 120 000. */
   hdf5TimeoutMs: number;
+  /**
+   * Time allowed for one HTTP(S) download (the model, or one tfjs weight shard), from the
+   * request to the last byte, in milliseconds. Default 120 000.
+   */
+  fetchTimeoutMs: number;
 }
 
 /** The defaults of {@link LoadLimits}. */
@@ -27,6 +32,7 @@ export const DEFAULT_LIMITS: Readonly<LoadLimits> = Object.freeze({
   maxHdf5Nodes: 100_000,
   maxZipEntries: 10_000,
   hdf5TimeoutMs: 120_000,
+  fetchTimeoutMs: 120_000,
 });
 
 /** Largest total expansion DEFLATE can reach (about 1032:1); a larger declared ratio is a lie. */

@@ -68,7 +68,7 @@ async function readArtifacts(
 ): Promise<ModelArtifacts> {
   const { bytes, label, shardLoader } = await readSource(
     source,
-    limits.maxFileBytes,
+    { maxBytes: limits.maxFileBytes, fetchTimeoutMs: limits.fetchTimeoutMs },
     options.weightShards,
   );
   const format = detect(bytes);

@@ -40,39 +40,74 @@ async function readFileBounded(path: string, maxBytes: number, label: string): P
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
-async function fetchBounded(url: URL, maxBytes: number, label: string): Promise<Uint8Array> {
-  let response: Response;
+/** What bounds reading a source. */
+export interface SourceLimits {
+  /** Largest number of bytes read from the source. */
+  maxBytes: number;
+  /** Time allowed for one download, request to last byte. */
+  fetchTimeoutMs: number;
+}
+
+async function fetchBounded(
+  url: URL,
+  maxBytes: number,
+  timeoutMs: number,
+  label: string,
+): Promise<Uint8Array> {
+  // One deadline over the headers and the whole body: a server that stalls mid-body is cut off.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const timedOut = (): never =>
+    fail(
+      `${label}: no complete response within ${timeoutMs} ms (the fetchTimeoutMs option raises it)`,
+    );
   try {
-    response = await fetch(url);
-  } catch (e) {
-    fail(`${label}: fetch failed (${messageOf(e)})`);
-  }
-  if (!response.ok) fail(`${label}: HTTP ${response.status} ${response.statusText}`);
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    fail(`${label}: the response declares ${declared} bytes, more than the limit of ${maxBytes}`);
-  }
-  if (response.body == null) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      fail(`${label}: the response is larger than the limit of ${maxBytes} bytes`);
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: abort.signal });
+    } catch (e) {
+      if (abort.signal.aborted) timedOut();
+      fail(`${label}: fetch failed (${messageOf(e)})`);
     }
-    parts.push(value);
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      fail(`${label}: HTTP ${response.status} ${response.statusText}`);
+    }
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await response.body?.cancel().catch(() => {});
+      fail(`${label}: the response declares ${declared} bytes, more than the limit of ${maxBytes}`);
+    }
+    if (response.body == null) return new Uint8Array(await response.arrayBuffer());
+    const reader = response.body.getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        if (abort.signal.aborted) timedOut();
+        fail(`${label}: the download broke off after ${total} bytes (${messageOf(e)})`);
+      }
+      if (chunk.done) break;
+      total += chunk.value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        fail(`${label}: the response is larger than the limit of ${maxBytes} bytes`);
+      }
+      parts.push(chunk.value);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  } finally {
+    clearTimeout(timer);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function shardSizeCheck(
@@ -91,9 +126,10 @@ function shardSizeCheck(
 /** Reads a source into bytes, with a loader for files next to it. */
 export async function readSource(
   source: ModelSource,
-  maxBytes: number,
+  limits: SourceLimits,
   shards?: Record<string, Uint8Array | ArrayBuffer>,
 ): Promise<ReadSource> {
+  const { maxBytes, fetchTimeoutMs } = limits;
   const given =
     shards == null
       ? null
@@ -142,13 +178,13 @@ export async function readSource(
   }
   if (url.protocol === 'file:') {
     const { fileURLToPath } = await import('node:url');
-    return readSource(fileURLToPath(url), maxBytes, shards);
+    return readSource(fileURLToPath(url), limits, shards);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     fail(`model source: unsupported URL scheme '${url.protocol}'`);
   const label = url.href;
   return {
-    bytes: await fetchBounded(url, maxBytes, label),
+    bytes: await fetchBounded(url, maxBytes, fetchTimeoutMs, label),
     label,
     shardLoader:
       given ??
@@ -159,7 +195,7 @@ export async function readSource(
         return shardSizeCheck(
           label,
           p,
-          await fetchBounded(shardUrl, max, `${label}: weight shard '${p}'`),
+          await fetchBounded(shardUrl, max, fetchTimeoutMs, `${label}: weight shard '${p}'`),
           max,
         );
       }),

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { loadKerasModel } from '../src/index.js';
 import { FIXTURES, flat, shapeOf, workspaceBackends } from './helpers.js';
+import { startBackend } from './availability.js';
 import { kt } from './synthetic.js';
 
 const TOLERANCE = 1e-4;
@@ -78,22 +79,11 @@ describe('attention fixtures', () => {
 
 for (const backend of workspaceBackends()) {
   describe(`attention layers on ${backend.name}`, () => {
-    let ready = false;
-    beforeAll(async () => {
-      try {
-        await backend.init();
-        ready = true;
-      } catch (e) {
-        if (backend.name === 'cpu') throw e;
-        console.warn(
-          `skipping ${backend.name}: init failed (${e instanceof Error ? e.message : String(e)})`,
-        );
-      }
-    }, 60_000);
+    const started = startBackend(backend);
 
     for (const c of cases) {
       it(`${c.name}: ${c.description}`, async (ctx) => {
-        if (!ready) ctx.skip();
+        started.skipIfDown(ctx);
         const [bytes, options] = container(c.model_config, c.keras_version, c.weights);
         const model = await loadKerasModel(bytes, options);
         const inputs = Object.fromEntries(

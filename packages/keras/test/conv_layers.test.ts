@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { KerasModelError, loadKerasModel } from '../src/index.js';
 import { FIXTURES, flat, shapeOf, values, workspaceBackends } from './helpers.js';
+import { startBackend } from './availability.js';
 import { rng } from './mutate.js';
 import { container, layer, sequential } from './synthetic.js';
 
@@ -37,20 +38,11 @@ const reference = JSON.parse(readFileSync(join(FIXTURES, 'conv_reference.json'),
 
 for (const backend of workspaceBackends()) {
   describe(`float64 references on ${backend.name}`, () => {
-    let ready = false;
-    beforeAll(async () => {
-      try {
-        await backend.init();
-        ready = true;
-      } catch (e) {
-        if (backend.name === 'cpu') throw e;
-        console.warn(`skipping ${backend.name}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }, 60_000);
+    const started = startBackend(backend);
 
     for (const c of reference.cases) {
       it(c.id, async (ctx) => {
-        if (!ready) ctx.skip();
+        started.skipIfDown(ctx);
         const { json, options } = container(c.model, c.weights, c.keras_version);
         const model = await loadKerasModel(json, options);
         const dtype = c.input_dtype === 'int32' ? 'int32' : 'float32';

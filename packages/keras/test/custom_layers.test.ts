@@ -14,10 +14,10 @@ import {
   KerasModelError,
   loadKerasModel,
   registerKerasLayer,
-  SUPPORTED_LAYERS,
   type CustomLayerFactory,
 } from '../src/index.js';
 import { flat, REPO_ROOT, workspaceBackends } from './helpers.js';
+import { describeIfPresent, startBackend } from './availability.js';
 import { readmeExample } from './readme_example.js';
 import { kt } from './synthetic.js';
 
@@ -25,7 +25,10 @@ const TOLERANCE = 1e-4;
 const WILD = join(REPO_ROOT, '..', 'shared', 'wild-models');
 const INTENT = join(WILD, 'intent_bilstm_custom_attention_k310');
 const GRU_LAMBDA = join(WILD, 'gru_lambda_attention_k391');
-const hasWild = existsSync(join(INTENT, 'expected.json'));
+const describeWithWild = describeIfPresent(
+  existsSync(join(INTENT, 'expected.json')),
+  `the wild models in ${WILD}`,
+);
 
 interface Expected {
   input: unknown;
@@ -51,7 +54,7 @@ const attentionLayer: CustomLayerFactory = () => ({
 
 beforeAll(() => workspaceBackends()[0].init());
 
-describe.skipIf(!hasWild)('a user class (intent_bilstm_custom_attention_k310)', () => {
+describeWithWild('a user class (intent_bilstm_custom_attention_k310)', () => {
   const file = join(INTENT, 'bilstm_model.keras');
 
   it('fails without an implementation, naming the layer, the class and the registration', async () => {
@@ -110,23 +113,12 @@ describe('the README example', () => {
 });
 
 for (const backend of workspaceBackends()) {
-  describe.skipIf(!hasWild)(`the README example on ${backend.name}`, () => {
-    let ready = false;
-    beforeAll(async () => {
-      try {
-        await backend.init();
-        ready = true;
-      } catch (e) {
-        if (backend.name === 'cpu') throw e;
-        console.warn(
-          `skipping ${backend.name}: init failed (${e instanceof Error ? e.message : String(e)})`,
-        );
-      }
-    }, 60_000);
+  describeWithWild(`the README example on ${backend.name}`, () => {
+    const started = startBackend(backend);
     afterAll(() => workspaceBackends()[0].init());
 
     it('matches intent_bilstm_custom_attention_k310/expected.json', async (ctx) => {
-      if (!ready) ctx.skip();
+      started.skipIfDown(ctx);
       const e = expectedOf(INTENT);
       const { model, probabilities } = await readmeExample(
         join(INTENT, 'bilstm_model.keras'),
@@ -228,26 +220,23 @@ describe('Lambda layers', () => {
 });
 
 // Needs Reshape and Keras 3's `mask: [null, null]` call argument read as no mask.
-describe.skipIf(!hasWild || !SUPPORTED_LAYERS.includes('Reshape'))(
-  'a Lambda in a real model (gru_lambda_attention_k391)',
-  () => {
-    const file = join(GRU_LAMBDA, 'attention_model.h5');
+describeWithWild('a Lambda in a real model (gru_lambda_attention_k391)', () => {
+  const file = join(GRU_LAMBDA, 'attention_model.h5');
 
-    it('fails naming the Lambda layer and how to replace it', async () => {
-      await expect(loadKerasModel(file)).rejects.toThrow(
-        /layer 'lambda' \(Lambda\) holds Python code.*layerReplacements: \{ "lambda"/,
-      );
-    });
+  it('fails naming the Lambda layer and how to replace it', async () => {
+    await expect(loadKerasModel(file)).rejects.toThrow(
+      /layer 'lambda' \(Lambda\) holds Python code.*layerReplacements: \{ "lambda"/,
+    );
+  });
 
-    it('matches expected.json with the replacement', async () => {
-      const e = expectedOf(GRU_LAMBDA);
-      const model = await loadKerasModel(file, { layerReplacements: { lambda: lastStep } });
-      const y = model.predict(tf.tensor(flat(e.input), e.input_shape)) as tf.Tensor;
-      expect(maxRelError(await y.data(), flat(e.outputs.dense))).toBeLessThanOrEqual(TOLERANCE);
-      model.dispose();
-    });
-  },
-);
+  it('matches expected.json with the replacement', async () => {
+    const e = expectedOf(GRU_LAMBDA);
+    const model = await loadKerasModel(file, { layerReplacements: { lambda: lastStep } });
+    const y = model.predict(tf.tensor(flat(e.input), e.input_shape)) as tf.Tensor;
+    expect(maxRelError(await y.data(), flat(e.outputs.dense))).toBeLessThanOrEqual(TOLERANCE);
+    model.dispose();
+  });
+});
 
 describe('registered implementations', () => {
   it('apply to every later load by class name, until removed', async () => {

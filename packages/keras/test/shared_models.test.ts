@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKerasModel, type KerasModel } from '../src/index.js';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { flat, shapeOf, sharedFixtures, workspaceBackends } from './helpers.js';
+import { startBackend } from './availability.js';
 
 const fixtures = sharedFixtures();
 const TOLERANCE = 1e-4;
@@ -35,29 +36,18 @@ describe('shared fixtures are present', () => {
 
 for (const backend of workspaceBackends()) {
   describe(`shared Keras models on ${backend.name}`, () => {
-    let ready = false;
-    beforeAll(async () => {
-      try {
-        await backend.init();
-        ready = true;
-      } catch (e) {
-        if (backend.name === 'cpu') throw e;
-        console.warn(
-          `skipping ${backend.name}: init failed (${e instanceof Error ? e.message : String(e)})`,
-        );
-      }
-    }, 60_000);
+    const started = startBackend(backend);
 
     for (const fx of fixtures) {
       describe(fx.id, () => {
         let model: KerasModel;
         beforeAll(async () => {
-          if (ready) model = await loadKerasModel(fx.modelPath);
+          if (started.ready) model = await loadKerasModel(fx.modelPath);
         }, 60_000);
         afterAll(() => model?.dispose());
 
         it('loads with the Keras version, output shapes and parameter count of the file', (ctx) => {
-          if (!ready) ctx.skip();
+          started.skipIfDown(ctx);
           expect(model.kerasVersion).toBe(fx.expected.keras_version);
           expect(model.outputNames).toEqual([fx.expected.output_layer]);
           for (const info of model.layers) {
@@ -72,7 +62,7 @@ for (const backend of workspaceBackends()) {
         });
 
         it('matches every listed layer output', async (ctx) => {
-          if (!ready) ctx.skip();
+          started.skipIfDown(ctx);
           const dtype = fx.expected.input_dtype === 'int32' ? 'int32' : 'float32';
           const x = tf.tensor(flat(fx.expected.input), fx.expected.input_shape, dtype);
           const names = Object.keys(fx.expected.outputs);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { loadKerasModel, type KerasModel } from '../src/index.js';
 import { flat, shapeOf, wildFixtures, workspaceBackends, type WildFixture } from './helpers.js';
+import { startBackend } from './availability.js';
 
 const TOLERANCE = 1e-4;
 
@@ -51,29 +52,18 @@ describe('wild models are present', () => {
 
 for (const backend of workspaceBackends()) {
   describe(`wild Keras models on ${backend.name}`, () => {
-    let ready = false;
-    beforeAll(async () => {
-      try {
-        await backend.init();
-        ready = true;
-      } catch (e) {
-        if (backend.name === 'cpu') throw e;
-        console.warn(
-          `skipping ${backend.name}: init failed (${e instanceof Error ? e.message : String(e)})`,
-        );
-      }
-    }, 60_000);
+    const started = startBackend(backend);
 
     for (const fx of fixtures) {
       describe(fx.id, () => {
         let model: KerasModel;
         beforeAll(async () => {
-          if (ready) model = await loadKerasModel(fx.modelPath);
+          if (started.ready) model = await loadKerasModel(fx.modelPath);
         }, 120_000);
         afterAll(() => model?.dispose());
 
         it('matches every listed output', async (ctx) => {
-          if (!ready) ctx.skip();
+          started.skipIfDown(ctx);
           expect(model.kerasVersion).toBe(fx.expected.keras_version);
           const x = inputsOf(fx);
           const names = Object.keys(fx.expected.outputs);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKerasModel, type KerasModel } from '../src/index.js';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { REPO_ROOT, flat, shapeOf, workspaceBackends } from './helpers.js';
+import { startBackend } from './availability.js';
 
 /** Real Keras files people published, kept outside the repository. */
 const WILD_MODELS = resolve(REPO_ROOT, '..', 'shared', 'wild-models');
@@ -43,29 +44,18 @@ describe('wild models with normalization layers are present', () => {
 
 for (const backend of workspaceBackends()) {
   describe(`wild normalization models on ${backend.name}`, () => {
-    let ready = false;
-    beforeAll(async () => {
-      try {
-        await backend.init();
-        ready = true;
-      } catch (e) {
-        if (backend.name === 'cpu') throw e;
-        console.warn(
-          `skipping ${backend.name}: init failed (${e instanceof Error ? e.message : String(e)})`,
-        );
-      }
-    }, 60_000);
+    const started = startBackend(backend);
 
     for (const fx of fixtures) {
       describe(fx.id, () => {
         let model: KerasModel;
         beforeAll(async () => {
-          if (ready) model = await loadKerasModel(fx.path);
+          if (started.ready) model = await loadKerasModel(fx.path);
         }, 60_000);
         afterAll(() => model?.dispose());
 
         it('matches every listed output', async (ctx) => {
-          if (!ready) ctx.skip();
+          started.skipIfDown(ctx);
           expect(model.kerasVersion).toBe(fx.expected.keras_version);
           const dtype = fx.expected.input_dtype === 'int32' ? 'int32' : 'float32';
           const x = tf.tensor(flat(fx.expected.input), fx.expected.input_shape, dtype);

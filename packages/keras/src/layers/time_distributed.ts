@@ -20,6 +20,18 @@ import type {
 /** Classes that cannot be applied per timestep. */
 const NOT_WRAPPABLE = new Set(['InputLayer']);
 
+/**
+ * Most TimeDistributed wrappers one inside another: each needs one more input axis, and a model
+ * file nesting thousands would otherwise exhaust the stack while building them.
+ */
+export const MAX_TIME_DISTRIBUTED_DEPTH = 16;
+
+function isTimeDistributed(json: unknown): json is { config: { layer: unknown } } {
+  if (json == null || typeof json !== 'object') return false;
+  const { class_name: className, config } = json as { class_name?: unknown; config?: unknown };
+  return className === 'TimeDistributed' && config != null && typeof config === 'object';
+}
+
 /** Keras `TimeDistributed`. */
 export class TimeDistributed extends BaseLayer {
   readonly inner: ModelLayer;
@@ -32,6 +44,16 @@ export class TimeDistributed extends BaseLayer {
       r.error('layer', `must be a layer config, got ${describe(raw)}`);
     }
     const inner = raw as LayerJson;
+    // Counted here, without recursion, so that the outermost wrapper reports it once.
+    let depth = 1;
+    for (let j: unknown = inner; isTimeDistributed(j); j = j.config.layer) {
+      if (++depth > MAX_TIME_DISTRIBUTED_DEPTH) {
+        r.error(
+          'layer',
+          `nests TimeDistributed more than ${MAX_TIME_DISTRIBUTED_DEPTH} levels deep; expected at most ${MAX_TIME_DISTRIBUTED_DEPTH}`,
+        );
+      }
+    }
     if (NOT_WRAPPABLE.has(inner.class_name)) {
       r.error('layer', `wraps class ${inner.class_name}, which cannot be applied per timestep`);
     }
