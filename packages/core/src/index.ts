@@ -15,13 +15,6 @@ export { mulberry32 } from './initializers/random.js';
 export * from './kernels/contract.js';
 export * from './kernels/validate.js';
 export {
-  canBlockInWait,
-  isNode,
-  startScriptWorker,
-  workerThreadsUnavailableReason,
-  type ScriptWorker,
-} from './kernels/worker_threads.js';
-export {
   dispatchPath,
   getDispatchStats,
   hasFusedKernel,
