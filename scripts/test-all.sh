@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check CI runs, from a fresh clone: system packages, install, build, format, lint,
-# types, all tests, and the benchmark's quick smoke run (no timing assertions).
+# types, all tests, the benchmark's quick smoke run (no timing assertions), and the consumer
+# test: the packed packages installed with npm into empty projects, as a user gets them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 DO_NOT_TRACK=1
@@ -37,6 +38,9 @@ rm -f "$log"
 
 step "benchmark smoke run"
 pnpm bench --quick
+
+step "consumer test (packed packages installed with npm outside the workspace)"
+bash scripts/consumer-test.sh
 
 echo
 echo "$summary"
