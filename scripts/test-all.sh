@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every check CI runs, from a fresh clone: system packages, install, build, format, lint,
-# types, the float64 reference, all tests, and the benchmark's quick smoke run (no timing assertions).
+# types, the float64 reference, all tests, the benchmark's quick smoke run (no timing
+# assertions), and the consumer test: the packed packages installed with npm into empty
+# projects, as a user gets them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # This script installs every backend's system packages, so by default it runs as CI does:
@@ -43,9 +45,12 @@ summary="$(bash scripts/test-summary.sh <"$log")"
 rm -f "$log"
 
 bench_rc=0
+consumer_rc=0
 if [[ $tests_rc -eq 0 ]]; then
   step "benchmark smoke run"
   pnpm bench --quick || bench_rc=$?
+  step "consumer test (packed packages installed with npm outside the workspace)"
+  bash scripts/consumer-test.sh || consumer_rc=$?
 fi
 
 echo
@@ -64,5 +69,9 @@ if [[ $in_ci == true && "$summary" != *", 0 skipped" ]]; then
 fi
 if [[ $bench_rc -ne 0 ]]; then
   echo "test-all: the benchmark smoke run failed (exit $bench_rc)" >&2
+  exit 1
+fi
+if [[ $consumer_rc -ne 0 ]]; then
+  echo "test-all: the consumer test failed (exit $consumer_rc)" >&2
   exit 1
 fi

@@ -2,24 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * @rnnkit/keras reads HDF5 in a Node worker thread under Node and in the page in browsers. Vite
- * sees its `new Worker(new URL('./worker.js', import.meta.url))` and would bundle that Node-only
- * worker (it imports `node:worker_threads`) for the browser, which fails; the page never starts
- * it, so the bundle gets an empty module in its place.
- */
-function nodeOnlyKerasWorker(): Plugin {
-  const workerFile = /(?:packages\/keras|@rnnkit\/keras)\/dist\/hdf5\/worker\.js$/;
-  return {
-    name: 'rnnkit-web:node-only-keras-worker',
-    enforce: 'pre',
-    load(id) {
-      const path = id.split('?')[0].replace(/\\/g, '/');
-      return workerFile.test(path) ? 'export {};' : null;
-    },
-  };
-}
-
-/**
  * Cross-origin isolation (which SharedArrayBuffer, and so wasm threads, need) for URLs that ask
  * for threads (`?threads=N`); other pages stay unisolated, where tfjs-backend-wasm runs its
  * single-threaded build and rnnkit works on its memory in place.
@@ -64,7 +46,7 @@ export default defineConfig({
       },
     },
   },
-  worker: { format: 'es', plugins: () => [nodeOnlyKerasWorker()] },
+  worker: { format: 'es' },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
 });

@@ -153,6 +153,8 @@ async function setupBackend(name: TfBackendName, wanted: boolean): Promise<Backe
  * runner needs; the others are not touched (webgpu start-up is slow).
  */
 export async function setupEnv(wanted: (name: TfBackendName) => boolean): Promise<BenchEnv> {
+  // Production mode skips tfjs's debug checks and silences tfjs-backend-cpu's Node banner
+  // ("Hi, looks like you are running TensorFlow.js in Node.js…", printed through tfjs's warn).
   tf.enableProdMode();
   const backends = {} as Record<TfBackendName, BackendSetup>;
   for (const name of TF_BACKENDS) backends[name] = await setupBackend(name, wanted(name));

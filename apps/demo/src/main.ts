@@ -34,6 +34,9 @@ function parseBackend(argv: string[]): string {
 }
 
 async function main(): Promise<void> {
+  // tfjs-backend-cpu's Node banner ("Hi, looks like you are running TensorFlow.js in
+  // Node.js…") goes through tfjs-core's warn, which production mode silences.
+  tf.enableProdMode();
   const backend = await useBackend(parseBackend(process.argv.slice(2)));
   console.log(`backend: ${backend}\n`);
   const trainX = tf.tensor3d(TRAIN_X);

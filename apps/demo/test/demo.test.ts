@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -31,8 +31,12 @@ describe('pnpm demo', () => {
   it.each([[], ['--backend', 'wasm'], ['--backend', 'webgpu']])(
     'prints the seed contracts and Keras numbers (%s)',
     (...args: string[]) => {
-      const out = execFileSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const out = r.stdout;
       expect(out).toContain(`backend: ${args[1] ?? 'cpu'}`);
+      // tfjs-backend-cpu's Node banner stays out of the demo's output.
+      expect(`${r.stdout}${r.stderr}`).not.toContain('looks like you are running TensorFlow.js');
       const line = (label: string) => out.split('\n').filter((l) => l.startsWith(`${label} :`));
       expect(line('hidden state')[0]).toMatch(/shape: \(1, 3\)$/);
       expect(line('last cell state')[0]).toMatch(/shape: \(1, 3\)$/);

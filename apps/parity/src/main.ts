@@ -107,6 +107,9 @@ function cell(r: CaseResult | undefined, declared: readonly string[]): string {
 }
 
 async function main(): Promise<void> {
+  // tfjs-backend-cpu's Node banner ("Hi, looks like you are running TensorFlow.js in
+  // Node.js…") goes through tfjs-core's warn, which production mode silences.
+  tf.enableProdMode();
   const argv = process.argv.slice(2);
   const requested = option(argv, '--backend');
   const backends = requested?.split(',') ?? DEFAULT_COLUMNS;

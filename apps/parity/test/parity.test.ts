@@ -36,6 +36,8 @@ describe('pnpm parity', () => {
       encoding: 'utf8',
     });
     expect(r.status, r.stdout + r.stderr).toBe(0);
+    // tfjs-backend-cpu's Node banner stays out of the table.
+    expect(r.stdout + r.stderr).not.toContain('looks like you are running TensorFlow.js');
     // Threads split the cpu products by columns, each computed as on one thread: no difference.
     const threaded = /^cpu-2t vs cpu: max \|Δ\| (\S+) over (\d+) cases/m.exec(r.stdout);
     expect(threaded, r.stdout).not.toBeNull();

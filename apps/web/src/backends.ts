@@ -1,17 +1,24 @@
 /**
- * The three rnnkit backends, loaded on demand. Each package's `init()` registers its kernels and
- * makes its tfjs backend the active one; wasm and webgpu are imported dynamically so that a
- * failure to load or start one leaves the others usable and is shown, not thrown.
+ * The rnnkit backends, from the list @rnnkit/backends keeps (its browser entry), loaded on
+ * demand. Each package's `init()` registers its kernels and makes its tfjs backend the active
+ * one; every package is imported dynamically so that a failure to load or start one leaves the
+ * others usable and is shown, not thrown.
  */
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import {
+  BACKEND_PACKAGES,
+  BACKENDS,
+  importBackend,
+  initBackend,
+  type BackendName,
+} from '@rnnkit/backends';
 import { messageOf } from './dom.js';
 
 /** Backends the page offers, in picker order. */
-export const BACKEND_NAMES = ['cpu', 'wasm', 'webgpu'] as const;
-/** One of {@link BACKEND_NAMES}. */
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_NAMES = BACKENDS;
+export { BACKEND_PACKAGES, type BackendName };
 
 /** Where a backend stands: not tried yet, starting, usable, absent here, or broken. */
 export type BackendStatus = 'idle' | 'loading' | 'ready' | 'unavailable' | 'failed';
@@ -22,13 +29,6 @@ export interface BackendState {
   status: BackendStatus;
   message: string;
 }
-
-/** The npm package behind each backend name. */
-export const BACKEND_PACKAGES: Record<BackendName, string> = {
-  cpu: '@rnnkit/backend-cpu',
-  wasm: '@rnnkit/backend-wasm',
-  webgpu: '@rnnkit/backend-webgpu',
-};
 
 /**
  * tfjs-backend-wasm fetches its `.wasm` files at startup; these URLs are the copies the bundler
@@ -61,20 +61,8 @@ async function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
 type Init = () => Promise<void>;
 
 async function importInit(name: BackendName): Promise<Init> {
-  switch (name) {
-    case 'cpu': {
-      const m = await import('@rnnkit/backend-cpu');
-      return () => m.init();
-    }
-    case 'wasm': {
-      const m = await import('@rnnkit/backend-wasm');
-      return () => m.init({ wasmPaths: WASM_PATHS });
-    }
-    case 'webgpu': {
-      const m = await import('@rnnkit/backend-webgpu');
-      return () => m.init();
-    }
-  }
+  const backend = await importBackend(name);
+  return () => initBackend(name, backend, { wasm: { wasmPaths: WASM_PATHS } });
 }
 
 /** What the browser's WebGPU offers: an adapter description, or why there is none. */

@@ -22,7 +22,6 @@ export { kernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
-export { fastSigmoid, fastTanh } from './kernels/shared/activations.js';
 export { threadsUnavailableReason } from './threads/pool.js';
 
 /** The tfjs backend these kernels run on. */

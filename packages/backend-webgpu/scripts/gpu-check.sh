@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a machine with a real NVIDIA GPU: runs @rnnkit/backend-webgpu's tests on the GPU (Dawn over
 # the NVIDIA Vulkan driver), then times the fused kernels against tfjs-layers on the same tfjs
-# webgpu backend. Needs node_modules installed (no network is used). About 1–3 minutes.
+# webgpu backend (apps/bench, built first). Needs node_modules installed (no network is used).
+# About 1–5 minutes.
 #
 #   bash packages/backend-webgpu/scripts/gpu-check.sh
 #
@@ -91,8 +92,13 @@ esac
 step "tests (vitest, on the GPU)"
 RNNKIT_REQUIRE_WEBGPU=1 timeout 150 pnpm exec vitest run --reporter=verbose || fail "tests"
 
-step "timing: rnnkit fused kernels vs tfjs-layers, both on tfjs webgpu (median ms per forward)"
-timeout 150 node scripts/bench.mjs --reps="${BENCH_REPS:-5}" --paths || fail "bench"
+step "timing: rnnkit fused kernels vs tfjs-layers, both on tfjs webgpu (apps/bench)"
+if [[ ! -f "$root/apps/bench/dist/main.js" ]]; then
+  fail "apps/bench is not built; run 'pnpm turbo run build --filter=@rnnkit/bench...' first"
+else
+  (cd "$root" && timeout 300 node apps/bench/dist/main.js --filter webgpu \
+    --reps "${BENCH_REPS:-5}") || fail "bench"
+fi
 
 step "result"
 if [[ $status -eq 0 ]]; then echo "PASS"; else echo "FAILED (see FAIL lines above)"; fi

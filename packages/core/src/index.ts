@@ -17,13 +17,6 @@ export * from './kernels/families.js';
 export { timeLoop, type TimeLoopArgs, type TimeStep } from './kernels/time_loop.js';
 export * from './kernels/validate.js';
 export {
-  canBlockInWait,
-  isNode,
-  startScriptWorker,
-  workerThreadsUnavailableReason,
-  type ScriptWorker,
-} from './kernels/worker_threads.js';
-export {
   dispatchPath,
   getDispatchStats,
   hasFusedKernel,

@@ -122,19 +122,26 @@ async function readArtifacts(
   );
 }
 
-/** Weights become tensors, so a tfjs backend must exist; without one, start rnnkit's cpu backend. */
+/** What to do when no tfjs backend is registered (the loader picks none itself). */
+const NO_BACKEND_HINT =
+  "import an rnnkit backend package before loading, e.g. import '@rnnkit/backend-cpu' " +
+  "(or '@rnnkit/backend-wasm', '@rnnkit/backend-webgpu', and await its init())";
+
+/**
+ * Makes sure a tfjs backend is active: the application's, or else the registered backend tfjs
+ * starts first (its highest priority), as any tfjs program would get. Weights become tensors,
+ * so a backend must exist; without one, loading fails and says how to get one.
+ */
 async function ensureBackend(): Promise<void> {
-  let name: string | undefined;
-  try {
-    name = tf.getBackend();
-  } catch {
-    name = undefined;
+  if (Object.keys(tf.engine().registryFactory).length === 0) {
+    fail(`loadKerasModel: no tfjs backend is registered: ${NO_BACKEND_HINT}`);
   }
-  if (name != null) return;
   try {
-    await (await import('@rnnkit/backend-cpu')).init();
+    await tf.ready();
   } catch (e) {
-    fail(`backend 'cpu': init() failed (${messageOf(e)})`);
+    fail(
+      `loadKerasModel: no registered tfjs backend could start (${messageOf(e)}): ${NO_BACKEND_HINT}`,
+    );
   }
 }
 
@@ -143,10 +150,15 @@ async function ensureBackend(): Promise<void> {
  * or a tfjs layers `model.json` with its weight shards. `source` is a file path (Node), a URL,
  * or the file's bytes.
  *
+ * The model runs on the tfjs backend the application made active (`model.backend` names it);
+ * the loader starts none of its own. With no backend registered it throws a
+ * {@link KerasModelError} saying which package to import.
+ *
  * Throws a {@link KerasModelError} that names the problem for malformed or truncated files,
  * unsupported layers or options, weights of the wrong shape, and files beyond the limits.
  *
  * @example
+ * import '@rnnkit/backend-cpu'; // or another backend package, then `await init()`
  * const model = await loadKerasModel('model.h5');
  * const y = model.predict(tf.tensor3d(data, [1, 10, 3]));
  */

@@ -81,6 +81,14 @@ export class KerasModel {
     this.outputNames = spec.outputs.map((r) => r.layer);
   }
 
+  /**
+   * The tfjs backend {@link KerasModel.predict} runs on: the one active now (`tf.getBackend()`),
+   * which the application chooses by starting a backend package.
+   */
+  get backend(): string {
+    return tf.getBackend();
+  }
+
   /** Output shapes of the model (batch null). */
   get outputShapes(): Shape[] {
     return this.spec.outputs.map((r) => this.shapeOf(r));
@@ -272,9 +280,13 @@ export class KerasModel {
         layer.resetStates();
   }
 
-  /** A Keras-style table of layers, output shapes and parameter counts; also printed via `print`. */
+  /**
+   * A Keras-style table of layers, output shapes and parameter counts, and the backend the model
+   * runs on; also printed via `print`.
+   */
   summary(print: ((line: string) => void) | null = console.log): string {
-    const text = formatSummary(this.name, this.className, this.layers);
+    const table = formatSummary(this.name, this.className, this.layers);
+    const text = `${table}\nBackend: ${this.backend}`;
     if (print != null) print(text);
     return text;
   }

@@ -52,6 +52,37 @@ describe('a script that loads a model exits by itself', () => {
     }, 40_000);
   }
 
+  it('without a backend, loading says which package to import', () => {
+    const fx = models[0];
+    const r = runScript(`
+      import { loadKerasModel } from ${JSON.stringify(dist)};
+      try {
+        await loadKerasModel(${JSON.stringify(fx.modelPath)});
+        console.log('loaded without a backend');
+      } catch (e) {
+        console.log(e.name + ': ' + e.message);
+      }
+    `);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain(
+      "KerasModelError: loadKerasModel: no tfjs backend is registered: import an rnnkit backend package before loading, e.g. import '@rnnkit/backend-cpu'",
+    );
+  });
+
+  it('runs on the backend the script made active and names it', () => {
+    const fx = models[0];
+    const r = runScript(`
+      import { init } from '@rnnkit/backend-wasm';
+      import { loadKerasModel } from ${JSON.stringify(dist)};
+      await init();
+      const model = await loadKerasModel(${JSON.stringify(fx.modelPath)});
+      console.log('backend', model.backend);
+      console.log(model.summary(null).split('\\n').at(-1));
+    `);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain('backend wasm\nBackend: wasm');
+  });
+
   it('uses the shared models directory', () => {
     expect(SHARED_MODELS).toMatch(/shared[/\\]keras-models$/);
   });

@@ -15,7 +15,7 @@ import {
   startScriptWorker,
   workerThreadsUnavailableReason,
   type ScriptWorker,
-} from '@rnnkit/core';
+} from '@rnnkit/core/internal/threads';
 import { gemmPacked, newDoubleArray } from '../kernels/shared/gemm.js';
 import { CACHE_LIMIT, type PackedChunk } from '../kernels/shared/weights.js';
 import {

@@ -14,7 +14,7 @@ import {
   startScriptWorker,
   workerThreadsUnavailableReason,
   type ScriptWorker,
-} from '@rnnkit/core';
+} from '@rnnkit/core/internal/threads';
 import { OwnHeap } from './heap.js';
 import {
   compileVariant,

@@ -68,7 +68,10 @@ async function getReader(): Promise<Reader> {
   const { Worker } = await import('node:worker_threads');
   // The thread prints nothing (see quiet.js), so its output is not piped: a piped stream would
   // keep a script that loaded a model from exiting.
-  const w = new Worker(new URL('./worker.js', import.meta.url));
+  // A computed file name: browser bundlers (Vite, webpack) would otherwise bundle this Node-only
+  // worker (it imports node:worker_threads) for the page and fail; pages never start it.
+  const workerFile = ['.', 'worker.js'].join('/');
+  const w = new Worker(new URL(workerFile, import.meta.url));
   const reader: Reader = { worker: w, pending: new Map(), failures: 0 };
   w.on('message', (reply: Reply) => {
     const p = reader.pending.get(reply.id);

@@ -1,6 +1,9 @@
 /**
  * Worker threads for backends that split kernel calls between threads: starting a worker from
  * a script's source text, in Node (`worker_threads`) and in browsers (a Web Worker) alike.
+ *
+ * Shared by the backend packages through the `@rnnkit/core/internal/threads` subpath; not part
+ * of rnnkit's public API, which is `@rnnkit/core`'s main entry.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 

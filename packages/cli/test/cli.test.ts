@@ -1,11 +1,36 @@
 /** The `rnnkit` command line, run in-process through `main`. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { maxRelError } from '@rnnkit/conformance/naive';
-import { flat, sharedFixtures } from './helpers.js';
+
+/** Real Keras files kept outside the repository (`<repo>/../shared/keras-models`). */
+const SHARED_MODELS = resolve(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'shared',
+  'keras-models',
+);
+
+/** A shared model and its expected.json (float64 Keras equations). */
+const bilstm = (() => {
+  const dir = join(SHARED_MODELS, 'tfkeras240_embedding_bilstm');
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
+    model_file: string;
+    input: unknown;
+    outputs: Record<string, unknown>;
+  };
+  return { modelPath: join(dir, expected.model_file), expected };
+})();
+
+function flat(value: unknown): number[] {
+  return Array.isArray(value) ? value.flatMap(flat) : [value as number];
+}
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -14,8 +39,6 @@ async function run(...argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-const fixtures = sharedFixtures();
-const bilstm = fixtures.find((f) => f.id === 'tfkeras240_embedding_bilstm')!;
 const tmp = mkdtempSync(join(tmpdir(), 'rnnkit-cli-'));
 
 describe('rnnkit summary', () => {
@@ -26,6 +49,13 @@ describe('rnnkit summary', () => {
     expect(r.out).toMatch(/embedding \(Embedding\)\s+\(None, 120, 16\)\s+16,000/);
     expect(r.out).toContain('Total params: 30,129');
     expect(r.out).toContain('saved by Keras 2.4.0');
+    expect(r.out).toContain('Backend: cpu');
+  });
+
+  it('runs on the backend --backend names', async () => {
+    const r = await run('summary', bilstm.modelPath, '--backend', 'wasm');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Backend: wasm');
   });
 });
 

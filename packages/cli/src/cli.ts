@@ -1,14 +1,21 @@
 /**
- * The `rnnkit` command line: `rnnkit summary MODEL` and
+ * The `rnnkit` command line: `rnnkit summary MODEL [--backend NAME]` and
  * `rnnkit predict MODEL --input input.json [--backend cpu|wasm|webgpu] [--output out.json]`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, isBackendName, useBackend } from '@rnnkit/backends';
-import { KerasModelError, messageOf } from './errors.js';
-import { closeHdf5Reader } from './hdf5/read.js';
-import { loadKerasModel } from './load.js';
-import type { KerasModel, ModelInput } from './model.js';
+import {
+  closeHdf5Reader,
+  KerasModelError,
+  loadKerasModel,
+  type KerasModel,
+  type ModelInput,
+} from '@rnnkit/keras';
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
 
 /** Where the CLI writes. */
 export interface CliIO {
@@ -17,7 +24,7 @@ export interface CliIO {
 }
 
 export const USAGE = `Usage:
-  rnnkit summary MODEL
+  rnnkit summary MODEL [--backend cpu|wasm|webgpu]
   rnnkit predict MODEL --input INPUT.json [--backend cpu|wasm|webgpu] [--output OUT.json]
                  [--outputs LAYER[,LAYER...]]
 
@@ -107,6 +114,7 @@ export function inputFromJson(json: unknown, model: KerasModel): ModelInput {
 }
 
 async function summary(args: Args, io: CliIO): Promise<void> {
+  await useBackend(args.backend);
   const model = await loadKerasModel(args.model);
   try {
     io.out(model.summary(null));
@@ -159,14 +167,22 @@ async function predict(args: Args, io: CliIO): Promise<void> {
   }
 }
 
+/**
+ * tfjs's cpu backend prints a banner on its first tensor in Node ("Hi, looks like you are running
+ * TensorFlow.js in Node.js…", through tfjs-core's `warn`, which stays silent when the `PROD` flag
+ * is set). It is noise on a command's output; production mode also skips tfjs's debug checks.
+ */
+function quietTfjs(): void {
+  tf.enableProdMode();
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
     io.out(USAGE);
     return argv.length === 0 ? 2 : 0;
   }
-  // tfjs prints a banner about tfjs-node on first use; it is noise for a CLI.
-  tf.env().set('PROD', true);
+  quietTfjs();
   try {
     const args = parseArgs(argv);
     if (args.command === 'summary') await summary(args, io);

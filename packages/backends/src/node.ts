@@ -1,17 +1,13 @@
-/** Picks an rnnkit backend by name in Node: imports its package and activates it. */
+/**
+ * @rnnkit/backends for Node: picks an rnnkit backend by name, imports its package and activates
+ * it. The browser entry (`browser.ts`, the `browser` export condition) offers the same names.
+ */
 import type * as CpuBackend from '@rnnkit/backend-cpu';
 import type * as WasmBackend from '@rnnkit/backend-wasm';
 import type * as WebGpuBackend from '@rnnkit/backend-webgpu/node';
+import { activate, type BackendName } from './names.js';
 
-/** The backends rnnkit ships, each an installable package. */
-export const BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
-/** One of {@link BACKENDS}. */
-export type BackendName = (typeof BACKENDS)[number];
-
-/** True when `name` is one of {@link BACKENDS}. */
-export function isBackendName(name: string): name is BackendName {
-  return (BACKENDS as readonly string[]).includes(name);
-}
+export { BACKENDS, isBackendName, type BackendName } from './names.js';
 
 /** The package (and entry) that provides each backend under Node. */
 export const BACKEND_PACKAGES = {
@@ -43,10 +39,6 @@ export async function importBackend<N extends BackendName>(name: N): Promise<Bac
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * Imports `@rnnkit/backend-<name>` (the Dawn entry for webgpu), registers its kernels and makes
  * it the active tfjs backend. Throws an error naming the backend and the cause when it cannot:
@@ -54,21 +46,5 @@ function messageOf(error: unknown): string {
  * adapter).
  */
 export async function useBackend(name: string): Promise<BackendName> {
-  if (!isBackendName(name)) {
-    throw new Error(`backend: expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(name)}`);
-  }
-  let backend: BackendModules[BackendName];
-  try {
-    backend = await importBackend(name);
-  } catch (error) {
-    throw new Error(`backend ${name}: could not load its package (${messageOf(error)})`, {
-      cause: error,
-    });
-  }
-  try {
-    await backend.init();
-  } catch (error) {
-    throw new Error(`backend ${name}: init() failed (${messageOf(error)})`, { cause: error });
-  }
-  return name;
+  return activate(name, importBackend, (backend) => backend.init());
 }
