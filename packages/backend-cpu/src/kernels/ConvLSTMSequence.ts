@@ -28,15 +28,19 @@ import {
   RnnkitError,
   type KernelActivation,
 } from '@rnnkit/core';
-import { activateInPlace, fastSigmoid, fastTanh } from './shared/activations.js';
-import { PANEL } from './shared/gemm.js';
+import {
+  activateInPlace,
+  TANH_CLAMP,
+  tanhDenominator,
+  tanhNumerator,
+} from './shared/activations.js';
+import { ensureLength, PANEL } from './shared/gemm.js';
 import type { MaskValues, SequenceProblem } from './shared/inputs.js';
 import { runTimeLoop } from './shared/sequence.js';
 import {
   beginKernelCall,
   multiply,
   packedWeights,
-  packLeft,
   padColumns,
   type PackedWeights,
 } from './shared/weights.js';
@@ -201,11 +205,12 @@ function convGeometry(
 }
 
 /**
- * Writes the patches of `rows` output positions into `patches` (`taps·channels` values a row):
- * row `r` is position `(p0 + r) mod positions` of image `image0 + floor((p0 + r) / positions)`,
- * an image being `imageSize` values of `src` from `srcOff`.
+ * Packs the patches of `rows` output positions as the left operand of the next
+ * {@link multiply} with `w` (row pairs, see `shared/gemm.ts`), straight from `src`: row `r` is
+ * position `(first + r) mod positions` of image `floor((first + r) / positions)`, an image
+ * being `imageSize` values of `src` from `srcOff`.
  */
-function gatherPatches(
+function packPatches(
   g: ConvGeometry,
   channels: number,
   src: Float32Array,
@@ -213,30 +218,44 @@ function gatherPatches(
   imageSize: number,
   first: number,
   rows: number,
-  patches: Float32Array,
+  w: PackedWeights,
 ): void {
+  const depth = g.taps * channels;
+  const n = rows * depth;
+  const chunk = w.chunks[0];
+  ensureLength(chunk.buf, chunk.scratch + n);
+  const buf = chunk.buf;
   const { positions, taps, source } = g;
-  let o = 0;
-  for (let r = first; r < first + rows; r++) {
+  for (let m = 0; m < rows; m++) {
+    const r = first + m;
     const image = Math.floor(r / positions);
     const p = r - image * positions;
     const base = srcOff + image * imageSize;
+    // Rows pair up (element k of the pair's row i at 2k + i); an odd last row is plain.
+    const single = (rows & 1) === 1 && m === rows - 1;
+    const step = single ? 1 : 2;
+    let o = chunk.scratch + (m >> 1) * 2 * depth + (single ? 0 : m & 1);
     for (let k = p * taps, end = k + taps; k < end; k++) {
       const s = source[k];
       if (s < 0) {
-        patches.fill(0, o, o + channels);
+        for (let c = 0; c < channels; c++, o += step) buf[o] = 0;
       } else {
         const from = base + s * channels;
-        for (let c = 0; c < channels; c++) patches[o + c] = src[from + c];
+        for (let c = 0; c < channels; c++, o += step) buf[o] = src[from + c];
       }
-      o += channels;
     }
+  }
+  // Weights too large for one packed array keep a copy of the left operand in every chunk.
+  for (let i = 1; i < w.chunks.length; i++) {
+    const other = w.chunks[i];
+    ensureLength(other.buf, other.scratch + n);
+    for (let j = 0; j < n; j++) other.buf[other.scratch + j] = buf[chunk.scratch + j];
   }
 }
 
 /**
  * `out[row0 + r] = init + patches(r)·W` for the `rows` patch rows starting at `first` (see
- * {@link gatherPatches}), `PATCH_ROWS` at a time. Rows of `out` and `init` are `ld` apart;
+ * {@link packPatches}), `PATCH_ROWS` at a time. Rows of `out` and `init` are `ld` apart;
  * `ldi = 0` broadcasts one `init` row (the bias). `out` may be `init`.
  */
 function convProduct(
@@ -254,13 +273,10 @@ function convProduct(
   out: Float32Array,
   oOff: number,
   ld: number,
-  patches: Float32Array,
 ): void {
-  const depth = g.taps * channels;
   for (let r0 = 0; r0 < rows; r0 += PATCH_ROWS) {
     const n = Math.min(PATCH_ROWS, rows - r0);
-    gatherPatches(g, channels, src, srcOff, imageSize, first + r0, n, patches);
-    packLeft(w, patches, 0, depth, n, null);
+    packPatches(g, channels, src, srcOff, imageSize, first + r0, n, w);
     multiply(n, w, 0, w.panels, init, iOff + r0 * ldi, ldi, out, oOff + r0 * ld, ld);
   }
 }
@@ -286,14 +302,32 @@ function updateStates(
       const zi = zOff + r * ld;
       const st = s + r * f;
       for (let j = 0; j < f; j++) {
-        const gi = fastSigmoid(z[zi + j]);
-        const gf = fastSigmoid(z[zi + f + j]);
-        const gc = fastTanh(z[zi + 2 * f + j]);
-        const go = fastSigmoid(z[zi + 3 * f + j]);
+        // The LSTM kernel's combined fractions: σ(x) = ½ + ½·tanh(x/2) and tanh as the
+        // rational p/q, two divisions per unit instead of five.
+        const xi = clampTanhInput(0.5 * z[zi + j]);
+        const xf = clampTanhInput(0.5 * z[zi + f + j]);
+        const xg = clampTanhInput(z[zi + 2 * f + j]);
+        const xo = clampTanhInput(0.5 * z[zi + 3 * f + j]);
+        const xi2 = xi * xi;
+        const xf2 = xf * xf;
+        const xg2 = xg * xg;
+        const xo2 = xo * xo;
+        const qi = tanhDenominator(xi2);
+        const qf = tanhDenominator(xf2);
+        const qg = tanhDenominator(xg2);
+        const qig = qi * qg;
+        const ni = qi + tanhNumerator(xi, xi2);
+        const nf = qf + tanhNumerator(xf, xf2);
+        const pg = tanhNumerator(xg, xg2);
         // c is a float32 state: h uses the rounded value the next step reads.
-        const cNext = Math.fround(gf * c[st + j] + gi * gc);
+        const cNext = Math.fround((nf * c[st + j] * qig + ni * pg * qf) / (2 * qf * qig));
         c[st + j] = cNext;
-        h[st + j] = go * fastTanh(cNext);
+        const cc = clampTanhInput(cNext);
+        const cc2 = cc * cc;
+        const qo = tanhDenominator(xo2);
+        h[st + j] =
+          ((qo + tanhNumerator(xo, xo2)) * tanhNumerator(cc, cc2)) /
+          (2 * qo * tanhDenominator(cc2));
       }
     }
     return;
@@ -314,6 +348,24 @@ function updateStates(
     activateInPlace(a.activation, z, zc, f);
     for (let j = 0; j < f; j++) h[st + j] = z[zo + j] * z[zc + j];
   }
+}
+
+function clampTanhInput(x: number): number {
+  return x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
+}
+
+/**
+ * Input projections up to this many values (4 MiB) reuse one buffer across calls, as the other
+ * kernels' do: a fresh one costs page faults and garbage collection on every call.
+ */
+const SCRATCH_REUSE_LIMIT = 1 << 20;
+let scratch = new Float32Array(0);
+
+/** A buffer of `length` values with unspecified contents, valid until the next call. */
+function projectionBuffer(length: number): Float32Array {
+  if (length > SCRATCH_REUSE_LIMIT) return new Float32Array(length);
+  if (scratch.length < length) scratch = new Float32Array(length);
+  return scratch.subarray(0, length);
 }
 
 /** Runs the ConvLSTM; returns `[output, h, c]`. */
@@ -400,15 +452,12 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   );
   const ld = PANEL * kernel.panels; // the padded row length of xw
   const bias = padColumns(values<Float32Array>(biasInfo), 0, kernel, segments);
-  const patches = new Float32Array(
-    PATCH_ROWS * Math.max(inGeometry.taps * channels, recGeometry.taps * f),
-  );
 
   // The input convolution of every frame, rows ordered (t, b, position).
   const x = values<Float32Array>(xInfo);
   const frameSize = inGeometry.inSize[0] * inGeometry.inSize[1] * inGeometry.inSize[2] * channels;
   const stepRows = batch * positions;
-  const xw = new Float32Array(steps * stepRows * ld);
+  const xw = projectionBuffer(steps * stepRows * ld); // every value is written below
   for (let t = 0; t < steps; t++) {
     for (let b = 0; b < batch; b++) {
       const frame = (b * steps + t) * frameSize;
@@ -428,7 +477,6 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
         xw,
         row * ld,
         ld,
-        patches,
       );
     }
   }
@@ -473,7 +521,6 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
         xw,
         zOff,
         ld,
-        patches,
       );
       updateStates(a, xw, zOff, ld, positions, c, h, b * stateSize);
     }
