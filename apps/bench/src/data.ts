@@ -14,19 +14,24 @@ export function uniform(n: number, limit: number, rand: () => number): Float32Ar
 }
 
 /**
- * Recurrent cells the bench covers: LSTM, GRU with `reset_after=True` (the Keras default) and
- * GRU with `reset_after=False`, the one GRU that tfjs-layers implements.
+ * Recurrent cells the bench covers: LSTM, GRU with `reset_after=True` (the Keras default),
+ * GRU with `reset_after=False`, the one GRU that tfjs-layers implements, and ConvLSTM2D.
  */
-export type Cell = 'lstm' | 'gru' | 'gru-reset-before';
+export type Cell = 'lstm' | 'gru' | 'gru-reset-before' | 'convlstm2d';
 
 /** Gate blocks per cell. */
 export function gateCount(cell: Cell): number {
-  return cell === 'lstm' ? 4 : 3;
+  return cell === 'lstm' || cell === 'convlstm2d' ? 4 : 3;
 }
 
 /** True for both GRU variants. */
 export function isGru(cell: Cell): boolean {
-  return cell !== 'lstm';
+  return cell === 'gru' || cell === 'gru-reset-before';
+}
+
+/** True for the convolutional LSTM, whose steps are frames `[H, W, C]` rather than vectors. */
+export function isConv(cell: Cell): boolean {
+  return cell === 'convlstm2d';
 }
 
 /** True when the Keras bias has a recurrent row: `[2, 3·U]` (GRU `reset_after=True`). */
@@ -34,17 +39,24 @@ export function hasRecurrentBias(cell: Cell): boolean {
   return cell === 'gru';
 }
 
-/** Keras weights for one direction: `[D, G·U]`, `[U, G·U]`, bias `[G·U]` (GRU reset_after `[2, 3·U]`). */
+/**
+ * Keras weights for one direction: `[D, G·U]`, `[U, G·U]`, bias `[G·U]` (GRU reset_after
+ * `[2, 3·U]`). For ConvLSTM2D, `taps` is the kernel's `k·k` positions: the kernels are
+ * `[k, k, D, 4·U]` and `[k, k, U, 4·U]` (D channels, U filters), with Glorot limits over the
+ * taps as Keras computes its fans.
+ */
 export function kerasWeights(
   cell: Cell,
   inputSize: number,
   units: number,
   rand: () => number,
+  taps = 1,
 ): KerasRnnWeights {
   const gu = gateCount(cell) * units;
+  const fanOut = taps * gu;
   return {
-    kernel: uniform(inputSize * gu, Math.sqrt(6 / (inputSize + gu)), rand),
-    recurrentKernel: uniform(units * gu, Math.sqrt(6 / (units + gu)), rand),
+    kernel: uniform(taps * inputSize * gu, Math.sqrt(6 / (taps * inputSize + fanOut)), rand),
+    recurrentKernel: uniform(taps * units * gu, Math.sqrt(6 / (taps * units + fanOut)), rand),
     bias: uniform(hasRecurrentBias(cell) ? 2 * gu : gu, 0.1, rand),
   };
 }
