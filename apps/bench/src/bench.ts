@@ -4,7 +4,7 @@
  * load) spreads over all runners instead of favouring whichever runs first.
  */
 import { mulberry32 } from '@rnnkit/core';
-import { kerasWeights, uniform } from './data.js';
+import { isConv, kerasWeights, uniform } from './data.js';
 import { firstLine } from './reasons.js';
 import { ortNodeRunner } from './runners/ort_node.js';
 import { ortWebRunner } from './runners/ort_web.js';
@@ -23,7 +23,9 @@ import {
   describe,
   directions,
   flops,
+  frameOf,
   FULL_WORKLOADS,
+  inputShape,
   QUICK_WORKLOADS,
   type Workload,
 } from './workloads.js';
@@ -155,9 +157,14 @@ function hashSeed(s: string): number {
 /** Deterministic input and weights for a workload (same for every runner and every run). */
 export function workloadData(w: Workload): WorkloadData {
   const rand = mulberry32(hashSeed(w.id));
-  const x = uniform(w.batch * w.time * w.input, 1, rand);
+  const x = uniform(
+    inputShape(w).reduce((a, b) => a * b, 1),
+    1,
+    rand,
+  );
+  const taps = isConv(w.cell) ? frameOf(w).kernel ** 2 : 1;
   const weights = Array.from({ length: directions(w) }, () =>
-    kerasWeights(w.cell, w.input, w.units, rand),
+    kerasWeights(w.cell, w.input, w.units, rand, taps),
   );
   return { workload: w, x, weights };
 }

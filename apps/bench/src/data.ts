@@ -7,7 +7,6 @@
 import {
   FAMILIES,
   gateCount as familyGateCount,
-  weightShapes,
   type RecurrentFamily,
 } from '@rnnkit/core';
 import type { KerasRnnWeights } from './onnx/keras_to_onnx.js';
@@ -20,14 +19,18 @@ export function uniform(n: number, limit: number, rand: () => number): Float32Ar
 }
 
 /**
- * Recurrent cells the bench covers: LSTM, GRU with `reset_after=True` (the Keras default) and
- * GRU with `reset_after=False`, the one GRU that tfjs-layers implements.
+ * Recurrent cells the bench covers: LSTM, GRU with `reset_after=True` (the Keras default),
+ * GRU with `reset_after=False`, the one GRU that tfjs-layers implements, and ConvLSTM2D.
  */
-export type Cell = 'lstm' | 'gru' | 'gru-reset-before';
+export type Cell = 'lstm' | 'gru' | 'gru-reset-before' | 'convlstm2d';
 
 /** The cell's row of @rnnkit/core's family table. */
 export function familyOf(cell: Cell): RecurrentFamily {
-  return cell === 'lstm' ? FAMILIES.LSTM : FAMILIES.GRU;
+  return cell === 'lstm'
+    ? FAMILIES.LSTM
+    : cell === 'convlstm2d'
+      ? FAMILIES.ConvLSTM2D
+      : FAMILIES.GRU;
 }
 
 /** Gate blocks per cell, from the family table. */
@@ -37,7 +40,12 @@ export function gateCount(cell: Cell): number {
 
 /** True for both GRU variants. */
 export function isGru(cell: Cell): boolean {
-  return cell !== 'lstm';
+  return cell === 'gru' || cell === 'gru-reset-before';
+}
+
+/** True for the convolutional LSTM, whose steps are frames `[H, W, C]` rather than vectors. */
+export function isConv(cell: Cell): boolean {
+  return cell === 'convlstm2d';
 }
 
 /** True when the Keras bias has a recurrent row: `[2, 3·U]` (GRU `reset_after=True`). */
@@ -46,26 +54,24 @@ export function hasRecurrentBias(cell: Cell): boolean {
 }
 
 /**
- * Keras weights for one direction, in the family table's shapes: `[D, G·U]`, `[U, G·U]`, bias
- * `[G·U]` (GRU reset_after `[2, 3·U]`).
+ * Keras weights for one direction: `[D, G·U]`, `[U, G·U]`, bias `[G·U]` (GRU reset_after
+ * `[2, 3·U]`). For ConvLSTM2D, `taps` is the kernel's `k·k` positions: the kernels are
+ * `[k, k, D, 4·U]` and `[k, k, U, 4·U]` (D channels, U filters), with Glorot limits over the
+ * taps as Keras computes its fans.
  */
 export function kerasWeights(
   cell: Cell,
   inputSize: number,
   units: number,
   rand: () => number,
+  taps = 1,
 ): KerasRnnWeights {
-  const [kernel, recurrent, bias] = weightShapes(familyOf(cell), {
-    inputDim: inputSize,
-    units,
-    resetAfter: hasRecurrentBias(cell),
-  });
-  const [, gu] = kernel.shape;
-  const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+  const gu = gateCount(cell) * units;
+  const fanOut = taps * gu;
   return {
-    kernel: uniform(size(kernel.shape), Math.sqrt(6 / (inputSize + gu)), rand),
-    recurrentKernel: uniform(size(recurrent.shape), Math.sqrt(6 / (units + gu)), rand),
-    bias: uniform(size(bias.shape), 0.1, rand),
+    kernel: uniform(taps * inputSize * gu, Math.sqrt(6 / (taps * inputSize + fanOut)), rand),
+    recurrentKernel: uniform(taps * units * gu, Math.sqrt(6 / (taps * units + fanOut)), rand),
+    bias: uniform(hasRecurrentBias(cell) ? 2 * gu : gu, 0.1, rand),
   };
 }
 

@@ -1,5 +1,13 @@
 /** The benchmark workloads: forward inference, float32, `returnSequences: false`. */
-import { gateCount, type Cell } from './data.js';
+import { gateCount, isConv, type Cell } from './data.js';
+
+/** The frames of a ConvLSTM2D workload: `height × width × input` channels, a `kernel × kernel` filter. */
+export interface Frame {
+  height: number;
+  width: number;
+  /** Kernel size (square), `padding: 'same'`, stride 1. */
+  kernel: number;
+}
 
 /** One benchmark shape. */
 export interface Workload {
@@ -10,17 +18,25 @@ export interface Workload {
   bidirectional: boolean;
   batch: number;
   time: number;
+  /** Features per step (for ConvLSTM2D, channels per frame). */
   input: number;
+  /** Units (for ConvLSTM2D, filters). */
   units: number;
+  /** ConvLSTM2D only: the frame geometry. */
+  frame?: Frame;
 }
 
 const W1 = { batch: 1, time: 100, input: 32, units: 128 };
 const W2 = { batch: 32, time: 50, input: 64, units: 256 };
 const W3 = { batch: 8, time: 200, input: 128, units: 512 };
 
+/** ConvLSTM2D: 10 frames of 32×32×8, 16 filters, 3×3, `padding: 'same'`. */
+const CONV = { time: 10, input: 8, units: 16, frame: { height: 32, width: 32, kernel: 3 } };
+
 /**
  * The full set: LSTM on W1–W3, GRU (reset_after, the Keras default) on W1–W2, Bidirectional
- * LSTM on W2, and GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on.
+ * LSTM on W2, GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on, and
+ * ConvLSTM2D at batch 1 and 4.
  */
 export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-w1', cell: 'lstm', bidirectional: false, ...W1 },
@@ -31,6 +47,8 @@ export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'bilstm-w2', cell: 'lstm', bidirectional: true, ...W2 },
   { id: 'gru-before-w1', cell: 'gru-reset-before', bidirectional: false, ...W1 },
   { id: 'gru-before-w2', cell: 'gru-reset-before', bidirectional: false, ...W2 },
+  { id: 'convlstm2d-b1', cell: 'convlstm2d', bidirectional: false, batch: 1, ...CONV },
+  { id: 'convlstm2d-b4', cell: 'convlstm2d', bidirectional: false, batch: 4, ...CONV },
 ];
 
 /** `--quick`: one small shape per layer kind, for a smoke run. */
@@ -45,13 +63,43 @@ export function directions(w: Workload): number {
   return w.bidirectional ? 2 : 1;
 }
 
-/** Multiply-adds ×2 of the gate products: 2·T·B·G·U·(D+U) per direction (elementwise work left out). */
+/** The frame geometry of a ConvLSTM2D workload (an error for any other). */
+export function frameOf(w: Workload): Frame {
+  if (!isConv(w.cell) || w.frame == null) {
+    throw new Error(
+      `workload '${w.id}': expected a ConvLSTM2D workload with a frame, got ${w.cell}`,
+    );
+  }
+  return w.frame;
+}
+
+/** The input's shape: `[B, T, D]`, or `[B, T, H, W, C]` for ConvLSTM2D. */
+export function inputShape(w: Workload): number[] {
+  if (!isConv(w.cell)) return [w.batch, w.time, w.input];
+  const { height, width } = frameOf(w);
+  return [w.batch, w.time, height, width, w.input];
+}
+
+/**
+ * Multiply-adds ×2 of the gate products: 2·T·B·G·U·(D+U) per direction; for ConvLSTM2D
+ * 2·T·B·H·W·G·U·k²·(C+U), both convolutions at every position (`same`, stride 1). Elementwise
+ * work is left out.
+ */
 export function flops(w: Workload): number {
-  return 2 * w.time * w.batch * gateCount(w.cell) * w.units * (w.input + w.units) * directions(w);
+  const perRow = gateCount(w.cell) * w.units * (w.input + w.units);
+  if (isConv(w.cell)) {
+    const { height, width, kernel } = frameOf(w);
+    return 2 * w.time * w.batch * height * width * kernel * kernel * perRow;
+  }
+  return 2 * w.time * w.batch * perRow * directions(w);
 }
 
 /** `B·T·D·U` as the tables print it, with the layer kind. */
 export function describe(w: Workload): string {
+  if (isConv(w.cell)) {
+    const { height, width, kernel } = frameOf(w);
+    return `ConvLSTM2D ${w.batch}·${w.time}·${height}×${width}×${w.input}→${w.units}, ${kernel}×${kernel} same`;
+  }
   const name = w.cell === 'lstm' ? 'LSTM' : 'GRU';
   const kind = w.bidirectional ? `Bidirectional(${name}, concat)` : name;
   const extra =

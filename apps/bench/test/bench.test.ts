@@ -69,6 +69,38 @@ describe('runBench on tiny workloads', () => {
     }
   }, 120_000);
 
+  it('runs ConvLSTM2D on rnnkit (fused on cpu) and tfjs-layers, with agreeing outputs', async () => {
+    const conv: Workload = {
+      id: 'convlstm2d-tiny',
+      cell: 'convlstm2d',
+      bidirectional: false,
+      batch: 2,
+      time: 3,
+      input: 2,
+      units: 3,
+      frame: { height: 5, width: 4, kernel: 3 },
+    };
+    const result = await runBench({
+      quick: true,
+      reps: 2,
+      warmup: 1,
+      sampleMs: 0,
+      workloads: [conv],
+    });
+    checkRows(result, 2);
+    const rows = result.workloads[0].rows;
+    const row = (id: string) => rows.find((r) => r.runner === id);
+    expect(result.workloads[0].reference).toBe('rnnkit-cpu');
+    expect(row('rnnkit-cpu')?.kernelPath).toBe('fused');
+    expect(row('tfjs-layers-cpu')?.status).toBe('ok');
+    expect(row('tfjs-layers-cpu')?.maxAbsDiff).toBeLessThan(1e-5);
+    // ONNX has no ConvLSTM: the onnxruntime rows are n/a, not failures.
+    expect(row('ort-node-1t')?.status).toBe('skipped');
+    expect(row('ort-node-1t')?.reason).toMatch(/ConvLSTM/);
+    // 2·T·B·H·W·4U·k²·(C+U): both convolutions at every position.
+    expect(result.workloads[0].gflop * 1e9).toBe(2 * 3 * 2 * 5 * 4 * 12 * 9 * (2 + 3));
+  }, 120_000);
+
   it('--filter keeps only matching workload/runner pairs', async () => {
     const result = await runBench({
       quick: true,

@@ -1,4 +1,3 @@
-/* global URL */
 // Rewrites the generated list of supported Keras classes in the repository's README.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { URL } from 'node:url';

@@ -1,9 +1,9 @@
 /** The ONNX model and time-major input for one workload, shared by both onnxruntime runners. */
-import { lastStateToBatchMajor, toTimeMajor } from '../data.js';
+import { isConv, lastStateToBatchMajor, toTimeMajor } from '../data.js';
 import { kerasToOnnx } from '../onnx/keras_to_onnx.js';
 import { buildOnnxRnnModel } from '../onnx/model.js';
 import { directions } from '../workloads.js';
-import type { WorkloadData } from './types.js';
+import type { Skip, WorkloadData } from './types.js';
 
 /** Model bytes, `X [T, B, D]`, and how to turn `Y_h [dirs, B, U]` into `[B, dirs·U]`. */
 export interface OnnxInputs {
@@ -19,6 +19,7 @@ export interface OnnxInputs {
  */
 export function onnxInputs(data: WorkloadData): OnnxInputs {
   const { cell, batch, time, input, units } = data.workload;
+  if (isConv(cell)) throw new Error(`onnxInputs: expected an LSTM or GRU workload, got ${cell}`);
   const dirs = directions(data.workload);
   return {
     model: buildOnnxRnnModel(kerasToOnnx(cell, input, units, data.weights)),
@@ -26,4 +27,9 @@ export function onnxInputs(data: WorkloadData): OnnxInputs {
     dims: [time, batch, input],
     toKerasOrder: (yh) => lastStateToBatchMajor(yh, dirs, batch, units),
   };
+}
+
+/** Why onnxruntime cannot run a workload, or undefined when it can. */
+export function onnxSkip(data: WorkloadData): Skip | undefined {
+  return isConv(data.workload.cell) ? { skip: 'n/a: ONNX has no ConvLSTM operator' } : undefined;
 }

@@ -3,7 +3,7 @@ import type * as OrtNodeModule from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { firstLine } from '../reasons.js';
 import { meanMs } from '../stats.js';
-import { onnxInputs } from './onnx_inputs.js';
+import { onnxInputs, onnxSkip } from './onnx_inputs.js';
 import type { Runner } from './types.js';
 
 type OrtNode = typeof OrtNodeModule;
@@ -23,6 +23,8 @@ export async function ortNodeRunner(): Promise<Runner> {
     backend: 'native cpu',
     unavailable,
     async prepare(data) {
+      const skip = onnxSkip(data);
+      if (skip) return skip;
       if (!ort) throw new Error('onnxruntime-node not loaded');
       const o = ort;
       const inputs = onnxInputs(data);

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { firstLine } from '../reasons.js';
-import { onnxInputs } from './onnx_inputs.js';
+import { onnxInputs, onnxSkip } from './onnx_inputs.js';
 import type { Runner } from './types.js';
 
 /** Worker body (CommonJS, run with `eval`): one onnxruntime-web instance, one session at a time. */
@@ -111,6 +111,8 @@ export function ortWebRunner(threads: number): Runner {
     backend: `wasm ${threads} thread${threads > 1 ? 's' : ''}`,
     unavailable,
     async prepare(data) {
+      const skip = onnxSkip(data);
+      if (skip) return skip;
       if (!ortPath) throw new Error('onnxruntime-web not resolved');
       worker ??= new OrtWebWorker(ortPath, threads);
       const w = worker;

@@ -1,7 +1,9 @@
 /** rnnkit layers from `@rnnkit/core` on one tfjs backend, with that backend's fused kernels. */
 import * as tf from '@tensorflow/tfjs-core';
-import { Bidirectional, dispatchPath, getDispatchStats, GRU, LSTM } from '@rnnkit/core';
+import { Bidirectional, ConvLSTM2D, dispatchPath, getDispatchStats, GRU, LSTM } from '@rnnkit/core';
+import { isConv } from '../data.js';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
+import { frameOf, inputShape } from '../workloads.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
 import type { Runner } from './types.js';
 
@@ -55,14 +57,22 @@ export async function rnnkitRunner(
     backend,
     unavailable,
     async prepare(data) {
-      const { cell, bidirectional, units, time, input } = data.workload;
+      const { cell, bidirectional, units } = data.workload;
       await useBackend(backend);
-      const make = (): LSTM | GRU =>
-        cell === 'lstm'
-          ? new LSTM({ units, returnSequences: false })
-          : new GRU({ units, resetAfter: cell === 'gru', returnSequences: false });
+      const make = (): LSTM | GRU | ConvLSTM2D =>
+        isConv(cell)
+          ? new ConvLSTM2D({
+              filters: units,
+              kernelSize: frameOf(data.workload).kernel,
+              padding: 'same',
+              returnSequences: false,
+            })
+          : cell === 'lstm'
+            ? new LSTM({ units, returnSequences: false })
+            : new GRU({ units, resetAfter: cell === 'gru', returnSequences: false });
       const layer = bidirectional ? new Bidirectional(make(), { mergeMode: 'concat' }) : make();
-      layer.build([null, time, input]);
+      const shape = inputShape(data.workload);
+      layer.build([null, ...shape.slice(1)]);
       const weights = weightTensors(data);
       layer.setWeights(weights);
       let before = getDispatchStats();
@@ -82,7 +92,7 @@ export async function rnnkitRunner(
           backend === 'wasm' || backend === 'cpu'
             ? async () => {
                 if (await useThreads(backend, threads)) {
-                  const x = tf.zeros([data.workload.batch, time, input]);
+                  const x = tf.zeros(shape);
                   const y = forward(x);
                   await y.data();
                   tf.dispose([x, y]);

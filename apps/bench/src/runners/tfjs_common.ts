@@ -1,17 +1,21 @@
 /** Shared plumbing for runners that execute on a tfjs backend (rnnkit and tfjs-layers). */
 import * as tf from '@tensorflow/tfjs-core';
-import { gateCount, hasRecurrentBias } from '../data.js';
+import { gateCount, hasRecurrentBias, isConv } from '../data.js';
 import { meanMs } from '../stats.js';
 import { useBackend, type DispatchCounter, type TfBackendName } from '../tfjs_env.js';
+import { frameOf, inputShape } from '../workloads.js';
 import type { PreparedRun, WorkloadData } from './types.js';
 
 /** Keras weight tensors for every direction, flattened in `get_weights()` order. */
 export function weightTensors(data: WorkloadData): tf.Tensor[] {
   const { cell, input, units } = data.workload;
   const gu = gateCount(cell) * units;
+  // ConvLSTM2D kernels are `[k, k, D, 4·U]` and `[k, k, U, 4·U]`.
+  const k = isConv(cell) ? frameOf(data.workload).kernel : 0;
+  const taps = isConv(cell) ? [k, k] : [];
   return data.weights.flatMap((w) => [
-    tf.tensor2d(w.kernel, [input, gu]),
-    tf.tensor2d(w.recurrentKernel, [units, gu]),
+    tf.tensor(w.kernel, [...taps, input, gu]),
+    tf.tensor(w.recurrentKernel, [...taps, units, gu]),
     hasRecurrentBias(cell) ? tf.tensor2d(w.bias, [2, gu]) : tf.tensor1d(w.bias),
   ]);
 }
@@ -19,7 +23,7 @@ export function weightTensors(data: WorkloadData): tf.Tensor[] {
 /** Options for {@link tfjsPrepared}. */
 export interface TfjsRunParts {
   backend: TfBackendName;
-  /** The model call: `x [B, T, D]` to `[B, dirs·U]`. */
+  /** The model call: `x [B, T, D]` to `[B, dirs·U]` (ConvLSTM2D: `[B, T, H, W, C]` to `[B, H, W, U]`). */
   apply(x: tf.Tensor): tf.Tensor;
   /**
    * Called (and awaited) outside the timed window before each burst of forwards and before an
@@ -41,9 +45,8 @@ export interface TfjsRunParts {
  * growth of the live-tensor count is the model's own leak.
  */
 export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Promise<PreparedRun> {
-  const { batch, time, input } = data.workload;
   await useBackend(parts.backend);
-  const x = tf.tensor3d(data.x, [batch, time, input]);
+  const x = tf.tensor(data.x, inputShape(data.workload));
   let leaked = 0;
   const run = async (): Promise<{ ms: number; y: Float32Array }> => {
     await useBackend(parts.backend);

@@ -1,9 +1,16 @@
 /** `@tensorflow/tfjs-layers` 4.22 with the same weights, on the same tfjs backend as rnnkit's runner. */
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
+import {
+  useBackend,
+  type BenchEnv,
+  type DispatchCounter,
+  type TfBackendName,
+} from '../tfjs_env.js';
+import { isConv } from '../data.js';
+import { frameOf, inputShape } from '../workloads.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
-import type { Runner } from './types.js';
+import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
 /** The tfjs-layers runner for `backend`. */
 export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner {
@@ -14,10 +21,11 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
     backend,
     unavailable: setup.tfjsReady ? undefined : (setup.tfjsReason ?? 'unavailable'),
     async prepare(data) {
-      const { cell, bidirectional, units, time, input } = data.workload;
+      const { cell, bidirectional, units } = data.workload;
       if (cell === 'gru')
         return { skip: 'n/a: tfjs-layers 4.22 has no GRU reset_after (Keras default)' };
       await useBackend(backend);
+      if (isConv(cell)) return convLstm2dPrepared(data, backend, setup.dispatches);
       // tfjs-layers defaults differ from Keras (hardSigmoid gates): set the Keras activation.
       // Initializers are zeros only to skip the slow orthogonal init; setWeights overwrites them.
       const args = {
@@ -37,7 +45,7 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       // Build by one concrete call: `build()` alone leaves tfjs-layers' `built` flag unset, so
       // the first timed call would build again (duplicate weights), and dispose() would refuse.
       tf.tidy(() => {
-        layer.apply(tf.zeros([1, time, input]));
+        layer.apply(tf.zeros([1, ...inputShape(data.workload).slice(1)]));
       });
       const weights = weightTensors(data);
       layer.setWeights(weights);
@@ -52,4 +60,49 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       });
     },
   };
+}
+
+/**
+ * tfjs-layers' ConvLSTM2D with every argument set to Keras's (its defaults differ: hardSigmoid
+ * gates); initializers are zeros only to skip the init work, setWeights overwrites them.
+ */
+async function convLstm2dPrepared(
+  data: WorkloadData,
+  backend: TfBackendName,
+  dispatches: DispatchCounter | undefined,
+): Promise<PreparedRun> {
+  const { kernel } = frameOf(data.workload);
+  const layer = tfl.layers.convLstm2d({
+    filters: data.workload.units,
+    kernelSize: kernel,
+    strides: 1,
+    padding: 'same',
+    dataFormat: 'channelsLast',
+    dilationRate: 1,
+    activation: 'tanh',
+    recurrentActivation: 'sigmoid',
+    useBias: true,
+    unitForgetBias: true,
+    dropout: 0,
+    recurrentDropout: 0,
+    returnSequences: false,
+    returnState: false,
+    goBackwards: false,
+    stateful: false,
+    kernelInitializer: 'zeros',
+    recurrentInitializer: 'zeros',
+    biasInitializer: 'zeros',
+  });
+  tf.tidy(() => {
+    layer.apply(tf.zeros([1, ...inputShape(data.workload).slice(1)]));
+  });
+  const weights = weightTensors(data);
+  layer.setWeights(weights);
+  for (const w of weights) w.dispose();
+  return tfjsPrepared(data, {
+    backend,
+    apply: (x) => layer.apply(x) as tf.Tensor,
+    dispatches,
+    disposeModel: () => layer.dispose(),
+  });
 }

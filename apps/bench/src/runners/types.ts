@@ -8,7 +8,7 @@ export type RunnerFamily = 'rnnkit' | 'tfjs-layers' | 'onnxruntime-web' | 'onnxr
 /** Inputs shared by all runners for one workload. */
 export interface WorkloadData {
   workload: Workload;
-  /** `[B, T, D]`, batch-major as Keras takes it. */
+  /** `[B, T, D]` (ConvLSTM2D `[B, T, H, W, C]`), batch-major as Keras takes it. */
   x: Float32Array;
   /** Keras weights per direction (forward, then backward). */
   weights: KerasRnnWeights[];
@@ -21,7 +21,7 @@ export interface PreparedRun {
    * to the mean elapsed ms per forward.
    */
   forward(count: number): Promise<number>;
-  /** The output of one forward pass as `[B, dirs·U]`. */
+  /** The output of one forward pass as `[B, dirs·U]` (ConvLSTM2D `[B, H, W, U]`). */
   output(): Promise<Float32Array>;
   /** Live tfjs tensors (engine-wide) now; undefined outside tfjs. */
   liveTensors?(): number;

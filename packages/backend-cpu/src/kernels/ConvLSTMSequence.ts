@@ -1,0 +1,543 @@
+/**
+ * Fused whole-sequence ConvLSTM (1, 2 or 3 spatial dimensions, channels last) for the cpu
+ * backend, Keras gate order `i, f, c, o`.
+ *
+ * Both convolutions are matrix products over patches (im2col) with the backend's packed GEMM:
+ * - the input convolution of every step in one pass over all `B·T` frames, bias included, into
+ *   `xw` rows ordered `(t, b, position)`, so that the rows of one step are contiguous;
+ * - per step, the recurrent convolution (`same`, stride 1, dilation 1) of `h` accumulated onto
+ *   that step's `xw` rows in place, then the gates and the state update in plain loops.
+ *
+ * The spatial axes are handled as three (depth, height, width), leading ones of size 1 for
+ * ConvLSTM1D/2D. The patch of an output position is `[...K, channels]` in the kernel's own row
+ * order, so `kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right operand.
+ */
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import {
+  checkKernelActivation,
+  ConvLSTMSequence,
+  convOutputSize,
+  MASK_DTYPES,
+  RnnkitError,
+  type KernelActivation,
+} from '@rnnkit/core';
+import {
+  activateInPlace,
+  TANH_CLAMP,
+  tanhDenominator,
+  tanhNumerator,
+} from './shared/activations.js';
+import { ensureLength, PANEL } from './shared/gemm.js';
+import type { MaskValues, SequenceProblem } from './shared/inputs.js';
+import { runTimeLoop } from './shared/sequence.js';
+import {
+  beginKernelCall,
+  multiply,
+  packedWeights,
+  padColumns,
+  type PackedWeights,
+} from './shared/weights.js';
+
+/** Patch rows gathered and packed at a time: 64 rows of up to a few hundred values stay in L2. */
+const PATCH_ROWS = 64;
+
+/** The checked attributes of a call. */
+interface ConvAttrs {
+  /** F, the filters (the contract's `units`). */
+  units: number;
+  activation: KernelActivation;
+  recurrentActivation: KernelActivation;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  alignToInput: boolean;
+  zeroOutputForMask: boolean;
+  strides: number[];
+  padding: 'valid' | 'same';
+  dilationRate: number[];
+}
+
+/** A convolution's geometry over three spatial axes (leading axes of size 1 where unused). */
+interface ConvGeometry {
+  inSize: number[];
+  outSize: number[];
+  kernel: number[];
+  /** Output positions (product of `outSize`) and kernel taps (product of `kernel`). */
+  positions: number;
+  taps: number;
+  /**
+   * For output position `p` and tap `k`: the input position its value comes from (an index
+   * into the flattened `inSize`), or −1 where the tap falls in the padding.
+   */
+  source: Int32Array;
+}
+
+function invalid(argument: string, expected: string, given: string): never {
+  throw new RnnkitError(`${ConvLSTMSequence}: ${argument}: expected ${expected}, got ${given}`);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `shape [${shape.join(', ')}]`;
+}
+
+function flag(attrs: NamedAttrMap | undefined, name: string): boolean {
+  const v = attrs?.[name];
+  if (v == null) return false;
+  if (typeof v !== 'boolean') invalid(name, 'a boolean', JSON.stringify(v));
+  return v;
+}
+
+function intList(attrs: NamedAttrMap | undefined, name: string, rank: number): number[] {
+  const v = attrs?.[name];
+  if (
+    !Array.isArray(v) ||
+    v.length !== rank ||
+    v.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+  ) {
+    invalid(name, `${rank} positive integers`, JSON.stringify(v) ?? String(v));
+  }
+  return v as number[];
+}
+
+function readAttrs(attrs: NamedAttrMap | undefined, rank: number): ConvAttrs {
+  const filters = attrs?.units;
+  if (typeof filters !== 'number' || !Number.isInteger(filters) || filters <= 0) {
+    invalid('units', 'a positive integer', JSON.stringify(filters) ?? String(filters));
+  }
+  const padding = attrs?.padding;
+  if (padding !== 'valid' && padding !== 'same') {
+    invalid('padding', "'valid' or 'same'", JSON.stringify(padding) ?? String(padding));
+  }
+  const strides = intList(attrs, 'strides', rank);
+  const dilationRate = intList(attrs, 'dilationRate', rank);
+  if (strides.some((s) => s > 1) && dilationRate.some((d) => d > 1)) {
+    invalid(
+      'strides',
+      'all 1 when dilationRate is not',
+      `strides [${strides.join(', ')}] with dilationRate [${dilationRate.join(', ')}]`,
+    );
+  }
+  return {
+    units: filters,
+    activation: checkKernelActivation(ConvLSTMSequence, 'activation', attrs?.activation),
+    recurrentActivation: checkKernelActivation(
+      ConvLSTMSequence,
+      'recurrentActivation',
+      attrs?.recurrentActivation,
+    ),
+    goBackwards: flag(attrs, 'goBackwards'),
+    returnSequences: flag(attrs, 'returnSequences'),
+    alignToInput: flag(attrs, 'alignToInput'),
+    zeroOutputForMask: flag(attrs, 'zeroOutputForMask'),
+    strides,
+    padding: padding as 'valid' | 'same',
+    dilationRate,
+  };
+}
+
+function checkTensor(
+  argument: string,
+  info: TensorInfo | undefined,
+  expected: readonly number[],
+  dtypes: readonly string[] = ['float32'],
+): TensorInfo {
+  if (info == null) invalid(argument, `a tensor of shape [${expected.join(', ')}]`, 'none');
+  if (info.shape.length !== expected.length || info.shape.some((d, i) => d !== expected[i])) {
+    invalid(argument, `shape [${expected.join(', ')}]`, shapeText(info.shape));
+  }
+  if (!dtypes.includes(info.dtype)) invalid(argument, `dtype ${dtypes.join(' or ')}`, info.dtype);
+  return info;
+}
+
+/** Pads a per-axis list of the N spatial axes to three, with `fill` in front. */
+function toThree(values: readonly number[], fill: number): number[] {
+  return [...Array<number>(3 - values.length).fill(fill), ...values];
+}
+
+/**
+ * The geometry of a convolution with TensorFlow's padding: `same` puts the smaller half of the
+ * padding before (`floor(total / 2)`) and the larger after.
+ */
+function convGeometry(
+  inSize: number[],
+  kernel: number[],
+  strides: number[],
+  dilations: number[],
+  padding: 'valid' | 'same',
+): ConvGeometry {
+  const outSize = inSize.map((n, i) =>
+    convOutputSize(n, kernel[i], strides[i], dilations[i], padding),
+  );
+  const before = inSize.map((n, i) => {
+    if (padding === 'valid') return 0;
+    const span = dilations[i] * (kernel[i] - 1) + 1;
+    return Math.floor(Math.max((outSize[i] - 1) * strides[i] + span - n, 0) / 2);
+  });
+  const positions = outSize[0] * outSize[1] * outSize[2];
+  const taps = kernel[0] * kernel[1] * kernel[2];
+  const source = new Int32Array(positions * taps);
+  let o = 0;
+  for (let od = 0; od < outSize[0]; od++) {
+    for (let oh = 0; oh < outSize[1]; oh++) {
+      for (let ow = 0; ow < outSize[2]; ow++) {
+        for (let kd = 0; kd < kernel[0]; kd++) {
+          const id = od * strides[0] - before[0] + kd * dilations[0];
+          for (let kh = 0; kh < kernel[1]; kh++) {
+            const ih = oh * strides[1] - before[1] + kh * dilations[1];
+            for (let kw = 0; kw < kernel[2]; kw++) {
+              const iw = ow * strides[2] - before[2] + kw * dilations[2];
+              const inside =
+                id >= 0 && id < inSize[0] && ih >= 0 && ih < inSize[1] && iw >= 0 && iw < inSize[2];
+              source[o++] = inside ? (id * inSize[1] + ih) * inSize[2] + iw : -1;
+            }
+          }
+        }
+      }
+    }
+  }
+  return { inSize, outSize, kernel, positions, taps, source };
+}
+
+/**
+ * Packs the patches of `rows` output positions as the left operand of the next
+ * {@link multiply} with `w` (row pairs, see `shared/gemm.ts`), straight from `src`: row `r` is
+ * position `(first + r) mod positions` of image `floor((first + r) / positions)`, an image
+ * being `imageSize` values of `src` from `srcOff`.
+ */
+function packPatches(
+  g: ConvGeometry,
+  channels: number,
+  src: Float32Array,
+  srcOff: number,
+  imageSize: number,
+  first: number,
+  rows: number,
+  w: PackedWeights,
+): void {
+  const depth = g.taps * channels;
+  const n = rows * depth;
+  const chunk = w.chunks[0];
+  ensureLength(chunk.buf, chunk.scratch + n);
+  const buf = chunk.buf;
+  const { positions, taps, source } = g;
+  for (let m = 0; m < rows; m++) {
+    const r = first + m;
+    const image = Math.floor(r / positions);
+    const p = r - image * positions;
+    const base = srcOff + image * imageSize;
+    // Rows pair up (element k of the pair's row i at 2k + i); an odd last row is plain.
+    const single = (rows & 1) === 1 && m === rows - 1;
+    const step = single ? 1 : 2;
+    let o = chunk.scratch + (m >> 1) * 2 * depth + (single ? 0 : m & 1);
+    for (let k = p * taps, end = k + taps; k < end; k++) {
+      const s = source[k];
+      if (s < 0) {
+        for (let c = 0; c < channels; c++, o += step) buf[o] = 0;
+      } else {
+        const from = base + s * channels;
+        for (let c = 0; c < channels; c++, o += step) buf[o] = src[from + c];
+      }
+    }
+  }
+  // Weights too large for one packed array keep a copy of the left operand in every chunk.
+  for (let i = 1; i < w.chunks.length; i++) {
+    const other = w.chunks[i];
+    ensureLength(other.buf, other.scratch + n);
+    for (let j = 0; j < n; j++) other.buf[other.scratch + j] = buf[chunk.scratch + j];
+  }
+}
+
+/**
+ * `out[row0 + r] = init + patches(r)·W` for the `rows` patch rows starting at `first` (see
+ * {@link packPatches}), `PATCH_ROWS` at a time. Rows of `out` and `init` are `ld` apart;
+ * `ldi = 0` broadcasts one `init` row (the bias). `out` may be `init`.
+ */
+function convProduct(
+  g: ConvGeometry,
+  w: PackedWeights,
+  channels: number,
+  src: Float32Array,
+  srcOff: number,
+  imageSize: number,
+  first: number,
+  rows: number,
+  init: Float32Array,
+  iOff: number,
+  ldi: number,
+  out: Float32Array,
+  oOff: number,
+  ld: number,
+): void {
+  for (let r0 = 0; r0 < rows; r0 += PATCH_ROWS) {
+    const n = Math.min(PATCH_ROWS, rows - r0);
+    packPatches(g, channels, src, srcOff, imageSize, first + r0, n, w);
+    multiply(n, w, 0, w.panels, init, iOff + r0 * ldi, ldi, out, oOff + r0 * ld, ld);
+  }
+}
+
+/**
+ * The gates and state update of `rows` consecutive positions whose gate inputs are rows of `z`
+ * from `zOff` (`ld` apart), for the states from `s`. The Keras defaults (tanh, sigmoid) run in
+ * one loop; other activations go through `activateInPlace` slice by slice.
+ */
+function updateStates(
+  a: ConvAttrs,
+  z: Float32Array,
+  zOff: number,
+  ld: number,
+  rows: number,
+  c: Float32Array,
+  h: Float32Array,
+  s: number,
+): void {
+  const f = a.units;
+  if (a.activation === 'tanh' && a.recurrentActivation === 'sigmoid') {
+    for (let r = 0; r < rows; r++) {
+      const zi = zOff + r * ld;
+      const st = s + r * f;
+      for (let j = 0; j < f; j++) {
+        // The LSTM kernel's combined fractions: σ(x) = ½ + ½·tanh(x/2) and tanh as the
+        // rational p/q, two divisions per unit instead of five.
+        const xi = clampTanhInput(0.5 * z[zi + j]);
+        const xf = clampTanhInput(0.5 * z[zi + f + j]);
+        const xg = clampTanhInput(z[zi + 2 * f + j]);
+        const xo = clampTanhInput(0.5 * z[zi + 3 * f + j]);
+        const xi2 = xi * xi;
+        const xf2 = xf * xf;
+        const xg2 = xg * xg;
+        const xo2 = xo * xo;
+        const qi = tanhDenominator(xi2);
+        const qf = tanhDenominator(xf2);
+        const qg = tanhDenominator(xg2);
+        const qig = qi * qg;
+        const ni = qi + tanhNumerator(xi, xi2);
+        const nf = qf + tanhNumerator(xf, xf2);
+        const pg = tanhNumerator(xg, xg2);
+        // c is a float32 state: h uses the rounded value the next step reads.
+        const cNext = Math.fround((nf * c[st + j] * qig + ni * pg * qf) / (2 * qf * qig));
+        c[st + j] = cNext;
+        const cc = clampTanhInput(cNext);
+        const cc2 = cc * cc;
+        const qo = tanhDenominator(xo2);
+        h[st + j] =
+          ((qo + tanhNumerator(xo, xo2)) * tanhNumerator(cc, cc2)) /
+          (2 * qo * tanhDenominator(cc2));
+      }
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const zi = zOff + r * ld;
+    const zc = zi + 2 * f;
+    const zo = zc + f;
+    const st = s + r * f;
+    activateInPlace(a.recurrentActivation, z, zi, 2 * f);
+    activateInPlace(a.activation, z, zc, f);
+    activateInPlace(a.recurrentActivation, z, zo, f);
+    for (let j = 0; j < f; j++) {
+      const cNext = z[zi + f + j] * c[st + j] + z[zi + j] * z[zc + j];
+      c[st + j] = cNext;
+      z[zc + j] = cNext; // the candidate slot now holds c, to be activated below
+    }
+    activateInPlace(a.activation, z, zc, f);
+    for (let j = 0; j < f; j++) h[st + j] = z[zo + j] * z[zc + j];
+  }
+}
+
+function clampTanhInput(x: number): number {
+  return x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
+}
+
+/**
+ * Input projections up to this many values (4 MiB) reuse one buffer across calls, as the other
+ * kernels' do: a fresh one costs page faults and garbage collection on every call.
+ */
+const SCRATCH_REUSE_LIMIT = 1 << 20;
+let scratch = new Float32Array(0);
+
+/** A buffer of `length` values with unspecified contents, valid until the next call. */
+function projectionBuffer(length: number): Float32Array {
+  if (length > SCRATCH_REUSE_LIMIT) return new Float32Array(length);
+  if (scratch.length < length) scratch = new Float32Array(length);
+  return scratch.subarray(0, length);
+}
+
+/** Runs the ConvLSTM; returns `[output, h, c]`. */
+export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const named = inputs as NamedTensorInfoMap;
+  const xInfo = named.x as TensorInfo | undefined;
+  if (xInfo == null || xInfo.shape.length < 4 || xInfo.shape.length > 6) {
+    invalid(
+      'x',
+      'a tensor of shape [batch, time, ...spatial (1 to 3 axes), channels]',
+      xInfo == null ? 'none' : shapeText(xInfo.shape),
+    );
+  }
+  if (xInfo.dtype !== 'float32') invalid('x', 'dtype float32', xInfo.dtype);
+  const rank = xInfo.shape.length - 3;
+  const a = readAttrs(attrs, rank);
+  const [batch, steps, ...rest] = xInfo.shape;
+  const spatial = rest.slice(0, rank);
+  const channels = rest[rank];
+  const f = a.units;
+  const gates = 4 * f;
+
+  const kernelInfo = named.kernel as TensorInfo | undefined;
+  if (kernelInfo == null || kernelInfo.shape.length !== rank + 2) {
+    invalid(
+      'kernel',
+      `a tensor of shape [${Array<string>(rank).fill('k').join(', ')}, ${channels}, ${gates}]`,
+      kernelInfo == null ? 'none' : shapeText(kernelInfo.shape),
+    );
+  }
+  const kernelSize = kernelInfo.shape.slice(0, rank);
+  checkTensor('kernel', kernelInfo, [...kernelSize, channels, gates]);
+  const recurrentInfo = checkTensor('recurrentKernel', named.recurrentKernel, [
+    ...kernelSize,
+    f,
+    gates,
+  ]);
+  const biasInfo = checkTensor('bias', named.bias, [gates]);
+  const outSpatial = spatial.map((n, i) =>
+    convOutputSize(n, kernelSize[i], a.strides[i], a.dilationRate[i], a.padding),
+  );
+  if (outSpatial.some((n) => n < 1)) {
+    invalid(
+      'x',
+      `spatial sizes that fit the kernel [${kernelSize.join(', ')}] with ${a.padding} padding and dilationRate [${a.dilationRate.join(', ')}]`,
+      shapeText(xInfo.shape),
+    );
+  }
+  const stateShape = [batch, ...outSpatial, f];
+  const hInfo = checkTensor('initialH', named.initialH, stateShape);
+  const cInfo = checkTensor('initialC', named.initialC, stateShape);
+  const maskInfo =
+    named.mask == null ? null : checkTensor('mask', named.mask, [batch, steps], MASK_DTYPES);
+  const recurrentMaskInfo =
+    named.recurrentMask == null
+      ? null
+      : checkTensor('recurrentMask', named.recurrentMask, stateShape);
+  const values = <V>(info: TensorInfo): V => cpu.data.get(info.dataId).values as unknown as V;
+
+  const inGeometry = convGeometry(
+    toThree(spatial, 1),
+    toThree(kernelSize, 1),
+    toThree(a.strides, 1),
+    toThree(a.dilationRate, 1),
+    a.padding,
+  );
+  const outSize = inGeometry.outSize;
+  const recGeometry = convGeometry(outSize, inGeometry.kernel, [1, 1, 1], [1, 1, 1], 'same');
+  const positions = inGeometry.positions;
+  const stateSize = positions * f;
+
+  beginKernelCall();
+  const kernelValues = values<Float32Array>(kernelInfo);
+  const recurrentValues = values<Float32Array>(recurrentInfo);
+  const segments = [gates];
+  const kernel = packedWeights(cpu, kernelInfo, kernelValues, inGeometry.taps * channels, segments);
+  const recurrent = packedWeights(
+    cpu,
+    recurrentInfo,
+    recurrentValues,
+    recGeometry.taps * f,
+    segments,
+  );
+  const ld = PANEL * kernel.panels; // the padded row length of xw
+  const bias = padColumns(values<Float32Array>(biasInfo), 0, kernel, segments);
+
+  // The input convolution of every frame, rows ordered (t, b, position).
+  const x = values<Float32Array>(xInfo);
+  const frameSize = inGeometry.inSize[0] * inGeometry.inSize[1] * inGeometry.inSize[2] * channels;
+  const stepRows = batch * positions;
+  const xw = projectionBuffer(steps * stepRows * ld); // every value is written below
+  for (let t = 0; t < steps; t++) {
+    for (let b = 0; b < batch; b++) {
+      const frame = (b * steps + t) * frameSize;
+      const row = t * stepRows + b * positions;
+      convProduct(
+        inGeometry,
+        kernel,
+        channels,
+        x,
+        frame,
+        frameSize,
+        0,
+        positions,
+        bias,
+        0,
+        0,
+        xw,
+        row * ld,
+        ld,
+      );
+    }
+  }
+
+  const problem: SequenceProblem = {
+    batch,
+    steps,
+    inputDim: channels,
+    units: stateSize, // runTimeLoop sees a row's whole state as its units
+    x,
+    kernel: kernelValues,
+    recurrentKernel: recurrentValues,
+    bias: values<Float32Array>(biasInfo),
+    h: values<Float32Array>(hInfo).slice(),
+    c: values<Float32Array>(cInfo).slice(),
+    mask: maskInfo == null ? null : values<MaskValues>(maskInfo),
+    recurrentMask: recurrentMaskInfo == null ? null : values<Float32Array>(recurrentMaskInfo),
+  };
+  const h = problem.h;
+  const c = problem.c as Float32Array;
+  const rm = problem.recurrentMask;
+  const hIn = rm == null ? h : new Float32Array(h.length);
+  const output = runTimeLoop(problem, a, (t, active) => {
+    if (rm != null) for (let i = 0; i < h.length; i++) hIn[i] = h[i] * rm[i];
+    const stepOff = t * stepRows * ld;
+    for (let b = 0; b < batch; b++) {
+      if (active[b] === 0) continue;
+      const zOff = stepOff + b * positions * ld;
+      // The recurrent convolution of image b of hIn, added onto the step's input rows in place.
+      convProduct(
+        recGeometry,
+        recurrent,
+        f,
+        hIn,
+        b * stateSize,
+        stateSize,
+        0,
+        positions,
+        xw,
+        zOff,
+        ld,
+        xw,
+        zOff,
+        ld,
+      );
+      updateStates(a, xw, zOff, ld, positions, c, h, b * stateSize);
+    }
+  });
+
+  const outShape = a.returnSequences ? [batch, steps, ...outSpatial, f] : stateShape;
+  const result: TensorInfo[] = [
+    cpu.makeTensorInfo(outShape, 'float32', output),
+    cpu.makeTensorInfo(stateShape, 'float32', h),
+    cpu.makeTensorInfo(stateShape, 'float32', c),
+  ];
+  return result;
+};
+
+/** The cpu registration of {@link ConvLSTMSequence}. */
+export const convLSTMSequenceConfig: KernelConfig = {
+  kernelName: ConvLSTMSequence,
+  backendName: 'cpu',
+  kernelFunc: convLSTMSequence,
+};
