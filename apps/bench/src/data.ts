@@ -4,11 +4,7 @@
  * keeps the gates away from saturation: a wrong gate order or a transposed matrix then shows up
  * as a large output difference.
  */
-import {
-  FAMILIES,
-  gateCount as familyGateCount,
-  type RecurrentFamily,
-} from '@rnnkit/core';
+import { FAMILIES, gateCount as familyGateCount, type RecurrentFamily } from '@rnnkit/core';
 import type { KerasRnnWeights } from './onnx/keras_to_onnx.js';
 
 /** `n` values uniform in [−limit, limit). */
