@@ -25,6 +25,7 @@ const SUPPORTED = [
   'speech_lstm_gru_dotkeras_tfk215',
   'stacked_lstm_dotkeras_k333',
   'sunspot_conv1d_stacked_lstm_k214',
+  'tfjs_bilstm_bn_flight_k3132',
   'tfjs_charrnn_lstm_k215',
 ];
 
@@ -47,6 +48,11 @@ function inputsOf(fx: WildFixture): tf.Tensor | tf.Tensor[] {
 describe('wild models are present', () => {
   it('finds every supported wild model', () => {
     expect(all.map((f) => f.id)).toEqual(expect.arrayContaining(SUPPORTED));
+  });
+
+  it('covers every shared wild model (the two with user code in custom_layers.test.ts)', () => {
+    const withUserCode = ['gru_lambda_attention_k391', 'intent_bilstm_custom_attention_k310'];
+    expect(all.map((f) => f.id).sort()).toEqual([...SUPPORTED, ...withUserCode].sort());
   });
 });
 
