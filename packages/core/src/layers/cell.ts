@@ -8,7 +8,6 @@ import {
   checkAllocatable,
   checkPositiveInt,
   checkRate,
-  formatShape,
   invalidArgument,
   RnnkitError,
 } from '../errors.js';
@@ -25,6 +24,7 @@ import type {
   SequenceKernelName,
 } from '../kernels/contract.js';
 import { runSequenceKernel } from '../kernels/dispatch.js';
+import { ownedWeights } from './validate.js';
 import {
   biasShape,
   weightShapes,
@@ -241,26 +241,10 @@ export abstract class KernelCell implements Cell {
     if (inputDim == null)
       invalidArgument('weights', 'a list starting with the kernel', weights.length);
     const specs = this.weightSpecs(inputDim);
-    if (weights.length !== specs.length) {
-      invalidArgument(
-        `${this.name} weights`,
-        `${specs.length} tensors (${specs.map((s) => s.name).join(', ')})`,
-        `${weights.length} tensors`,
-      );
-    }
-    specs.forEach((spec, i) => {
-      const w = weights[i];
-      if (w.shape.length !== spec.shape.length || w.shape.some((d, j) => d !== spec.shape[j])) {
-        throw new RnnkitError(
-          `${this.name} weight '${spec.name}': expected shape ${formatShape(spec.shape)}, got shape ${formatShape(w.shape)}`,
-        );
-      }
-    });
+    const owned = ownedWeights(this.name, weights, specs);
     this.disposeWeights();
     this.inputDim = inputDim;
-    const [kernel, recurrentKernel, bias] = weights.map((w) =>
-      tf.keep(tf.tidy(() => tf.cast(w, 'float32').clone())),
-    );
+    const [kernel, recurrentKernel, bias] = owned;
     this.kernel = kernel;
     this.recurrentKernel = recurrentKernel;
     this.bias = this.useBias ? bias : null;

@@ -24,6 +24,7 @@ import type {
   SequenceKernelInputs,
 } from '../kernels/contract.js';
 import { runSequenceKernel } from '../kernels/dispatch.js';
+import { ownedWeights } from './validate.js';
 import {
   biasShape,
   FAMILIES,
@@ -320,26 +321,10 @@ export class ConvLSTMCell implements Cell {
       invalidArgument(`${this.name} weights`, 'a list starting with the kernel', weights.length);
     }
     const specs = this.weightSpecs(inChannels);
-    if (weights.length !== specs.length) {
-      invalidArgument(
-        `${this.name} weights`,
-        `${specs.length} tensors (${specs.map((s) => s.name).join(', ')})`,
-        `${weights.length} tensors`,
-      );
-    }
-    specs.forEach((spec, i) => {
-      const w = weights[i];
-      if (w.shape.length !== spec.shape.length || w.shape.some((d, j) => d !== spec.shape[j])) {
-        throw new RnnkitError(
-          `${this.name} weight '${spec.name}': expected shape ${formatShape(spec.shape)}, got shape ${formatShape(w.shape)}`,
-        );
-      }
-    });
+    const owned = ownedWeights(this.name, weights, specs);
     this.disposeWeights();
     this.inputChannels = inChannels;
-    const [kernel, recurrentKernel, bias] = weights.map((w) =>
-      tf.keep(tf.tidy(() => tf.cast(w, 'float32').clone())),
-    );
+    const [kernel, recurrentKernel, bias] = owned;
     this.kernel = kernel;
     this.recurrentKernel = recurrentKernel;
     this.bias = this.useBias ? bias : null;

@@ -1,5 +1,5 @@
 /** Checks of call arguments shared by the recurrent layers. */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, invalidArgument, invalidShape, RnnkitError } from '../errors.js';
 
 /** Checks that `x` is a float `[batch, time, features]` tensor; returns its shape. */
@@ -48,4 +48,31 @@ export function checkStates(
       invalidShape(`${layer} ${argument}[${i}]`, [...want], s.shape);
     }
   });
+}
+
+/**
+ * Checks weights against a cell's specs (Keras order and shapes) and returns float32 copies the
+ * cell owns (kept outside any tidy scope).
+ */
+export function ownedWeights(
+  cell: string,
+  weights: tf.Tensor[],
+  specs: readonly { name: string; shape: readonly number[] }[],
+): tf.Tensor[] {
+  if (weights.length !== specs.length) {
+    invalidArgument(
+      `${cell} weights`,
+      `${specs.length} tensors (${specs.map((s) => s.name).join(', ')})`,
+      `${weights.length} tensors`,
+    );
+  }
+  specs.forEach((spec, i) => {
+    const w = weights[i];
+    if (w.shape.length !== spec.shape.length || w.shape.some((d, j) => d !== spec.shape[j])) {
+      throw new RnnkitError(
+        `${cell} weight '${spec.name}': expected shape ${formatShape(spec.shape)}, got shape ${formatShape(w.shape)}`,
+      );
+    }
+  });
+  return weights.map((w) => tf.keep(tf.tidy(() => tf.cast(w, 'float32').clone())));
 }
