@@ -191,6 +191,27 @@ describe('ConvLSTM layers', () => {
     );
   });
 
+  it('a stateful ConvLSTM names the batch it holds states for, and takes another after a reset', () => {
+    const layer = new ConvLSTM1D({ filters: 2, kernelSize: 3, padding: 'same', stateful: true });
+    layer.apply(seeded([2, 3, 5, 3], 4, 1)).dispose();
+    expect(() => layer.apply(seeded([1, 3, 5, 3], 4, 2))).toThrow(
+      /holds states for a batch of 2 \(from its first call\); got an input with a batch of 1\. Call resetStates\(\)/,
+    );
+    layer.resetStates();
+    const y = layer.apply(seeded([1, 3, 5, 3], 4, 2));
+    expect(y.shape).toEqual([1, 5, 2]);
+    y.dispose();
+    const declared = new ConvLSTM1D({
+      filters: 2,
+      kernelSize: 3,
+      stateful: true,
+      batchInputShape: [2, null, 5, 3],
+    });
+    expect(() => declared.apply(seeded([1, 3, 5, 3], 4, 3))).toThrow(
+      /holds states for a batch of 2 \(its batch_input_shape\); got an input with a batch of 1/,
+    );
+  });
+
   it('Bidirectional(ConvLSTM2D) concatenates channels and aligns the backward sequence', () => {
     const inner = new ConvLSTM2D({
       filters: 2,

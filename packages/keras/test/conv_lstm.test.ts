@@ -121,6 +121,55 @@ describe('ConvLSTM layers from model.json', () => {
     model.dispose();
   });
 
+  it('a stateful ConvLSTM2D keeps its saved batch and carries its states across predicts', async () => {
+    const s = synthetic(
+      sequential('radar_stream', [
+        layer('InputLayer', { name: 'in', batch_shape: [2, 3, 5, 4, 2] }),
+        layer('ConvLSTM2D', {
+          name: 'clstm',
+          filters: 3,
+          kernel_size: [3, 2],
+          padding: 'same',
+          recurrent_activation: 'sigmoid',
+          stateful: true,
+        }),
+      ]),
+      [
+        { name: 'clstm/kernel', shape: [3, 2, 2, 12] },
+        { name: 'clstm/recurrent_kernel', shape: [3, 2, 3, 12] },
+        { name: 'clstm/bias', shape: [12] },
+      ],
+      '2.15.0',
+      7,
+      0.5,
+    );
+    const model = await loadKerasModel(s.json, s.options);
+    // Two calls of 3 frames continue one sequence: the oracle reads the 6 frames at once.
+    const oracle = tfl.layers.convLstm2d({
+      filters: 3,
+      kernelSize: [3, 2],
+      padding: 'same',
+      recurrentActivation: 'sigmoid',
+      recurrentInitializer: 'glorotUniform',
+    }) as tfl.layers.Layer;
+    oracle.apply(tfl.input({ batchShape: [2, 6, 5, 4, 2] }));
+    const w = s.weights;
+    oracle.setWeights([
+      tf.tensor(w['clstm/kernel'], [3, 2, 2, 12]),
+      tf.tensor(w['clstm/recurrent_kernel'], [3, 2, 3, 12]),
+      tf.tensor(w['clstm/bias'], [12]),
+    ]);
+    const x = tf.randomUniform([2, 6, 5, 4, 2], -1, 1, 'float32', 9);
+    const want = oracle.apply(x) as tf.Tensor;
+    tf.dispose(model.predict(tf.slice(x, [0, 0], [2, 3])) as tf.Tensor);
+    const got = model.predict(tf.slice(x, [0, 3], [2, 3])) as tf.Tensor;
+    expect(maxRelError(await got.data(), Array.from(await want.data()))).toBeLessThan(1e-5);
+    expect(() => model.predict(tf.slice(x, [0, 0], [1, 3]))).toThrow(
+      /clstm: this stateful layer holds states for a batch of 2 \(its batch_input_shape\); got an input with a batch of 1/,
+    );
+    model.dispose();
+  });
+
   it('ConvLSTM1D, ConvLSTM3D and Bidirectional(ConvLSTM2D) infer shapes and weight specs', async () => {
     const s = synthetic(
       {

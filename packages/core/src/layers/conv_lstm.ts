@@ -198,8 +198,10 @@ export abstract class ConvLSTM<RS extends boolean = false> extends RecurrentLaye
     if (options.mask != null) checkMask(this.name, options.mask, batch, time);
     const given = options.initialState;
     if (given != null) this.checkStates('initial_state', given, this.fromLastShape(stateShape));
-    if (given == null && this.stateful && this.convStates != null) {
-      this.checkStates('input (stateful layer)', this.convStates, this.fromLastShape(stateShape));
+    if (given == null && this.stateful) {
+      this.checkStatefulBatch(batch, this.convStates?.[0]?.shape[0]);
+      if (this.convStates != null)
+        this.checkStates('stored states', this.convStates, this.fromLastShape(stateShape));
     }
     const [output, h, c] = tf.tidy(() => {
       const initial =
@@ -234,17 +236,22 @@ export abstract class ConvLSTM<RS extends boolean = false> extends RecurrentLaye
   /** Resets the states of a stateful layer to zeros, or to `values` `[h, c]`. */
   override resetStates(values?: tf.Tensor[]): void {
     if (!this.stateful) throw new RnnkitError(`${this.name}: resetStates needs stateful: true`);
-    // The state shape in the layer's data format: from the stored states, else from a fully
-    // known batch input shape, else (for `values`) from the values themselves.
-    let shape: number[] | null = this.convStates?.[0]?.shape ?? null;
+    // The state shape in the layer's data format: from a fully known batch input shape, else
+    // (for `values`) from the stored states or the values themselves. Without a declared batch
+    // size, a reset without values frees the batch size for the next call, as in RecurrentLayer.
+    let shape: number[] | null = null;
     const declared = this.batchInputShape;
-    if (shape == null && declared != null && declared.every((d) => d != null)) {
+    if (declared != null && declared.every((d) => d != null)) {
       const [b, t, ...rest] = declared as number[];
       const last = this.channelsFirst ? [b, t, ...rest.slice(1), rest[0]] : (declared as number[]);
       shape = this.fromLastShape(this.stateShape(last));
     }
     if (values != null) {
-      const want = shape ?? (Array.isArray(values) ? values[0]?.shape : undefined) ?? [];
+      const want =
+        shape ??
+        this.convStates?.[0]?.shape ??
+        (Array.isArray(values) ? values[0]?.shape : undefined) ??
+        [];
       if (want.length !== this.rank + 2) {
         invalidArgument(
           `${this.name} resetStates values`,

@@ -300,16 +300,15 @@ export abstract class RecurrentLayer<
   /**
    * A stateful layer holds states for one batch size: the one its `batch_input_shape` declares
    * (refused otherwise from the first call, as Keras does), else the one of its first call since
-   * it was made or reset.
+   * it was made or reset. `held` is the batch of the stored states.
    */
-  private checkStatefulBatch(batch: number): void {
+  protected checkStatefulBatch(batch: number, held = this.states?.[0]?.shape[0]): void {
     const declared = this.batchInputShape?.[0];
     if (declared != null && batch !== declared) {
       throw new RnnkitError(
         `${this.name}: this stateful layer holds states for a batch of ${declared} (its batch_input_shape); got an input with a batch of ${batch}. Call it with batches of ${declared}, or make a new layer for batches of ${batch}`,
       );
     }
-    const held = this.states?.[0]?.shape[0];
     if (held != null && batch !== held) {
       throw new RnnkitError(
         `${this.name}: this stateful layer holds states for a batch of ${held} (from its first call); got an input with a batch of ${batch}. Call resetStates() to start over with another batch size, or use a new layer`,

@@ -87,7 +87,11 @@ function normalize(json: LayerJson, keras2: boolean, modelBatch: number | null =
   const batch = savedBatchSize(config) ?? modelBatch;
   for (const k of SHAPE_KEYS) delete config[k];
   // A stateful layer keeps its saved batch size: its states are for that batch (as in Keras).
-  if (config.stateful === true && batch != null) config.batch_input_shape = [batch, null, null];
+  if (config.stateful === true && batch != null) {
+    // [batch, time, ...spatial, features], only the batch known.
+    const rank = 3 + (familyOfClass(json.class_name)?.spatialRank ?? 0);
+    config.batch_input_shape = [batch, ...Array<null>(rank - 1).fill(null)];
+  }
   const family = familyOfClass(json.class_name);
   if (family?.bias === 'resetAfter' && config.reset_after == null && keras2) {
     config.reset_after = false;
