@@ -46,10 +46,11 @@ async function fromFiles(files: readonly File[]): Promise<ModelBytes> {
   for (const f of files) {
     if (f !== main) weightShards[f.name] = new Uint8Array(await f.arrayBuffer());
   }
+  const label = files.map((f) => f.name).join(' + ');
   return {
-    label: files.map((f) => f.name).join(' + '),
+    label,
     bytes: new Uint8Array(await main.arrayBuffer()),
-    options: json != null ? { weightShards } : {},
+    options: json != null ? { weightShards, name: main.name } : { name: label },
   };
 }
 

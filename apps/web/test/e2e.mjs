@@ -6,7 +6,9 @@
  * - the seed numbers on every backend that starts (cpu and wasm must; webgpu must when the
  *   browser offers an adapter), against Keras's printout, and the return_sequences contract;
  * - Keras files from ../shared/keras-models (when present) dropped on the page, against their
- *   expected.json, and the built-in tfjs-layers example against the seed printout;
+ *   expected.json, and the built-in tfjs-layers example against the seed printout; a malformed
+ *   .h5 that traps the HDF5 library first (it runs in a Web Worker: the page stays responsive
+ *   and the next good file loads);
  * - the benchmark: both charts render, every started backend has rows, and rnnkit agrees with
  *   tfjs-layers on the same weights;
  * - conformance.html: every case file of @rnnkit/conformance passes on cpu and wasm, and on
@@ -19,6 +21,7 @@
 // Functions passed to page.evaluate run in the page, with the browser's globals:
 /* global document, DataTransfer, atob, File, Navigator, WebAssembly */
 import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +29,7 @@ import { setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { crashingHdf5 } from '../../../packages/keras/test/byte_mutations.js';
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(webDir, '..', '..');
@@ -115,10 +119,15 @@ const wasmTypes = new Map();
 /** @type {string[]} */
 const mainPageRequests = [];
 const summary = /** @type {Record<string, string>} */ ({});
+/** @type {string[]} URLs of the HDF5 reader's Web Workers. */
+const hdf5Workers = [];
 
 try {
   const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('worker', (w) => {
+    if (w.url().includes('web_worker')) hdf5Workers.push(w.url());
+  });
   page.on('response', (r) => {
     if (r.url().endsWith('.wasm')) wasmTypes.set(r.url(), r.headers()['content-type'] ?? '');
   });
@@ -245,7 +254,54 @@ try {
 
   // Keras model import: the shared real Keras files (and real models people published, with
   // the layers around their recurrent ones), through drop and the file input.
+  /** Drops files on the page's model drop zone. @param {{name: string, bytes: Uint8Array}[]} files */
+  const dropFiles = async (files) => {
+    const list = files.map(({ name, bytes }) => ({
+      name,
+      b64: Buffer.from(bytes).toString('base64'),
+    }));
+    const dataTransfer = await page.evaluateHandle((items) => {
+      const dt = new DataTransfer();
+      for (const { name, b64 } of items) {
+        const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([data], name));
+      }
+      return dt;
+    }, list);
+    await page.dispatchEvent('#model-drop', 'drop', { dataTransfer });
+  };
+
+  // A malformed .h5 that traps the HDF5 library (the hostile tests' file): the library runs in a
+  // Web Worker, so the trap costs that worker only. The page stays responsive, says what went
+  // wrong, and the next good .h5 (the first fixture below) loads and matches.
+  const goodH5 = join(sharedModels, 'keras380_simplernn_relu_h5', 'simple_rnn_model.h5');
+  if (existsSync(goodH5)) {
+    await dropFiles([{ name: 'crashing.h5', bytes: crashingHdf5(await readFile(goodH5)) }]);
+    await page.waitForSelector('#model-section[data-state="error"]', { timeout: 60_000 });
+    const message = (await page.textContent('#model-status')) ?? '';
+    assert.match(
+      message,
+      /crashing\.h5: malformed HDF5 data \(memory access out of bounds\)/,
+      `crashing .h5: expected the trap reported as malformed HDF5 data, got '${message}'`,
+    );
+    const started = Date.now();
+    await page.evaluate(() => document.title);
+    const replyMs = Date.now() - started;
+    assert.ok(
+      replyMs < 1_000,
+      `page after the trap: expected a reply within 1 s, got ${replyMs} ms`,
+    );
+    assert.ok(
+      hdf5Workers.length >= 1,
+      `HDF5 reader: expected it to run in a Web Worker, saw workers [${hdf5Workers.join(', ')}]`,
+    );
+    step(`crashing .h5 reported in a Web Worker ('${message}'); page replied in ${replyMs} ms`);
+  } else {
+    assert.ok(!inCi, `${goodH5}: not present (required on CI)`);
+  }
+
   const fixtures = [
+    // First after the crashing file: the HDF5 reader must recover for it.
     { id: 'keras380_simplernn_relu_h5', via: 'drop' },
     { id: 'keras3150_stacked_gru_dotkeras', via: 'file input' },
     { id: 'sunspot_conv1d_stacked_lstm_k214', via: 'drop', root: wildModels },
@@ -270,20 +326,9 @@ try {
         ? (await readdir(dir)).filter((n) => n === expected.model_file || n.includes('shard'))
         : [expected.model_file];
       const files = await Promise.all(
-        names.map(async (name) => ({
-          name,
-          b64: (await readFile(join(dir, name))).toString('base64'),
-        })),
+        names.map(async (name) => ({ name, bytes: await readFile(join(dir, name)) })),
       );
-      const dataTransfer = await page.evaluateHandle((list) => {
-        const dt = new DataTransfer();
-        for (const { name, b64 } of list) {
-          const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-          dt.items.add(new File([data], name));
-        }
-        return dt;
-      }, files);
-      await page.dispatchEvent('#model-drop', 'drop', { dataTransfer });
+      await dropFiles(files);
     } else {
       await page.setInputFiles('#model-file', file);
     }

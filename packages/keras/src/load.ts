@@ -24,6 +24,11 @@ export interface LoadOptions extends Partial<LoadLimits>, CustomLayerOptions {
    * needed for paths and URLs: shards are read next to model.json.
    */
   weightShards?: Record<string, Uint8Array | ArrayBuffer>;
+  /**
+   * What to call model bytes in error messages, e.g. the name of the file they were read from
+   * (default `'model bytes'`). Paths and URLs name themselves.
+   */
+  name?: string;
 }
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -70,6 +75,7 @@ async function readArtifacts(
     source,
     { maxBytes: limits.maxFileBytes, fetchTimeoutMs: limits.fetchTimeoutMs },
     options.weightShards,
+    options.name,
   );
   const format = detect(bytes);
   if (format === 'keras') {

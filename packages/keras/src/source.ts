@@ -123,11 +123,15 @@ function shardSizeCheck(
   return data;
 }
 
-/** Reads a source into bytes, with a loader for files next to it. */
+/**
+ * Reads a source into bytes, with a loader for files next to it. `bytesName` names bytes given
+ * directly in messages (paths and URLs name themselves).
+ */
 export async function readSource(
   source: ModelSource,
   limits: SourceLimits,
   shards?: Record<string, Uint8Array | ArrayBuffer>,
+  bytesName = 'model bytes',
 ): Promise<ReadSource> {
   const { maxBytes, fetchTimeoutMs } = limits;
   const given =
@@ -145,8 +149,8 @@ export async function readSource(
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
     const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
     if (bytes.length > maxBytes)
-      fail(`model bytes: ${bytes.length} bytes, more than the limit of ${maxBytes}`);
-    return { bytes, label: 'model bytes', shardLoader: given };
+      fail(`${bytesName}: ${bytes.length} bytes, more than the limit of ${maxBytes}`);
+    return { bytes, label: bytesName, shardLoader: given };
   }
   if (typeof source === 'string' && !isUrlString(source)) {
     const path = await import('node:path');

@@ -2,31 +2,7 @@
 import h5wasm from 'h5wasm';
 import { unzipSync, zipSync } from 'fflate';
 
-/** A seeded generator of floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    s = (s ^ (s >>> 12)) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** Copies `bytes` with `count` random bytes replaced, within [from, to). */
-export function flipBytes(
-  bytes: Uint8Array,
-  rand: () => number,
-  count: number,
-  from = 0,
-  to = bytes.length,
-): Uint8Array {
-  const out = bytes.slice();
-  for (let i = 0; i < count; i++) {
-    const at = from + Math.floor(rand() * (to - from));
-    out[at] = (out[at] ^ (1 + Math.floor(rand() * 255))) & 0xff;
-  }
-  return out;
-}
+export { flipBytes, rng } from './byte_mutations.js';
 
 /** The first `length` bytes. */
 export function truncate(bytes: Uint8Array, length: number): Uint8Array {
