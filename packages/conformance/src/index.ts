@@ -12,3 +12,12 @@ export {
   type BackendPackage,
   type RegistrationOptions,
 } from './registration.js';
+export {
+  defineGradientSuite,
+  GRADIENT_CASES_DIR,
+  loadGradientCases,
+  runGradientCase,
+  type GradientCase,
+  type GradientCaseResult,
+  type GradientSuiteOptions,
+} from './gradients.js';

@@ -17,6 +17,12 @@ export * from './kernels/families.js';
 export { timeLoop, type TimeLoopArgs, type TimeStep } from './kernels/time_loop.js';
 export * from './kernels/validate.js';
 export {
+  registerSequenceGradients,
+  runSequenceBackward,
+  sequenceGradientsRegistered,
+} from './kernels/gradients.js';
+export { sequenceBackwardReference } from './kernels/reference/backward.js';
+export {
   dispatchPath,
   getDispatchStats,
   hasFusedKernel,

@@ -171,3 +171,45 @@ export interface ConvLSTMSequenceAttrs extends LSTMSequenceAttrs {
   /** Input-convolution dilation, one per spatial dimension (strides or dilation must be all 1). */
   dilationRate: number[];
 }
+
+/**
+ * The backward kernels: one per sequence kernel, named `<kernel>Grad` (e.g.
+ * `RnnkitLSTMSequenceGrad`). The forward kernels' gradient (`./gradients.ts`) calls them with
+ * every input of the forward call (under a tape `mask` and `recurrentMask` are always present:
+ * all true and all ones when the layer gave none) plus the gradients of its outputs,
+ * `dOutput` (the shape of `output`) and one per state in the family's order (`dH`, then `dC`
+ * for LSTM and ConvLSTM), and the forward call's attrs. They return the gradients of the loss
+ * w.r.t. `[x, kernel, recurrentKernel, bias, initialH, (initialC)]` by backpropagation through
+ * time over the Keras equations; `mask` and `recurrentMask` are constants (no gradient).
+ * Where a backend registers none, `./reference/backward.ts` runs.
+ */
+export type SequenceGradKernelName = `${SequenceKernelName}Grad`;
+
+/** The backward kernel name of the sequence kernel `name`. */
+export function sequenceGradKernelName<N extends SequenceKernelName>(name: N): `${N}Grad` {
+  return `${name}Grad`;
+}
+
+/** Names of the backward kernels, in the order of {@link SEQUENCE_KERNEL_NAMES}. */
+export const SEQUENCE_GRAD_KERNEL_NAMES: readonly SequenceGradKernelName[] =
+  SEQUENCE_KERNEL_NAMES.map(sequenceGradKernelName);
+
+/** The inputs a sequence kernel differentiates, in the order its backward kernel returns them. */
+export function differentiableInputs(name: SequenceKernelName): (keyof SequenceKernelInputs)[] {
+  const withC = STATE_COUNT[name] > 1;
+  return [
+    'x',
+    'kernel',
+    'recurrentKernel',
+    'bias',
+    'initialH',
+    ...(withC ? ['initialC' as const] : []),
+  ];
+}
+
+/** Names of the output gradients a backward kernel takes: `dOutput`, then `dH` (and `dC`). */
+export function outputGradNames(name: SequenceKernelName): string[] {
+  const family = FAMILY_IDS.map((id) => FAMILIES[id]).find((f) => f.kernelName === name);
+  const states = family?.states ?? ['h'];
+  return ['dOutput', ...states.map((s) => `d${s.toUpperCase()}`)];
+}

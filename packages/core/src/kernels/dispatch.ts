@@ -1,7 +1,8 @@
 /**
  * The dispatcher: a sequence kernel runs through tfjs-core's kernel registry when the active
- * backend has it registered and no gradient is being recorded (fused kernels define no
- * gradient); otherwise the reference kernel runs.
+ * backend has it registered, otherwise the reference kernel runs. While a gradient is being
+ * recorded the fused kernel runs too, on the tape, and its gradient (`./gradients.ts`) runs the
+ * backward kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {
@@ -9,26 +10,11 @@ import type {
   SequenceKernelInputs,
   SequenceKernelName,
 } from './contract.js';
+import { registerSequenceGradients, tapedInputNames } from './gradients.js';
 import { referenceKernels } from './reference/index.js';
+import { countDispatch as count, type DispatchStats } from './stats.js';
 
-/** Which path ran, counted per kernel name since the last reset. */
-export type DispatchStats = Record<string, { fused: number; reference: number }>;
-
-let stats: DispatchStats = {};
-
-/** Counts of fused and reference runs per kernel since the last {@link resetDispatchStats}. */
-export function getDispatchStats(): DispatchStats {
-  return structuredClone(stats);
-}
-
-/** Clears the counts returned by {@link getDispatchStats}. */
-export function resetDispatchStats(): void {
-  stats = {};
-}
-
-function count(name: string, path: 'fused' | 'reference'): void {
-  (stats[name] ??= { fused: 0, reference: 0 })[path]++;
-}
+export { getDispatchStats, resetDispatchStats, type DispatchStats } from './stats.js';
 
 /** Which kernels ran: a backend's fused ones, the reference ones, both, or none. */
 export type DispatchPath = 'fused' | 'reference' | 'mixed' | 'none';
@@ -64,14 +50,53 @@ export function runSequenceKernel<N extends SequenceKernelName>(
   inputs: SequenceKernelInputs,
   attrs: SequenceKernelAttrsMap[N],
 ): tf.Tensor[] {
+  if (!hasFusedKernel(name)) {
+    count(name, 'reference');
+    return referenceKernels[name](inputs, attrs as never);
+  }
+  count(name, 'fused');
   const recordingGradients = tf.engine().state.gradientDepth > 0;
-  if (!recordingGradients && hasFusedKernel(name)) {
-    count(name, 'fused');
-    const named: tf.NamedTensorMap = {};
-    for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = value;
+  if (recordingGradients) return runTaped(name, inputs, attrs);
+  const out = tf.engine().runKernel(name, namedInputs(inputs), attrs as unknown as tf.NamedAttrMap);
+  return Array.isArray(out) ? out : [out as tf.Tensor];
+}
+
+function namedInputs(inputs: SequenceKernelInputs): tf.NamedTensorMap {
+  const named: tf.NamedTensorMap = {};
+  for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = value;
+  return named;
+}
+
+/**
+ * The fused kernel on a tape. tfjs saves a kernel's inputs by name for its gradient, so every
+ * input is passed: a missing mask as all true, a missing recurrent mask as ones (the same
+ * results as none).
+ */
+function runTaped<N extends SequenceKernelName>(
+  name: N,
+  inputs: SequenceKernelInputs,
+  attrs: SequenceKernelAttrsMap[N],
+): tf.Tensor[] {
+  registerSequenceGradients();
+  const [batch, steps] = inputs.x.shape;
+  const filled: tf.Tensor[] = [];
+  const fill = (make: () => tf.Tensor) => {
+    const t = make();
+    filled.push(t);
+    return t;
+  };
+  const complete: SequenceKernelInputs = {
+    ...inputs,
+    mask: inputs.mask ?? fill(() => tf.ones([batch, steps], 'bool')),
+    recurrentMask: inputs.recurrentMask ?? fill(() => tf.onesLike(inputs.initialH)),
+  };
+  const named: tf.NamedTensorMap = {};
+  for (const key of tapedInputNames(name)) named[key] = complete[key] as tf.Tensor;
+  try {
     const out = tf.engine().runKernel(name, named, attrs as unknown as tf.NamedAttrMap);
     return Array.isArray(out) ? out : [out as tf.Tensor];
+  } finally {
+    // The tape keeps its own references to the inputs it saved.
+    filled.forEach((t) => t.dispose());
   }
-  count(name, 'reference');
-  return referenceKernels[name](inputs, attrs as never);
 }
