@@ -5,7 +5,16 @@
  * as a large output difference.
  */
 import { FAMILIES, gateCount as familyGateCount, type RecurrentFamily } from '@rnnkit/core';
-import type { KerasRnnWeights } from './onnx/keras_to_onnx.js';
+
+/** One direction's Keras weights, row-major. */
+export interface KerasRnnWeights {
+  /** `[D, G·U]`. */
+  kernel: Float32Array;
+  /** `[U, G·U]`. */
+  recurrentKernel: Float32Array;
+  /** `[G·U]`, or `[2, 3·U]` for GRU with `reset_after=True` (input bias row, recurrent bias row). */
+  bias: Float32Array;
+}
 
 /** `n` values uniform in [−limit, limit). */
 export function uniform(n: number, limit: number, rand: () => number): Float32Array {

@@ -10,7 +10,8 @@ import {
   type Cell,
 } from '../src/data.js';
 import { buildOnnxRnnModel } from '../src/onnx/model.js';
-import { kerasToOnnx, type KerasRnnWeights } from '../src/onnx/keras_to_onnx.js';
+import type { KerasRnnWeights } from '../src/data.js';
+import { kerasToOnnx } from '../src/onnx/keras_to_onnx.js';
 import { maxAbsDiff } from '../src/stats.js';
 
 const B = 3;

@@ -7,7 +7,9 @@ import { fits } from './layers/shapes.js';
 import { CuDNNRecurrent } from './layers/cudnn.js';
 import { RecurrentModelLayer } from './layers/recurrent.js';
 import type { Shape } from './layers/types.js';
-import { formatSummary } from './summary.js';
+import { formatSummary, type LayerInfo } from './summary.js';
+
+export type { LayerInfo };
 
 /** File formats {@link loadKerasModel} reads. */
 export type KerasFormat = 'keras' | 'h5' | 'tfjs';
@@ -26,18 +28,6 @@ export interface PredictOptions {
    * first output of its first call; `name:i` its output `i` (e.g. an LSTM state).
    */
   outputs?: string[];
-}
-
-/** One row of the model description. */
-export interface LayerInfo {
-  name: string;
-  className: string;
-  /** Output shapes of the layer's first call (batch first, null for unknown). */
-  outputShapes: Shape[];
-  params: number;
-  trainable: boolean;
-  /** Names of the layers feeding the first call. */
-  inbound: string[];
 }
 
 function isTensor(v: unknown): v is tf.Tensor {

@@ -1,6 +1,18 @@
 /** The Keras-style summary table. */
 import { formatShape } from './errors.js';
-import type { LayerInfo } from './model.js';
+import type { Shape } from './layers/types.js';
+
+/** One row of the model description. */
+export interface LayerInfo {
+  name: string;
+  className: string;
+  /** Output shapes of the layer's first call (batch first, null for unknown). */
+  outputShapes: Shape[];
+  params: number;
+  trainable: boolean;
+  /** Names of the layers feeding the first call. */
+  inbound: string[];
+}
 
 function thousands(n: number): string {
   return n.toLocaleString('en-US');

@@ -3,18 +3,8 @@
  * `recurrent_kernel [U, G·U]` with gates as column blocks (LSTM i, f, c, o; GRU z, r, h);
  * ONNX wants `W [G·U, D]` and `R [G·U, U]` (transposed) with LSTM gates ordered i, o, f, c.
  */
-import { hasRecurrentBias, isGru, type Cell } from '../data.js';
+import { hasRecurrentBias, isGru, type Cell, type KerasRnnWeights } from '../data.js';
 import type { OnnxRnnSpec } from './model.js';
-
-/** One direction's Keras weights, row-major. */
-export interface KerasRnnWeights {
-  /** `[D, G·U]`. */
-  kernel: Float32Array;
-  /** `[U, G·U]`. */
-  recurrentKernel: Float32Array;
-  /** `[G·U]`, or `[2, 3·U]` for GRU with `reset_after=True` (input bias row, recurrent bias row). */
-  bias: Float32Array;
-}
 
 /** For each ONNX LSTM gate block (i, o, f, c), the Keras block it comes from. */
 const LSTM_BLOCKS = [0, 3, 1, 2];

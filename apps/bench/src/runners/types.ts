@@ -1,6 +1,6 @@
 /** What every runner provides to the measurement loop. */
 import type { Workload } from '../workloads.js';
-import type { KerasRnnWeights } from '../onnx/keras_to_onnx.js';
+import type { KerasRnnWeights } from '../data.js';
 
 /** Runner families, for grouping and ratios. */
 export type RunnerFamily = 'rnnkit' | 'tfjs-layers' | 'onnxruntime-web' | 'onnxruntime-node';

@@ -17,7 +17,7 @@ import {
   type ScriptWorker,
 } from '@rnnkit/core/internal/threads';
 import { gemmPacked, newDoubleArray } from '../kernels/shared/gemm.js';
-import { CACHE_LIMIT, type PackedChunk } from '../kernels/shared/weights.js';
+import { CACHE_LIMIT, type PackedChunk } from '../kernels/shared/packed_chunk.js';
 import {
   ARG,
   claimTag,

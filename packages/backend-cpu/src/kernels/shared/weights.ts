@@ -22,22 +22,7 @@ import {
 } from './gemm.js';
 import type { SequenceProblem } from './inputs.js';
 import { activeProductPool } from '../../threads/active.js';
-
-/**
- * Values per packed array. V8 aborts the process when a double array outgrows its maximum
- * length (about 2^27 elements, less with pointer compression), so large matrices are split
- * into chunks of whole panels, each with its own copy of the left operand.
- */
-export const CHUNK_VALUES = 1 << 22;
-
-/** Panels `panel0 .. panel0 + panels` of a packed matrix, then a scratch region. */
-export interface PackedChunk {
-  buf: number[];
-  panel0: number;
-  panels: number;
-  /** Offset in `buf` of the scratch region for the packed left operand. */
-  scratch: number;
-}
+import { CACHE_LIMIT, CHUNK_VALUES, type PackedChunk } from './packed_chunk.js';
 
 /**
  * A `[depth, Σ segments]` weight matrix in panels: each column segment (e.g. a GRU's `z, r`
@@ -193,9 +178,6 @@ interface TensorEntry {
   layouts: Map<string, PackedWeights>;
   lastUse: number;
 }
-
-/** Packed float64 values kept across calls (256 MiB) before older entries are dropped. */
-export const CACHE_LIMIT = 1 << 25;
 
 const cache = new Map<object, TensorEntry>();
 let calls = 0;
