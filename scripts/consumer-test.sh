@@ -7,6 +7,8 @@
 #                      seed (../shared/seed/README.md) prints Keras's numbers on fused kernels
 #   keras + cpu        loads a shared .h5 model, predicts its expected outputs, exits by itself
 #   cli                `npx rnnkit summary MODEL` and `npx rnnkit predict`, without tfjs's banner
+#   conformance        a third-party backend (a tfjs backend of its own, registering one fused
+#                      kernel) runs the conformance kit with one call under `node --test`
 #   vite               a page of core + one backend, built per backend, with the bundle sizes;
 #                      a page loading a Keras model keeps the .h5 reader (h5wasm) in a chunk of
 #                      its own that only opening an .h5 file loads
@@ -145,6 +147,42 @@ echo "$out"
 grep -q 'on wasm' <<<"$out" || fail "rnnkit predict: not on wasm"
 ! grep -q "$banner" <<<"$out" || fail "rnnkit predict printed tfjs's Node banner"
 
+step "@rnnkit/conformance from outside: a third-party backend under node --test"
+project conformance conformance core backend-cpu "$TFJS" @tensorflow/tfjs-backend-cpu@4.22.0
+only_rnnkit conformance core backend-cpu
+cat >toy_backend.test.mjs <<'EOF'
+// A backend of someone else's: a tfjs backend named 'toy' that registers one fused recurrent
+// kernel (here backend-cpu's LSTM) and leaves every other family to @rnnkit/core's reference.
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
+import { defineConformanceSuite, defineRegistrationSuite } from '@rnnkit/conformance';
+import { lstmSequenceConfig } from '@rnnkit/backend-cpu';
+
+const backendName = 'toy';
+const kernelConfigs = [{ ...lstmSequenceConfig, backendName }];
+async function init() {
+  if (tf.findBackendFactory(backendName) == null) {
+    tf.registerBackend(backendName, () => new MathBackendCPU());
+    for (const k of tf.getKernelsForBackend('cpu'))
+      if (!SEQUENCE_KERNEL_NAMES.includes(k.kernelName)) tf.registerKernel({ ...k, backendName });
+    kernelConfigs.forEach((k) => tf.registerKernel(k));
+  }
+  await tf.setBackend(backendName);
+}
+const api = { describe, it, beforeAll: (fn) => before(fn) };
+defineRegistrationSuite(api, { backend: backendName, pkg: { backendName, kernelConfigs, init } });
+defineConformanceSuite(api, { backend: backendName, init, expectFused: ['RnnkitLSTMSequence'] });
+EOF
+out="$(timeout 300 node --test --test-reporter=tap toy_backend.test.mjs 2>&1)" ||
+  fail "conformance kit on a third-party backend: $(tail -n 40 <<<"$out")"
+passed="$(grep -E '^# pass ' <<<"$out" | awk '{print $3}')"
+failed="$(grep -E '^# fail ' <<<"$out" | awk '{print $3}')"
+[[ "${passed:-0}" -ge 100 && "${failed:-1}" -eq 0 ]] ||
+  fail "conformance kit on a third-party backend: expected at least 100 passing tests and no failure, got pass ${passed:-?} fail ${failed:-?}"
+echo "conformance kit on backend 'toy': $passed passed, $failed failed"
+
 step "vite: a page per backend, and a page that loads a Keras model"
 project vite core backend-cpu backend-wasm backend-webgpu keras "$TFJS" vite@7.3.8
 mkdir -p pages/cpu pages/wasm pages/webgpu pages/keras
@@ -210,7 +248,7 @@ for (const page of ['cpu', 'wasm', 'webgpu', 'keras']) {
       if (f === entry) throw new Error(`keras page: h5wasm is in the entry chunk ${f}`);
       const staticImport = new RegExp(`import[^()]*?["']\\./${f.replace(/[.$]/g, '\\$&')}["']`);
       if (staticImport.test(entryJs)) throw new Error(`keras page: the entry imports ${f} statically`);
-      console.log(`keras page: h5wasm is in ${f} (${kib(statSync(join(assets, f)).size)}), loaded by import() only`);
+      console.log(`keras page: h5wasm is in ${f} (${kib(statSync(join(assets, f)).size)}), loaded on demand only (import() or a Worker)`);
     }
   }
 }

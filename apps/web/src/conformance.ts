@@ -15,6 +15,7 @@ import {
   type VerdictFailure,
 } from '@rnnkit/conformance/browser';
 import { activateBackend, BACKEND_NAMES, probeWebGPU, type BackendName } from './backends.js';
+import { importBackend } from '@rnnkit/backends';
 import { byId, h, messageOf } from './dom.js';
 import { formatMs } from './format.js';
 
@@ -77,13 +78,13 @@ function requestedThreads(): number {
  */
 async function startThreads(backend: BackendName, threads: number): Promise<() => number> {
   if (backend === 'cpu') {
-    const cpu = await import('@rnnkit/backend-cpu');
+    const cpu = await importBackend('cpu');
     await cpu.setThreads(threads);
     cpu.setMinProductWork(0);
     const before = cpu.getSplitProducts();
     return () => cpu.getSplitProducts() - before;
   }
-  const wasm = await import('@rnnkit/backend-wasm');
+  const wasm = await importBackend('wasm');
   await wasm.setThreads(threads);
   wasm.setMinStepWorkPerThread(0);
   wasm.resetKernelCalls();

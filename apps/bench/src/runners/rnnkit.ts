@@ -1,6 +1,7 @@
 /** rnnkit layers from `@rnnkit/core` on one tfjs backend, with that backend's fused kernels. */
 import * as tf from '@tensorflow/tfjs-core';
 import { Bidirectional, ConvLSTM2D, dispatchPath, getDispatchStats, GRU, LSTM } from '@rnnkit/core';
+import { importBackend } from '@rnnkit/backends';
 import { isConv } from '../data.js';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
@@ -15,9 +16,7 @@ interface ThreadedBackend {
 }
 
 async function threadedPackage(backend: TfBackendName): Promise<ThreadedBackend | null> {
-  if (backend === 'wasm') return import('@rnnkit/backend-wasm');
-  if (backend === 'cpu') return import('@rnnkit/backend-cpu');
-  return null;
+  return backend === 'wasm' || backend === 'cpu' ? importBackend(backend) : null;
 }
 
 /**
