@@ -1,7 +1,8 @@
 /**
  * ConvLSTM layers through the loader: the real ocean forecaster (ConvLSTM2D → BatchNormalization
- * → Dropout → Flatten → Dense), loaded with the built-in layers only, against its expected.json
- * on every backend.
+ * → Dropout → Flatten → Dense, a legacy .h5), loaded with the built-in layers only, against its
+ * expected.json on every backend; and ConvLSTM1D/2D/3D from tfjs model.json and Keras 3 .keras
+ * files against tfjs-layers' ConvLSTM2D.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { maxRelError } from '@rnnkit/conformance/naive';
 import { loadKerasModel, type KerasModel } from '../src/index.js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { flat, WILD_MODELS, workspaceBackends } from './helpers.js';
-import { layer, sequential, synthetic } from './synthetic.js';
+import { rng } from './mutate.js';
+import { kerasArchive, layer, sequential, synthetic } from './synthetic.js';
 
 const OCEAN = join(WILD_MODELS, 'convlstm2d_bn_ocean_k370');
 const TOLERANCE = 1e-4;
@@ -275,4 +277,109 @@ describe('ConvLSTM layers from model.json', () => {
     ]);
     model.dispose();
   });
+});
+
+describe('ConvLSTM layers from a Keras 3 .keras archive', () => {
+  beforeAll(() => workspaceBackends()[0].init());
+
+  /** A Keras 3 layer entry. */
+  const k3 = (className: string, config: Record<string, unknown>) => ({
+    module: 'keras.layers',
+    class_name: className,
+    config,
+    registered_name: null,
+  });
+  const values = (n: number, seed: number) => {
+    const rand = rng(seed);
+    return Float32Array.from({ length: n }, () => Math.round((rand() * 2 - 1) * 512) / 1024);
+  };
+  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+  // Each rank against tfjs-layers' ConvLSTM2D with the same numbers: ConvLSTM1D on [T, L, C] is
+  // ConvLSTM2D on [T, L, 1, C] with a [k, 1] kernel, and ConvLSTM3D on [T, 1, H, W, C] with a
+  // [1, kh, kw] kernel is ConvLSTM2D on [T, H, W, C].
+  const cases = [
+    {
+      className: 'ConvLSTM1D',
+      kernelSize: [3],
+      oracleKernel: [3, 1],
+      input: [2, 4, 7, 2],
+      oracleInput: [2, 4, 7, 1, 2],
+      padding: 'valid',
+    },
+    {
+      className: 'ConvLSTM2D',
+      kernelSize: [2, 3],
+      oracleKernel: [2, 3],
+      input: [2, 3, 5, 4, 2],
+      oracleInput: [2, 3, 5, 4, 2],
+      padding: 'same',
+    },
+    {
+      className: 'ConvLSTM3D',
+      kernelSize: [1, 3, 2],
+      oracleKernel: [3, 2],
+      input: [2, 3, 1, 5, 4, 2],
+      oracleInput: [2, 3, 5, 4, 2],
+      padding: 'same',
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.className} matches tfjs-layers ConvLSTM2D on the same numbers`, async () => {
+      const filters = 3;
+      const channels = c.input[c.input.length - 1];
+      const shapes = [
+        [...c.kernelSize, channels, 4 * filters],
+        [...c.kernelSize, filters, 4 * filters],
+        [4 * filters],
+      ];
+      const vars = shapes.map((shape, i) => ({ shape, values: values(size(shape), 11 + i) }));
+      const archive = await kerasArchive(
+        {
+          module: 'keras',
+          class_name: 'Sequential',
+          config: {
+            name: 'frames',
+            layers: [
+              k3('InputLayer', { name: 'in', batch_shape: [null, ...c.input.slice(1)] }),
+              k3(c.className, {
+                name: 'recurrent',
+                filters,
+                kernel_size: c.kernelSize,
+                padding: c.padding,
+                data_format: 'channels_last',
+                return_sequences: true,
+                activation: 'tanh',
+                recurrent_activation: 'sigmoid',
+              }),
+            ],
+          },
+        },
+        { [`layers/${c.className.toLowerCase().replace('convlstm', 'conv_lstm')}/cell`]: vars },
+      );
+      const model = await loadKerasModel(archive, { name: `${c.className}.keras` });
+      const oracle = tfl.layers.convLstm2d({
+        filters,
+        kernelSize: c.oracleKernel,
+        padding: c.padding as 'valid' | 'same',
+        recurrentActivation: 'sigmoid',
+        returnSequences: true,
+        recurrentInitializer: 'glorotUniform',
+      }) as tfl.layers.Layer;
+      oracle.apply(tfl.input({ batchShape: c.oracleInput }));
+      oracle.setWeights([
+        tf.tensor(vars[0].values, [...c.oracleKernel, channels, 4 * filters]),
+        tf.tensor(vars[1].values, [...c.oracleKernel, filters, 4 * filters]),
+        tf.tensor(vars[2].values, [4 * filters]),
+      ]);
+      const x = tf.randomUniform(c.input, -1, 1, 'float32', 9);
+      const want = oracle.apply(tf.reshape(x, c.oracleInput)) as tf.Tensor;
+      const got = model.predict(x) as tf.Tensor;
+      expect(got.size).toBe(want.size);
+      expect(got.shape[got.shape.length - 1]).toBe(filters);
+      expect(maxRelError(await got.data(), Array.from(await want.data()))).toBeLessThan(1e-5);
+      tf.dispose([x, want, got]);
+      model.dispose();
+    });
+  }
 });

@@ -3,7 +3,8 @@
  * layer-semantics tests. The topology is any Keras config (Keras 2 or 3 form); `keras_version`
  * picks the semantics. Weights are deterministic multiples of 1/1024.
  */
-import { rng } from './mutate.js';
+import h5wasm from 'h5wasm';
+import { rng, zip } from './mutate.js';
 
 /** A weight to generate: its manifest name and shape. */
 export interface WeightDecl {
@@ -93,4 +94,44 @@ export function layer(className: string, config: Record<string, unknown>): unkno
 /** A Sequential model config. */
 export function sequential(name: string, layers: unknown[]): unknown {
   return { class_name: 'Sequential', config: { name, layers } };
+}
+
+/**
+ * A Keras 3 `.keras` archive: `config.json` (`modelConfig`), `metadata.json` and a
+ * `model.weights.h5` whose `layers/<path>/vars/<i>` datasets hold `vars` (written with h5wasm,
+ * the way Keras 3 lays them out), e.g. `{ 'layers/conv_lstm2d/cell': [kernel, recurrent, bias] }`.
+ */
+export async function kerasArchive(
+  modelConfig: unknown,
+  vars: Record<string, { shape: number[]; values: Float32Array }[]>,
+  kerasVersion = '3.15.0',
+): Promise<Uint8Array> {
+  const module = await h5wasm.ready;
+  const path = `/archive-${Math.random().toString(36).slice(2)}.h5`;
+  const f = new h5wasm.File(path, 'w');
+  try {
+    for (const [group, list] of Object.entries(vars)) {
+      let g: InstanceType<typeof h5wasm.Group> = f;
+      for (const part of [...group.split('/'), 'vars']) {
+        const next = g.get(part);
+        g =
+          next instanceof h5wasm.Group
+            ? next
+            : (g.create_group(part), g.get(part) as InstanceType<typeof h5wasm.Group>);
+      }
+      list.forEach((v, i) =>
+        g.create_dataset({ name: String(i), data: v.values, shape: v.shape, dtype: '<f' }),
+      );
+    }
+  } finally {
+    f.close();
+  }
+  const weights = module.FS.readFile(path) as Uint8Array;
+  module.FS.unlink(path);
+  const text = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  return zip({
+    'metadata.json': text({ keras_version: kerasVersion, date_saved: '2026-01-01@00:00:00' }),
+    'config.json': text(modelConfig),
+    'model.weights.h5': weights,
+  });
 }
