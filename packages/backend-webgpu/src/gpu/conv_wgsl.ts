@@ -1,0 +1,227 @@
+/**
+ * WGSL of the fused ConvLSTM: one module with two entry points, each with its own bind group
+ * (group 0) and the same per-step uniform block.
+ *
+ * - `project`: the input convolution of every frame, bias included, in one dispatch; invocation
+ *   `(frame, position, filter j)` writes the four gate columns of filter `j` to `xw`
+ *   `[B·T, P, 4·F]` (P = output positions).
+ * - `main`: one step, one dispatch; invocation `(row, position, filter j)` runs the recurrent
+ *   convolution (`same`, stride 1) for the four gates of filter `j`, then the gates, the mask and
+ *   the state update, and writes its output.
+ *
+ * Both read the four gate weights of filter `j` per input value, so one load of `x` or `h`
+ * serves four products. Geometry, filters, channels and flags are constants; batch and time
+ * come from the per-step uniform block (`PER_STEP_PARAMS_BYTES`), so one pipeline serves every
+ * batch size and sequence length.
+ *
+ * Spatial axes are three (depth, height, width), leading ones of size 1 for ConvLSTM1D/2D;
+ * weights `[...K, channels, 4·F]` are read as rows `(tap, channel)` of `4·F` columns.
+ */
+import type { ConvGeometry, ConvShaderConfig } from './conv_validate.js';
+import { activationFn, activationsWgsl } from './wgsl_activations.js';
+
+/** Invocations per workgroup of both entry points, along one flattened index. */
+export const CONV_WORKGROUP = 64;
+
+/** Binding numbers; the optional `mask` and `rmask` are left out of shader and layout. */
+export const CONV_BINDING = {
+  x: 0,
+  kernel: 1,
+  bias: 2,
+  xw: 3,
+  rk: 4,
+  mask: 5,
+  rmask: 6,
+  out: 7,
+  hst: 8,
+  params: 9,
+} as const;
+
+/** A name of {@link CONV_BINDING} other than the uniforms. */
+export type ConvBufferName = Exclude<keyof typeof CONV_BINDING, 'params'>;
+
+/** The two entry points; each has its own bind group (together they exceed 8 storage buffers). */
+export type ConvEntry = 'project' | 'main';
+
+/** The storage bindings `entry` of `c` uses, in binding order, with their access. */
+export function convStorageBindings(
+  c: ConvShaderConfig,
+  entry: ConvEntry,
+): { binding: number; name: ConvBufferName; write: boolean }[] {
+  const names: ConvBufferName[] = [];
+  if (entry === 'project') {
+    names.push('x', 'kernel', 'bias', 'xw');
+  } else {
+    names.push('xw', 'rk');
+    if (c.mask !== 'none') names.push('mask');
+    if (c.recurrentMask) names.push('rmask');
+    names.push('out', 'hst');
+  }
+  // `xw` is written by `project` and read by `main`; one declaration serves both: read_write.
+  const written: ConvBufferName[] = ['xw', 'out', 'hst'];
+  return names.map((name) => ({
+    binding: CONV_BINDING[name],
+    name,
+    write: written.includes(name),
+  }));
+}
+
+function u(n: number): string {
+  return `${n}u`;
+}
+
+function i(n: number): string {
+  return `${n}i`;
+}
+
+function product(sizes: readonly number[]): number {
+  return sizes.reduce((a, d) => a * d, 1);
+}
+
+/**
+ * Loops over the taps of `g` for the output position `(od, oh, ow)` (i32 locals), skipping taps
+ * in the padding; `body` sees `src` (the input position, u32) and `tap` (u32).
+ */
+function tapLoops(g: ConvGeometry, body: string): string {
+  const axes = ['d', 'h', 'w'];
+  const open = axes
+    .map(
+      (a, k) => `for (var k${a} = 0i; k${a} < ${i(g.kernel[k])}; k${a} = k${a} + 1i) {
+  let i${a} = o${a} * ${i(g.strides[k])} - ${i(g.padBefore[k])} + k${a} * ${i(g.dilations[k])};
+  if (i${a} < 0i || i${a} >= ${i(g.inSize[k])}) { continue; }`,
+    )
+    .join('\n');
+  const [, kh, kw] = g.kernel;
+  const [, ih, iw] = g.inSize;
+  return `${open}
+  let src = u32((id * ${i(ih)} + ih) * ${i(iw)} + iw);
+  let tap = u32((kd * ${i(kh)} + kh) * ${i(kw)} + kw);
+${body}
+}}}`;
+}
+
+/** The flattened invocation index and the `(row, position, filter j)` it stands for. */
+function invocation(g: ConvGeometry, filters: number, count: string): string {
+  const [, oh, ow] = g.outSize;
+  return `  let idx = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
+  if (idx >= ${count}) { return; }
+  let j = idx % ${u(filters)};
+  let rest = idx / ${u(filters)};
+  let pp = rest % ${u(product(g.outSize))};
+  let n = rest / ${u(product(g.outSize))};
+  let ow = i32(pp % ${u(ow)});
+  let oh = i32((pp / ${u(ow)}) % ${u(oh)});
+  let od = i32(pp / ${u(ow * oh)});`;
+}
+
+/** The mask test for step `p.t` of row `n`, as a WGSL bool expression. */
+function keepExpr(c: ConvShaderConfig): string {
+  if (c.mask === 'none') return 'true';
+  const v = 'mask[n * p.steps + p.t]';
+  return c.mask === 'i32' ? `(${v} != 0)` : `(${v} != 0.0)`;
+}
+
+/** The WGSL module of `c` (entry points `project` and `main`). */
+export function convLstmShader(c: ConvShaderConfig): string {
+  const F = c.filters;
+  const GF = 4 * F;
+  const C = c.channels;
+  const input = c.input;
+  const positions = product(input.outSize);
+  const inPositions = product(input.inSize);
+  // The recurrent convolution: `same` over the state's spatial sizes, stride 1, dilation 1.
+  const recurrent: ConvGeometry = {
+    inSize: input.outSize,
+    outSize: input.outSize,
+    kernel: input.kernel,
+    strides: [1, 1, 1],
+    dilations: [1, 1, 1],
+    padBefore: input.kernel.map((k) => Math.floor((k - 1) / 2)),
+  };
+  const act = activationFn(c.activation);
+  const ract = activationFn(c.recurrentActivation);
+  const bindings = [...convStorageBindings(c, 'project'), ...convStorageBindings(c, 'main')];
+  const declarations = bindings
+    .filter((b, k) => bindings.findIndex((o) => o.name === b.name) === k)
+    .map(({ binding, name, write }) => {
+      const type = name === 'mask' && c.mask === 'i32' ? 'i32' : 'f32';
+      const access = write ? 'read_write' : 'read';
+      return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${type}>;`;
+    });
+  const builtins = `@builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nw: vec3<u32>`;
+  const accumulate = (value: string, weights: string, row: string) => `
+    let v = ${value};
+    let w = ${row};
+    a0 = a0 + v * ${weights}[w];
+    a1 = a1 + v * ${weights}[w + ${u(F)}];
+    a2 = a2 + v * ${weights}[w + ${u(2 * F)}];
+    a3 = a3 + v * ${weights}[w + ${u(3 * F)}];`;
+  const hIn = (k: string) =>
+    c.recurrentMask ? `hst[hb + ${k}] * rmask[mb + ${k}]` : `hst[hb + ${k}]`;
+  const outIndex = (step: string) =>
+    c.returnSequences ? `((n * p.steps + ${step}) * ${u(positions)} + pp) * ${u(F)} + j` : 'st';
+  const prev = c.zeroOutputForMask ? '0.0' : `select(0.0, out[${outIndex('p.prev')}], p.s > 0u)`;
+
+  return `${activationsWgsl([c.activation, c.recurrentActivation])}
+struct Params { batch: u32, steps: u32, s: u32, t: u32, pos: u32, prev: u32, src: u32, dst: u32 }
+${declarations.join('\n')}
+@group(0) @binding(${CONV_BINDING.params}) var<uniform> p: Params;
+
+@compute @workgroup_size(${CONV_WORKGROUP})
+fn project(${builtins}) {
+${invocation(input, F, `p.batch * p.steps * ${u(positions * F)}`)}
+  var a0 = bias[j];
+  var a1 = bias[${u(F)} + j];
+  var a2 = bias[${u(2 * F)} + j];
+  var a3 = bias[${u(3 * F)} + j];
+  let xn = n * ${u(inPositions * C)};
+  ${tapLoops(
+    input,
+    `  let xb = xn + src * ${u(C)};
+  let wb = tap * ${u(C * GF)} + j;
+  for (var k = 0u; k < ${u(C)}; k = k + 1u) {${accumulate('x[xb + k]', 'kernel', `wb + k * ${u(GF)}`)}
+  }`,
+  )}
+  let o = rest * ${u(GF)} + j;
+  xw[o] = a0;
+  xw[o + ${u(F)}] = a1;
+  xw[o + ${u(2 * F)}] = a2;
+  xw[o + ${u(3 * F)}] = a3;
+}
+
+@compute @workgroup_size(${CONV_WORKGROUP})
+fn main(${builtins}) {
+  let nb = p.batch * ${u(positions * F)};
+${invocation(recurrent, F, 'nb')}
+  var a0 = 0.0;
+  var a1 = 0.0;
+  var a2 = 0.0;
+  var a3 = 0.0;
+  let mb = n * ${u(positions * F)};
+  let hb = p.src + mb;
+  ${tapLoops(
+    recurrent,
+    `  let q = src * ${u(F)};
+  let wb = tap * ${u(F * GF)} + j;
+  for (var k = 0u; k < ${u(F)}; k = k + 1u) {${accumulate(hIn('q + k'), 'rk', `wb + k * ${u(GF)}`)}
+  }`,
+  )}
+  let st = rest * ${u(F)} + j;
+  let hp = hst[p.src + st];
+  let cp = hst[p.src + nb + st];
+  let xb = ((n * p.steps + p.t) * ${u(positions)} + pp) * ${u(GF)} + j;
+  let ig = ${ract}(xw[xb] + a0);
+  let fg = ${ract}(xw[xb + ${u(F)}] + a1);
+  let cc = ${act}(xw[xb + ${u(2 * F)}] + a2);
+  let og = ${ract}(xw[xb + ${u(3 * F)}] + a3);
+  let cn = fg * cp + ig * cc;
+  let hn = og * ${act}(cn);
+  let keep = ${keepExpr(c)};
+  hst[p.dst + st] = select(hp, hn, keep);
+  hst[p.dst + nb + st] = select(cp, cn, keep);
+  ${c.mask === 'none' ? `out[${outIndex('p.pos')}] = hn;` : `out[${outIndex('p.pos')}] = select(${prev}, hn, keep);`}
+}
+`;
+}
