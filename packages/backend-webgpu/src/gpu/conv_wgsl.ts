@@ -18,6 +18,7 @@
  * weights `[...K, channels, 4·F]` are read as rows `(tap, channel)` of `4·F` columns.
  */
 import type { ConvGeometry, ConvShaderConfig } from './conv_validate.js';
+import type { KernelActivation } from '@rnnkit/core';
 import { activationFn, activationsWgsl } from './wgsl_activations.js';
 
 /** Invocations per workgroup of both entry points, along one flattened index. */
@@ -100,13 +101,16 @@ ${body}
 }}}`;
 }
 
-/** The flattened invocation index and the `(row, position, filter j)` it stands for. */
-function invocation(g: ConvGeometry, filters: number, count: string): string {
+/**
+ * The flattened invocation index and the `(row n, position pp, filter group jq)` it stands for
+ * (`groups` filter groups per position).
+ */
+function invocation(g: ConvGeometry, groups: number, count: string): string {
   const [, oh, ow] = g.outSize;
   return `  let idx = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
   if (idx >= ${count}) { return; }
-  let j = idx % ${u(filters)};
-  let rest = idx / ${u(filters)};
+  let jq = idx % ${u(groups)};
+  let rest = idx / ${u(groups)};
   let pp = rest % ${u(product(g.outSize))};
   let n = rest / ${u(product(g.outSize))};
   let ow = i32(pp % ${u(ow)});
@@ -121,11 +125,23 @@ function keepExpr(c: ConvShaderConfig): string {
   return c.mask === 'i32' ? `(${v} != 0)` : `(${v} != 0.0)`;
 }
 
+/**
+ * Filters one invocation computes: 4 when the filters are a multiple of 4, so that weights,
+ * gate inputs and states move as `vec4<f32>` (a quarter of the loads), else 1.
+ */
+export function filtersPerInvocation(filters: number): 1 | 4 {
+  return filters % 4 === 0 ? 4 : 1;
+}
+
 /** The WGSL module of `c` (entry points `project` and `main`). */
 export function convLstmShader(c: ConvShaderConfig): string {
   const F = c.filters;
-  const GF = 4 * F;
   const C = c.channels;
+  // Values of J filters travel as one V; FJ groups of J filters, GFJ V-columns per weight row.
+  const J = filtersPerInvocation(F);
+  const V = J === 4 ? 'vec4<f32>' : 'f32';
+  const FJ = F / J;
+  const GFJ = 4 * FJ;
   const input = c.input;
   const positions = product(input.outSize);
   const inPositions = product(input.inSize);
@@ -138,89 +154,114 @@ export function convLstmShader(c: ConvShaderConfig): string {
     dilations: [1, 1, 1],
     padBefore: input.kernel.map((k) => Math.floor((k - 1) / 2)),
   };
-  const act = activationFn(c.activation);
-  const ract = activationFn(c.recurrentActivation);
   const bindings = [...convStorageBindings(c, 'project'), ...convStorageBindings(c, 'main')];
   const declarations = bindings
     .filter((b, k) => bindings.findIndex((o) => o.name === b.name) === k)
     .map(({ binding, name, write }) => {
-      const type = name === 'mask' && c.mask === 'i32' ? 'i32' : 'f32';
+      const type = name === 'mask' ? (c.mask === 'i32' ? 'i32' : 'f32') : name === 'x' ? 'f32' : V;
       const access = write ? 'read_write' : 'read';
       return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${type}>;`;
     });
+  // The activations on V, component by component.
+  const vectorAct = (name: KernelActivation) => {
+    const f = activationFn(name);
+    const body = J === 4 ? `vec4<f32>(${f}(v.x), ${f}(v.y), ${f}(v.z), ${f}(v.w))` : `${f}(v)`;
+    return `fn v${f}(v: ${V}) -> ${V} { return ${body}; }`;
+  };
+  const names = [...new Set([c.activation, c.recurrentActivation])];
+  const act = `v${activationFn(c.activation)}`;
+  const ract = `v${activationFn(c.recurrentActivation)}`;
   const builtins = `@builtin(local_invocation_index) lid: u32,
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) nw: vec3<u32>`;
-  const accumulate = (value: string, weights: string, row: string) => `
-    let v = ${value};
-    let w = ${row};
-    a0 = a0 + v * ${weights}[w];
-    a1 = a1 + v * ${weights}[w + ${u(F)}];
-    a2 = a2 + v * ${weights}[w + ${u(2 * F)}];
-    a3 = a3 + v * ${weights}[w + ${u(3 * F)}];`;
+  /** `a<g> += v · weights[row + g·FJ]` for the four gates. */
+  const accumulate = (v: string, weights: string, row: string) =>
+    [0, 1, 2, 3]
+      .map((g) => `    a${g} = a${g} + ${v} * ${weights}[${row}${g > 0 ? ` + ${u(g * FJ)}` : ''}];`)
+      .join('\n');
   const hIn = (k: string) =>
     c.recurrentMask ? `hst[hb + ${k}] * rmask[mb + ${k}]` : `hst[hb + ${k}]`;
+  // The recurrent sum over the F channels of h at one input position: h moves as V too.
+  const recurrentSum =
+    J === 4
+      ? `  for (var kq = 0u; kq < ${u(FJ)}; kq = kq + 1u) {
+    let h4 = ${hIn('q + kq')};
+    let w = wb + kq * ${u(4 * GFJ)};
+${['x', 'y', 'z', 'w']
+  .map((e, k) => accumulate(`h4.${e}`, 'rk', `w${k > 0 ? ` + ${u(k * GFJ)}` : ''}`))
+  .join('\n')}
+  }`
+      : `  for (var k = 0u; k < ${u(F)}; k = k + 1u) {
+    let hk = ${hIn('q + k')};
+${accumulate('hk', 'rk', `wb + k * ${u(GFJ)}`)}
+  }`;
   const outIndex = (step: string) =>
-    c.returnSequences ? `((n * p.steps + ${step}) * ${u(positions)} + pp) * ${u(F)} + j` : 'st';
-  const prev = c.zeroOutputForMask ? '0.0' : `select(0.0, out[${outIndex('p.prev')}], p.s > 0u)`;
+    c.returnSequences ? `((n * p.steps + ${step}) * ${u(positions)} + pp) * ${u(FJ)} + jq` : 'st';
+  const zero = `${V}(0.0)`;
+  const prev = c.zeroOutputForMask ? zero : `select(${zero}, out[${outIndex('p.prev')}], p.s > 0u)`;
 
   return `${activationsWgsl([c.activation, c.recurrentActivation])}
+${names.map(vectorAct).join('\n')}
 struct Params { batch: u32, steps: u32, s: u32, t: u32, pos: u32, prev: u32, src: u32, dst: u32 }
 ${declarations.join('\n')}
 @group(0) @binding(${CONV_BINDING.params}) var<uniform> p: Params;
 
 @compute @workgroup_size(${CONV_WORKGROUP})
 fn project(${builtins}) {
-${invocation(input, F, `p.batch * p.steps * ${u(positions * F)}`)}
-  var a0 = bias[j];
-  var a1 = bias[${u(F)} + j];
-  var a2 = bias[${u(2 * F)} + j];
-  var a3 = bias[${u(3 * F)} + j];
+${invocation(input, FJ, `p.batch * p.steps * ${u(positions * FJ)}`)}
+  var a0 = bias[jq];
+  var a1 = bias[${u(FJ)} + jq];
+  var a2 = bias[${u(2 * FJ)} + jq];
+  var a3 = bias[${u(3 * FJ)} + jq];
   let xn = n * ${u(inPositions * C)};
   ${tapLoops(
     input,
     `  let xb = xn + src * ${u(C)};
-  let wb = tap * ${u(C * GF)} + j;
-  for (var k = 0u; k < ${u(C)}; k = k + 1u) {${accumulate('x[xb + k]', 'kernel', `wb + k * ${u(GF)}`)}
+  let wb = tap * ${u(C * GFJ)} + jq;
+  for (var k = 0u; k < ${u(C)}; k = k + 1u) {
+    let xk = x[xb + k];
+${accumulate('xk', 'kernel', `wb + k * ${u(GFJ)}`)}
   }`,
   )}
-  let o = rest * ${u(GF)} + j;
+  let o = rest * ${u(GFJ)} + jq;
   xw[o] = a0;
-  xw[o + ${u(F)}] = a1;
-  xw[o + ${u(2 * F)}] = a2;
-  xw[o + ${u(3 * F)}] = a3;
+  xw[o + ${u(FJ)}] = a1;
+  xw[o + ${u(2 * FJ)}] = a2;
+  xw[o + ${u(3 * FJ)}] = a3;
 }
 
 @compute @workgroup_size(${CONV_WORKGROUP})
 fn main(${builtins}) {
-  let nb = p.batch * ${u(positions * F)};
-${invocation(recurrent, F, 'nb')}
-  var a0 = 0.0;
-  var a1 = 0.0;
-  var a2 = 0.0;
-  var a3 = 0.0;
-  let mb = n * ${u(positions * F)};
-  let hb = p.src + mb;
+  // Sizes and offsets in units of V (the uniforms hold element offsets).
+  let nb = p.batch * ${u(positions * FJ)};
+  let src0 = p.src / ${u(J)};
+  let dst0 = p.dst / ${u(J)};
+${invocation(recurrent, FJ, 'nb')}
+  var a0 = ${zero};
+  var a1 = ${zero};
+  var a2 = ${zero};
+  var a3 = ${zero};
+  let mb = n * ${u(positions * FJ)};
+  let hb = src0 + mb;
   ${tapLoops(
     recurrent,
-    `  let q = src * ${u(F)};
-  let wb = tap * ${u(F * GF)} + j;
-  for (var k = 0u; k < ${u(F)}; k = k + 1u) {${accumulate(hIn('q + k'), 'rk', `wb + k * ${u(GF)}`)}
-  }`,
+    `  let q = src * ${u(FJ)};
+  let wb = tap * ${u(F * GFJ)} + jq;
+${recurrentSum}`,
   )}
-  let st = rest * ${u(F)} + j;
-  let hp = hst[p.src + st];
-  let cp = hst[p.src + nb + st];
-  let xb = ((n * p.steps + p.t) * ${u(positions)} + pp) * ${u(GF)} + j;
+  let st = rest * ${u(FJ)} + jq;
+  let hp = hst[src0 + st];
+  let cp = hst[src0 + nb + st];
+  let xb = ((n * p.steps + p.t) * ${u(positions)} + pp) * ${u(GFJ)} + jq;
   let ig = ${ract}(xw[xb] + a0);
-  let fg = ${ract}(xw[xb + ${u(F)}] + a1);
-  let cc = ${act}(xw[xb + ${u(2 * F)}] + a2);
-  let og = ${ract}(xw[xb + ${u(3 * F)}] + a3);
+  let fg = ${ract}(xw[xb + ${u(FJ)}] + a1);
+  let cc = ${act}(xw[xb + ${u(2 * FJ)}] + a2);
+  let og = ${ract}(xw[xb + ${u(3 * FJ)}] + a3);
   let cn = fg * cp + ig * cc;
   let hn = og * ${act}(cn);
   let keep = ${keepExpr(c)};
-  hst[p.dst + st] = select(hp, hn, keep);
-  hst[p.dst + nb + st] = select(cp, cn, keep);
+  hst[dst0 + st] = select(hp, hn, keep);
+  hst[dst0 + nb + st] = select(cp, cn, keep);
   ${c.mask === 'none' ? `out[${outIndex('p.pos')}] = hn;` : `out[${outIndex('p.pos')}] = select(${prev}, hn, keep);`}
 }
 `;

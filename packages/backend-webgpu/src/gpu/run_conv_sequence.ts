@@ -13,7 +13,12 @@ import { ConvLSTMSequence, RnnkitError } from '@rnnkit/core';
 import { commandEncoder, gpuBuffer, internals } from './backend_internals.js';
 import { getConvPipelines } from './conv_pipelines.js';
 import { checkConvCall } from './conv_validate.js';
-import { CONV_BINDING, CONV_WORKGROUP, type ConvBufferName } from './conv_wgsl.js';
+import {
+  CONV_BINDING,
+  CONV_WORKGROUP,
+  filtersPerInvocation,
+  type ConvBufferName,
+} from './conv_wgsl.js';
 import { assertDeviceAlive, countDispatches, trackBackend } from './device.js';
 import { alignTo, bindEntries, emptyOrZeros, gpuOutput, perStepParams } from './step_buffers.js';
 import { PER_STEP_PARAMS_BYTES } from './wgsl.js';
@@ -78,8 +83,10 @@ export function runConvLSTMSequence(
         `limit), got ${projectedBytes / 4}`,
     );
   }
-  const projectGrid = grid(steps * stateSize, limits);
-  const stepGrid = grid(stateSize, limits);
+  // One invocation per (frame or row, position, group of filtersPerInvocation filters).
+  const perInvocation = filtersPerInvocation(filters);
+  const projectGrid = grid((steps * stateSize) / perInvocation, limits);
+  const stepGrid = grid(stateSize / perInvocation, limits);
   const pipelines = getConvPipelines(b.device, config);
 
   const usage = GPUBufferUsage;
