@@ -3,22 +3,23 @@
  * (group 0) and the same per-step uniform block.
  *
  * - `project`: the input convolution of every frame, bias included, in one dispatch; invocation
- *   `(frame, position, filter j)` writes the four gate columns of filter `j` to `xw`
+ *   `(frame, position, filter group)` writes the four gate columns of its filters to `xw`
  *   `[B·T, P, 4·F]` (P = output positions).
- * - `main`: one step, one dispatch; invocation `(row, position, filter j)` runs the recurrent
- *   convolution (`same`, stride 1) for the four gates of filter `j`, then the gates, the mask and
- *   the state update, and writes its output.
+ * - `main`: one step, one dispatch; invocation `(row, position, filter group)` runs the
+ *   recurrent convolution (`same`, stride 1) for the four gates of its filters, then the gates,
+ *   the mask and the state update, and writes its output.
  *
- * Both read the four gate weights of filter `j` per input value, so one load of `x` or `h`
- * serves four products. Geometry, filters, channels and flags are constants; batch and time
+ * A filter group is one filter, or four when F is a multiple of 4: then weights, gate inputs,
+ * states and outputs move as `vec4<f32>`. Each input value loaded (of `x` or `h`) serves the
+ * four gates of the group. Geometry, filters, channels and flags are constants; batch and time
  * come from the per-step uniform block (`PER_STEP_PARAMS_BYTES`), so one pipeline serves every
  * batch size and sequence length.
  *
  * Spatial axes are three (depth, height, width), leading ones of size 1 for ConvLSTM1D/2D;
  * weights `[...K, channels, 4·F]` are read as rows `(tap, channel)` of `4·F` columns.
  */
-import type { ConvGeometry, ConvShaderConfig } from './conv_validate.js';
 import type { KernelActivation } from '@rnnkit/core';
+import type { ConvGeometry, ConvShaderConfig } from './conv_validate.js';
 import { activationFn, activationsWgsl } from './wgsl_activations.js';
 
 /** Invocations per workgroup of both entry points, along one flattened index. */
