@@ -4,80 +4,17 @@
  * strides, dilation, paddings, every flag, mask dtype and activation; its dispatch count
  * (1 + T per call); flat tensors and GPU buffers over 1,000 forwards; and its errors.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  ConvLSTM2D,
-  ConvLSTMSequence,
-  getDispatchStats,
-  resetDispatchStats,
-  type KernelActivation,
-} from '@rnnkit/core';
+import { ConvLSTM2D, ConvLSTMSequence, getDispatchStats, resetDispatchStats } from '@rnnkit/core';
 import { getDispatchCount, init, resetDispatchCount } from '../src/node.js';
 import { closeness, describeGpu } from './gpu.js';
-
-type Nested = number | Nested[];
-
-interface KernelCase {
-  name: string;
-  batch: number;
-  steps: number;
-  filters: number;
-  spatial: number[];
-  strides: number[];
-  dilationRate: number[];
-  padding: 'valid' | 'same';
-  activation: KernelActivation;
-  recurrentActivation: KernelActivation;
-  goBackwards: boolean;
-  returnSequences: boolean;
-  alignToInput: boolean;
-  zeroOutputForMask: boolean;
-  mask: number[][] | null;
-  maskDtype: 'bool' | 'int32' | 'float32';
-  inputs: Record<string, Nested>;
-  expected: { output: Nested; h: Nested; c: Nested };
-}
-
-const FIXTURES = JSON.parse(
-  readFileSync(new URL('./fixtures/conv_lstm_kernel_cases.json', import.meta.url), 'utf8'),
-) as { cases: KernelCase[] };
-
-function caseAttrs(cs: KernelCase): tf.NamedAttrMap {
-  return {
-    units: cs.filters,
-    activation: cs.activation,
-    recurrentActivation: cs.recurrentActivation,
-    goBackwards: cs.goBackwards,
-    returnSequences: cs.returnSequences,
-    alignToInput: cs.alignToInput,
-    zeroOutputForMask: cs.zeroOutputForMask,
-    strides: cs.strides,
-    padding: cs.padding,
-    dilationRate: cs.dilationRate,
-  };
-}
-
-function caseInputs(cs: KernelCase): tf.NamedTensorMap {
-  const inputs: tf.NamedTensorMap = {};
-  for (const [name, values] of Object.entries(cs.inputs)) inputs[name] = tf.tensor(values as never);
-  if (cs.mask != null) {
-    inputs.mask =
-      cs.maskDtype === 'bool'
-        ? tf.tensor(
-            cs.mask.map((row) => row.map((v) => v !== 0)),
-            undefined,
-            'bool',
-          )
-        : tf.tensor(cs.mask, undefined, cs.maskDtype);
-  }
-  return inputs;
-}
-
-function run(inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap): tf.Tensor[] {
-  return tf.engine().runKernel(ConvLSTMSequence, inputs, attrs) as tf.Tensor[];
-}
+import {
+  CONV_CASES,
+  convAttrs as caseAttrs,
+  convInputs as caseInputs,
+  runConv as run,
+} from './conv_cases.js';
 
 describeGpu('fused webgpu ConvLSTM kernel', () => {
   beforeAll(async () => {
@@ -85,8 +22,8 @@ describeGpu('fused webgpu ConvLSTM kernel', () => {
   });
 
   it('matches the float64 Keras equations: ranks 1–3, strides, dilation, flags, activations', async () => {
-    expect(FIXTURES.cases.length).toBeGreaterThan(20);
-    for (const cs of FIXTURES.cases) {
+    expect(CONV_CASES.length).toBeGreaterThan(20);
+    for (const cs of CONV_CASES) {
       const inputs = caseInputs(cs);
       const [output, h, c] = run(inputs, caseAttrs(cs));
       expect(
@@ -162,7 +99,7 @@ describeGpu('fused webgpu ConvLSTM kernel', () => {
   });
 
   it('zero steps pass the states through without a dispatch; a zero batch gives empty outputs', async () => {
-    const cs = FIXTURES.cases[0];
+    const cs = CONV_CASES[0];
     const inputs = caseInputs(cs);
     const x = inputs.x;
     const noSteps: tf.NamedTensorMap = { ...inputs, x: tf.zeros([2, 0, ...x.shape.slice(2)]) };
@@ -198,7 +135,7 @@ describeGpu('fused webgpu ConvLSTM kernel', () => {
   });
 
   it('rejects bad calls naming the argument, what was expected and what was given', () => {
-    const cs = FIXTURES.cases[2]; // 2d, 7×5 frames, 2×2 kernel, strides 2, 4 filters
+    const cs = CONV_CASES[2]; // 2d, 7×5 frames, 2×2 kernel, strides 2, 4 filters
     const inputs = caseInputs(cs);
     const call =
       (over: Record<string, tf.Tensor | undefined>, attrs: tf.NamedAttrMap = {}) =>
