@@ -1,14 +1,16 @@
 /** Every fused kernel this package provides, as tfjs `KernelConfig`s for the `webgpu` backend. */
 import { registerKernel, getKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
 import { SimpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 
-/** The fused kernels, one per recurrent family. */
+/** The fused kernels, one per kernel of the family table. */
 export const kernelConfigs: KernelConfig[] = [
   SimpleRNNSequenceConfig,
   LSTMSequenceConfig,
   GRUSequenceConfig,
+  ConvLSTMSequenceConfig,
 ];
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */

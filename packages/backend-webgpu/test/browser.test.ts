@@ -32,7 +32,8 @@ describe.skipIf(!existsSync(chromium) && !inCi)('in headless Chromium', () => {
       );
     });
     expect(stdout, stderr).toMatch(/adapter: /);
-    expect(stdout.match(/^ok {3}/gm)?.length, stdout).toBe(8);
+    // Four families on two paths, and three ConvLSTM fixtures.
+    expect(stdout.match(/^ok {3}/gm)?.length, stdout).toBe(11);
     expect(code, stdout + stderr).toBe(0);
   });
 });

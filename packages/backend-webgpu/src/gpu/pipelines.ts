@@ -24,7 +24,7 @@ export interface RecurrencePipelines {
   main: GPUComputePipeline;
 }
 
-const cache = new WeakMap<GPUDevice, Map<string, RecurrencePipelines>>();
+const cache = new WeakMap<GPUDevice, Map<string, { error?: string }>>();
 
 /** Number of distinct pipelines compiled on `device` (for tests of the cache). */
 export function pipelineCacheSize(device: GPUDevice): number {
@@ -37,23 +37,38 @@ export function getPipelines(
   config: ShaderConfig,
   plan: RecurrencePlan,
 ): RecurrencePipelines {
+  const key = JSON.stringify([config, plan.path, plan.workgroupSize, plan.batchTile]);
+  return cachedPipelines(device, key, `${config.family} ${plan.path}`, () =>
+    compile(device, config, plan),
+  );
+}
+
+/**
+ * The pipelines cached on `device` under `key`, made by `compile` on first use. Compilation
+ * errors arrive asynchronously: they are logged, and later calls with the key throw them
+ * (`what` names the shader in the message).
+ */
+export function cachedPipelines<P extends { error?: string }>(
+  device: GPUDevice,
+  key: string,
+  what: string,
+  compile: () => P,
+): P {
   let byKey = cache.get(device);
   if (byKey == null) cache.set(device, (byKey = new Map()));
-  const key = JSON.stringify([config, plan.path, plan.workgroupSize, plan.batchTile]);
-  const hit = byKey.get(key);
+  const hit = byKey.get(key) as P | undefined;
   if (hit?.error != null) throw new Error(hit.error);
   if (hit != null) return hit;
 
   device.pushErrorScope('validation');
-  let pipelines: RecurrencePipelines;
+  let pipelines: P;
   try {
-    pipelines = compile(device, config, plan);
+    pipelines = compile();
   } finally {
-    // Compilation errors arrive asynchronously: report them, and make later calls throw.
     void device.popErrorScope().then((e) => {
       if (e == null) return;
       const entry = byKey.get(key);
-      const message = `rnnkit webgpu kernels: ${config.family} ${plan.path} shader failed: ${e.message}`;
+      const message = `rnnkit webgpu kernels: ${what} shader failed: ${e.message}`;
       if (entry != null) entry.error = message;
       console.error(message);
     });

@@ -17,16 +17,12 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { SequenceKernelName } from '@rnnkit/core';
-import {
-  commandEncoder,
-  gpuBuffer,
-  internals,
-  type BackendInternals,
-} from './backend_internals.js';
+import { commandEncoder, gpuBuffer, internals } from './backend_internals.js';
 import { assertDeviceAlive, countDispatches, trackBackend } from './device.js';
 import { getPipelines } from './pipelines.js';
 import { planRecurrence } from './plan.js';
 import { checkCall, type CheckedCall } from './validate.js';
+import { alignTo, bindEntries, emptyOrZeros, gpuOutput, perStepParams } from './step_buffers.js';
 import { BINDING, PER_STEP_PARAMS_BYTES, hasCellState, isTwoPhase, type Family } from './wgsl.js';
 
 const BACKEND = 'webgpu';
@@ -57,40 +53,6 @@ function project(backend: WebGPUBackend, c: CheckedCall): TensorInfo {
   }) as TensorInfo;
   backend.disposeData(flat.dataId);
   return product;
-}
-
-function emptyOrZeros(b: BackendInternals, shape: number[]): TensorInfo {
-  const size = shape.reduce((a, d) => a * d, 1);
-  return b.makeTensorInfo(shape, 'float32', new Float32Array(size));
-}
-
-/** A fresh float32 tensor backed by an (uninitialised) GPU buffer. */
-function gpuOutput(b: BackendInternals, shape: number[]): { info: TensorInfo; buffer: GPUBuffer } {
-  const info = b.makeTensorInfo(shape, 'float32');
-  return { info, buffer: gpuBuffer(b, info, 'output') };
-}
-
-/** Uniform data for the per-step path, one 256-byte-aligned block per dispatch step. */
-function perStepParams(c: CheckedCall, stride: number, stateBlock: number): ArrayBuffer {
-  const { batch, steps, config } = c;
-  const data = new ArrayBuffer(Math.max(1, steps) * stride);
-  for (let s = 0; s < steps; s++) {
-    const t = config.goBackwards ? steps - 1 - s : s;
-    const aligned = config.goBackwards && config.alignToInput;
-    const pos = aligned ? t : s;
-    const prev = s === 0 ? 0 : aligned ? t + 1 : s - 1;
-    new Uint32Array(data, s * stride, PER_STEP_PARAMS_BYTES / 4).set([
-      batch,
-      steps,
-      s,
-      t,
-      pos,
-      prev,
-      (s % 2) * stateBlock,
-      ((s + 1) % 2) * stateBlock,
-    ]);
-  }
-  return data;
 }
 
 /** Runs kernel `kernelName` of `family`; returns `[output, h]` or `[output, h, c]`. */
@@ -170,7 +132,7 @@ export function runSequenceKernel(
     b.queue.writeBuffer(params, 0, new Uint32Array([batch, steps, 0, 0]));
     const bindGroup = b.device.createBindGroup({
       layout: pipelines.layout,
-      entries: bindEntries(bufferOf, params, 16),
+      entries: bindEntries(BINDING, bufferOf, params, 16),
     });
     recorded = () => {
       const pass = encoder.beginComputePass();
@@ -190,10 +152,14 @@ export function runSequenceKernel(
     bufferOf.hst = scratch;
     const stride = alignTo(PER_STEP_PARAMS_BYTES, b.device.limits.minUniformBufferOffsetAlignment);
     const params = acquire(steps * stride, usage.UNIFORM | usage.COPY_DST);
-    b.queue.writeBuffer(params, 0, perStepParams(c, stride, stateRegions * batch * units));
+    b.queue.writeBuffer(
+      params,
+      0,
+      perStepParams({ batch, steps, ...config }, stride, stateRegions * batch * units),
+    );
     const bindGroup = b.device.createBindGroup({
       layout: pipelines.layout,
-      entries: bindEntries(bufferOf, params, PER_STEP_PARAMS_BYTES),
+      entries: bindEntries(BINDING, bufferOf, params, PER_STEP_PARAMS_BYTES),
     });
     recorded = () => {
       const pass = encoder.beginComputePass();
@@ -222,23 +188,4 @@ export function runSequenceKernel(
   for (const buffer of released) b.bufferManager.releaseBuffer(buffer);
   b.disposeData(projected.dataId);
   return cOut != null ? [out.info, hOut.info, cOut.info] : [out.info, hOut.info];
-}
-
-function alignTo(n: number, alignment: number): number {
-  return Math.ceil(n / alignment) * alignment;
-}
-
-function bindEntries(
-  buffers: Partial<Record<keyof typeof BINDING, GPUBuffer>>,
-  params: GPUBuffer,
-  paramsSize: number,
-): GPUBindGroupEntry[] {
-  const entries: GPUBindGroupEntry[] = [];
-  for (const [name, buffer] of Object.entries(buffers)) {
-    if (buffer != null) {
-      entries.push({ binding: BINDING[name as keyof typeof BINDING], resource: { buffer } });
-    }
-  }
-  entries.push({ binding: BINDING.params, resource: { buffer: params, size: paramsSize } });
-  return entries;
 }

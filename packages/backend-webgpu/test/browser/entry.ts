@@ -1,7 +1,9 @@
 /**
  * Runs in headless Chromium (scripts/browser-check.mjs): the fused kernels on the browser's own
- * WebGPU against the float64 Keras equations, on both recurrence paths.
+ * WebGPU against the float64 Keras equations, on both recurrence paths, and the ConvLSTM kernel
+ * on fixtures of both filter-group widths.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import {
   getDispatchCount,
   init,
@@ -10,6 +12,7 @@ import {
   type RecurrencePath,
 } from '../../src/index.js';
 import { closeness, makeCase, naiveExpected, runKernel, type CaseSpec } from '../cases.js';
+import { CONV_CASES, convAttrs, convInputs, runConv } from '../conv_cases.js';
 
 interface CheckResult {
   name: string;
@@ -35,6 +38,25 @@ async function check(name: string, spec: CaseSpec, path: RecurrencePath): Promis
   return { name: `${name}, ${path}`, ok: worst() <= 0, maxError: worst(0, 0), dispatches };
 }
 
+/** ConvLSTM fixture `index` (3d with 3 and 4 filters, 2d with 8: both filter-group widths). */
+async function checkConv(index: number): Promise<CheckResult> {
+  const cs = CONV_CASES[index];
+  const inputs = convInputs(cs);
+  resetDispatchCount();
+  const outs = runConv(inputs, convAttrs(cs));
+  const dispatches = getDispatchCount();
+  const [output, h, c] = await Promise.all(outs.map((t) => t.array()));
+  tf.dispose([...outs, ...Object.values(inputs)]);
+  const { expected } = cs;
+  const worst = (atol?: number, rtol?: number) =>
+    Math.max(
+      closeness(output, expected.output, atol, rtol),
+      closeness(h, expected.h, atol, rtol),
+      closeness(c, expected.c, atol, rtol),
+    );
+  return { name: `ConvLSTM ${cs.name}`, ok: worst() <= 0, maxError: worst(0, 0), dispatches };
+}
+
 async function main(): Promise<unknown> {
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (gpu == null) return { error: 'navigator.gpu is missing (is WebGPU enabled?)' };
@@ -58,6 +80,7 @@ async function main(): Promise<unknown> {
     for (const [name, spec] of specs) results.push(await check(name, spec, path));
   }
   setRecurrencePath('auto');
+  for (const index of [0, 4, 5]) results.push(await checkConv(index));
   const info = adapter?.info;
   const described = [info?.vendor, info?.architecture, info?.description].filter(Boolean);
   return { adapter: described.join(' ') || 'unknown', results };
