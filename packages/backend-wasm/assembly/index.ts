@@ -14,3 +14,4 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
+export { convScratchBytes, convLSTM } from './conv_lstm';

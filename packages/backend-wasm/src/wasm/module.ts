@@ -75,6 +75,43 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
+  /** Bytes of scratch a `convLSTM` call needs (patch depths are taps · channels). */
+  convScratchBytes(
+    batch: number,
+    steps: number,
+    positions: number,
+    filters: number,
+    inDepth: number,
+    recDepth: number,
+  ): number;
+  /** Runs a whole ConvLSTM sequence (`assembly/conv_lstm.ts`). */
+  convLSTM(
+    batch: number,
+    steps: number,
+    channels: number,
+    filters: number,
+    frameSize: number,
+    positions: number,
+    inTaps: number,
+    recTaps: number,
+    x: number,
+    inSource: number,
+    recSource: number,
+    wk: number,
+    bx: number,
+    wr: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    out: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+  ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;
   /** Bytes of the zeroed sync block `sequence` takes when run by several threads. */

@@ -1,0 +1,276 @@
+/**
+ * Whole-sequence ConvLSTM (1, 2 or 3 spatial axes, channels last). Both convolutions are packed
+ * GEMMs over patches (im2col):
+ * - the input convolution of every frame (`B·T` of them) in one pass before the loop, the bias as
+ *   the accumulator's init, into gate rows `xw [B, T, positions, NS]`;
+ * - per step and image, the recurrent convolution of `h` (`same`, stride 1) in blocks of
+ *   {@link PATCH_ROWS} positions, each block's gates and state update run while its products are
+ *   still in cache.
+ *
+ * Geometry comes as tables: for output position `p` and kernel tap `k`, `source[p·taps + k]` is
+ * the input position the tap reads (an index into the flattened input positions), or −1 in the
+ * padding. Weights are packed as LSTM's (`gemm.ts`: 4 gates interleaved, `NS = 4·Fp`), so a
+ * gate row of one position is exactly what `lstmRow` reads.
+ *
+ * States live in the scratch as `[B, positions, Fp]` with `Fp = 4⌈F/4⌉`.
+ */
+import { GATES_CONV_LSTM2D } from './families.generated';
+import { gemm, packedCols } from './gemm';
+import {
+  FLAG_ALIGN_TO_INPUT,
+  FLAG_GO_BACKWARDS,
+  FLAG_RETURN_SEQUENCES,
+  FLAG_ZERO_OUTPUT_FOR_MASK,
+  lstmRow,
+} from './sequence';
+
+/** Positions per block: a block's patches (≤ 64 · taps · channels floats) stay in L1/L2. */
+const PATCH_ROWS = 64;
+
+function align64(n: usize): usize {
+  return (n + 63) & ~(<usize>63);
+}
+
+function paddedUnits(F: i32): i32 {
+  return ((F + 3) >> 2) << 2;
+}
+
+/**
+ * Bytes of scratch a {@link convLSTM} call needs (64-byte aligned pointer expected): the gate
+ * rows of every frame, four state images per batch item, one block of patches and of recurrent
+ * products.
+ */
+export function convScratchBytes(
+  B: i32,
+  T: i32,
+  positions: i32,
+  F: i32,
+  inDepth: i32,
+  recDepth: i32,
+): usize {
+  const ns = <usize>packedCols(GATES_CONV_LSTM2D, F);
+  const state = align64(<usize>B * <usize>positions * <usize>paddedUnits(F) * 4);
+  const depth = <usize>max(inDepth, recDepth);
+  return (
+    align64(<usize>B * <usize>T * <usize>positions * ns * 4) +
+    5 * state +
+    align64(<usize>PATCH_ROWS * depth * 4) +
+    align64(<usize>PATCH_ROWS * ns * 4)
+  );
+}
+
+/**
+ * Gathers the patches of `rows` positions from `first` into `dst` (`taps · channels` floats a
+ * row): `channels` floats of each source position, positions `stride` floats apart in `src`.
+ */
+function gatherPatches(
+  src: usize,
+  stride: i32,
+  channels: i32,
+  source: usize,
+  taps: i32,
+  first: i32,
+  rows: i32,
+  dst: usize,
+): void {
+  const bytes = (<usize>channels) << 2;
+  const strideBytes = (<usize>stride) << 2;
+  let o = dst;
+  let s = source + ((<usize>(first * taps)) << 2);
+  const end = s + ((<usize>(rows * taps)) << 2);
+  while (s < end) {
+    const from = load<i32>(s);
+    if (from < 0) memory.fill(o, 0, bytes);
+    else memory.copy(o, src + <usize>from * strideBytes, bytes);
+    o += bytes;
+    s += 4;
+  }
+}
+
+/**
+ * `out = init + patches · W` for the `positions` positions of one image at `src`, in blocks of
+ * {@link PATCH_ROWS}; `out` rows are `NS` floats.
+ */
+function convolve(
+  src: usize,
+  stride: i32,
+  channels: i32,
+  source: usize,
+  taps: i32,
+  positions: i32,
+  w: usize,
+  NS: i32,
+  init: usize,
+  patches: usize,
+  out: usize,
+): void {
+  const depth = taps * channels;
+  const rowBytes = (<usize>NS) << 2;
+  for (let p0 = 0; p0 < positions; p0 += PATCH_ROWS) {
+    const rows = min(PATCH_ROWS, positions - p0);
+    gatherPatches(src, stride, channels, source, taps, p0, rows, patches);
+    gemm(patches, depth, rows, depth, w, NS, init, out + <usize>p0 * rowBytes, NS);
+  }
+}
+
+/** Copies `rows` rows of `bytes` bytes between buffers of different row strides. */
+function copyRows(
+  dst: usize,
+  dstStride: usize,
+  src: usize,
+  srcStride: usize,
+  rows: i32,
+  bytes: usize,
+): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + <usize>r * dstStride, src + <usize>r * srcStride, bytes);
+  }
+}
+
+/**
+ * Runs a whole ConvLSTM sequence. Pointers are byte offsets into the module's memory.
+ *
+ * - `x` `[B, T, ...S, C]` (`frameSize = |S|·C` floats a frame); `inSource` i32
+ *   `[positions, inTaps]`, `recSource` i32 `[positions, recTaps]` (see the file comment).
+ * - `wk` packed `[inTaps·C, NS]`, `bx` packed bias (NS floats), `wr` packed `[recTaps·F, NS]`.
+ * - `h0`, `c0` `[B, positions, F]`; `mask` u8 `[B, T]` or 0; `rmask` `[B, positions, F]` or 0.
+ * - `out` `[B, T, positions, F]` or `[B, positions, F]`; `hOut`, `cOut` `[B, positions, F]`.
+ * - `scratch`: {@link convScratchBytes} bytes; `flags` as `sequence`'s; `act`, `ract` codes.
+ */
+export function convLSTM(
+  B: i32,
+  T: i32,
+  C: i32,
+  F: i32,
+  frameSize: i32,
+  positions: i32,
+  inTaps: i32,
+  recTaps: i32,
+  x: usize,
+  inSource: usize,
+  recSource: usize,
+  wk: usize,
+  bx: usize,
+  wr: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+): void {
+  const Fp = paddedUnits(F);
+  const P = Fp >> 2;
+  const NS = packedCols(GATES_CONV_LSTM2D, F);
+  const nsBytes = (<usize>NS) << 2;
+  const pixelBytes = (<usize>Fp) << 2; // one position of a state image
+  const fBytes = (<usize>F) << 2;
+  const imageBytes = <usize>positions * pixelBytes;
+  const outImageBytes = <usize>positions * fBytes;
+  const stateBytes = align64(<usize>B * imageBytes);
+  const inDepth = inTaps * C;
+  const recDepth = recTaps * F;
+
+  const xw = scratch;
+  const hA = xw + align64(<usize>B * <usize>T * <usize>positions * nsBytes);
+  const hB = hA + stateBytes;
+  const cBuf = hB + stateBytes;
+  const last = cBuf + stateBytes;
+  const hm = last + stateBytes;
+  const patches = hm + stateBytes;
+  const R = patches + align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4);
+
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
+  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
+
+  // The input convolution of every frame, the bias as init.
+  const frameBytes = (<usize>frameSize) << 2;
+  const frameRows = <usize>positions * nsBytes;
+  for (let f = 0; f < B * T; f++) {
+    convolve(
+      x + <usize>f * frameBytes,
+      C,
+      C,
+      inSource,
+      inTaps,
+      positions,
+      wk,
+      NS,
+      bx,
+      patches,
+      xw + <usize>f * frameRows,
+    );
+  }
+
+  // States, padded to Fp per position (padding lanes stay 0).
+  memory.fill(hA, 0, 5 * stateBytes);
+  const images = B * positions;
+  copyRows(hA, pixelBytes, h0, fBytes, images, fBytes);
+  copyRows(cBuf, pixelBytes, c0, fBytes, images, fBytes);
+
+  for (let s = 0; s < T; s++) {
+    const t = backwards ? T - 1 - s : s;
+    const pos = aligned ? t : s;
+    const hp = (s & 1) == 0 ? hA : hB;
+    const hn = (s & 1) == 0 ? hB : hA;
+    for (let b = 0; b < B; b++) {
+      const o = <usize>b * imageBytes;
+      const keep = mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
+      const outImage = out + <usize>(b * T + pos) * outImageBytes;
+      if (keep) {
+        // h as it enters the recurrent convolution.
+        let hk = hp + o;
+        if (rmask != 0) {
+          const m = rmask + <usize>b * outImageBytes;
+          for (let p = 0; p < positions; p++) {
+            const dst = hm + o + <usize>p * pixelBytes;
+            const src = hp + o + <usize>p * pixelBytes;
+            const mp = m + <usize>p * fBytes;
+            for (let j = 0; j < F; j++) {
+              const k = (<usize>j) << 2;
+              store<f32>(dst + k, load<f32>(src + k) * load<f32>(mp + k));
+            }
+          }
+          hk = hm + o;
+        }
+        const gates = xw + <usize>(b * T + t) * frameRows;
+        for (let p0 = 0; p0 < positions; p0 += PATCH_ROWS) {
+          const rows = min(PATCH_ROWS, positions - p0);
+          gatherPatches(hk, Fp, F, recSource, recTaps, p0, rows, patches);
+          gemm(patches, recDepth, rows, recDepth, wr, NS, 0, R, NS);
+          for (let r = 0; r < rows; r++) {
+            const p = <usize>(p0 + r);
+            lstmRow(
+              gates + p * nsBytes,
+              R + <usize>r * nsBytes,
+              cBuf + o + p * pixelBytes,
+              hn + o + p * pixelBytes,
+              P,
+              act,
+              ract,
+            );
+          }
+        }
+        if (mask != 0) memory.copy(last + o, hn + o, imageBytes);
+        if (sequences) copyRows(outImage, fBytes, hn + o, pixelBytes, positions, fBytes);
+      } else {
+        // Masked: both states carry over; the output repeats the previous one (or is zero).
+        memory.copy(hn + o, hp + o, imageBytes);
+        if (zeroMasked) memory.fill(last + o, 0, imageBytes);
+        if (sequences) copyRows(outImage, fBytes, last + o, pixelBytes, positions, fBytes);
+      }
+    }
+  }
+
+  const hf = (T & 1) == 0 ? hA : hB;
+  copyRows(hOut, fBytes, hf, pixelBytes, images, fBytes);
+  copyRows(cOut, fBytes, cBuf, pixelBytes, images, fBytes);
+  if (!sequences) copyRows(out, fBytes, mask != 0 ? last : hf, pixelBytes, images, fBytes);
+}
