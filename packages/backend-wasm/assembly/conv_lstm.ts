@@ -62,6 +62,7 @@ export function convScratchBytes(
 /**
  * Gathers the patches of `rows` positions from `first` into `dst` (`taps · channels` floats a
  * row): `channels` floats of each source position, positions `stride` floats apart in `src`.
+ * Runs of a few floats each: plain vector or scalar moves, not `memory.copy` (a call per run).
  */
 function gatherPatches(
   src: usize,
@@ -75,13 +76,23 @@ function gatherPatches(
 ): void {
   const bytes = (<usize>channels) << 2;
   const strideBytes = (<usize>stride) << 2;
+  const vectorBytes = bytes & ~(<usize>15);
   let o = dst;
   let s = source + ((<usize>(first * taps)) << 2);
   const end = s + ((<usize>(rows * taps)) << 2);
+  const zero = f32x4.splat(0);
   while (s < end) {
     const from = load<i32>(s);
-    if (from < 0) memory.fill(o, 0, bytes);
-    else memory.copy(o, src + <usize>from * strideBytes, bytes);
+    if (from < 0) {
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) v128.store(o + i, zero);
+      for (; i < bytes; i += 4) store<f32>(o + i, 0);
+    } else {
+      const at = src + <usize>from * strideBytes;
+      let i: usize = 0;
+      for (; i < vectorBytes; i += 16) v128.store(o + i, v128.load(at + i));
+      for (; i < bytes; i += 4) store<f32>(o + i, load<f32>(at + i));
+    }
     o += bytes;
     s += 4;
   }
