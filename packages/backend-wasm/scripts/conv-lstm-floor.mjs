@@ -8,7 +8,6 @@
 //                                                          convlstm2d-b1: 1,10,32,32,8,16,3)
 //   node --experimental-wasm-relaxed-simd scripts/conv-lstm-floor.mjs   # Node 20: the FMA build
 /* global WebAssembly */
-import { performance } from 'node:perf_hooks';
 import { convTable } from '../dist/kernels/shared/conv_geometry.js';
 import { instantiate } from '../dist/wasm/module.js';
 
@@ -64,16 +63,20 @@ const scratch = alloc(ex.convScratchBytes(B, T, P, F, inDepth, recDepth));
 const patches = filled(PATCH_ROWS * Math.max(inDepth, recDepth));
 const products = alloc(PATCH_ROWS * ns * 4);
 
-/** Median ms of `f` over 9 rounds, after a warm-up. */
+/**
+ * Least CPU ms (user + system) of `f` over 40 rounds, after a warm-up: on a shared machine CPU
+ * time is far steadier than wall time, and the least round the least disturbed.
+ */
 function time(f) {
   for (let i = 0; i < 3; i++) f();
   const rounds = [];
-  for (let r = 0; r < 9; r++) {
-    const t0 = performance.now();
+  for (let r = 0; r < 40; r++) {
+    const t0 = process.cpuUsage();
     f();
-    rounds.push(performance.now() - t0);
+    const d = process.cpuUsage(t0);
+    rounds.push((d.user + d.system) / 1000);
   }
-  return rounds.sort((a, b) => a - b)[4];
+  return Math.min(...rounds);
 }
 
 const whole = time(() =>
