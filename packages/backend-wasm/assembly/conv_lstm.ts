@@ -13,6 +13,9 @@
  * gate row of one position is exactly what `lstmRow` reads.
  *
  * States live in the scratch as `[B, positions, Fp]` with `Fp = 4⌈F/4⌉`.
+ *
+ * Batch items are independent, so several threads split a call by batch items without meeting:
+ * each convolves its items' frames and runs their whole recurrence, in its own block buffers.
  */
 import { GATES_CONV_LSTM2D } from './families.generated';
 import { gemm, packedCols } from './gemm';
@@ -35,10 +38,18 @@ function paddedUnits(F: i32): i32 {
   return ((F + 3) >> 2) << 2;
 }
 
+/** Bytes of one thread's block buffers: a block of patches and one of recurrent products. */
+function blockBytes(NS: i32, inDepth: i32, recDepth: i32): usize {
+  return (
+    align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4) +
+    align64(<usize>PATCH_ROWS * <usize>NS * 4)
+  );
+}
+
 /**
- * Bytes of scratch a {@link convLSTM} call needs (64-byte aligned pointer expected): the gate
- * rows of every frame, four state images per batch item, one block of patches and of recurrent
- * products.
+ * Bytes of scratch a {@link convLSTM} call run by `threads` threads needs (64-byte aligned
+ * pointer expected): the gate rows of every frame, five state images per batch item, and each
+ * thread's block buffers.
  */
 export function convScratchBytes(
   B: i32,
@@ -47,16 +58,22 @@ export function convScratchBytes(
   F: i32,
   inDepth: i32,
   recDepth: i32,
+  threads: i32,
 ): usize {
-  const ns = <usize>packedCols(GATES_CONV_LSTM2D, F);
+  const NS = packedCols(GATES_CONV_LSTM2D, F);
   const state = align64(<usize>B * <usize>positions * <usize>paddedUnits(F) * 4);
-  const depth = <usize>max(inDepth, recDepth);
   return (
-    align64(<usize>B * <usize>T * <usize>positions * ns * 4) +
+    align64(<usize>B * <usize>T * <usize>positions * <usize>NS * 4) +
     5 * state +
-    align64(<usize>PATCH_ROWS * depth * 4) +
-    align64(<usize>PATCH_ROWS * ns * 4)
+    <usize>threads * blockBytes(NS, inDepth, recDepth)
   );
+}
+
+/** How many of `threads` threads a call of `B` batch items keeps busy (whole items each). */
+export function convUsefulThreads(B: i32, threads: i32): i32 {
+  const n = max(1, min(threads, B));
+  const perThread = (B + n - 1) / n;
+  return (B + perThread - 1) / perThread;
 }
 
 /**
@@ -147,6 +164,8 @@ function copyRows(
  * - `h0`, `c0` `[B, positions, F]`; `mask` u8 `[B, T]` or 0; `rmask` `[B, positions, F]` or 0.
  * - `out` `[B, T, positions, F]` or `[B, positions, F]`; `hOut`, `cOut` `[B, positions, F]`.
  * - `scratch`: {@link convScratchBytes} bytes; `flags` as `sequence`'s; `act`, `ract` codes.
+ * - One thread: `threads` 1, `thread` 0. Several (at most {@link convUsefulThreads}): each runs
+ *   the batch items of its slice; `_sync` and `_canWait` are unused (no thread waits for another).
  */
 export function convLSTM(
   B: i32,
@@ -174,6 +193,10 @@ export function convLSTM(
   flags: i32,
   act: i32,
   ract: i32,
+  _sync: usize,
+  threads: i32,
+  thread: i32,
+  _canWait: bool,
 ): void {
   const Fp = paddedUnits(F);
   const P = Fp >> 2;
@@ -193,8 +216,13 @@ export function convLSTM(
   const cBuf = hB + stateBytes;
   const last = cBuf + stateBytes;
   const hm = last + stateBytes;
-  const patches = hm + stateBytes;
+  const patches = hm + stateBytes + <usize>thread * blockBytes(NS, inDepth, recDepth);
   const R = patches + align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4);
+  // This thread's batch items [b0, b1).
+  const perThread = (B + threads - 1) / threads;
+  const b0 = min(B, thread * perThread);
+  const b1 = min(B, b0 + perThread);
+  const mine = b1 - b0;
 
   const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
   const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
@@ -204,7 +232,7 @@ export function convLSTM(
   // The input convolution of every frame, the bias as init.
   const frameBytes = (<usize>frameSize) << 2;
   const frameRows = <usize>positions * nsBytes;
-  for (let f = 0; f < B * T; f++) {
+  for (let f = b0 * T; f < b1 * T; f++) {
     convolve(
       x + <usize>f * frameBytes,
       C,
@@ -221,17 +249,20 @@ export function convLSTM(
   }
 
   // States, padded to Fp per position (padding lanes stay 0).
-  memory.fill(hA, 0, 5 * stateBytes);
-  const images = B * positions;
-  copyRows(hA, pixelBytes, h0, fBytes, images, fBytes);
-  copyRows(cBuf, pixelBytes, c0, fBytes, images, fBytes);
+  const first = <usize>b0 * imageBytes;
+  const sliceBytes = <usize>mine * imageBytes;
+  for (let buf = hA; buf <= hm; buf += stateBytes) memory.fill(buf + first, 0, sliceBytes);
+  const sliceRows = mine * positions; // the positions of all this thread's items
+  const firstOut = <usize>b0 * outImageBytes;
+  copyRows(hA + first, pixelBytes, h0 + firstOut, fBytes, sliceRows, fBytes);
+  copyRows(cBuf + first, pixelBytes, c0 + firstOut, fBytes, sliceRows, fBytes);
 
   for (let s = 0; s < T; s++) {
     const t = backwards ? T - 1 - s : s;
     const pos = aligned ? t : s;
     const hp = (s & 1) == 0 ? hA : hB;
     const hn = (s & 1) == 0 ? hB : hA;
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b1; b++) {
       const o = <usize>b * imageBytes;
       const keep = mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
       const outImage = out + <usize>(b * T + pos) * outImageBytes;
@@ -281,7 +312,10 @@ export function convLSTM(
   }
 
   const hf = (T & 1) == 0 ? hA : hB;
-  copyRows(hOut, fBytes, hf, pixelBytes, images, fBytes);
-  copyRows(cOut, fBytes, cBuf, pixelBytes, images, fBytes);
-  if (!sequences) copyRows(out, fBytes, mask != 0 ? last : hf, pixelBytes, images, fBytes);
+  copyRows(hOut + firstOut, fBytes, hf + first, pixelBytes, sliceRows, fBytes);
+  copyRows(cOut + firstOut, fBytes, cBuf + first, pixelBytes, sliceRows, fBytes);
+  if (!sequences) {
+    const final = mask != 0 ? last : hf;
+    copyRows(out + firstOut, fBytes, final + first, pixelBytes, sliceRows, fBytes);
+  }
 }

@@ -14,4 +14,4 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
-export { convScratchBytes, convLSTM } from './conv_lstm';
+export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';

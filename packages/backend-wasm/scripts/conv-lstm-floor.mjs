@@ -59,7 +59,7 @@ const c0 = filled(B * P * F);
 const out = alloc(B * P * F * 4);
 const hOut = alloc(B * P * F * 4);
 const cOut = alloc(B * P * F * 4);
-const scratch = alloc(ex.convScratchBytes(B, T, P, F, inDepth, recDepth));
+const scratch = alloc(ex.convScratchBytes(B, T, P, F, inDepth, recDepth, 1));
 const patches = filled(PATCH_ROWS * Math.max(inDepth, recDepth));
 const products = alloc(PATCH_ROWS * ns * 4);
 

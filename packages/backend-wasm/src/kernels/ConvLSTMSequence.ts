@@ -8,12 +8,22 @@
  * positions, each block's gates and state update right after its product. Weights are packed
  * once per weight set as LSTM's (`kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right
  * operand of the patches); the geometry goes in as tables of source positions per tap.
+ *
+ * With worker threads (`setThreads`), a call with several batch items splits them between
+ * threads, which never wait for each other: each runs its items' whole sequence.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkConvLSTMCall, ConvLSTMSequence } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../wasm/state.js';
 import { convTable } from './shared/conv_geometry.js';
-import { activationCode, align, recordCall, sequenceFlags, writeByteMask } from './shared/run.js';
+import {
+  activationCode,
+  align,
+  minStepWorkPerThread,
+  recordCall,
+  sequenceFlags,
+  writeByteMask,
+} from './shared/run.js';
 
 /** The module's family code whose bias layout ConvLSTM shares (LSTM's `[4·F]`). */
 const LSTM_BIAS = 1;
@@ -35,6 +45,17 @@ function packedKernel(
     rows * ex.packedCols(GATES, filters) * 4,
     (dst, src) => ex.packMatrix(src, rows, GATES * filters, 0, GATES, filters, dst),
   );
+}
+
+/**
+ * Threads for one call: those the pool has, the batch items can keep busy, and the work pays
+ * for, by the same per-thread minimum of one step's recurrent multiply-adds as the dense kernels.
+ */
+function threadsFor(state: BackendState, batch: number, stepWork: number): number {
+  if (state.pool == null) return 1;
+  const least = minStepWorkPerThread();
+  const byWork = least === 0 ? state.pool.threads : Math.floor(stepWork / least);
+  return state.exports.convUsefulThreads(batch, Math.max(1, Math.min(state.pool.threads, byWork)));
 }
 
 /** Runs the ConvLSTM; returns `[output, h, c]`. */
@@ -59,6 +80,8 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   state.beginCall();
   const wk = packedKernel(state, call.kernel, 'kernel', filters);
   const wr = packedKernel(state, call.recurrentKernel, 'recurrent', filters);
+  const recDepth = recTable.taps * filters;
+  const threads = threadsFor(state, batch, batch * positions * recDepth * GATES * filters);
 
   // Scratch: the module's buffers, the packed bias, both tables, and a byte mask when the mask
   // is not bool (a bool mask is read as is).
@@ -69,7 +92,8 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
       positions,
       filters,
       inTable.taps * channels,
-      recTable.taps * filters,
+      recDepth,
+      threads,
     ),
   );
   const biasBytes = align(ex.packedCols(GATES, filters) * 4);
@@ -101,7 +125,7 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
     ex.packBias(LSTM_BIAS, biasPtr, filters, bx, 0);
 
     const [outPtr, hPtr, cPtr] = frame.outputs;
-    ex.convLSTM(
+    const args = [
       batch,
       steps,
       channels,
@@ -127,13 +151,15 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
       sequenceFlags(a),
       activationCode(a.activation),
       activationCode(a.recurrentActivation),
-    );
+    ];
+    if (threads > 1) state.pool!.run(args, threads, 'convLSTM');
+    else (ex.convLSTM as (...values: number[]) => void)(...args, 0, 1, 0, 0);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
     throw e;
   }
-  recordCall(ConvLSTMSequence, false);
+  recordCall(ConvLSTMSequence, threads > 1);
   return outputs;
 };
 

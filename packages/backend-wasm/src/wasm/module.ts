@@ -75,7 +75,10 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
-  /** Bytes of scratch a `convLSTM` call needs (patch depths are taps · channels). */
+  /**
+   * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are
+   * taps · channels).
+   */
   convScratchBytes(
     batch: number,
     steps: number,
@@ -83,8 +86,14 @@ export interface RnnkitWasmExports {
     filters: number,
     inDepth: number,
     recDepth: number,
+    threads: number,
   ): number;
-  /** Runs a whole ConvLSTM sequence (`assembly/conv_lstm.ts`). */
+  /** Threads (of `threads`) a ConvLSTM call of `batch` items keeps busy. */
+  convUsefulThreads(batch: number, threads: number): number;
+  /**
+   * Runs a whole ConvLSTM sequence (`assembly/conv_lstm.ts`); with `threads` > 1, thread
+   * `thread`'s batch items of a call that `threads` threads run together (one thread: 0, 1, 0, 0).
+   */
   convLSTM(
     batch: number,
     steps: number,
@@ -111,6 +120,10 @@ export interface RnnkitWasmExports {
     flags: number,
     activation: number,
     recurrentActivation: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
   ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;

@@ -106,6 +106,11 @@ export function setMinStepWorkPerThread(work: number): void {
   minStepWork = work;
 }
 
+/** The least recurrent multiply-adds per thread and step for a call to use another thread. */
+export function minStepWorkPerThread(): number {
+  return minStepWork;
+}
+
 /** Threads for one call: those the pool has, the units can keep busy and the work pays for. */
 function threadsFor(state: BackendState, gates: number, batch: number, units: number): number {
   if (state.pool == null) return 1;
