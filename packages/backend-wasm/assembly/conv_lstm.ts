@@ -1,11 +1,12 @@
 /**
  * Whole-sequence ConvLSTM (1, 2 or 3 spatial axes, channels last). Both convolutions are packed
- * GEMMs over patches (im2col):
- * - the input convolution of every frame (`B·T` of them) in one pass before the loop, the bias as
- *   the accumulator's init, into gate rows `xw [B, T, positions, NS]`;
- * - per step and image, the recurrent convolution of `h` (`same`, stride 1) in blocks of
- *   {@link PATCH_ROWS} positions, each block's gates and state update run while its products are
- *   still in cache.
+ * GEMMs over patches (im2col). Per step and image, in blocks of {@link PATCH_ROWS} positions:
+ * the block's input convolution (the bias as the accumulator's init) and its recurrent
+ * convolution of `h` (`same`, stride 1), then its gates and state update, all while the block's
+ * gate rows are in cache. The input convolution does not depend on the states and could run for
+ * all steps up front, but that buys no arithmetic and would hold `B·T·positions·4·F` gate values
+ * (gigabytes for long videos) in a memory that never shrinks; per block it costs nothing, and
+ * masked steps skip it.
  *
  * Geometry comes as tables: for output position `p` and kernel tap `k`, `source[p·taps + k]` is
  * the input position the tap reads (an index into the flattened input positions), or −1 in the
@@ -15,7 +16,7 @@
  * States live in the scratch as `[B, positions, Fp]` with `Fp = 4⌈F/4⌉`.
  *
  * Batch items are independent, so several threads split a call by batch items without meeting:
- * each convolves its items' frames and runs their whole recurrence, in its own block buffers.
+ * each runs its items' whole sequence, in its own block buffers.
  */
 import { GATES_CONV_LSTM2D } from './families.generated';
 import { gemm, packedCols } from './gemm';
@@ -38,22 +39,23 @@ function paddedUnits(F: i32): i32 {
   return ((F + 3) >> 2) << 2;
 }
 
-/** Bytes of one thread's block buffers: a block of patches and one of recurrent products. */
+/**
+ * Bytes of one thread's block buffers: a block of patches, and one of gate rows from each
+ * convolution.
+ */
 function blockBytes(NS: i32, inDepth: i32, recDepth: i32): usize {
   return (
     align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4) +
-    align64(<usize>PATCH_ROWS * <usize>NS * 4)
+    2 * align64(<usize>PATCH_ROWS * <usize>NS * 4)
   );
 }
 
 /**
  * Bytes of scratch a {@link convLSTM} call run by `threads` threads needs (64-byte aligned
- * pointer expected): the gate rows of every frame, five state images per batch item, and each
- * thread's block buffers.
+ * pointer expected): five state images per batch item and each thread's block buffers.
  */
 export function convScratchBytes(
   B: i32,
-  T: i32,
   positions: i32,
   F: i32,
   inDepth: i32,
@@ -62,11 +64,7 @@ export function convScratchBytes(
 ): usize {
   const NS = packedCols(GATES_CONV_LSTM2D, F);
   const state = align64(<usize>B * <usize>positions * <usize>paddedUnits(F) * 4);
-  return (
-    align64(<usize>B * <usize>T * <usize>positions * <usize>NS * 4) +
-    5 * state +
-    <usize>threads * blockBytes(NS, inDepth, recDepth)
-  );
+  return 5 * state + <usize>threads * blockBytes(NS, inDepth, recDepth);
 }
 
 /** How many of `threads` threads a call of `B` batch items keeps busy (whole items each). */
@@ -112,32 +110,6 @@ function gatherPatches(
     }
     o += bytes;
     s += 4;
-  }
-}
-
-/**
- * `out = init + patches · W` for the `positions` positions of one image at `src`, in blocks of
- * {@link PATCH_ROWS}; `out` rows are `NS` floats.
- */
-function convolve(
-  src: usize,
-  stride: i32,
-  channels: i32,
-  source: usize,
-  taps: i32,
-  positions: i32,
-  w: usize,
-  NS: i32,
-  init: usize,
-  patches: usize,
-  out: usize,
-): void {
-  const depth = taps * channels;
-  const rowBytes = (<usize>NS) << 2;
-  for (let p0 = 0; p0 < positions; p0 += PATCH_ROWS) {
-    const rows = min(PATCH_ROWS, positions - p0);
-    gatherPatches(src, stride, channels, source, taps, p0, rows, patches);
-    gemm(patches, depth, rows, depth, w, NS, init, out + <usize>p0 * rowBytes, NS);
   }
 }
 
@@ -210,14 +182,14 @@ export function convLSTM(
   const inDepth = inTaps * C;
   const recDepth = recTaps * F;
 
-  const xw = scratch;
-  const hA = xw + align64(<usize>B * <usize>T * <usize>positions * nsBytes);
+  const hA = scratch;
   const hB = hA + stateBytes;
   const cBuf = hB + stateBytes;
   const last = cBuf + stateBytes;
   const hm = last + stateBytes;
   const patches = hm + stateBytes + <usize>thread * blockBytes(NS, inDepth, recDepth);
-  const R = patches + align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4);
+  const XB = patches + align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4);
+  const R = XB + align64(<usize>PATCH_ROWS * nsBytes);
   // This thread's batch items [b0, b1).
   const perThread = (B + threads - 1) / threads;
   const b0 = min(B, thread * perThread);
@@ -229,24 +201,7 @@ export function convLSTM(
   const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
   const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
 
-  // The input convolution of every frame, the bias as init.
   const frameBytes = (<usize>frameSize) << 2;
-  const frameRows = <usize>positions * nsBytes;
-  for (let f = b0 * T; f < b1 * T; f++) {
-    convolve(
-      x + <usize>f * frameBytes,
-      C,
-      C,
-      inSource,
-      inTaps,
-      positions,
-      wk,
-      NS,
-      bx,
-      patches,
-      xw + <usize>f * frameRows,
-    );
-  }
 
   // States, padded to Fp per position (padding lanes stay 0).
   const first = <usize>b0 * imageBytes;
@@ -282,15 +237,17 @@ export function convLSTM(
           }
           hk = hm + o;
         }
-        const gates = xw + <usize>(b * T + t) * frameRows;
+        const frame = x + <usize>(b * T + t) * frameBytes;
         for (let p0 = 0; p0 < positions; p0 += PATCH_ROWS) {
           const rows = min(PATCH_ROWS, positions - p0);
+          gatherPatches(frame, C, C, inSource, inTaps, p0, rows, patches);
+          gemm(patches, inDepth, rows, inDepth, wk, NS, bx, XB, NS);
           gatherPatches(hk, Fp, F, recSource, recTaps, p0, rows, patches);
           gemm(patches, recDepth, rows, recDepth, wr, NS, 0, R, NS);
           for (let r = 0; r < rows; r++) {
             const p = <usize>(p0 + r);
             lstmRow(
-              gates + p * nsBytes,
+              XB + <usize>r * nsBytes,
               R + <usize>r * nsBytes,
               cBuf + o + p * pixelBytes,
               hn + o + p * pixelBytes,

@@ -59,7 +59,7 @@ const c0 = filled(B * P * F);
 const out = alloc(B * P * F * 4);
 const hOut = alloc(B * P * F * 4);
 const cOut = alloc(B * P * F * 4);
-const scratch = alloc(ex.convScratchBytes(B, T, P, F, inDepth, recDepth, 1));
+const scratch = alloc(ex.convScratchBytes(B, P, F, inDepth, recDepth, 1));
 const patches = filled(PATCH_ROWS * Math.max(inDepth, recDepth));
 const products = alloc(PATCH_ROWS * ns * 4);
 
@@ -103,9 +103,13 @@ const whole = time(() =>
     hOut,
     cOut,
     scratch,
-    0,
+    0, // flags
+    1, // tanh
+    2, // sigmoid
+    0, // one thread: no sync block, threads 1, thread 0, no waiting
     1,
-    2,
+    0,
+    0,
   ),
 );
 /** The GEMMs of `frames` convolutions of depth `depth`, block by block, on one patch block. */

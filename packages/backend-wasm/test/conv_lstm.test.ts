@@ -24,6 +24,7 @@ import {
   getWasmMemoryStats,
   init,
   relaxedSimdSupported,
+  releaseWasmMemory,
   resetKernelCalls,
   setMemoryMode,
   setWasmVariant,
@@ -272,6 +273,34 @@ describe('ConvLSTM kernel errors', () => {
       (c) => delete c.inputs.initialC,
       'RnnkitConvLSTMSequence: initialC: expected a tensor of shape [2, 3, 3, 3], got none',
     );
+  });
+});
+
+describe('ConvLSTM scratch', () => {
+  it('does not grow with the sequence length (no gate rows held for every step)', () => {
+    releaseWasmMemory();
+    const scratchAfter = (steps: number): number => {
+      const { inputs, attrs } = makeCall(
+        {
+          spatial: [16, 16],
+          kernelSize: [3, 3],
+          strides: [1, 1],
+          dilationRate: [1, 1],
+          padding: 'same',
+          batch: 1,
+          steps,
+          channels: 4,
+          filters: 8,
+        },
+        9,
+      );
+      tf.dispose([...runFused(inputs, attrs), ...Object.values(inputs)]);
+      return getWasmMemoryStats().scratchBytes;
+    };
+    const short = scratchAfter(2);
+    // 60 steps of gate rows would be 60·256·32 floats, about 2 MB.
+    expect(scratchAfter(60)).toBe(short);
+    expect(short).toBeLessThan(1 << 18);
   });
 });
 

@@ -86,15 +86,7 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   // Scratch: the module's buffers, the packed bias, both tables, and a byte mask when the mask
   // is not bool (a bool mask is read as is).
   const convBytes = align(
-    ex.convScratchBytes(
-      batch,
-      steps,
-      positions,
-      filters,
-      inTable.taps * channels,
-      recDepth,
-      threads,
-    ),
+    ex.convScratchBytes(batch, positions, filters, inTable.taps * channels, recDepth, threads),
   );
   const biasBytes = align(ex.packedCols(GATES, filters) * 4);
   const inTableBytes = align(inTable.source.byteLength);

@@ -81,7 +81,6 @@ export interface RnnkitWasmExports {
    */
   convScratchBytes(
     batch: number,
-    steps: number,
     positions: number,
     filters: number,
     inDepth: number,
