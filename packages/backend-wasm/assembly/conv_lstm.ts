@@ -113,7 +113,10 @@ function gatherPatches(
   }
 }
 
-/** Copies `rows` rows of `bytes` bytes between buffers of different row strides. */
+/**
+ * Copies `rows` rows of `bytes` bytes between buffers of possibly different row strides (one
+ * copy when both are packed: F a multiple of 4).
+ */
 function copyRows(
   dst: usize,
   dstStride: usize,
@@ -122,6 +125,10 @@ function copyRows(
   rows: i32,
   bytes: usize,
 ): void {
+  if (dstStride == bytes && srcStride == bytes) {
+    memory.copy(dst, src, <usize>rows * bytes);
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     memory.copy(dst + <usize>r * dstStride, src + <usize>r * srcStride, bytes);
   }
