@@ -13,15 +13,20 @@ import { init, selectedVariant } from '../dist/index.js';
 
 await init();
 
-/** Least CPU ms (user + system) of one `forward` over `rounds`, after warm-up forwards. */
-function cpuTime(forward, rounds) {
-  for (let i = 0; i < 3; i++) forward();
-  let least = Infinity;
+/**
+ * Least CPU ms (user + system) of one forward of each of `forwards` over `rounds`, after warm-up
+ * forwards; the forwards alternate, so both see the same conditions.
+ */
+function cpuTimes(forwards, rounds) {
+  for (const forward of forwards) for (let i = 0; i < 3; i++) forward();
+  const least = forwards.map(() => Infinity);
   for (let r = 0; r < rounds; r++) {
-    const t0 = process.cpuUsage();
-    forward();
-    const d = process.cpuUsage(t0);
-    least = Math.min(least, (d.user + d.system) / 1000);
+    forwards.forEach((forward, i) => {
+      const t0 = process.cpuUsage();
+      forward();
+      const d = process.cpuUsage(t0);
+      least[i] = Math.min(least[i], (d.user + d.system) / 1000);
+    });
   }
   return least;
 }
@@ -52,9 +57,7 @@ for (const B of [1, 4]) {
     y.dataSync();
     y.dispose();
   };
-  const rounds = B === 1 ? 40 : 15;
-  const oursMs = cpuTime(run(ours), rounds);
-  const theirsMs = cpuTime(run(theirs), rounds);
+  const [oursMs, theirsMs] = cpuTimes([run(ours), run(theirs)], B === 1 ? 60 : 20);
   const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(ours.apply(x), theirs.apply(x)))).dataSync()[0]);
   console.log(
     `convlstm2d-b${B} (${selectedVariant()} module): rnnkit ${oursMs.toFixed(2)} ms, ` +
