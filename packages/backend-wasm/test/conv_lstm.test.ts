@@ -276,6 +276,35 @@ describe('ConvLSTM kernel errors', () => {
   });
 });
 
+describe('ConvLSTM NaN', () => {
+  it('a NaN in the input reaches the outputs of its batch item only, as in Keras', () => {
+    const p: ConvProblem = {
+      spatial: [4, 4],
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      dilationRate: [1, 1],
+      padding: 'same',
+      batch: 2,
+      steps: 2,
+      channels: 2,
+      filters: 4,
+    };
+    const { inputs, attrs } = makeCall(p, 13);
+    const x = inputs.x.dataSync().slice();
+    x.fill(NaN, 0, x.length / 2); // batch item 0
+    inputs.x.dispose();
+    inputs.x = tf.tensor(x, inputs.x.shape);
+    const out = runFused(inputs, attrs);
+    for (const t of out) {
+      const v = t.dataSync();
+      const half = v.length / 2;
+      expect(v.subarray(0, half).every(Number.isNaN)).toBe(true);
+      expect(v.subarray(half).every(Number.isFinite)).toBe(true);
+    }
+    tf.dispose([...out, ...Object.values(inputs)]);
+  });
+});
+
 describe('ConvLSTM scratch', () => {
   it('does not grow with the sequence length (no gate rows held for every step)', () => {
     releaseWasmMemory();
