@@ -14,3 +14,4 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
+export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';

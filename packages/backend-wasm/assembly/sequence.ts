@@ -89,7 +89,11 @@ export function packBias(family: i32, bias: usize, U: i32, dstX: usize, dstRh: u
   packVector(rec, 2 * U, 1, U, dstRh);
 }
 
-function lstmRow(x: usize, r: usize, c: usize, h: usize, P: i32, act: i32, ract: i32): void {
+/**
+ * LSTM gates and state update of one row of P unit quads: gate rows `x + r` (packed,
+ * interleaved), `c` updated in place, the new `h` written to `h`.
+ */
+export function lstmRow(x: usize, r: usize, c: usize, h: usize, P: i32, act: i32, ract: i32): void {
   const fast = act == ACT_TANH && ract == ACT_SIGMOID;
   for (let p = 0; p < P; p++) {
     const zi = f32x4.add(v128.load(x), v128.load(r));

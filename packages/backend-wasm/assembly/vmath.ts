@@ -22,7 +22,8 @@ const SIGN_MASK: i32 = 0x80000000;
 
 /** e^x, |relative error| ≲ 2e-7 in the normal range; +Inf above ln(FLT_MAX), 0 far below. */
 export function vexp(x0: v128): v128 {
-  const x1 = f32x4.min(f32x4.max(x0, sp(-87.5)), sp(88.72284));
+  // Single-instruction clamps, as in vtanh; a NaN input stays NaN.
+  const x1 = f32x4.pmin(f32x4.pmax(x0, sp(-87.5)), sp(88.72284));
   const n = f32x4.floor(madd(x1, sp(1.4426950408889634), sp(0.5)));
   // Cody–Waite range reduction: ln 2 split so that n·C1 is exact.
   let x = madd(n, sp(-0.693359375), x1);
@@ -71,7 +72,9 @@ export function vlog(x: v128): v128 {
  * float32): |relative error| < 4e-7, no exp, one division. ±7.9053 is where it reaches ±1.
  */
 export function vtanh(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, sp(-7.90531110763549805)), sp(7.90531110763549805));
+  // pmax/pmin (`b < a ? b : a` and the reverse) are single instructions, where min/max need a
+  // NaN- and signed-zero-exact sequence; in this order a NaN input stays NaN.
+  const x = f32x4.pmin(f32x4.pmax(x0, sp(-7.90531110763549805)), sp(7.90531110763549805));
   const x2 = f32x4.mul(x, x);
   let p = sp(-2.76076847742355e-16);
   p = madd(p, x2, sp(2.00018790482477e-13));

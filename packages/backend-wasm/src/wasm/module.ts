@@ -75,6 +75,55 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
+  /**
+   * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are
+   * taps · channels).
+   */
+  convScratchBytes(
+    batch: number,
+    positions: number,
+    filters: number,
+    inDepth: number,
+    recDepth: number,
+    threads: number,
+  ): number;
+  /** Threads (of `threads`) a ConvLSTM call of `batch` items keeps busy. */
+  convUsefulThreads(batch: number, threads: number): number;
+  /**
+   * Runs a whole ConvLSTM sequence (`assembly/conv_lstm.ts`); with `threads` > 1, thread
+   * `thread`'s batch items of a call that `threads` threads run together (one thread: 0, 1, 0, 0).
+   */
+  convLSTM(
+    batch: number,
+    steps: number,
+    channels: number,
+    filters: number,
+    frameSize: number,
+    positions: number,
+    inTaps: number,
+    recTaps: number,
+    x: number,
+    inSource: number,
+    recSource: number,
+    wk: number,
+    bx: number,
+    wr: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    out: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
+  ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;
   /** Bytes of the zeroed sync block `sequence` takes when run by several threads. */

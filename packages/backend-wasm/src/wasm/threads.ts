@@ -28,10 +28,19 @@ const JOB_SEQUENCE = 0;
 const JOB_DONE = 64;
 const JOB_STOP = 128;
 const JOB_THREADS = 192;
+/** Which module function a job runs (an index into {@link JOBS}), beside the thread count. */
+const JOB_KIND = 196;
 const JOB_ARGS = 256;
-/** `sequence`'s 22 arguments. */
-const ARG_COUNT = 22;
 const SYNC_OFFSET = JOB_ARGS + 128;
+
+/**
+ * The module functions a pool runs, with their argument counts before the four thread
+ * arguments (`sync`, `threads`, `thread`, `canWait`); at most 32 fit the control block.
+ */
+const JOBS = { sequence: 22, convLSTM: 25 } as const;
+/** A module function a pool runs. */
+export type JobKind = keyof typeof JOBS;
+const JOB_KINDS = Object.keys(JOBS) as JobKind[];
 
 /** Pages a shared memory may grow to (2 GiB); the module's import allows up to 4 GiB. */
 const MAX_PAGES = 32768;
@@ -48,7 +57,10 @@ const CALLER_SPINS = 1 << 16;
 const WORKER_SOURCE = `
 'use strict';
 const serve = ({ module, memory, control, index, workers }, ready) => {
-  const run = new WebAssembly.Instance(module, { env: { memory } }).exports.sequence;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const jobs = ${JSON.stringify(JOB_KINDS.map((kind) => [kind, JOBS[kind]]))}.map(
+    ([name, count]) => [exports[name], count],
+  );
   const at = (byte) => (control + byte) >> 2;
   let seen = 0;
   ready();
@@ -62,7 +74,8 @@ const serve = ({ module, memory, control, index, workers }, ready) => {
     view = new Int32Array(memory.buffer); // the memory may have grown
     const threads = view[at(${JOB_THREADS})];
     if (index < threads) {
-      const args = Array.from(view.subarray(at(${JOB_ARGS}), at(${JOB_ARGS}) + ${ARG_COUNT}));
+      const [run, count] = jobs[view[at(${JOB_KIND})]];
+      const args = Array.from(view.subarray(at(${JOB_ARGS}), at(${JOB_ARGS}) + count));
       run(...args, control + ${SYNC_OFFSET}, threads, index, 1);
     }
     if (Atomics.add(view, at(${JOB_DONE}), 1) + 1 === workers) {
@@ -160,22 +173,24 @@ export class ThreadPool {
   }
 
   /**
-   * Runs `sequence(...args)` on `threads` threads (at most {@link ThreadPool.threads}, and no
-   * more than `usefulThreads` for the call); the scratch in `args` must hold
-   * `scratchBytes(…, threads)`. Returns when every thread has finished.
+   * Runs `sequence(...args)` (or the module function `kind`) on `threads` threads (at most
+   * {@link ThreadPool.threads}, and no more than the call keeps busy: `usefulThreads`,
+   * `convUsefulThreads`); the scratch in `args` must be sized for `threads`. Returns when every
+   * thread has finished.
    */
-  run(args: readonly number[], threads: number): void {
+  run(args: readonly number[], threads: number, kind: JobKind = 'sequence'): void {
     if (this.stopped) throw new Error('threads: expected a running thread pool, got a stopped one');
-    if (args.length !== ARG_COUNT) {
-      throw new Error(`threads: expected ${ARG_COUNT} sequence arguments, got ${args.length}`);
+    if (args.length !== JOBS[kind]) {
+      throw new Error(`threads: expected ${JOBS[kind]} ${kind} arguments, got ${args.length}`);
     }
     const view = this.view();
     view.set(args, this.at(JOB_ARGS));
     view[this.at(JOB_THREADS)] = threads;
+    view[this.at(JOB_KIND)] = JOB_KINDS.indexOf(kind);
     Atomics.store(view, this.at(JOB_DONE), 0);
     Atomics.add(view, this.at(JOB_SEQUENCE), 1);
     Atomics.notify(view, this.at(JOB_SEQUENCE));
-    const slice = this.exports.sequence as (...values: number[]) => void;
+    const slice = this.exports[kind] as (...values: number[]) => void;
     slice(...args, this.control + SYNC_OFFSET, threads, 0, this.canBlock ? 1 : 0);
     const workers = this.workers.length;
     for (let spins = 0; ; spins++) {

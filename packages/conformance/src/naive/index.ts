@@ -13,6 +13,7 @@
  */
 export { erf, naiveActivation, NAIVE_ACTIVATIONS } from './activations.js';
 export { maxRelError } from './compare.js';
+export { naiveConvLSTM, type NaiveConvLSTMProblem, type NaiveConvLSTMResult } from './conv_lstm.js';
 export {
   naiveSequence,
   type NaiveFamily,

@@ -13,6 +13,7 @@ import {
   SimpleRNNSequence,
   stateShapes,
   type KernelActivation,
+  type SequenceKernelAttrs,
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/state.js';
@@ -39,7 +40,7 @@ function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
 }
 
 /** Index of an activation in the contract's list: the code the WebAssembly module switches on. */
-function activationCode(name: KernelActivation | null): number {
+export function activationCode(name: KernelActivation | null): number {
   return name == null ? 0 : KERNEL_ACTIVATIONS.indexOf(name);
 }
 
@@ -47,6 +48,16 @@ const FLAG_GO_BACKWARDS = 1;
 const FLAG_RETURN_SEQUENCES = 2;
 const FLAG_ALIGN_TO_INPUT = 4;
 const FLAG_ZERO_OUTPUT_FOR_MASK = 8;
+
+/** The module's flag bits (`assembly/sequence.ts`) for a call's shared attributes. */
+export function sequenceFlags(a: SequenceKernelAttrs): number {
+  return (
+    (a.goBackwards ? FLAG_GO_BACKWARDS : 0) |
+    (a.returnSequences ? FLAG_RETURN_SEQUENCES : 0) |
+    (a.alignToInput ? FLAG_ALIGN_TO_INPUT : 0) |
+    (a.zeroOutputForMask ? FLAG_ZERO_OUTPUT_FOR_MASK : 0)
+  );
+}
 
 const calls: Record<string, number> = {};
 let threadedCalls = 0;
@@ -59,6 +70,12 @@ export function getKernelCalls(): Record<string, number> {
 /** How many fused calls since the last {@link resetKernelCalls} ran on more than one thread. */
 export function getThreadedCalls(): number {
   return threadedCalls;
+}
+
+/** Counts a call of a fused kernel for {@link getKernelCalls} (and {@link getThreadedCalls}). */
+export function recordCall(kernel: string, threaded: boolean): void {
+  calls[kernel] = (calls[kernel] ?? 0) + 1;
+  if (threaded) threadedCalls++;
 }
 
 /** Clears the counts returned by {@link getKernelCalls} and {@link getThreadedCalls}. */
@@ -89,6 +106,11 @@ export function setMinStepWorkPerThread(work: number): void {
   minStepWork = work;
 }
 
+/** The least recurrent multiply-adds per thread and step for a call to use another thread. */
+export function minStepWorkPerThread(): number {
+  return minStepWork;
+}
+
 /** Threads for one call: those the pool has, the units can keep busy and the work pays for. */
 function threadsFor(state: BackendState, gates: number, batch: number, units: number): number {
   if (state.pool == null) return 1;
@@ -97,8 +119,28 @@ function threadsFor(state: BackendState, gates: number, batch: number, units: nu
   return state.exports.usefulThreads(units, Math.max(1, Math.min(state.pool.threads, byWork)));
 }
 
-function align(n: number): number {
+/** `n` rounded up to a multiple of 64 (the module's buffers are 64-byte aligned). */
+export function align(n: number): number {
   return Math.ceil(n / 64) * 64;
+}
+
+/**
+ * Writes a numeric (int32 or float32) mask of `count` values as the bytes the module reads
+ * (1: keep the step) at `at`; a bool mask is read in place instead.
+ */
+export function writeByteMask(
+  state: BackendState,
+  mask: TensorInfo,
+  count: number,
+  at: number,
+): void {
+  const source = state.tensorBytes(mask);
+  const values =
+    mask.dtype === 'int32'
+      ? new Int32Array(source.buffer, source.byteOffset, count)
+      : new Float32Array(source.buffer, source.byteOffset, count);
+  const target = state.bytes();
+  for (let i = 0; i < count; i++) target[at + i] = values[i] !== 0 ? 1 : 0;
 }
 
 /** Weight packing: the packed pointer of `tensor` for `gates` gates starting at gate `firstGate`. */
@@ -176,21 +218,11 @@ export function runSequence(
     let maskPtr = byteMaskPtr;
     if (mask != null && byteMask == null) {
       maskPtr = brh + recBiasBytes;
-      const source = state.tensorBytes(mask);
-      const values =
-        mask.dtype === 'int32'
-          ? new Int32Array(source.buffer, source.byteOffset, batch * steps)
-          : new Float32Array(source.buffer, source.byteOffset, batch * steps);
-      const target = state.bytes();
-      for (let i = 0; i < values.length; i++) target[maskPtr + i] = values[i] !== 0 ? 1 : 0;
+      writeByteMask(state, mask, batch * steps, maskPtr);
     }
     ex.packBias(family, biasPtr, units, bx, brh);
 
-    const flags =
-      (a.goBackwards ? FLAG_GO_BACKWARDS : 0) |
-      (a.returnSequences ? FLAG_RETURN_SEQUENCES : 0) |
-      (a.alignToInput ? FLAG_ALIGN_TO_INPUT : 0) |
-      (a.zeroOutputForMask ? FLAG_ZERO_OUTPUT_FOR_MASK : 0);
+    const flags = sequenceFlags(a);
     const [outPtr, hPtr, cPtr] = frame.outputs;
     const args = [
       family,
@@ -218,13 +250,12 @@ export function runSequence(
     ];
     if (threads > 1) {
       state.pool!.run(args, threads);
-      threadedCalls++;
     } else (ex.sequence as (...values: number[]) => void)(...args, 0, 1, 0, 0);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
     throw e;
   }
-  calls[kernel] = (calls[kernel] ?? 0) + 1;
+  recordCall(kernel, threads > 1);
   return outputs;
 }

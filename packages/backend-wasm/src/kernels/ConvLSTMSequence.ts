@@ -1,0 +1,163 @@
+/**
+ * Fused whole-sequence ConvLSTM (1, 2 or 3 spatial axes, channels last) for the tfjs `wasm`
+ * backend, Keras gate order `i, f, c, o`.
+ *
+ * Both convolutions are packed GEMMs over patches inside rnnkit's WebAssembly module
+ * (`assembly/conv_lstm.ts`): the input convolution of every frame in one pass, bias included,
+ * then per step and image the recurrent convolution of `h` (`same`, stride 1) in blocks of
+ * positions, each block's gates and state update right after its product. Weights are packed
+ * once per weight set as LSTM's (`kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right
+ * operand of the patches); the geometry goes in as tables of source positions per tap.
+ *
+ * With worker threads (`setThreads`), a call with several batch items splits them between
+ * threads, which never wait for each other: each runs its items' whole sequence.
+ */
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { checkConvLSTMCall, ConvLSTMSequence } from '@rnnkit/core';
+import { stateFor, type BackendState, type WasmBackendLike } from '../wasm/state.js';
+import { convTable } from './shared/conv_geometry.js';
+import {
+  activationCode,
+  align,
+  minStepWorkPerThread,
+  recordCall,
+  sequenceFlags,
+  writeByteMask,
+} from './shared/run.js';
+
+/** The module's family code whose bias layout ConvLSTM shares (LSTM's `[4·F]`). */
+const LSTM_BIAS = 1;
+/** ConvLSTM's gate blocks, `i, f, c, o`. */
+const GATES = 4;
+
+/** Packed `[taps·channels, 4·F]` weights of `tensor` (a kernel `[...K, channels, 4·F]`). */
+function packedKernel(
+  state: BackendState,
+  tensor: TensorInfo,
+  role: string,
+  filters: number,
+): number {
+  const ex = state.exports;
+  const rows = tensor.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return state.packedWeights(
+    tensor,
+    `conv-${role}:${filters}`,
+    rows * ex.packedCols(GATES, filters) * 4,
+    (dst, src) => ex.packMatrix(src, rows, GATES * filters, 0, GATES, filters, dst),
+  );
+}
+
+/**
+ * Threads for one call: those the pool has, the batch items can keep busy, and the work pays
+ * for, by the same per-thread minimum of one step's recurrent multiply-adds as the dense kernels.
+ */
+function threadsFor(state: BackendState, batch: number, stepWork: number): number {
+  if (state.pool == null) return 1;
+  const least = minStepWorkPerThread();
+  const byWork = least === 0 ? state.pool.threads : Math.floor(stepWork / least);
+  return state.exports.convUsefulThreads(batch, Math.max(1, Math.min(state.pool.threads, byWork)));
+}
+
+/** Runs the ConvLSTM; returns `[output, h, c]`. */
+export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+  const call = checkConvLSTMCall(inputs, attrs);
+  const { attrs: a, batch, steps, channels, filters, x, mask, recurrentMask } = call;
+  const inTable = convTable(
+    call.spatial,
+    call.outSpatial,
+    call.kernelSize,
+    a.strides,
+    a.dilationRate,
+    a.padding,
+  );
+  const ones = call.outSpatial.map(() => 1);
+  const recTable = convTable(call.outSpatial, call.outSpatial, call.kernelSize, ones, ones, 'same');
+  const { positions } = inTable;
+  const frameSize = call.spatial.reduce((n, d) => n * d, channels);
+
+  const state = stateFor(backend as WasmBackendLike);
+  const ex = state.exports;
+  state.beginCall();
+  const wk = packedKernel(state, call.kernel, 'kernel', filters);
+  const wr = packedKernel(state, call.recurrentKernel, 'recurrent', filters);
+  const recDepth = recTable.taps * filters;
+  const threads = threadsFor(state, batch, batch * positions * recDepth * GATES * filters);
+
+  // Scratch: the module's buffers, the packed bias, both tables, and a byte mask when the mask
+  // is not bool (a bool mask is read as is).
+  const convBytes = align(
+    ex.convScratchBytes(batch, positions, filters, inTable.taps * channels, recDepth, threads),
+  );
+  const biasBytes = align(ex.packedCols(GATES, filters) * 4);
+  const inTableBytes = align(inTable.source.byteLength);
+  const recTableBytes = align(recTable.source.byteLength);
+  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
+  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
+  const stateShape = [batch, ...call.outSpatial, filters];
+  const outShape = a.returnSequences ? [batch, steps, ...call.outSpatial, filters] : stateShape;
+  const frame = state.frame(
+    [x, call.initialH, call.initialC, call.bias, byteMask, recurrentMask],
+    [outShape, stateShape, stateShape],
+    convBytes + biasBytes + inTableBytes + recTableBytes + maskBytes,
+  );
+  let outputs: TensorInfo[];
+  try {
+    const [xPtr, h0Ptr, c0Ptr, biasPtr, byteMaskPtr, recurrentMaskPtr] = frame.inputs;
+    const bx = frame.scratch + convBytes;
+    const inSource = bx + biasBytes;
+    const recSource = inSource + inTableBytes;
+    let maskPtr = byteMaskPtr;
+    if (mask != null && byteMask == null) {
+      maskPtr = recSource + recTableBytes;
+      writeByteMask(state, mask, batch * steps, maskPtr);
+    }
+    const memory = state.bytes();
+    new Int32Array(memory.buffer, inSource, inTable.source.length).set(inTable.source);
+    new Int32Array(memory.buffer, recSource, recTable.source.length).set(recTable.source);
+    ex.packBias(LSTM_BIAS, biasPtr, filters, bx, 0);
+
+    const [outPtr, hPtr, cPtr] = frame.outputs;
+    const args = [
+      batch,
+      steps,
+      channels,
+      filters,
+      frameSize,
+      positions,
+      inTable.taps,
+      recTable.taps,
+      xPtr,
+      inSource,
+      recSource,
+      wk,
+      bx,
+      wr,
+      h0Ptr,
+      c0Ptr,
+      maskPtr,
+      recurrentMaskPtr,
+      outPtr,
+      hPtr,
+      cPtr,
+      frame.scratch,
+      sequenceFlags(a),
+      activationCode(a.activation),
+      activationCode(a.recurrentActivation),
+    ];
+    if (threads > 1) state.pool!.run(args, threads, 'convLSTM');
+    else (ex.convLSTM as (...values: number[]) => void)(...args, 0, 1, 0, 0);
+    outputs = frame.finish();
+  } catch (e) {
+    frame.abort();
+    throw e;
+  }
+  recordCall(ConvLSTMSequence, threads > 1);
+  return outputs;
+};
+
+/** The wasm registration of {@link ConvLSTMSequence}. */
+export const convLSTMSequenceConfig: KernelConfig = {
+  kernelName: ConvLSTMSequence,
+  backendName: 'wasm',
+  kernelFunc: convLSTMSequence,
+};

@@ -1,0 +1,372 @@
+/**
+ * The fused ConvLSTM kernel against the float64 ConvLSTM equations of
+ * `@rnnkit/conformance/naive` (checked there against the numpy cases) over every geometry and
+ * flag, per module variant and memory mode; the layers dispatching to it; tfjs-layers' ConvLSTM2D
+ * where its semantics equal Keras's; errors; flat tensors and heap over many forwards.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {
+  ConvLSTM1D,
+  ConvLSTM2D,
+  ConvLSTM3D,
+  ConvLSTMSequence,
+  getDispatchStats,
+  mulberry32,
+  resetDispatchStats,
+  type KernelActivation,
+} from '@rnnkit/core';
+import { seededTensor } from '@rnnkit/conformance';
+import { maxRelError, naiveConvLSTM } from '@rnnkit/conformance/naive';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  getKernelCalls,
+  getWasmMemoryStats,
+  init,
+  relaxedSimdSupported,
+  releaseWasmMemory,
+  resetKernelCalls,
+  setMemoryMode,
+  setWasmVariant,
+  type WasmVariant,
+} from '../src/index.js';
+import { GEOMETRIES, makeCall, runFused, type ConvProblem } from './conv_helpers.js';
+import { expectClose } from './helpers.js';
+
+beforeAll(async () => {
+  await init();
+});
+
+/** Runs the kernel on `p` and checks `[output, h, c]` against the float64 equations. */
+function check(p: ConvProblem, seed: number, label: string): void {
+  const { problem, inputs, attrs } = makeCall(p, seed);
+  const want = naiveConvLSTM(problem);
+  const got = runFused(inputs, attrs);
+  const state = [p.batch, ...want.outSpatial, p.filters];
+  const shapes = [p.returnSequences ? [p.batch, p.steps, ...want.outSpatial, p.filters] : state];
+  expect(got.map((t) => t.shape)).toEqual([...shapes, state, state]);
+  [want.output, want.h, want.c].forEach((w, i) =>
+    expectClose(got[i].dataSync(), w, `${label} output ${i}`),
+  );
+  tf.dispose([...got, ...Object.values(inputs)]);
+}
+
+// Both module variants when the engine has relaxed SIMD (vitest.config.ts enables it on Node 20),
+// in place on tfjs's memory, and the plain variant in copy mode (own memory, copies in and out).
+const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
+  { variant: 'simd', mode: 'shared' },
+  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
+  { variant: 'simd', mode: 'copy' },
+];
+
+describe.each(CONFIGS)(
+  'fused ConvLSTM ($variant, $mode) vs float64 ConvLSTM equations',
+  ({ variant, mode }) => {
+    beforeAll(() => {
+      setMemoryMode(mode === 'copy' ? 'copy' : null);
+      setWasmVariant(variant);
+    });
+    afterAll(() => {
+      setMemoryMode(null);
+      setWasmVariant(null);
+    });
+
+    it('1, 2 and 3 spatial axes, strides, dilation, both paddings, every flag', () => {
+      const rand = mulberry32(11);
+      const pick = (n: number): number => 1 + Math.floor(rand() * n);
+      let seed = 100;
+      resetKernelCalls();
+      for (const geometry of GEOMETRIES) {
+        for (let bits = 0; bits < 16; bits++) {
+          const mask = (bits & 3) !== 0;
+          check(
+            {
+              ...geometry,
+              // A mask needs a second row, which it masks throughout.
+              batch: mask ? 1 + pick(2) : pick(3),
+              steps: pick(4),
+              channels: pick(5),
+              filters: pick(6),
+              goBackwards: (bits & 1) !== 0,
+              returnSequences: (bits & 2) !== 0,
+              alignToInput: (bits & 4) !== 0,
+              zeroOutputForMask: (bits & 8) !== 0,
+              mask,
+              recurrentMask: (bits & 12) === 4,
+            },
+            seed,
+            `${JSON.stringify(geometry)} bits ${bits} seed ${seed}`,
+          );
+          seed++;
+        }
+      }
+      expect(getKernelCalls()[ConvLSTMSequence]).toBe(GEOMETRIES.length * 16);
+      expect(getWasmMemoryStats().variant).toBe(variant);
+      expect(getWasmMemoryStats().mode).toBe(mode);
+    });
+
+    it.each<[KernelActivation, KernelActivation]>([
+      ['tanh', 'hard_sigmoid_keras2'],
+      ['tanh', 'hard_sigmoid'],
+      ['relu', 'sigmoid'],
+      ['elu', 'tanh'],
+      ['linear', 'sigmoid'],
+      ['gelu', 'softsign'],
+    ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
+      check(
+        {
+          spatial: [5, 5],
+          kernelSize: [3, 3],
+          strides: [1, 1],
+          dilationRate: [1, 1],
+          padding: 'same',
+          batch: 2,
+          steps: 4,
+          channels: 3,
+          filters: 5,
+          activation,
+          recurrentActivation,
+          mask: true,
+          returnSequences: true,
+        },
+        7,
+        `${activation}/${recurrentActivation}`,
+      );
+    });
+
+    it('the bench shape (32×32×8, 16 filters, 3×3) with a batch of 2: several patch blocks', () => {
+      check(
+        {
+          spatial: [32, 32],
+          kernelSize: [3, 3],
+          strides: [1, 1],
+          dilationRate: [1, 1],
+          padding: 'same',
+          batch: 2,
+          steps: 3,
+          channels: 8,
+          filters: 16,
+          returnSequences: true,
+        },
+        3,
+        'bench shape',
+      );
+    });
+  },
+);
+
+describe('ConvLSTM layers on wasm', () => {
+  it('run the fused kernel for ConvLSTM1D, ConvLSTM2D and ConvLSTM3D', () => {
+    const cases = [
+      { layer: new ConvLSTM1D({ filters: 2, kernelSize: 3 }), shape: [2, 3, 6, 2] },
+      { layer: new ConvLSTM2D({ filters: 2, kernelSize: 3 }), shape: [2, 3, 5, 5, 2] },
+      { layer: new ConvLSTM3D({ filters: 2, kernelSize: 2 }), shape: [2, 3, 3, 4, 3, 2] },
+    ];
+    for (const { layer, shape } of cases) {
+      const x = seededTensor(shape, 4);
+      resetDispatchStats();
+      resetKernelCalls();
+      tf.dispose(layer.apply(x));
+      expect(getDispatchStats()[ConvLSTMSequence]).toEqual({ fused: 1, reference: 0 });
+      expect(getKernelCalls()[ConvLSTMSequence]).toBe(1);
+      layer.dispose();
+      x.dispose();
+    }
+  });
+
+  it('match tfjs-layers ConvLSTM2D (Keras semantics set explicitly) on strides, padding and dilation', () => {
+    const configs = [
+      { padding: 'same', strides: 1, dilationRate: 1, returnSequences: true },
+      { padding: 'same', strides: 2, dilationRate: 1, returnSequences: false },
+      { padding: 'valid', strides: 1, dilationRate: 2, returnSequences: true },
+    ] as const;
+    configs.forEach((config, k) => {
+      const x = seededTensor([2, 4, 7, 6, 3], 20 + k);
+      const theirs = tfl.layers.convLstm2d({
+        filters: 4,
+        kernelSize: 3,
+        ...config,
+        activation: 'tanh',
+        recurrentActivation: 'sigmoid',
+        useBias: true,
+        unitForgetBias: true,
+        dataFormat: 'channelsLast',
+        kernelInitializer: 'glorotUniform',
+        recurrentInitializer: 'glorotUniform',
+        biasInitializer: 'zeros',
+      });
+      const want = theirs.apply(x) as tf.Tensor;
+      const ours = new ConvLSTM2D({
+        filters: 4,
+        kernelSize: 3,
+        padding: config.padding,
+        strides: config.strides,
+        dilationRate: config.dilationRate,
+        returnSequences: config.returnSequences,
+      });
+      ours.build(x.shape);
+      const weights = theirs.getWeights().map((w) => w.clone());
+      ours.setWeights(weights);
+      resetDispatchStats();
+      const got = ours.apply(x) as tf.Tensor;
+      expect(getDispatchStats()[ConvLSTMSequence]).toEqual({ fused: 1, reference: 0 });
+      expect(got.shape).toEqual(want.shape);
+      expect(maxRelError(got.dataSync(), want.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([x, want, got, ...weights]);
+      theirs.dispose();
+      ours.dispose();
+    });
+  });
+});
+
+describe('ConvLSTM kernel errors', () => {
+  const base: ConvProblem = {
+    spatial: [5, 5],
+    kernelSize: [3, 3],
+    strides: [1, 1],
+    dilationRate: [1, 1],
+    padding: 'valid',
+    batch: 2,
+    steps: 3,
+    channels: 2,
+    filters: 3,
+  };
+
+  function expectError(change: (call: ReturnType<typeof makeCall>) => void, message: string): void {
+    const call = makeCall(base, 1);
+    const owned = Object.values(call.inputs);
+    change(call);
+    expect(() => runFused(call.inputs, call.attrs)).toThrow(message);
+    tf.dispose([...owned, ...Object.values(call.inputs)]);
+  }
+
+  it('names the argument, what was expected and what was given', () => {
+    expectError(
+      (c) => (c.inputs.initialH = tf.zeros([2, 5, 5, 3])),
+      'RnnkitConvLSTMSequence: initialH: expected shape [2, 3, 3, 3], got shape [2, 5, 5, 3]',
+    );
+    expectError(
+      (c) => (c.inputs.kernel = tf.zeros([3, 3, 4, 12])),
+      'RnnkitConvLSTMSequence: kernel: expected shape [3, 3, 2, 12], got shape [3, 3, 4, 12]',
+    );
+    expectError(
+      (c) => (c.inputs.x = tf.zeros([2, 3, 2, 5, 2])),
+      'RnnkitConvLSTMSequence: x: expected spatial sizes that fit the kernel [3, 3] with valid padding',
+    );
+    expectError(
+      (c) => (c.attrs.strides = [1]),
+      'RnnkitConvLSTMSequence: strides: expected 2 positive integers, got [1]',
+    );
+    expectError(
+      (c) => (c.attrs.padding = 'causal'),
+      `RnnkitConvLSTMSequence: padding: expected 'valid' or 'same', got "causal"`,
+    );
+    expectError((c) => {
+      c.attrs.dilationRate = [2, 2];
+      c.attrs.strides = [2, 1];
+    }, 'RnnkitConvLSTMSequence: strides: expected all 1 when dilationRate is not');
+    expectError(
+      (c) => (c.inputs.mask = tf.ones([2, 4], 'bool')),
+      'RnnkitConvLSTMSequence: mask: expected shape [2, 3], got shape [2, 4]',
+    );
+    expectError(
+      (c) => delete c.inputs.initialC,
+      'RnnkitConvLSTMSequence: initialC: expected a tensor of shape [2, 3, 3, 3], got none',
+    );
+  });
+});
+
+describe('ConvLSTM NaN', () => {
+  it('a NaN in the input reaches the outputs of its batch item only, as in Keras', () => {
+    const p: ConvProblem = {
+      spatial: [4, 4],
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      dilationRate: [1, 1],
+      padding: 'same',
+      batch: 2,
+      steps: 2,
+      channels: 2,
+      filters: 4,
+    };
+    const { inputs, attrs } = makeCall(p, 13);
+    const x = inputs.x.dataSync().slice();
+    x.fill(NaN, 0, x.length / 2); // batch item 0
+    inputs.x.dispose();
+    inputs.x = tf.tensor(x, inputs.x.shape);
+    const out = runFused(inputs, attrs);
+    for (const t of out) {
+      const v = t.dataSync();
+      const half = v.length / 2;
+      expect(v.subarray(0, half).every(Number.isNaN)).toBe(true);
+      expect(v.subarray(half).every(Number.isFinite)).toBe(true);
+    }
+    tf.dispose([...out, ...Object.values(inputs)]);
+  });
+});
+
+describe('ConvLSTM scratch', () => {
+  it('does not grow with the sequence length (no gate rows held for every step)', () => {
+    releaseWasmMemory();
+    const scratchAfter = (steps: number): number => {
+      const { inputs, attrs } = makeCall(
+        {
+          spatial: [16, 16],
+          kernelSize: [3, 3],
+          strides: [1, 1],
+          dilationRate: [1, 1],
+          padding: 'same',
+          batch: 1,
+          steps,
+          channels: 4,
+          filters: 8,
+        },
+        9,
+      );
+      tf.dispose([...runFused(inputs, attrs), ...Object.values(inputs)]);
+      return getWasmMemoryStats().scratchBytes;
+    };
+    const short = scratchAfter(2);
+    // 60 steps of gate rows would be 60·256·32 floats, about 2 MB.
+    expect(scratchAfter(60)).toBe(short);
+    expect(short).toBeLessThan(1 << 18);
+  });
+});
+
+describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) => {
+  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
+  afterAll(() => setMemoryMode(null));
+
+  it('tensors and heap use stay flat over 500 forwards (mask, recurrent mask, sequences)', () => {
+    const { inputs, attrs } = makeCall(
+      {
+        spatial: [9, 9],
+        kernelSize: [3, 3],
+        strides: [1, 1],
+        dilationRate: [1, 1],
+        padding: 'same',
+        batch: 2,
+        steps: 4,
+        channels: 3,
+        filters: 5,
+        mask: true,
+        recurrentMask: true,
+        returnSequences: true,
+      },
+      5,
+    );
+    const forward = (): void => tf.dispose(runFused(inputs, attrs));
+    forward();
+    const tensors = tf.memory().numTensors;
+    const before = getWasmMemoryStats();
+    for (let i = 0; i < 500; i++) forward();
+    const after = getWasmMemoryStats();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(after.liveBytes).toBe(before.liveBytes);
+    expect(after.liveBlocks).toBe(before.liveBlocks);
+    expect(after.memoryBytes).toBe(before.memoryBytes);
+    expect(after.packedWeights).toBe(2);
+    expect(after.mode).toBe(mode);
+    tf.dispose(Object.values(inputs));
+  });
+});
