@@ -160,6 +160,12 @@ describeGpu('fused webgpu ConvLSTM kernel', () => {
     expect(call({}, { recurrentActivation: 'nope' })).toThrow(
       /RnnkitConvLSTMSequence: recurrentActivation: expected one of .*got "nope"/,
     );
-    tf.dispose([wrongKernel, ...Object.values(inputs)]);
+    // This backend's own limit (no empty storage buffers); the cpu backend runs such a call.
+    const frame = inputs.x.shape.slice(0, -1);
+    const noChannels = { x: tf.zeros([...frame, 0]), kernel: tf.zeros([2, 2, 0, 16]) };
+    expect(call(noChannels)).toThrow(
+      `${ConvLSTMSequence}: x: expected at least one channel, got shape [${frame.join(', ')}, 0]`,
+    );
+    tf.dispose([wrongKernel, ...Object.values(noChannels), ...Object.values(inputs)]);
   });
 });

@@ -12,21 +12,13 @@
  * ConvLSTM1D/2D. The patch of an output position is `[...K, channels]` in the kernel's own row
  * order, so `kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right operand.
  */
-import type {
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
-  checkKernelActivation,
+  checkConvLSTMCall,
   ConvLSTMSequence,
   convOutputSize,
-  MASK_DTYPES,
-  RnnkitError,
-  type KernelActivation,
+  type ConvLSTMSequenceAttrs,
 } from '@rnnkit/core';
 import {
   activateInPlace,
@@ -48,21 +40,6 @@ import {
 /** Patch rows gathered and packed at a time: 64 rows of up to a few hundred values stay in L2. */
 const PATCH_ROWS = 64;
 
-/** The checked attributes of a call. */
-interface ConvAttrs {
-  /** F, the filters (the contract's `units`). */
-  units: number;
-  activation: KernelActivation;
-  recurrentActivation: KernelActivation;
-  goBackwards: boolean;
-  returnSequences: boolean;
-  alignToInput: boolean;
-  zeroOutputForMask: boolean;
-  strides: number[];
-  padding: 'valid' | 'same';
-  dilationRate: number[];
-}
-
 /** A convolution's geometry over three spatial axes (leading axes of size 1 where unused). */
 interface ConvGeometry {
   inSize: number[];
@@ -76,83 +53,6 @@ interface ConvGeometry {
    * into the flattened `inSize`), or −1 where the tap falls in the padding.
    */
   source: Int32Array;
-}
-
-function invalid(argument: string, expected: string, given: string): never {
-  throw new RnnkitError(`${ConvLSTMSequence}: ${argument}: expected ${expected}, got ${given}`);
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `shape [${shape.join(', ')}]`;
-}
-
-function flag(attrs: NamedAttrMap | undefined, name: string): boolean {
-  const v = attrs?.[name];
-  if (v == null) return false;
-  if (typeof v !== 'boolean') invalid(name, 'a boolean', JSON.stringify(v));
-  return v;
-}
-
-function intList(attrs: NamedAttrMap | undefined, name: string, rank: number): number[] {
-  const v = attrs?.[name];
-  if (
-    !Array.isArray(v) ||
-    v.length !== rank ||
-    v.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1)
-  ) {
-    invalid(name, `${rank} positive integers`, JSON.stringify(v) ?? String(v));
-  }
-  return v as number[];
-}
-
-function readAttrs(attrs: NamedAttrMap | undefined, rank: number): ConvAttrs {
-  const filters = attrs?.units;
-  if (typeof filters !== 'number' || !Number.isInteger(filters) || filters <= 0) {
-    invalid('units', 'a positive integer', JSON.stringify(filters) ?? String(filters));
-  }
-  const padding = attrs?.padding;
-  if (padding !== 'valid' && padding !== 'same') {
-    invalid('padding', "'valid' or 'same'", JSON.stringify(padding) ?? String(padding));
-  }
-  const strides = intList(attrs, 'strides', rank);
-  const dilationRate = intList(attrs, 'dilationRate', rank);
-  if (strides.some((s) => s > 1) && dilationRate.some((d) => d > 1)) {
-    invalid(
-      'strides',
-      'all 1 when dilationRate is not',
-      `strides [${strides.join(', ')}] with dilationRate [${dilationRate.join(', ')}]`,
-    );
-  }
-  return {
-    units: filters,
-    activation: checkKernelActivation(ConvLSTMSequence, 'activation', attrs?.activation),
-    recurrentActivation: checkKernelActivation(
-      ConvLSTMSequence,
-      'recurrentActivation',
-      attrs?.recurrentActivation,
-    ),
-    goBackwards: flag(attrs, 'goBackwards'),
-    returnSequences: flag(attrs, 'returnSequences'),
-    alignToInput: flag(attrs, 'alignToInput'),
-    zeroOutputForMask: flag(attrs, 'zeroOutputForMask'),
-    strides,
-    padding: padding as 'valid' | 'same',
-    dilationRate,
-  };
-}
-
-function checkTensor(
-  argument: string,
-  info: TensorInfo | undefined,
-  expected: readonly number[],
-  dtypes: readonly string[] = ['float32'],
-): TensorInfo {
-  if (info == null) invalid(argument, `a tensor of shape [${expected.join(', ')}]`, 'none');
-  if (info.shape.length !== expected.length || info.shape.some((d, i) => d !== expected[i])) {
-    invalid(argument, `shape [${expected.join(', ')}]`, shapeText(info.shape));
-  }
-  if (!dtypes.includes(info.dtype)) invalid(argument, `dtype ${dtypes.join(' or ')}`, info.dtype);
-  return info;
 }
 
 /** Pads a per-axis list of the N spatial axes to three, with `fill` in front. */
@@ -287,7 +187,7 @@ function convProduct(
  * one loop; other activations go through `activateInPlace` slice by slice.
  */
 function updateStates(
-  a: ConvAttrs,
+  a: ConvLSTMSequenceAttrs,
   z: Float32Array,
   zOff: number,
   ld: number,
@@ -371,59 +271,11 @@ function projectionBuffer(length: number): Float32Array {
 /** Runs the ConvLSTM; returns `[output, h, c]`. */
 export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = backend as MathBackendCPU;
-  const named = inputs as NamedTensorInfoMap;
-  const xInfo = named.x as TensorInfo | undefined;
-  if (xInfo == null || xInfo.shape.length < 4 || xInfo.shape.length > 6) {
-    invalid(
-      'x',
-      'a tensor of shape [batch, time, ...spatial (1 to 3 axes), channels]',
-      xInfo == null ? 'none' : shapeText(xInfo.shape),
-    );
-  }
-  if (xInfo.dtype !== 'float32') invalid('x', 'dtype float32', xInfo.dtype);
-  const rank = xInfo.shape.length - 3;
-  const a = readAttrs(attrs, rank);
-  const [batch, steps, ...rest] = xInfo.shape;
-  const spatial = rest.slice(0, rank);
-  const channels = rest[rank];
-  const f = a.units;
+  const call = checkConvLSTMCall<TensorInfo>(inputs, attrs);
+  const { attrs: a, batch, steps, spatial, channels, kernelSize, outSpatial } = call;
+  const f = call.filters;
   const gates = 4 * f;
-
-  const kernelInfo = named.kernel as TensorInfo | undefined;
-  if (kernelInfo == null || kernelInfo.shape.length !== rank + 2) {
-    invalid(
-      'kernel',
-      `a tensor of shape [${Array<string>(rank).fill('k').join(', ')}, ${channels}, ${gates}]`,
-      kernelInfo == null ? 'none' : shapeText(kernelInfo.shape),
-    );
-  }
-  const kernelSize = kernelInfo.shape.slice(0, rank);
-  checkTensor('kernel', kernelInfo, [...kernelSize, channels, gates]);
-  const recurrentInfo = checkTensor('recurrentKernel', named.recurrentKernel, [
-    ...kernelSize,
-    f,
-    gates,
-  ]);
-  const biasInfo = checkTensor('bias', named.bias, [gates]);
-  const outSpatial = spatial.map((n, i) =>
-    convOutputSize(n, kernelSize[i], a.strides[i], a.dilationRate[i], a.padding),
-  );
-  if (outSpatial.some((n) => n < 1)) {
-    invalid(
-      'x',
-      `spatial sizes that fit the kernel [${kernelSize.join(', ')}] with ${a.padding} padding and dilationRate [${a.dilationRate.join(', ')}]`,
-      shapeText(xInfo.shape),
-    );
-  }
   const stateShape = [batch, ...outSpatial, f];
-  const hInfo = checkTensor('initialH', named.initialH, stateShape);
-  const cInfo = checkTensor('initialC', named.initialC, stateShape);
-  const maskInfo =
-    named.mask == null ? null : checkTensor('mask', named.mask, [batch, steps], MASK_DTYPES);
-  const recurrentMaskInfo =
-    named.recurrentMask == null
-      ? null
-      : checkTensor('recurrentMask', named.recurrentMask, stateShape);
   const values = <V>(info: TensorInfo): V => cpu.data.get(info.dataId).values as unknown as V;
 
   const inGeometry = convGeometry(
@@ -439,22 +291,28 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const stateSize = positions * f;
 
   beginKernelCall();
-  const kernelValues = values<Float32Array>(kernelInfo);
-  const recurrentValues = values<Float32Array>(recurrentInfo);
+  const kernelValues = values<Float32Array>(call.kernel);
+  const recurrentValues = values<Float32Array>(call.recurrentKernel);
   const segments = [gates];
-  const kernel = packedWeights(cpu, kernelInfo, kernelValues, inGeometry.taps * channels, segments);
+  const kernel = packedWeights(
+    cpu,
+    call.kernel,
+    kernelValues,
+    inGeometry.taps * channels,
+    segments,
+  );
   const recurrent = packedWeights(
     cpu,
-    recurrentInfo,
+    call.recurrentKernel,
     recurrentValues,
     recGeometry.taps * f,
     segments,
   );
   const ld = PANEL * kernel.panels; // the padded row length of xw
-  const bias = padColumns(values<Float32Array>(biasInfo), 0, kernel, segments);
+  const bias = padColumns(values<Float32Array>(call.bias), 0, kernel, segments);
 
   // The input convolution of every frame, rows ordered (t, b, position).
-  const x = values<Float32Array>(xInfo);
+  const x = values<Float32Array>(call.x);
   const frameSize = inGeometry.inSize[0] * inGeometry.inSize[1] * inGeometry.inSize[2] * channels;
   const stepRows = batch * positions;
   const xw = projectionBuffer(steps * stepRows * ld); // every value is written below
@@ -489,11 +347,11 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
     x,
     kernel: kernelValues,
     recurrentKernel: recurrentValues,
-    bias: values<Float32Array>(biasInfo),
-    h: values<Float32Array>(hInfo).slice(),
-    c: values<Float32Array>(cInfo).slice(),
-    mask: maskInfo == null ? null : values<MaskValues>(maskInfo),
-    recurrentMask: recurrentMaskInfo == null ? null : values<Float32Array>(recurrentMaskInfo),
+    bias: values<Float32Array>(call.bias),
+    h: values<Float32Array>(call.initialH).slice(),
+    c: values<Float32Array>(call.initialC).slice(),
+    mask: call.mask == null ? null : values<MaskValues>(call.mask),
+    recurrentMask: call.recurrentMask == null ? null : values<Float32Array>(call.recurrentMask),
   };
   const h = problem.h;
   const c = problem.c as Float32Array;

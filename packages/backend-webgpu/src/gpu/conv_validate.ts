@@ -1,15 +1,14 @@
 /**
- * Checks a ConvLSTM kernel call against the kernel contract (`ConvLSTMSequenceAttrs` in
- * @rnnkit/core) and derives the geometry of both convolutions. Errors name the kernel, the
- * argument, what was expected and what was given, as the cpu kernel's do.
+ * Checks a ConvLSTM kernel call (core's `checkConvLSTMCall` plus this backend's limit) and derives
+ * the geometry of both convolutions and the shader configuration.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import {
-  checkKernelActivation,
+  checkConvLSTMCall,
   ConvLSTMSequence,
   convOutputSize,
-  MASK_DTYPES,
   RnnkitError,
+  type CheckedConvLSTMCall,
   type KernelActivation,
 } from '@rnnkit/core';
 
@@ -44,68 +43,11 @@ export interface ConvShaderConfig {
   recurrentMask: boolean;
 }
 
-/** A checked call: its tensors, sizes and shader configuration. */
-export interface CheckedConvCall {
-  batch: number;
-  steps: number;
+/** A checked call (core's, see `checkConvLSTMCall`) with its shader configuration. */
+export interface CheckedConvCall extends CheckedConvLSTMCall<TensorInfo> {
   goBackwards: boolean;
   alignToInput: boolean;
-  /** The output spatial sizes, one per spatial axis of the input (1 to 3). */
-  outSpatial: number[];
-  x: TensorInfo;
-  kernel: TensorInfo;
-  recurrentKernel: TensorInfo;
-  bias: TensorInfo;
-  initialH: TensorInfo;
-  initialC: TensorInfo;
-  mask: TensorInfo | null;
-  recurrentMask: TensorInfo | null;
   config: ConvShaderConfig;
-}
-
-function invalid(argument: string, expected: string, given: string): never {
-  throw new RnnkitError(`${ConvLSTMSequence}: ${argument}: expected ${expected}, got ${given}`);
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `shape [${shape.join(', ')}]`;
-}
-
-function valueText(v: unknown): string {
-  return JSON.stringify(v) ?? String(v);
-}
-
-function flag(attrs: NamedAttrMap, name: string): boolean {
-  const v = attrs[name];
-  if (v == null) return false;
-  if (typeof v !== 'boolean') invalid(name, 'a boolean', valueText(v));
-  return v;
-}
-
-function intList(attrs: NamedAttrMap, name: string, rank: number): number[] {
-  const v = attrs[name];
-  if (
-    !Array.isArray(v) ||
-    v.length !== rank ||
-    v.some((n) => typeof n !== 'number' || !Number.isInteger(n) || n < 1)
-  ) {
-    invalid(name, `${rank} positive integers`, valueText(v));
-  }
-  return v as number[];
-}
-
-function checkTensor(
-  argument: string,
-  info: TensorInfo | undefined,
-  expected: readonly number[],
-  dtypes: readonly string[] = ['float32'],
-): TensorInfo {
-  if (info == null) invalid(argument, `a tensor of shape [${expected.join(', ')}]`, 'none');
-  if (info.shape.length !== expected.length || info.shape.some((d, i) => d !== expected[i])) {
-    invalid(argument, `shape [${expected.join(', ')}]`, shapeText(info.shape));
-  }
-  if (!dtypes.includes(info.dtype)) invalid(argument, `dtype ${dtypes.join(' or ')}`, info.dtype);
-  return info;
 }
 
 /** A per-axis list of the N spatial axes padded to three, with `fill` in front. */
@@ -132,108 +74,39 @@ export function convGeometry(
   return { inSize, outSize, kernel, strides, dilations, padBefore };
 }
 
-/** Validates a call of the ConvLSTM kernel and derives its geometry and shader configuration. */
+/**
+ * Checks a call of the ConvLSTM kernel with core's `checkConvLSTMCall`, then this backend's own
+ * limit, and derives its geometry and shader configuration.
+ */
 export function checkConvCall(inputs: NamedTensorInfoMap, attrs: NamedAttrMap): CheckedConvCall {
-  const x = inputs.x as TensorInfo | undefined;
-  if (x == null || x.shape.length < 4 || x.shape.length > 6) {
-    invalid(
-      'x',
-      'a tensor of shape [batch, time, ...spatial (1 to 3 axes), channels]',
-      x == null ? 'none' : shapeText(x.shape),
+  const call = checkConvLSTMCall<TensorInfo>(inputs, attrs);
+  const { attrs: a, mask, recurrentMask } = call;
+  // A limit of this backend: with no input channels, x and the kernel would be empty storage
+  // buffers, which WebGPU cannot bind.
+  if (call.channels < 1) {
+    throw new RnnkitError(
+      `${ConvLSTMSequence}: x: expected at least one channel, got shape [${call.x.shape.join(', ')}]`,
     );
   }
-  if (x.dtype !== 'float32') invalid('x', 'dtype float32', x.dtype);
-  const rank = x.shape.length - 3;
-  const filters = attrs.units;
-  if (typeof filters !== 'number' || !Number.isInteger(filters) || filters <= 0) {
-    invalid('units', 'a positive integer', valueText(filters));
-  }
-  const padding = attrs.padding;
-  if (padding !== 'valid' && padding !== 'same') {
-    invalid('padding', "'valid' or 'same'", valueText(padding));
-  }
-  const paddingMode = padding as 'valid' | 'same';
-  const strides = intList(attrs, 'strides', rank);
-  const dilationRate = intList(attrs, 'dilationRate', rank);
-  if (strides.some((s) => s > 1) && dilationRate.some((d) => d > 1)) {
-    invalid(
-      'strides',
-      'all 1 when dilationRate is not',
-      `strides [${strides.join(', ')}] with dilationRate [${dilationRate.join(', ')}]`,
-    );
-  }
-  const activation = checkKernelActivation(ConvLSTMSequence, 'activation', attrs.activation);
-  const recurrentActivation = checkKernelActivation(
-    ConvLSTMSequence,
-    'recurrentActivation',
-    attrs.recurrentActivation,
-  );
-
-  const [batch, steps, ...rest] = x.shape;
-  const spatial = rest.slice(0, rank);
-  const channels = rest[rank];
-  if (channels < 1) invalid('x', 'at least one channel', shapeText(x.shape));
-  const gates = 4 * filters;
-  const kernelInfo = inputs.kernel as TensorInfo | undefined;
-  if (kernelInfo == null || kernelInfo.shape.length !== rank + 2) {
-    invalid(
-      'kernel',
-      `a tensor of shape [${Array<string>(rank).fill('k').join(', ')}, ${channels}, ${gates}]`,
-      kernelInfo == null ? 'none' : shapeText(kernelInfo.shape),
-    );
-  }
-  const kernelSize = kernelInfo.shape.slice(0, rank);
-  const kernel = checkTensor('kernel', kernelInfo, [...kernelSize, channels, gates]);
-  const recurrentKernel = checkTensor('recurrentKernel', inputs.recurrentKernel, [
-    ...kernelSize,
-    filters,
-    gates,
-  ]);
-  const bias = checkTensor('bias', inputs.bias, [gates]);
   const input = convGeometry(
-    toThree(spatial, 1),
-    toThree(kernelSize, 1),
-    toThree(strides, 1),
-    toThree(dilationRate, 1),
-    paddingMode,
+    toThree(call.spatial, 1),
+    toThree(call.kernelSize, 1),
+    toThree(a.strides, 1),
+    toThree(a.dilationRate, 1),
+    a.padding,
   );
-  const outSpatial = input.outSize.slice(3 - rank);
-  if (outSpatial.some((n) => n < 1)) {
-    invalid(
-      'x',
-      `spatial sizes that fit the kernel [${kernelSize.join(', ')}] with ${paddingMode} padding and dilationRate [${dilationRate.join(', ')}]`,
-      shapeText(x.shape),
-    );
-  }
-  const stateShape = [batch, ...outSpatial, filters];
-  const mask =
-    inputs.mask == null ? null : checkTensor('mask', inputs.mask, [batch, steps], MASK_DTYPES);
-  const recurrentMask =
-    inputs.recurrentMask == null
-      ? null
-      : checkTensor('recurrentMask', inputs.recurrentMask, stateShape);
   return {
-    batch,
-    steps,
-    goBackwards: flag(attrs, 'goBackwards'),
-    alignToInput: flag(attrs, 'alignToInput'),
-    outSpatial,
-    x,
-    kernel,
-    recurrentKernel,
-    bias,
-    initialH: checkTensor('initialH', inputs.initialH, stateShape),
-    initialC: checkTensor('initialC', inputs.initialC, stateShape),
-    mask,
-    recurrentMask,
+    ...call,
+    goBackwards: a.goBackwards,
+    alignToInput: a.alignToInput,
     config: {
-      filters,
-      channels,
+      filters: call.filters,
+      channels: call.channels,
       input,
-      activation,
-      recurrentActivation,
-      returnSequences: flag(attrs, 'returnSequences'),
-      zeroOutputForMask: flag(attrs, 'zeroOutputForMask'),
+      activation: a.activation,
+      recurrentActivation: a.recurrentActivation,
+      returnSequences: a.returnSequences,
+      zeroOutputForMask: a.zeroOutputForMask,
       mask: mask == null ? 'none' : mask.dtype === 'float32' ? 'f32' : 'i32',
       recurrentMask: recurrentMask != null,
     },
