@@ -6,6 +6,7 @@
  * whenever `cpu` is the active backend and no gradient is being recorded.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelConfigs } from '@rnnkit/core';
 // A named, used import: bundlers may drop a bare side-effect import of this package.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { kernelConfigs } from './register_all.js';
@@ -96,9 +97,7 @@ export function getThreads(): number {
 
 /** Registers every kernel in {@link kernelConfigs} that is not registered yet. */
 export function registerKernels(): void {
-  for (const config of kernelConfigs) {
-    if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
-  }
+  registerKernelConfigs(kernelConfigs);
 }
 
 registerKernels();

@@ -9,6 +9,7 @@
  */
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelConfigs } from '@rnnkit/core';
 import type * as NodeModule from 'node:module';
 import { kernelConfigs } from './register_all.js';
 import {
@@ -133,9 +134,7 @@ export function getThreads(): number {
  */
 export function registerKernels(): void {
   if (!simdSupported()) return;
-  for (const config of kernelConfigs) {
-    if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
-  }
+  registerKernelConfigs(kernelConfigs);
 }
 
 registerKernels();

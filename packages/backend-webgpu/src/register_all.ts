@@ -1,5 +1,6 @@
 /** Every fused kernel this package provides, as tfjs `KernelConfig`s for the `webgpu` backend. */
-import { registerKernel, getKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { registerKernelConfigs } from '@rnnkit/core';
 import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
@@ -15,7 +16,5 @@ export const kernelConfigs: KernelConfig[] = [
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */
 export function registerKernels(): void {
-  for (const config of kernelConfigs) {
-    if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
-  }
+  registerKernelConfigs(kernelConfigs);
 }

@@ -13,6 +13,7 @@ export {
 export * from './initializers/index.js';
 export { mulberry32 } from './initializers/random.js';
 export * from './kernels/contract.js';
+export { registerKernelConfigs } from './kernels/register.js';
 export * from './kernels/families.js';
 export { timeLoop, type TimeLoopArgs, type TimeStep } from './kernels/time_loop.js';
 export * from './kernels/validate.js';
