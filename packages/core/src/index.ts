@@ -43,8 +43,16 @@ export {
 } from './layers/conv_lstm_cell.js';
 export * from './layers/rnn.js';
 export * from './layers/bidirectional.js';
+export * from './kernels/step.js';
+export {
+  RecurrentStream,
+  type StreamOptions,
+  type StreamState,
+  type StreamStepOptions,
+} from './layers/stream.js';
 export {
   RecurrentLayer,
+  type StepShapes,
   type ApplyOptions,
   type LayerWeightSpec,
   type RecurrentLayerArgs,

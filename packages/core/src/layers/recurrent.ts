@@ -8,6 +8,7 @@ import { invalidArgument, RnnkitError } from '../errors.js';
 import { outputShape, stateShapes, type Dim } from '../kernels/families.js';
 import { timeLoop } from '../kernels/time_loop.js';
 import { KernelCell, type Cell } from './cell.js';
+import { RecurrentStream, type StreamOptions } from './stream.js';
 import { checkMask, checkSequenceInput, checkStates } from './validate.js';
 
 /** Keras flags shared by the recurrent layers (camelCase). */
@@ -36,6 +37,16 @@ export interface LayerWeightSpec {
   shape: Dim[];
 }
 
+/** Shapes of one timestep of a stream (see {@link RecurrentLayer.stepShapes}). */
+export interface StepShapes {
+  /** One row's input, without batch and time. */
+  input: number[];
+  /** The step's output, with batch. */
+  output: number[];
+  /** The states in Keras order, with batch. */
+  states: number[][];
+}
+
 /** Options of {@link RecurrentLayer.apply}. */
 export interface ApplyOptions {
   /** bool `[batch, time]`; false skips the step. */
@@ -50,6 +61,8 @@ export interface ApplyOptions {
 export interface RunOptions extends ApplyOptions {
   alignToInput?: boolean;
   zeroOutputForMask?: boolean;
+  /** A stateful layer keeps the final states (default true); streams run with false. */
+  storeStates?: boolean;
 }
 
 /** `Tensor` alone, or `[output, ...states]` when `returnState`. */
@@ -188,6 +201,31 @@ export abstract class RecurrentLayer<
   }
 
   /**
+   * Shapes of one timestep for a stream of `batch` rows: the input of one row (`[features]`, or
+   * `inputShape` when given), the step's output and the states. Builds the layer when needed.
+   */
+  stepShapes(batch: number, inputShape?: readonly number[]): StepShapes {
+    let input: number[];
+    if (inputShape != null) {
+      if (!Array.isArray(inputShape) || inputShape.length !== this.inputRank - 2) {
+        invalidArgument(`${this.name} stream inputShape`, '[features]', inputShape);
+      }
+      input = [...inputShape];
+    } else {
+      const d = this.inputDim ?? this.batchInputShape?.[2] ?? null;
+      if (d == null) {
+        throw new RnnkitError(
+          `${this.name} stream: expected a built layer or an inputShape [features], got neither (the feature size is unknown)`,
+        );
+      }
+      input = [d];
+    }
+    this.build(input[0]);
+    const last = this.cells[this.cells.length - 1];
+    return { input, output: [batch, last.outputSize], states: this.stateShapes(batch) };
+  }
+
+  /**
    * What {@link apply} returns for an input of shape `[batch, time, features]` (sizes may be
    * `null`): the output's shape, then the states' when `returnState`.
    */
@@ -207,6 +245,15 @@ export abstract class RecurrentLayer<
     return output as RecurrentOutput<RS, S>;
   }
 
+  /**
+   * A stream over this layer: one timestep per `step`, `batch` rows, states held by the stream
+   * (from zeros; see {@link RecurrentStream.reset}). Streaming T steps gives the outputs of one
+   * whole-sequence call over them, step by step. Layers with `goBackwards` cannot stream.
+   */
+  stream(options: StreamOptions): RecurrentStream {
+    return new RecurrentStream(this, options);
+  }
+
   /** Runs the sequence: the output and the final states (used by wrappers). */
   run(x: tf.Tensor, options: RunOptions = {}): { output: tf.Tensor; states: tf.Tensor2D[] } {
     const [batch, time, features] = checkSequenceInput(this.name, x);
@@ -218,7 +265,7 @@ export abstract class RecurrentLayer<
       return [out.output, ...out.states];
     });
     const [output, ...states] = result as [tf.Tensor, ...tf.Tensor2D[]];
-    if (this.stateful) {
+    if (this.stateful && options.storeStates !== false) {
       const previous = this.states;
       this.states = states.map((s) => tf.keep(s.clone()));
       previous?.forEach((s) => s.dispose());

@@ -1,0 +1,127 @@
+/**
+ * What runs one timestep of a layer for a stream, on plain typed arrays: the backend's step
+ * kernels chained cell by cell when the active backend registers one for every cell (no tensors,
+ * no allocation), else the layer's own sequence path with T = 1 through tensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { getStepKernel, type StepKernel } from '../kernels/step.js';
+import { KernelCell } from './cell.js';
+import type { RecurrentLayer, StepShapes } from './recurrent.js';
+
+/** One timestep of a whole layer (all its cells) for a fixed batch. */
+export interface StepEngine {
+  /** `fused` when step kernels run, `reference` when tensors do. */
+  readonly path: 'fused' | 'reference';
+  /**
+   * Reads `x` (`batch·features`) and `states` (Keras order, flattened), overwrites `states`
+   * with the new ones and writes the step's output to `output`.
+   */
+  run(x: Float32Array, states: Float32Array[], output: Float32Array): void;
+  /** True while the engine still matches the layer's weights and the active backend. */
+  current(): boolean;
+  dispose(): void;
+}
+
+/** The layer's sequence path with one timestep, through tensors: every family, every backend. */
+class ReferenceEngine implements StepEngine {
+  readonly path = 'reference';
+  constructor(
+    private readonly layer: RecurrentLayer,
+    private readonly shapes: StepShapes,
+  ) {}
+
+  run(x: Float32Array, states: Float32Array[], output: Float32Array): void {
+    const batch = this.shapes.output[0];
+    tf.tidy(() => {
+      // Copies: a backend may keep the array it was given as the tensor's storage.
+      const input = tf.tensor(x.slice(), [batch, 1, ...this.shapes.input]);
+      const initialState = states.map((s, i) => tf.tensor(s.slice(), this.shapes.states[i]));
+      const result = this.layer.run(input, { initialState, storeStates: false });
+      const out = result.output.dataSync() as Float32Array;
+      const next = result.states.map((s) => s.dataSync() as Float32Array);
+      output.set(out);
+      next.forEach((values, i) => states[i].set(values));
+    });
+  }
+
+  current(): boolean {
+    return true;
+  }
+
+  dispose(): void {}
+}
+
+/** The backend's step kernels, one per cell, each cell's `h` the next cell's input. */
+class FusedEngine implements StepEngine {
+  readonly path = 'fused';
+  private readonly backend = tf.getBackend();
+  private readonly versions: number[];
+  /** Each cell's states, as views of the stream's arrays (set on first run). */
+  private cellStates: Float32Array[][] | null = null;
+  private boundTo: Float32Array[] | null = null;
+
+  constructor(
+    private readonly cells: KernelCell[],
+    private readonly kernels: StepKernel[],
+  ) {
+    this.versions = cells.map((c) => c.weightsVersion);
+  }
+
+  run(x: Float32Array, states: Float32Array[], output: Float32Array): void {
+    if (this.boundTo !== states) this.bind(states);
+    const cellStates = this.cellStates!;
+    let input = x;
+    for (let i = 0; i < this.kernels.length; i++) {
+      this.kernels[i].step(input, cellStates[i]);
+      input = cellStates[i][0];
+    }
+    output.set(input);
+  }
+
+  private bind(states: Float32Array[]): void {
+    let offset = 0;
+    this.cellStates = this.cells.map((cell) => {
+      const n = cell.stateSize.length;
+      offset += n;
+      return states.slice(offset - n, offset);
+    });
+    this.boundTo = states;
+  }
+
+  current(): boolean {
+    if (tf.getBackend() !== this.backend) return false;
+    for (let i = 0; i < this.cells.length; i++) {
+      if (this.cells[i].weightsVersion !== this.versions[i]) return false;
+    }
+    return true;
+  }
+
+  dispose(): void {
+    this.kernels.forEach((k) => k.dispose());
+  }
+}
+
+/**
+ * The engine for `layer` on the active backend: fused when every cell is a dense built-in cell
+ * whose sequence kernel has a registered step kernel there, else the reference path.
+ */
+export function makeStepEngine(layer: RecurrentLayer, shapes: StepShapes): StepEngine {
+  const batch = shapes.output[0];
+  const backend = tf.getBackend();
+  const cells = layer.cells;
+  const dense = cells.every((c) => c instanceof KernelCell && c.family.spatialRank === 0);
+  const factories = dense
+    ? (cells as KernelCell[]).map((c) => getStepKernel(c.kernelName, backend))
+    : [];
+  if (!dense || factories.some((f) => f == null)) return new ReferenceEngine(layer, shapes);
+  const kernels: StepKernel[] = [];
+  try {
+    (cells as KernelCell[]).forEach((cell, i) =>
+      kernels.push(factories[i]!(cell.stepKernelArgs(batch))),
+    );
+  } catch (e) {
+    kernels.forEach((k) => k.dispose());
+    throw e;
+  }
+  return new FusedEngine(cells as KernelCell[], kernels);
+}
