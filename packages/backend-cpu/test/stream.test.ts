@@ -1,6 +1,6 @@
 /** Streams on the cpu backend: every family equals its whole-sequence call, on step kernels. */
 import { defineStreamSuite } from '@rnnkit/conformance';
 import { beforeAll, describe, it } from 'vitest';
-import '../src/index.js';
+import { init } from '../src/index.js';
 
-defineStreamSuite({ describe, it, beforeAll }, { backend: 'cpu', expectFused: false });
+defineStreamSuite({ describe, it, beforeAll }, { backend: 'cpu', init, expectFused: true });
