@@ -10,7 +10,9 @@
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as NodeModule from 'node:module';
+import { getStepKernel, registerStepKernel } from '@rnnkit/core';
 import { kernelConfigs } from './register_all.js';
+import { stepKernelConfigs } from './kernels/step.js';
 import {
   compileVariant,
   isSharedMemory,
@@ -33,7 +35,7 @@ import {
   type WasmMemoryStats,
 } from './wasm/state.js';
 
-export { kernelConfigs };
+export { kernelConfigs, stepKernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
@@ -127,13 +129,17 @@ export function getThreads(): number {
 }
 
 /**
- * Registers every kernel in {@link kernelConfigs} that is not registered yet. Does nothing on an
+ * Registers every kernel in {@link kernelConfigs} and step kernel in {@link stepKernelConfigs}
+ * that is not registered yet. Does nothing on an
  * engine without WebAssembly SIMD, so layers fall back to the reference kernels there.
  */
 export function registerKernels(): void {
   if (!simdSupported()) return;
   for (const config of kernelConfigs) {
     if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
+  }
+  for (const config of stepKernelConfigs) {
+    if (getStepKernel(config.kernelName, config.backendName) == null) registerStepKernel(config);
   }
 }
 

@@ -21,7 +21,7 @@ import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/st
  * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
  * from core's family table at build).
  */
-const Family = {
+export const Family = {
   simpleRNN: 0,
   lstm: 1,
   /** GRU, `resetAfter: true`. */
@@ -30,16 +30,16 @@ const Family = {
   gruResetBefore: 3,
 } as const;
 /** A family code. */
-type FamilyCode = (typeof Family)[keyof typeof Family];
+export type FamilyCode = (typeof Family)[keyof typeof Family];
 
-function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
+export function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
   if (kernel === SimpleRNNSequence) return Family.simpleRNN;
   if (kernel === LSTMSequence) return Family.lstm;
   return resetAfter ? Family.gru : Family.gruResetBefore;
 }
 
 /** Index of an activation in the contract's list: the code the WebAssembly module switches on. */
-function activationCode(name: KernelActivation | null): number {
+export function activationCode(name: KernelActivation | null): number {
   return name == null ? 0 : KERNEL_ACTIVATIONS.indexOf(name);
 }
 
@@ -97,7 +97,7 @@ function threadsFor(state: BackendState, gates: number, batch: number, units: nu
   return state.exports.usefulThreads(units, Math.max(1, Math.min(state.pool.threads, byWork)));
 }
 
-function align(n: number): number {
+export function align(n: number): number {
   return Math.ceil(n / 64) * 64;
 }
 
