@@ -7,6 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ConvLSTM2D,
+  dispatchPath,
+  getDispatchStats,
   GRU,
   GRUCell,
   LSTM,
@@ -203,6 +205,77 @@ export function defineStreamSuite(api: TestApi, options: StreamSuiteOptions): vo
         options.timeout,
       );
     });
+
+    for (const family of ['LSTM', 'GRU', 'SimpleRNN'] as const) {
+      api.it(
+        `stateful ${family} fed one step per apply equals the whole-sequence call`,
+        () => {
+          const [batch, steps, features, units] = [2, 6, 3, 5];
+          const make = (stateful: boolean) => {
+            const args = {
+              units,
+              returnState: true,
+              stateful,
+              ...(stateful ? { batchInputShape: [batch, 1, features] } : {}),
+            };
+            return family === 'LSTM'
+              ? new LSTM(args)
+              : family === 'GRU'
+                ? new GRU(args)
+                : new SimpleRNN(args);
+          };
+          const whole = make(false);
+          const stepped = make(true);
+          seedWeights(whole, [features], 11);
+          seedWeights(stepped, [features], 11);
+          const x = seededTensor([batch, steps, features], 12);
+          const [want, ...wantStates] = whole.apply(x) as tf.Tensor[];
+          const stats = getDispatchStats();
+          let last: tf.Tensor[] = [];
+          for (let t = 0; t < steps; t++) {
+            const xt = tf.slice(x, [0, t], [-1, 1]);
+            tf.dispose(last);
+            last = stepped.apply(xt) as tf.Tensor[];
+            xt.dispose();
+          }
+          const path = dispatchPath(stats, getDispatchStats());
+          if (options.expectFused === true && path !== 'fused') {
+            throw new Error(`stateful ${family}: expected fused steps, got ${path}`);
+          }
+          closeTo(
+            `stateful ${family} output`,
+            last[0].dataSync() as Float32Array,
+            want.dataSync() as Float32Array,
+          );
+          const held = stepped.getStates()!;
+          wantStates.forEach((s, i) => {
+            closeTo(
+              `stateful ${family} state ${i}`,
+              last[i + 1].dataSync() as Float32Array,
+              s.dataSync() as Float32Array,
+            );
+            closeTo(
+              `stateful ${family} getStates()[${i}]`,
+              held[i].dataSync() as Float32Array,
+              s.dataSync() as Float32Array,
+            );
+          });
+          // A two-step call continues from the states the one-step calls left.
+          const more = seededTensor([batch, 2, features], 13);
+          const [next] = stepped.apply(more) as tf.Tensor[];
+          const [wantNext] = whole.apply(more, { initialState: wantStates }) as tf.Tensor[];
+          closeTo(
+            `stateful ${family} after steps`,
+            next.dataSync() as Float32Array,
+            wantNext.dataSync() as Float32Array,
+          );
+          tf.dispose([x, want, ...wantStates, ...last, ...held, more, next, wantNext]);
+          whole.dispose();
+          stepped.dispose();
+        },
+        options.timeout,
+      );
+    }
 
     api.it(
       'a long stream keeps the tensor count flat',

@@ -50,9 +50,9 @@ export {
   type StreamState,
   type StreamStepOptions,
 } from './layers/stream.js';
+export type { StepShapes, StreamableLayer } from './layers/stream_engine.js';
 export {
   RecurrentLayer,
-  type StepShapes,
   type ApplyOptions,
   type LayerWeightSpec,
   type RecurrentLayerArgs,

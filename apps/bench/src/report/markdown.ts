@@ -125,6 +125,17 @@ function runSection({ run, chartHref, note }: DocRun, title: string): string[] {
       ),
       '',
     );
+    const ratios = w.rows.filter((r) => r.stepRatio != null);
+    if (ratios.length > 0) {
+      lines.push(
+        'One step here ÷ one step inside the whole-sequence call (its time ÷ T):',
+        '',
+        ...ratios.map(
+          (r) => `- \`${r.runner}\`: ${r.stepRatio!.ratio.toFixed(2)}× \`${r.stepRatio!.against}\``,
+        ),
+        '',
+      );
+    }
   }
   const missing = run.runners.filter((r) => r.unavailable && r.unavailable !== NOT_SELECTED);
   if (missing.length) {

@@ -30,6 +30,11 @@ function count(name: string, path: 'fused' | 'reference'): void {
   (stats[name] ??= { fused: 0, reference: 0 })[path]++;
 }
 
+/** Counts a run of `name` that did not go through {@link runSequenceKernel} (a step kernel's). */
+export function recordRun(name: string, path: 'fused' | 'reference'): void {
+  count(name, path);
+}
+
 /** Which kernels ran: a backend's fused ones, the reference ones, both, or none. */
 export type DispatchPath = 'fused' | 'reference' | 'mixed' | 'none';
 

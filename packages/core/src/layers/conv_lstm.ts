@@ -13,8 +13,8 @@ import {
   type LayerWeightSpec,
   type RecurrentLayerArgs,
   type RunOptions,
-  type StepShapes,
 } from './recurrent.js';
+import type { StepShapes } from './stream_engine.js';
 import { checkMask } from './validate.js';
 
 /** Arguments of the ConvLSTM layers. */

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument, RnnkitError } from '../errors.js';
 import { outputShape, stateShapes, type Dim } from '../kernels/families.js';
 import { timeLoop } from '../kernels/time_loop.js';
+import { countFusedSteps, hasStepKernels, type StepShapes } from './stream_engine.js';
 import { KernelCell, type Cell } from './cell.js';
 import { RecurrentStream, type StreamOptions } from './stream.js';
 import { checkMask, checkSequenceInput, checkStates } from './validate.js';
@@ -35,16 +36,6 @@ export interface RecurrentLayerArgs<RS extends boolean = boolean> {
 export interface LayerWeightSpec {
   name: string;
   shape: Dim[];
-}
-
-/** Shapes of one timestep of a stream (see {@link RecurrentLayer.stepShapes}). */
-export interface StepShapes {
-  /** One row's input, without batch and time. */
-  input: number[];
-  /** The step's output, with batch. */
-  output: number[];
-  /** The states in Keras order, with batch. */
-  states: number[][];
 }
 
 /** Options of {@link RecurrentLayer.apply}. */
@@ -102,6 +93,11 @@ export abstract class RecurrentLayer<
   /** The cells, bottom first. */
   readonly cells: Cell[];
   private states: tf.Tensor2D[] | null = null;
+  /**
+   * While a stateful layer is fed one timestep per call on step kernels, its states live in this
+   * stream instead of {@link states}; {@link settleStates} moves them back.
+   */
+  private stepStream: RecurrentStream | null = null;
   private inputDim: number | null = null;
 
   constructor(cells: Cell[], args: RecurrentLayerArgs<RS>, defaultName: string) {
@@ -258,6 +254,9 @@ export abstract class RecurrentLayer<
   run(x: tf.Tensor, options: RunOptions = {}): { output: tf.Tensor; states: tf.Tensor2D[] } {
     const [batch, time, features] = checkSequenceInput(this.name, x);
     this.build(features);
+    const fast = this.statefulStep(x, batch, time, options);
+    if (fast != null) return fast;
+    this.settleStates();
     if (options.mask != null) checkMask(this.name, options.mask, batch, time);
     const initial = this.initialStates(batch, options.initialState);
     const result = tf.tidy(() => {
@@ -273,6 +272,67 @@ export abstract class RecurrentLayer<
     // Initial states made here (zeros, or copies of stored states) are ours to free.
     if (options.initialState == null) initial.forEach((s) => s.dispose());
     return { output, states };
+  }
+
+  /**
+   * A stateful layer called on one timestep without mask, initial state or training, on a
+   * backend with step kernels for its cells: the step runs on a stream that holds the states, so
+   * the call costs little more than the arithmetic. Null when the call takes the general path.
+   */
+  private statefulStep(
+    x: tf.Tensor,
+    batch: number,
+    time: number,
+    options: RunOptions,
+  ): { output: tf.Tensor; states: tf.Tensor2D[] } | null {
+    if (!this.stateful || time !== 1 || options.storeStates === false) return null;
+    if (options.mask != null || options.initialState != null || options.training === true) {
+      return null;
+    }
+    // Step kernels define no gradient: a recorded call takes the general path.
+    if (tf.engine().state.gradientDepth > 0 || !hasStepKernels(this.cells)) return null;
+    let stream = this.stepStream;
+    if (stream == null || stream.batch !== batch) {
+      this.settleStates();
+      this.checkStatefulBatch(batch);
+      stream = this.stream({ batch });
+      if (stream.path !== 'fused') {
+        stream.dispose();
+        return null;
+      }
+      if (this.states != null) {
+        checkStates(this.name, 'stored states', this.states, this.stateShapes(batch));
+        stream.reset(this.states);
+        this.states.forEach((s) => s.dispose());
+        this.states = null;
+      }
+      this.stepStream = stream;
+    }
+    const [out, ...states] = stream.step(x as tf.Tensor3D);
+    countFusedSteps(this.cells);
+    const last = this.cells[this.cells.length - 1];
+    const shape = this.returnSequences ? [batch, 1, last.outputSize] : [batch, last.outputSize];
+    const output = tf.tensor(out.slice(), shape);
+    // The stream returns the states only when the layer does (returnState).
+    const stateTensors = states.map((v, i) => {
+      const [b, u] = stream.stateShapes[i];
+      return tf.tensor2d(v.slice(), [b, u]);
+    });
+    return { output, states: stateTensors };
+  }
+
+  /** Moves the states of a stateful layer back from its step stream, if they are there. */
+  private settleStates(): void {
+    const stream = this.stepStream;
+    if (stream == null) return;
+    this.stepStream = null;
+    const { states } = stream.getState();
+    this.states?.forEach((s) => s.dispose());
+    this.states = states.map((v, i) => {
+      const [b, u] = stream.stateShapes[i];
+      return tf.keep(tf.tensor2d(v, [b, u]));
+    });
+    stream.dispose();
   }
 
   private initialStates(batch: number, given: tf.Tensor[] | undefined): tf.Tensor2D[] {
@@ -369,6 +429,7 @@ export abstract class RecurrentLayer<
    */
   resetStates(values?: tf.Tensor[]): void {
     if (!this.stateful) throw new RnnkitError(`${this.name}: resetStates needs stateful: true`);
+    this.settleStates();
     const declared = this.batchInputShape?.[0] ?? null;
     const batch = values?.[0]?.shape[0] ?? declared;
     if (batch == null) {
@@ -393,6 +454,7 @@ export abstract class RecurrentLayer<
 
   /** The current states of a stateful layer (copies), or null before the first call. */
   getStates(): tf.Tensor[] | null {
+    this.settleStates();
     return this.states?.map((s) => s.clone()) ?? null;
   }
 
@@ -452,6 +514,8 @@ export abstract class RecurrentLayer<
   /** Releases weights and states. */
   dispose(): void {
     this.cells.forEach((c) => c.dispose());
+    this.stepStream?.dispose();
+    this.stepStream = null;
     this.states?.forEach((s) => s.dispose());
     this.states = null;
   }

@@ -8,10 +8,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, invalidArgument, RnnkitError } from '../errors.js';
-import type { RecurrentLayer, StepShapes } from './recurrent.js';
-import { makeStepEngine, type StepEngine } from './stream_engine.js';
+import {
+  makeStepEngine,
+  type StepEngine,
+  type StepShapes,
+  type StreamableLayer,
+} from './stream_engine.js';
 
-/** Options of {@link RecurrentLayer.stream}. */
+/** Options of `RecurrentLayer.stream`. */
 export interface StreamOptions {
   /** Rows of every step. */
   batch: number;
@@ -52,7 +56,7 @@ function typeName(value: unknown): string {
 }
 
 /**
- * One layer fed one timestep per {@link step}. Made by {@link RecurrentLayer.stream}. The
+ * One layer fed one timestep per {@link step}. Made by `RecurrentLayer.stream`. The
  * stream keeps its own states (a stateful layer's stored states are neither read nor changed).
  * On backends that register step kernels (`kernels/step.ts`) a step allocates nothing; elsewhere
  * it runs the layer's sequence kernel with one timestep.
@@ -80,7 +84,7 @@ export class RecurrentStream {
   private engine: StepEngine | null;
 
   constructor(
-    private readonly layer: RecurrentLayer,
+    private readonly layer: StreamableLayer,
     options: StreamOptions,
   ) {
     if (options == null || typeof options !== 'object') {

@@ -4,9 +4,33 @@
  * no allocation), else the layer's own sequence path with T = 1 through tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { recordRun } from '../kernels/dispatch.js';
 import { getStepKernel, type StepKernel } from '../kernels/step.js';
-import { KernelCell } from './cell.js';
-import type { RecurrentLayer, StepShapes } from './recurrent.js';
+import { KernelCell, type Cell } from './cell.js';
+
+/** Shapes of one timestep of a stream (see `RecurrentLayer.stepShapes`). */
+export interface StepShapes {
+  /** One row's input, without batch and time. */
+  input: number[];
+  /** The step's output, with batch. */
+  output: number[];
+  /** The states in Keras order, with batch. */
+  states: number[][];
+}
+
+/** What a stream needs of its layer (a `RecurrentLayer`). */
+export interface StreamableLayer {
+  readonly name: string;
+  readonly cells: readonly Cell[];
+  readonly goBackwards: boolean;
+  readonly returnState: boolean;
+  readonly zeroOutputForMask: boolean;
+  stepShapes(batch: number, inputShape?: readonly number[]): StepShapes;
+  run(
+    x: tf.Tensor,
+    options: { initialState?: tf.Tensor[]; storeStates?: boolean },
+  ): { output: tf.Tensor; states: tf.Tensor[] };
+}
 
 /** One timestep of a whole layer (all its cells) for a fixed batch. */
 export interface StepEngine {
@@ -26,7 +50,7 @@ export interface StepEngine {
 class ReferenceEngine implements StepEngine {
   readonly path = 'reference';
   constructor(
-    private readonly layer: RecurrentLayer,
+    private readonly layer: StreamableLayer,
     private readonly shapes: StepShapes,
   ) {}
 
@@ -105,7 +129,7 @@ class FusedEngine implements StepEngine {
  * The engine for `layer` on the active backend: fused when every cell is a dense built-in cell
  * whose sequence kernel has a registered step kernel there, else the reference path.
  */
-export function makeStepEngine(layer: RecurrentLayer, shapes: StepShapes): StepEngine {
+export function makeStepEngine(layer: StreamableLayer, shapes: StepShapes): StepEngine {
   const batch = shapes.output[0];
   const backend = tf.getBackend();
   const cells = layer.cells;
@@ -124,4 +148,20 @@ export function makeStepEngine(layer: RecurrentLayer, shapes: StepShapes): StepE
     throw e;
   }
   return new FusedEngine(cells as KernelCell[], kernels);
+}
+
+/** True when every cell is a dense built-in cell with a step kernel on the active backend. */
+export function hasStepKernels(cells: readonly Cell[]): boolean {
+  const backend = tf.getBackend();
+  return cells.every(
+    (c) =>
+      c instanceof KernelCell &&
+      c.family.spatialRank === 0 &&
+      getStepKernel(c.kernelName, backend) != null,
+  );
+}
+
+/** Counts one fused run per cell in the dispatch stats (a stateful step on step kernels). */
+export function countFusedSteps(cells: readonly Cell[]): void {
+  for (const c of cells) if (c instanceof KernelCell) recordRun(c.kernelName, 'fused');
 }
