@@ -260,6 +260,18 @@ export function defineStreamSuite(api: TestApi, options: StreamSuiteOptions): vo
               s.dataSync() as Float32Array,
             );
           });
+          // A reset keeps the declared batch: the next step starts again from zeros.
+          stepped.resetStates();
+          const x0 = tf.slice(x, [0, 0], [-1, 1]);
+          const [again, ...againStates] = stepped.apply(x0) as tf.Tensor[];
+          const [first] = whole.apply(x0) as tf.Tensor[];
+          closeTo(
+            `stateful ${family} after resetStates()`,
+            again.dataSync() as Float32Array,
+            first.dataSync() as Float32Array,
+          );
+          tf.dispose([x0, again, ...againStates, first]);
+          stepped.resetStates(wantStates);
           // A two-step call continues from the states the one-step calls left.
           const more = seededTensor([batch, 2, features], 13);
           const [next] = stepped.apply(more) as tf.Tensor[];

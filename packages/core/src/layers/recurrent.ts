@@ -429,6 +429,15 @@ export abstract class RecurrentLayer<
    */
   resetStates(values?: tf.Tensor[]): void {
     if (!this.stateful) throw new RnnkitError(`${this.name}: resetStates needs stateful: true`);
+    const stream = this.stepStream;
+    if (stream != null && this.batchInputShape?.[0] != null) {
+      // The batch stays declared: the step stream (and its packed weights) carries on.
+      if (values != null) {
+        checkStates(this.name, 'resetStates values', values, this.stateShapes(stream.batch));
+        stream.reset(values);
+      } else stream.reset();
+      return;
+    }
     this.settleStates();
     const declared = this.batchInputShape?.[0] ?? null;
     const batch = values?.[0]?.shape[0] ?? declared;
@@ -454,7 +463,10 @@ export abstract class RecurrentLayer<
 
   /** The current states of a stateful layer (copies), or null before the first call. */
   getStates(): tf.Tensor[] | null {
-    this.settleStates();
+    const stream = this.stepStream;
+    if (stream != null) {
+      return stream.getState().states.map((v, i) => tf.tensor(v, [...stream.stateShapes[i]]));
+    }
     return this.states?.map((s) => s.clone()) ?? null;
   }
 
