@@ -105,7 +105,6 @@ for (const backend of workspaceBackends().filter((b) => b.name !== 'webgpu')) {
             `${fx.id} on ${backend.name}: stream max rel error ${worst.toExponential(2)} over ${errors.length} values`,
           );
           expect(worst).toBeLessThanOrEqual(TOLERANCE);
-          // The same steps through predict on this backend: one whole-sequence call.
           stream.dispose();
         });
       });

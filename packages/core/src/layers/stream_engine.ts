@@ -4,6 +4,7 @@
  * no allocation), else the layer's own sequence path with T = 1 through tensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { RnnkitError } from '../errors.js';
 import { recordRun } from '../kernels/dispatch.js';
 import { getStepKernel, type StepKernel } from '../kernels/step.js';
 import { KernelCell, type Cell } from './cell.js';
@@ -46,6 +47,20 @@ export interface StepEngine {
   dispose(): void;
 }
 
+/**
+ * A tensor's values, read synchronously: a step returns its outputs at once. A backend that can
+ * only read back asynchronously (webgpu in Node) cannot stream; the error says so.
+ */
+function readNow(layer: string, t: tf.Tensor): Float32Array {
+  try {
+    return t.dataSync() as Float32Array;
+  } catch (e) {
+    throw new RnnkitError(
+      `${layer} stream: expected a backend that reads tensors back synchronously (cpu, wasm), got '${tf.getBackend()}', which failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
 /** The layer's sequence path with one timestep, through tensors: every family, every backend. */
 class ReferenceEngine implements StepEngine {
   readonly path = 'reference';
@@ -61,8 +76,8 @@ class ReferenceEngine implements StepEngine {
       const input = tf.tensor(x.slice(), [batch, 1, ...this.shapes.input]);
       const initialState = states.map((s, i) => tf.tensor(s.slice(), this.shapes.states[i]));
       const result = this.layer.run(input, { initialState, storeStates: false });
-      const out = result.output.dataSync() as Float32Array;
-      const next = result.states.map((s) => s.dataSync() as Float32Array);
+      const out = readNow(this.layer.name, result.output);
+      const next = result.states.map((s) => readNow(this.layer.name, s));
       output.set(out);
       next.forEach((values, i) => states[i].set(values));
     });
