@@ -169,6 +169,18 @@ describe('layer.stream', () => {
         expect(Array.from(after.output)).toEqual(Array.from(before.output));
       });
     }
+    it('a step after the layer was disposed', () => {
+      const owner = makeLSTM();
+      const s = owner.stream({ batch: 1 });
+      s.step(new Float32Array(2));
+      const before = s.getState();
+      owner.dispose();
+      expect(() => s.step(new Float32Array(2))).toThrow(
+        `${owner.name} stream: expected a layer with weights, got one whose weights were released (layer.dispose())`,
+      );
+      expect(s.getState()).toEqual(before);
+    });
+
     it('a step after dispose()', () => {
       const s = makeLSTM().stream({ batch: 1 });
       s.dispose();

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, invalidArgument, RnnkitError } from '../errors.js';
 import {
   makeStepEngine,
+  weightsPresent,
   type StepEngine,
   type StepShapes,
   type StreamableLayer,
@@ -202,6 +203,11 @@ export class RecurrentStream {
 
   /** Weights replaced or backend switched since the engine was made: make it again. */
   private remakeEngine(): StepEngine {
+    if (!weightsPresent(this.layer.cells)) {
+      throw new RnnkitError(
+        `${this.layer.name} stream: expected a layer with weights, got one whose weights were released (layer.dispose())`,
+      );
+    }
     const next = makeStepEngine(this.layer, this.layer.stepShapes(this.batch, this.inputShape));
     this.engine!.dispose();
     this.engine = next;

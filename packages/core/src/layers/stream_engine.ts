@@ -84,10 +84,15 @@ class ReferenceEngine implements StepEngine {
   }
 
   current(): boolean {
-    return true;
+    return weightsPresent(this.layer.cells);
   }
 
   dispose(): void {}
+}
+
+/** False once a cell's weights were released (the layer was disposed). */
+export function weightsPresent(cells: readonly Cell[]): boolean {
+  return cells.every((c) => (c as { built?: boolean }).built !== false);
 }
 
 /** The backend's step kernels, one per cell, each cell's `h` the next cell's input. */
