@@ -290,6 +290,33 @@ export function defineStreamSuite(api: TestApi, options: StreamSuiteOptions): vo
     }
 
     api.it(
+      'a stateful goBackwards layer fed one step per apply still runs',
+      () => {
+        const layer = new LSTM({
+          units: 3,
+          stateful: true,
+          goBackwards: true,
+          batchInputShape: [1, 1, 2],
+        });
+        const plain = new LSTM({ units: 3 });
+        seedWeights(layer, [2], 21);
+        seedWeights(plain, [2], 21);
+        const x = seededTensor([1, 1, 2], 22);
+        const y = layer.apply(x) as tf.Tensor;
+        const want = plain.apply(x) as tf.Tensor;
+        closeTo(
+          'stateful goBackwards step',
+          y.dataSync() as Float32Array,
+          want.dataSync() as Float32Array,
+        );
+        tf.dispose([x, y, want]);
+        layer.dispose();
+        plain.dispose();
+      },
+      options.timeout,
+    );
+
+    api.it(
       'a long stream keeps the tensor count flat',
       () => {
         const layer = new LSTM({ units: 16, returnState: true });

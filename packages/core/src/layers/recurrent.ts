@@ -285,7 +285,10 @@ export abstract class RecurrentLayer<
     time: number,
     options: RunOptions,
   ): { output: tf.Tensor; states: tf.Tensor2D[] } | null {
-    if (!this.stateful || time !== 1 || options.storeStates === false) return null;
+    // goBackwards changes nothing for one step, but streams refuse such layers outright.
+    if (!this.stateful || time !== 1 || this.goBackwards || options.storeStates === false) {
+      return null;
+    }
     if (options.mask != null || options.initialState != null || options.training === true) {
       return null;
     }
