@@ -30,3 +30,26 @@ describe('a wasm stream over 100,000 steps', () => {
     layer.dispose();
   });
 });
+
+describe('a stateful wasm layer over 10,000 one-step calls', () => {
+  it('keeps tensors and the module memory flat', async () => {
+    await init();
+    const layer = new GRU({ units: 32, stateful: true, batchInputShape: [1, 1, 8] });
+    layer.build(8);
+    const x = tf.fill([1, 1, 8], 0.5);
+    const step = () => {
+      const y = layer.apply(x) as tf.Tensor;
+      y.dataSync();
+      y.dispose();
+    };
+    step();
+    const { numTensors, numBytes } = tf.memory();
+    const bytes = getWasmMemoryStats().liveBytes;
+    for (let i = 0; i < 10_000; i++) step();
+    expect(tf.memory().numTensors).toBe(numTensors);
+    expect(tf.memory().numBytes).toBe(numBytes);
+    expect(getWasmMemoryStats().liveBytes).toBe(bytes);
+    x.dispose();
+    layer.dispose();
+  });
+});
