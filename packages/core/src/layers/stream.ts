@@ -135,7 +135,7 @@ export class RecurrentStream {
    * `[batch, 1, ...inputShape]`. Returns the step's output, then the states when the layer has
    * `returnState`, as arrays the stream owns and overwrites on the next step (copy to keep).
    */
-  step(x: Float32Array | tf.Tensor, options: StreamStepOptions = {}): Float32Array[] {
+  step(x: Float32Array | tf.Tensor, options?: StreamStepOptions): Float32Array[] {
     const engine = this.live();
     const values = this.readInput(x);
     const anyMasked = this.readMask(options?.mask);
