@@ -108,6 +108,12 @@ export interface RowResult {
   tensorsAfter: number | null;
   /** rnnkit only: whether the backend's fused kernel ran, or core's reference kernel. */
   kernelPath?: string;
+  /**
+   * Streaming workloads: this runner's median ÷ the median of the plain rnnkit runner of the same
+   * backend (rnnkit-wasm for onnxruntime-web) on the whole-sequence baseline workload, i.e. one
+   * step here ÷ one step inside a whole-sequence call; with the runner compared against.
+   */
+  stepRatio?: { against: string; ratio: number };
 }
 
 /** All runners on one workload. */
@@ -319,6 +325,29 @@ async function measureWorkload(
   return { workload: w, description: describe(w), gflop, reference: ref?.runner.id ?? null, rows };
 }
 
+/** The plain rnnkit runner of a row's backend: what its per-step time is divided by. */
+function sequenceRunnerFor(row: RowResult): string | null {
+  if (row.family === 'onnxruntime-web') return 'rnnkit-wasm';
+  if (row.family === 'onnxruntime-node') return null;
+  return `rnnkit-${row.backend}`;
+}
+
+/** Sets {@link RowResult.stepRatio} on a streaming workload's rows from its baseline's. */
+function setStepRatios(result: WorkloadResult, earlier: readonly WorkloadResult[]): void {
+  const baselineId = result.workload.stepping?.baseline;
+  const baseline = earlier.find((r) => r.workload.id === baselineId);
+  if (baseline == null) return;
+  for (const row of result.rows) {
+    const against = sequenceRunnerFor(row);
+    const base = baseline.rows.find((r) => r.runner === against)?.medianMs ?? null;
+    if (row.medianMs === null || base === null || against === null) continue;
+    row.stepRatio = {
+      against: `${against} on ${baseline.workload.id}`,
+      ratio: row.medianMs / base,
+    };
+  }
+}
+
 /** Builds every runner (rnnkit and tfjs-layers per backend, then the onnxruntime peers). */
 async function buildRunners(
   opts: BenchOptions,
@@ -329,6 +358,7 @@ async function buildRunners(
   const wanted = (b: TfBackendName): boolean =>
     selects(`rnnkit-${b}`) ||
     selects(`tfjs-layers-${b}`) ||
+    selects(`rnnkit-${b}-stateful`) ||
     ((b === 'wasm' || b === 'cpu') && selects(`rnnkit-${b}-2t`));
   const env = await setupEnv(wanted);
   const runners: Runner[] = [];
@@ -336,6 +366,7 @@ async function buildRunners(
     runners.push(await rnnkitRunner(env, b));
     // The cpu and wasm packages have threads: a 2-thread runner sits beside the 1-thread one.
     if (b === 'wasm' || b === 'cpu') runners.push(await rnnkitRunner(env, b, 2));
+    runners.push(await rnnkitRunner(env, b, 1, 'stateful'));
     runners.push(tfjsLayersRunner(env, b));
   }
   const gpu = env.backends.webgpu;
@@ -365,6 +396,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       if (selected.length === 0) continue;
       opts.log?.(`${w.id}: ${selected.length} runner(s)`);
       const result = await measureWorkload(w, selected, opts);
+      if (w.stepping != null) setStepRatios(result, results);
       results.push(result);
       opts.onWorkload?.(result);
     }

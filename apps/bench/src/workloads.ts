@@ -24,11 +24,20 @@ export interface Workload {
   units: number;
   /** ConvLSTM2D only: the frame geometry. */
   frame?: Frame;
+  /**
+   * A streaming workload: the same forward, fed one timestep per call (states carried between
+   * calls, the output read after every step). `baseline` is the whole-sequence workload of the
+   * same shape, whose times the report divides these by.
+   */
+  stepping?: { baseline: string };
 }
 
 const W1 = { batch: 1, time: 100, input: 32, units: 128 };
 const W2 = { batch: 32, time: 50, input: 64, units: 256 };
 const W3 = { batch: 8, time: 200, input: 128, units: 512 };
+
+/** Batch 1, 32 inputs, 512 units: the large single-stream shape. */
+const S512 = { batch: 1, time: 100, input: 32, units: 512 };
 
 /** ConvLSTM2D: 10 frames of 32×32×8, 16 filters, 3×3, `padding: 'same'`. */
 const CONV = { time: 10, input: 8, units: 16, frame: { height: 32, width: 32, kernel: 3 } };
@@ -49,13 +58,29 @@ export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'gru-before-w2', cell: 'gru-reset-before', bidirectional: false, ...W2 },
   { id: 'convlstm2d-b1', cell: 'convlstm2d', bidirectional: false, batch: 1, ...CONV },
   { id: 'convlstm2d-b4', cell: 'convlstm2d', bidirectional: false, batch: 4, ...CONV },
+  { id: 'lstm-s512', cell: 'lstm', bidirectional: false, ...S512 },
+  ...streamOf('lstm-w1', 'lstm', W1),
+  ...streamOf('gru-w1', 'gru', W1),
+  ...streamOf('lstm-s512', 'lstm', S512),
 ];
+
+/** The streaming twin `stream-<baseline>` of a whole-sequence workload. */
+function streamOf(
+  baseline: string,
+  cell: Cell,
+  shape: { batch: number; time: number; input: number; units: number },
+): Workload[] {
+  return [
+    { id: `stream-${baseline}`, cell, bidirectional: false, ...shape, stepping: { baseline } },
+  ];
+}
 
 /** `--quick`: one small shape per layer kind, for a smoke run. */
 export const QUICK_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-q', cell: 'lstm', bidirectional: false, batch: 2, time: 20, input: 16, units: 32 },
   { id: 'gru-q', cell: 'gru', bidirectional: false, batch: 2, time: 20, input: 16, units: 32 },
   { id: 'bilstm-q', cell: 'lstm', bidirectional: true, batch: 2, time: 20, input: 16, units: 32 },
+  ...streamOf('lstm-q', 'lstm', { batch: 2, time: 20, input: 16, units: 32 }),
 ];
 
 /** Directions (1, or 2 for Bidirectional). */
@@ -104,5 +129,6 @@ export function describe(w: Workload): string {
   const kind = w.bidirectional ? `Bidirectional(${name}, concat)` : name;
   const extra =
     w.cell === 'gru' ? ' reset_after' : w.cell === 'gru-reset-before' ? ' reset_after=False' : '';
-  return `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}`;
+  const stream = w.stepping != null ? ', one step per call' : '';
+  return `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}${stream}`;
 }

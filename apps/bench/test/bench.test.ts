@@ -20,6 +20,16 @@ const TINY: Workload[] = [
     input: 3,
     units: 5,
   },
+  {
+    id: 'stream-lstm-tiny',
+    cell: 'lstm',
+    bidirectional: false,
+    batch: 2,
+    time: 4,
+    input: 3,
+    units: 5,
+    stepping: { baseline: 'lstm-tiny' },
+  },
 ];
 
 function checkRows(result: BenchResult, reps: number): void {
@@ -55,9 +65,21 @@ describe('runBench on tiny workloads', () => {
     checkRows(result, 2);
     // onnxruntime-node ships its CPU binary in the package: it always runs, on every workload.
     for (const w of result.workloads) {
-      expect(w.rows.find((r) => r.runner === 'ort-node-1t')?.status).toBe('ok');
+      if (w.workload.stepping == null)
+        expect(w.rows.find((r) => r.runner === 'ort-node-1t')?.status).toBe('ok');
       expect(w.reference).not.toBeNull();
     }
+    // The streaming workload: streams, stateful apply and the stepped peers all ran, and each
+    // step is set against one step of the whole-sequence baseline.
+    const stream = result.workloads.find((w) => w.workload.id === 'stream-lstm-tiny')!;
+    for (const runner of ['rnnkit-cpu', 'rnnkit-cpu-stateful', 'tfjs-layers-cpu', 'ort-web-1t']) {
+      const row = stream.rows.find((r) => r.runner === runner)!;
+      expect(row.status, runner).toBe('ok');
+      expect(row.stepRatio?.ratio, runner).toBeGreaterThan(0);
+    }
+    expect(stream.rows.find((r) => r.runner === 'rnnkit-cpu')?.kernelPath).toBe(
+      'stream, fused steps',
+    );
     // tfjs-layers has no GRU reset_after: that row is n/a, not a failure.
     const gruTfjs = result.workloads[1].rows.find((r) => r.runner === 'tfjs-layers-cpu');
     expect(gruTfjs?.status).toBe('skipped');

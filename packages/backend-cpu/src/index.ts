@@ -10,6 +10,7 @@ import { registerKernelConfigs } from '@rnnkit/core';
 // A named, used import: bundlers may drop a bare side-effect import of this package.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { kernelConfigs } from './register_all.js';
+import { stepKernelConfigs } from './kernels/step.js';
 import { activeProductPool, setActiveProductPool } from './threads/active.js';
 import {
   DEFAULT_MIN_PARALLEL_MACS,
@@ -19,7 +20,7 @@ import {
   splitProductCount,
 } from './threads/pool.js';
 
-export { kernelConfigs };
+export { kernelConfigs, stepKernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
@@ -95,9 +96,12 @@ export function getThreads(): number {
   return activeProductPool()?.threads ?? 1;
 }
 
-/** Registers every kernel in {@link kernelConfigs} that is not registered yet. */
+/**
+ * Registers every kernel in {@link kernelConfigs} and every step kernel in
+ * {@link stepKernelConfigs} that is not registered yet.
+ */
 export function registerKernels(): void {
-  registerKernelConfigs(kernelConfigs);
+  registerKernelConfigs(kernelConfigs, stepKernelConfigs);
 }
 
 registerKernels();

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerKernelConfigs } from '@rnnkit/core';
 import type * as NodeModule from 'node:module';
 import { kernelConfigs } from './register_all.js';
+import { stepKernelConfigs } from './kernels/step.js';
 import {
   compileVariant,
   isSharedMemory,
@@ -34,7 +35,7 @@ import {
   type WasmMemoryStats,
 } from './wasm/state.js';
 
-export { kernelConfigs };
+export { kernelConfigs, stepKernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
@@ -129,12 +130,13 @@ export function getThreads(): number {
 }
 
 /**
- * Registers every kernel in {@link kernelConfigs} that is not registered yet. Does nothing on an
+ * Registers every kernel in {@link kernelConfigs} and step kernel in {@link stepKernelConfigs}
+ * that is not registered yet. Does nothing on an
  * engine without WebAssembly SIMD, so layers fall back to the reference kernels there.
  */
 export function registerKernels(): void {
   if (!simdSupported()) return;
-  registerKernelConfigs(kernelConfigs);
+  registerKernelConfigs(kernelConfigs, stepKernelConfigs);
 }
 
 registerKernels();

@@ -1,6 +1,7 @@
 /**
- * The `rnnkit` command line: `rnnkit summary MODEL [--backend NAME]` and
- * `rnnkit predict MODEL --input input.json [--backend cpu|wasm|webgpu] [--output out.json]`.
+ * The `rnnkit` command line: `rnnkit summary MODEL [--backend NAME]`,
+ * `rnnkit predict MODEL --input input.json [--backend cpu|wasm|webgpu] [--output out.json]` and
+ * `rnnkit generate MODEL --vocab VOCAB --seed-text TEXT --length N`.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,6 +13,7 @@ import {
   type KerasModel,
   type ModelInput,
 } from '@rnnkit/keras';
+import { generate, readVocabulary } from './generate.js';
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -27,12 +29,18 @@ export const USAGE = `Usage:
   rnnkit summary MODEL [--backend cpu|wasm|webgpu]
   rnnkit predict MODEL --input INPUT.json [--backend cpu|wasm|webgpu] [--output OUT.json]
                  [--outputs LAYER[,LAYER...]]
+  rnnkit generate MODEL --vocab VOCAB --seed-text TEXT [--length N] [--temperature T]
+                  [--seed S] [--backend cpu|wasm]
 
 MODEL is a Keras 3 .keras file, a legacy .h5 file or a tfjs model.json (path or URL).
 INPUT.json holds the input as nested arrays: one array for a single-input model, or
 {"input": [...]}, or {"inputs": {"<input name>": [...]}} / {"<input name>": [...]} by name.
 The result is JSON {"outputs": {"<layer>": [...]}, "shapes": {...}} on stdout or in OUT.json;
-a timing line goes to stderr.`;
+a timing line goes to stderr.
+generate feeds a character-level model one character at a time (a model stream): the seed text,
+then each character it samples (temperature 0: the most likely one; default 1; --length default
+200, --seed default 1). VOCAB lists the characters by index: a JSON list, a JSON object from
+index to character, or plain text.`;
 
 class UsageError extends Error {}
 
@@ -43,6 +51,39 @@ interface Args {
   output?: string;
   backend: string;
   outputs?: string[];
+  vocab?: string;
+  seedText?: string;
+  length: number;
+  temperature: number;
+  seed: number;
+}
+
+const OPTIONS = [
+  'input',
+  'output',
+  'backend',
+  'outputs',
+  'vocab',
+  'seed-text',
+  'length',
+  'temperature',
+  'seed',
+];
+
+/** A number option: `check` says what it must be. */
+function numberFlag(
+  flags: Record<string, string>,
+  key: string,
+  fallback: number,
+  check: (n: number) => boolean,
+  what: string,
+): number {
+  const raw = flags[key];
+  if (raw == null) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${key}: expected ${what}, got '${raw}'`);
+  return n;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -53,21 +94,22 @@ function parseArgs(argv: string[]): Args {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (!['input', 'output', 'backend', 'outputs'].includes(key))
-        throw new UsageError(`unknown option --${key}`);
+      if (!OPTIONS.includes(key)) throw new UsageError(`unknown option --${key}`);
       const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (value == null || value === '') throw new UsageError(`option --${key} needs a value`);
       flags[key] = value;
     } else positional.push(a);
   }
   const [command, model, ...rest] = positional;
-  if (command == null) throw new UsageError('missing command (summary or predict)');
-  if (command !== 'summary' && command !== 'predict')
+  if (command == null) throw new UsageError('missing command (summary, predict or generate)');
+  if (command !== 'summary' && command !== 'predict' && command !== 'generate')
     throw new UsageError(`unknown command '${command}'`);
   if (model == null) throw new UsageError(`${command}: missing MODEL`);
   if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
   if (command === 'predict' && flags.input == null)
     throw new UsageError('predict: --input INPUT.json is required');
+  if (command === 'generate' && (flags.vocab == null || flags['seed-text'] == null))
+    throw new UsageError('generate: --vocab VOCAB and --seed-text TEXT are required');
   const backend = flags.backend ?? 'cpu';
   if (!isBackendName(backend)) {
     throw new UsageError(`--backend: expected one of ${BACKENDS.join(', ')}, got '${backend}'`);
@@ -82,7 +124,39 @@ function parseArgs(argv: string[]): Args {
       ?.split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
+    vocab: flags.vocab,
+    seedText: flags['seed-text'],
+    length: numberFlag(
+      flags,
+      'length',
+      200,
+      (n) => Number.isInteger(n) && n >= 0,
+      'an integer ≥ 0',
+    ),
+    temperature: numberFlag(flags, 'temperature', 1, (n) => n >= 0, 'a number ≥ 0'),
+    seed: numberFlag(flags, 'seed', 1, Number.isInteger, 'an integer'),
   };
+}
+
+async function generateText(args: Args, io: CliIO): Promise<void> {
+  await useBackend(args.backend);
+  const vocabulary = await readVocabulary(args.vocab as string);
+  const model = await loadKerasModel(args.model);
+  try {
+    const { text, msPerStep } = generate(model, {
+      vocabulary,
+      seedText: args.seedText as string,
+      length: args.length,
+      temperature: args.temperature,
+      seed: args.seed,
+    });
+    io.out(`${args.seedText}${text}`);
+    io.err(
+      `rnnkit: generated ${args.length} characters, ${(msPerStep * 1000).toFixed(0)} µs per character on ${tf.getBackend()}`,
+    );
+  } finally {
+    model.dispose();
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -186,6 +260,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (args.command === 'summary') await summary(args, io);
+    else if (args.command === 'generate') await generateText(args, io);
     else await predict(args, io);
     return 0;
   } catch (e) {

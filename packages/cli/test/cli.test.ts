@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadKerasModel } from '@rnnkit/keras';
 import { main } from '../src/cli.js';
 import { maxRelError } from '@rnnkit/conformance/naive';
 
@@ -122,5 +124,115 @@ describe('rnnkit predict', () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
     expect(help.out).toContain('rnnkit summary MODEL');
+  });
+});
+
+/** The shared char-RNN (tfjs model.json): LSTM(128) over one-hot characters, softmax out. */
+const CHAR_RNN = resolve(
+  SHARED_MODELS,
+  '..',
+  'wild-models',
+  'tfjs_charrnn_lstm_k215',
+  'model.json',
+);
+
+/**
+ * Its vocabulary, by index: the character set of its training text, as its source repository
+ * (reiinakano/tfjs-lstm-text-generation, `indices_char.js`) lists it.
+ */
+const CHAR_RNN_VOCAB = [
+  '\n',
+  ' ',
+  '!',
+  '"',
+  "'",
+  '(',
+  ')',
+  ',',
+  '-',
+  '.',
+  ...'0123456789:;=?[]_abcdefghijklmnopqrstuvwxyz',
+  'ä',
+  'æ',
+  'é',
+  'ë',
+];
+
+describe('rnnkit generate', () => {
+  const vocabPath = join(tmp, 'vocab.json');
+  writeFileSync(vocabPath, JSON.stringify(CHAR_RNN_VOCAB));
+  // 40 characters: the window the model was trained on, so predict can check the first pick.
+  const seedText = 'supposing that truth is a woman--what th';
+
+  it('continues the seed text one character per step, the first pick as predict gives it', async () => {
+    expect(CHAR_RNN_VOCAB).toHaveLength(57);
+    expect(seedText).toHaveLength(40);
+    const { code, out, err } = await run(
+      'generate',
+      CHAR_RNN,
+      '--vocab',
+      vocabPath,
+      '--seed-text',
+      seedText,
+      '--length',
+      '30',
+      '--temperature',
+      '0',
+    );
+    expect(err).toMatch(/rnnkit: generated 30 characters, \d+ µs per character on cpu/);
+    expect(code).toBe(0);
+    expect(out.startsWith(seedText)).toBe(true);
+    const generated = [...out.slice(seedText.length)];
+    expect(generated).toHaveLength(30);
+    expect(generated.every((c) => CHAR_RNN_VOCAB.includes(c))).toBe(true);
+    // The whole-sequence prediction on the seed window picks the same first character.
+    const model = await loadKerasModel(CHAR_RNN);
+    const oneHot = new Float32Array(40 * 57);
+    [...seedText].forEach((c, t) => (oneHot[t * 57 + CHAR_RNN_VOCAB.indexOf(c)] = 1));
+    const y = model.predict(tf.tensor3d(oneHot, [1, 40, 57])) as tf.Tensor;
+    const p = y.dataSync();
+    const best = p.indexOf(Math.max(...p));
+    expect(generated[0]).toBe(CHAR_RNN_VOCAB[best]);
+    y.dispose();
+    model.dispose();
+  });
+
+  it('samples reproducibly for a seed, and names what is wrong', async () => {
+    const args = [
+      'generate',
+      CHAR_RNN,
+      '--vocab',
+      vocabPath,
+      '--seed-text',
+      'the ',
+      '--length',
+      '40',
+      '--seed',
+      '7',
+    ];
+    const a = await run(...args);
+    const b = await run(...args);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    const unknown = await run('generate', CHAR_RNN, '--vocab', vocabPath, '--seed-text', 'The');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain(
+      'generate: --seed-text has characters outside the vocabulary: "T"',
+    );
+    const missing = await run('generate', CHAR_RNN, '--seed-text', 'the');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('generate: --vocab VOCAB and --seed-text TEXT are required');
+    const temperature = await run(
+      'generate',
+      CHAR_RNN,
+      '--vocab',
+      vocabPath,
+      '--seed-text',
+      'a',
+      '--temperature',
+      '-1',
+    );
+    expect(temperature.code).toBe(2);
+    expect(temperature.err).toContain("--temperature: expected a number ≥ 0, got '-1'");
   });
 });

@@ -7,6 +7,7 @@
 export * from './browser.js';
 export { CASES_DIR, loadCases } from './load.js';
 export { defineConformanceSuite, type SuiteOptions, type TestApi } from './suite.js';
+export { defineStreamSuite, type StreamSuiteOptions } from './stream.js';
 export {
   defineRegistrationSuite,
   type BackendPackage,

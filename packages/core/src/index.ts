@@ -51,6 +51,14 @@ export {
 } from './layers/conv_lstm_cell.js';
 export * from './layers/rnn.js';
 export * from './layers/bidirectional.js';
+export * from './kernels/step.js';
+export {
+  RecurrentStream,
+  type StreamOptions,
+  type StreamState,
+  type StreamStepOptions,
+} from './layers/stream.js';
+export type { StepShapes, StreamableLayer } from './layers/stream_engine.js';
 export {
   RecurrentLayer,
   type ApplyOptions,

@@ -11,6 +11,7 @@ export {
   type NestedArray,
   type PredictOptions,
 } from './model.js';
+export { ModelStream, type ModelStepInput, type ModelStreamOptions } from './model_stream.js';
 export { KerasModelError } from './errors.js';
 export { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 export type { ModelSource } from './source.js';

@@ -7,6 +7,8 @@ import { fits } from './layers/shapes.js';
 import { CuDNNRecurrent } from './layers/cudnn.js';
 import { RecurrentModelLayer } from './layers/recurrent.js';
 import type { Shape } from './layers/types.js';
+import type { CallArgs, CallResult } from './layers/types.js';
+import { ModelStream, type ModelStreamOptions } from './model_stream.js';
 import { formatSummary, type LayerInfo } from './summary.js';
 
 export type { LayerInfo };
@@ -220,10 +222,14 @@ export class KerasModel {
     return t;
   }
 
-  /** Runs the nodes the wanted tensors depend on, in dependency order. */
+  /**
+   * Runs the nodes the wanted tensors depend on, in dependency order; `call` runs one node
+   * (a model stream steps its recurrent layers through it).
+   */
   private run(
     inputs: tf.Tensor[],
     wanted: TensorRef[],
+    call: (node: GraphNode, args: CallArgs) => CallResult = (node, args) => node.layer.call(args),
   ): Map<string, { outputs: tf.Tensor[]; masks: (tf.Tensor | null)[] }> {
     const needed = new Set<string>();
     const stack = wanted.map((r) => nodeKey(r.layer, r.node));
@@ -247,7 +253,7 @@ export class KerasModel {
           outputs: tf.Tensor[];
           masks: (tf.Tensor | null)[];
         };
-      const result = node.layer.call({
+      const result = call(node, {
         inputs: node.spec.inputs.map((r) => get(r).outputs[r.tensor]),
         masks:
           explicitMasks(node.spec.masks, get) ??
@@ -261,6 +267,26 @@ export class KerasModel {
       values.set(node.key, result);
     }
     return values;
+  }
+
+  /**
+   * A stream over the model: one timestep per `step` for `batch` rows, each recurrent layer's
+   * states carried by the stream (from zeros), the layers around them run on each step. Refused,
+   * naming the layer, when a layer mixes timesteps (convolutions or pooling over time, attention,
+   * Bidirectional, Flatten, …).
+   */
+  stream(options: ModelStreamOptions): ModelStream {
+    if (this.disposed)
+      fail('model stream: expected a model that is not disposed, got a disposed one');
+    return new ModelStream(
+      {
+        graph: this.graph,
+        outputs: this.spec.outputs,
+        inputNames: this.inputNames,
+        runGraph: (inputs, wanted, call) => this.run(inputs, wanted, call),
+      },
+      options,
+    );
   }
 
   /** Resets the states of stateful recurrent layers to zeros. */

@@ -65,20 +65,34 @@ function stringAttr(name: string, value: string): ProtoWriter {
   return new ProtoWriter().string(1, name).string(4, value).int(20, ATTR_STRING);
 }
 
+/** Options of {@link buildOnnxRnnModel}. */
+export interface OnnxModelOptions {
+  /**
+   * Also take the initial states as inputs `H0` (and `C0` for LSTM) `[dirs, B, U]` and return
+   * the final `c` as `Y_c`: a model stepped one timestep per run, states passed back in.
+   */
+  stateIO?: boolean;
+}
+
 /**
- * Encodes a model with one recurrent node. Its only input is `X` `[T, B, D]` (ONNX's default
+ * Encodes a model with one recurrent node (with `stateIO`, see {@link OnnxModelOptions}). Its only input is `X` `[T, B, D]` (ONNX's default
  * time-major layout: onnxruntime rejects `layout = 1`); its only output is `Y_h` `[dirs, B, U]`,
  * the last hidden state per direction (the full sequence output `Y` is not requested).
  */
-export function buildOnnxRnnModel(spec: OnnxRnnSpec): Uint8Array {
+export function buildOnnxRnnModel(spec: OnnxRnnSpec, options: OnnxModelOptions = {}): Uint8Array {
   const { op, direction, inputSize: D, hiddenSize: U } = spec;
   const G = op === 'LSTM' ? 4 : 3;
   const dirs = direction === 'bidirectional' ? 2 : 1;
+  const states = options.stateIO === true;
+  const withC = states && op === 'LSTM';
 
   const node = new ProtoWriter();
   for (const name of ['X', 'W', 'R', 'B']) node.string(1, name);
+  if (states) node.string(1, '').string(1, 'H0'); // sequence_lens omitted
+  if (withC) node.string(1, 'C0');
   node.string(2, ''); // Y, omitted
   node.string(2, 'Y_h');
+  if (withC) node.string(2, 'Y_c');
   node.string(3, `${op.toLowerCase()}_0`).string(4, op);
   node.message(5, intAttr('hidden_size', U));
   node.message(5, stringAttr('direction', direction));
@@ -89,7 +103,10 @@ export function buildOnnxRnnModel(spec: OnnxRnnSpec): Uint8Array {
   graph.message(5, floatTensor('R', [dirs, G * U, U], spec.R));
   graph.message(5, floatTensor('B', [dirs, 2 * G * U], spec.B));
   graph.message(11, valueInfo('X', ['T', 'N', D]));
+  if (states) graph.message(11, valueInfo('H0', [dirs, 'N', U]));
+  if (withC) graph.message(11, valueInfo('C0', [dirs, 'N', U]));
   graph.message(12, valueInfo('Y_h', [dirs, 'N', U]));
+  if (withC) graph.message(12, valueInfo('Y_c', [dirs, 'N', U]));
 
   const opset = new ProtoWriter().string(1, '').int(2, OPSET);
   return new ProtoWriter()

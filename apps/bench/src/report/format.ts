@@ -99,3 +99,19 @@ export function caption(result: WorkloadResult, options: SamplingOptions): strin
   const ref = result.reference ? `max |Δ| against ${result.reference}` : 'no output to compare';
   return `${result.workload.id}: ${result.description} (${result.gflop.toPrecision(3)} GFLOP/forward; ${fmtSampling(options)}; ${ref})`;
 }
+
+/**
+ * A streaming workload's per-step ratios, one line each: this runner's step ÷ one step inside the
+ * whole-sequence call of its baseline workload. Empty for other workloads.
+ */
+export function stepRatioLines(result: WorkloadResult, code: (s: string) => string): string[] {
+  const rows = result.rows.filter((r) => r.stepRatio != null);
+  if (rows.length === 0) return [];
+  return [
+    'One step here ÷ one step inside the whole-sequence call (its time ÷ T):',
+    '',
+    ...rows.map(
+      (r) => `- ${code(r.runner)}: ${r.stepRatio!.ratio.toFixed(2)}× ${code(r.stepRatio!.against)}`,
+    ),
+  ];
+}

@@ -2,7 +2,7 @@
 import { SOFTWARE_GPU, type BenchResult } from '../bench.js';
 import type { SavedRun } from '../saved_run.js';
 import { NOT_SELECTED } from '../tfjs_env.js';
-import { caption, cells, DIFF_WARN, HEADERS } from './format.js';
+import { caption, cells, DIFF_WARN, HEADERS, stepRatioLines } from './format.js';
 
 /** One run's section of the doc. */
 export interface DocRun {
@@ -125,6 +125,8 @@ function runSection({ run, chartHref, note }: DocRun, title: string): string[] {
       ),
       '',
     );
+    const ratios = stepRatioLines(w, (t) => `\`${t}\``);
+    if (ratios.length > 0) lines.push(...ratios, '');
   }
   const missing = run.runners.filter((r) => r.unavailable && r.unavailable !== NOT_SELECTED);
   if (missing.length) {

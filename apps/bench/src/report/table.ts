@@ -1,6 +1,6 @@
 /** Plain-text tables for the terminal. */
 import type { WorkloadResult } from '../bench.js';
-import { caption, cells, HEADERS, type SamplingOptions } from './format.js';
+import { caption, cells, HEADERS, stepRatioLines, type SamplingOptions } from './format.js';
 
 /** One workload as an aligned text table. */
 export function textTable(result: WorkloadResult, options: SamplingOptions): string {
@@ -19,5 +19,12 @@ export function textTable(result: WorkloadResult, options: SamplingOptions): str
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [caption(result, options), line(rows[0]), rule, ...rows.slice(1).map(line)].join('\n');
+  const ratios = stepRatioLines(result, (t) => t);
+  return [
+    caption(result, options),
+    line(rows[0]),
+    rule,
+    ...rows.slice(1).map(line),
+    ...(ratios.length > 0 ? ['', ...ratios.filter((l) => l !== '')] : []),
+  ].join('\n');
 }

@@ -17,12 +17,12 @@ export interface OnnxInputs {
  * Builds the single-op model. The input is transposed to ONNX's time-major layout here, outside
  * the timed window (onnxruntime has no batch-major LSTM), which slightly favours onnxruntime.
  */
-export function onnxInputs(data: WorkloadData): OnnxInputs {
+export function onnxInputs(data: WorkloadData, stateIO = false): OnnxInputs {
   const { cell, batch, time, input, units } = data.workload;
   if (isConv(cell)) throw new Error(`onnxInputs: expected an LSTM or GRU workload, got ${cell}`);
   const dirs = directions(data.workload);
   return {
-    model: buildOnnxRnnModel(kerasToOnnx(cell, input, units, data.weights)),
+    model: buildOnnxRnnModel(kerasToOnnx(cell, input, units, data.weights), { stateIO }),
     x: toTimeMajor(data.x, batch, time, input),
     dims: [time, batch, input],
     toKerasOrder: (yh) => lastStateToBatchMajor(yh, dirs, batch, units),

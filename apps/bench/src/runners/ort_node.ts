@@ -25,6 +25,8 @@ export async function ortNodeRunner(): Promise<Runner> {
     async prepare(data) {
       const skip = onnxSkip(data);
       if (skip) return skip;
+      if (data.workload.stepping != null)
+        return { skip: 'n/a: the stepped onnxruntime peer is onnxruntime-web' };
       if (!ort) throw new Error('onnxruntime-node not loaded');
       const o = ort;
       const inputs = onnxInputs(data);

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { firstLine } from '../reasons.js';
 import { onnxInputs, onnxSkip } from './onnx_inputs.js';
-import type { Runner } from './types.js';
+import { stepRows } from './stepping.js';
+import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
 /** Worker body (CommonJS, run with `eval`): one onnxruntime-web instance, one session at a time. */
 const WORKER_SOURCE = `
@@ -24,7 +25,9 @@ parentPort.on('message', async (msg) => {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
       });
-      input = new ort.Tensor('float32', msg.x, msg.dims);
+      input = msg.steps
+        ? msg.steps.map((x) => new ort.Tensor('float32', x, msg.dims))
+        : new ort.Tensor('float32', msg.x, msg.dims);
       parentPort.postMessage({ ok: true });
     } else if (msg.type === 'run') {
       let ms = 0;
@@ -35,6 +38,26 @@ parentPort.on('message', async (msg) => {
         ms += performance.now() - t0;
       }
       parentPort.postMessage({ ok: true, ms: ms / msg.count, yh: msg.wantOutput ? out.Y_h.data : undefined });
+    } else if (msg.type === 'steps') {
+      // One session.run per timestep, the states of one step fed to the next.
+      const zeros = new Float32Array(msg.stateSize);
+      let ms = 0;
+      let h;
+      for (let i = 0; i < msg.count; i++) {
+        h = new ort.Tensor('float32', zeros, msg.stateDims);
+        let c = msg.withC ? new ort.Tensor('float32', zeros, msg.stateDims) : undefined;
+        const t0 = performance.now();
+        for (let t = 0; t < input.length; t++) {
+          const feeds = { X: input[t], H0: h };
+          if (c) feeds.C0 = c;
+          const out = await session.run(feeds);
+          h = out.Y_h;
+          c = out.Y_c;
+          h.data;
+        }
+        ms += performance.now() - t0;
+      }
+      parentPort.postMessage({ ok: true, ms: ms / msg.count, yh: msg.wantOutput ? h.data : undefined });
     } else if (msg.type === 'release') {
       if (session) await session.release();
       session = undefined;
@@ -116,6 +139,7 @@ export function ortWebRunner(threads: number): Runner {
       if (!ortPath) throw new Error('onnxruntime-web not resolved');
       worker ??= new OrtWebWorker(ortPath, threads);
       const w = worker;
+      if (data.workload.stepping != null) return steppedOrt(w, data);
       const inputs = onnxInputs(data);
       await w.call({ type: 'load', model: inputs.model, x: inputs.x, dims: inputs.dims });
       return {
@@ -130,6 +154,31 @@ export function ortWebRunner(threads: number): Runner {
     async close() {
       await worker?.terminate();
       worker = undefined;
+    },
+  };
+}
+
+/**
+ * A streaming workload on onnxruntime-web: a model of one step with its states as inputs and
+ * outputs, one `session.run` per timestep (timed in the worker).
+ */
+async function steppedOrt(w: OrtWebWorker, data: WorkloadData): Promise<PreparedRun> {
+  const { cell, batch, input, units } = data.workload;
+  const inputs = onnxInputs(data, true);
+  const steps = stepRows(data); // time-major rows of one step are the batch-major rows
+  await w.call({ type: 'load', model: inputs.model, steps, dims: [1, batch, input] });
+  const message = {
+    type: 'steps',
+    stateSize: batch * units,
+    stateDims: [1, batch, units],
+    withC: cell === 'lstm',
+  };
+  return {
+    forward: async (count) => (await w.call({ ...message, count, wantOutput: false })).ms!,
+    output: async () =>
+      inputs.toKerasOrder((await w.call({ ...message, count: 1, wantOutput: true })).yh!),
+    dispose: async () => {
+      await w.call({ type: 'release' });
     },
   };
 }

@@ -5,8 +5,9 @@ import { importBackend } from '@rnnkit/backends';
 import { isConv } from '../data.js';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
+import { stepRows, steppedPrepared } from './stepping.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
-import type { Runner } from './types.js';
+import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
 /** The thread settings of the backend packages that have them (cpu and wasm). */
 interface ThreadedBackend {
@@ -39,25 +40,44 @@ async function threadsUnavailable(backend: TfBackendName): Promise<string | unde
 }
 
 /**
+ * How an rnnkit runner feeds a streaming workload: `stream` through `layer.stream()`, `stateful`
+ * through a Keras-style stateful layer's `apply` on `[B, 1, D]` per step.
+ */
+export type RnnkitStepMode = 'stream' | 'stateful';
+
+/**
  * The rnnkit runner for `backend`; unavailable (with the reason) when the backend package is.
- * `threads` > 1 (cpu and wasm) runs the kernels on that many threads: `rnnkit-wasm-2t`.
+ * `threads` > 1 (cpu and wasm) runs the kernels on that many threads: `rnnkit-wasm-2t`. On the
+ * streaming workloads the plain runner streams; `mode: 'stateful'` makes the
+ * `rnnkit-<backend>-stateful` runner, which runs only those.
  */
 export async function rnnkitRunner(
   env: BenchEnv,
   backend: TfBackendName,
   threads = 1,
+  mode: RnnkitStepMode = 'stream',
 ): Promise<Runner> {
   const setup = env.backends[backend];
   let unavailable = setup.rnnkitReady ? undefined : (setup.rnnkitReason ?? 'unavailable');
   if (unavailable == null && threads > 1) unavailable = await threadsUnavailable(backend);
   const runner: Runner = {
-    id: threads > 1 ? `rnnkit-${backend}-${threads}t` : `rnnkit-${backend}`,
+    id:
+      mode === 'stateful'
+        ? `rnnkit-${backend}-stateful`
+        : threads > 1
+          ? `rnnkit-${backend}-${threads}t`
+          : `rnnkit-${backend}`,
     family: 'rnnkit',
     backend,
     unavailable,
     async prepare(data) {
       const { cell, bidirectional, units } = data.workload;
+      const stepping = data.workload.stepping != null;
+      if (mode === 'stateful' && !stepping)
+        return { skip: 'n/a: stateful apply is timed on the stream-* workloads' };
+      if (stepping && threads > 1) return { skip: 'n/a: a stream steps on one thread' };
       await useBackend(backend);
+      if (stepping) return steppedRnnkit(data, backend, mode);
       const make = (): LSTM | GRU | ConvLSTM2D =>
         isConv(cell)
           ? new ConvLSTM2D({
@@ -115,4 +135,61 @@ export async function rnnkitRunner(
     },
   };
   return runner;
+}
+
+/** An LSTM or GRU of a streaming workload, one step per call, on `backend`. */
+async function steppedRnnkit(
+  data: WorkloadData,
+  backend: TfBackendName,
+  mode: RnnkitStepMode,
+): Promise<PreparedRun> {
+  const { cell, units, batch, input } = data.workload;
+  const stateful = mode === 'stateful';
+  const args = {
+    units,
+    stateful,
+    ...(stateful ? { batchInputShape: [batch, 1, input] } : {}),
+  };
+  const layer = cell === 'lstm' ? new LSTM(args) : new GRU({ ...args, resetAfter: cell === 'gru' });
+  layer.build(input);
+  const weights = weightTensors(data);
+  layer.setWeights(weights);
+  weights.forEach((w) => w.dispose());
+  const rows = stepRows(data);
+  const activate = () => useBackend(backend);
+  if (!stateful) {
+    const stream = layer.stream({ batch });
+    return steppedPrepared(data, {
+      activate,
+      reset: () => stream.reset(),
+      step: (t) => stream.step(rows[t])[0],
+      kernelPath: () => `stream, ${stream.path} steps`,
+      dispose: () => {
+        stream.dispose();
+        layer.dispose();
+      },
+    });
+  }
+  const xs = rows.map((r) => tf.tensor3d(r, [batch, 1, input]));
+  let before = getDispatchStats();
+  let path: string | undefined;
+  return steppedPrepared(data, {
+    activate,
+    reset: () => {
+      layer.resetStates();
+      before = getDispatchStats();
+    },
+    step: async (t) => {
+      const y = layer.apply(xs[t]) as tf.Tensor;
+      const values = (await y.data()) as Float32Array;
+      y.dispose();
+      if (t === xs.length - 1) path = dispatchPath(before, getDispatchStats());
+      return values;
+    },
+    kernelPath: () => path,
+    dispose: () => {
+      layer.dispose();
+      xs.forEach((x) => x.dispose());
+    },
+  });
 }

@@ -9,6 +9,7 @@ import {
 } from '../tfjs_env.js';
 import { isConv } from '../data.js';
 import { frameOf, inputShape } from '../workloads.js';
+import { stepRows, steppedPrepared } from './stepping.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
 import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
@@ -26,6 +27,7 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
         return { skip: 'n/a: tfjs-layers 4.22 has no GRU reset_after (Keras default)' };
       await useBackend(backend);
       if (isConv(cell)) return convLstm2dPrepared(data, backend, setup.dispatches);
+      if (data.workload.stepping != null) return statefulPredictPrepared(data, backend);
       // tfjs-layers defaults differ from Keras (hardSigmoid gates): set the Keras activation.
       // Initializers are zeros only to skip the slow orthogonal init; setWeights overwrites them.
       const args = {
@@ -60,6 +62,48 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       });
     },
   };
+}
+
+/**
+ * A streaming workload on tfjs-layers: a stateful LSTM or GRU (Keras activations) in a
+ * sequential model, `predict` on `[B, 1, D]` per step, states carried by the model.
+ */
+async function statefulPredictPrepared(
+  data: WorkloadData,
+  backend: TfBackendName,
+): Promise<PreparedRun> {
+  const { cell, units, batch, input } = data.workload;
+  const args = {
+    units,
+    returnSequences: false,
+    stateful: true,
+    batchInputShape: [batch, 1, input] as number[],
+    activation: 'tanh',
+    recurrentActivation: 'sigmoid',
+    kernelInitializer: 'zeros',
+    recurrentInitializer: 'zeros',
+    biasInitializer: 'zeros',
+  } as const;
+  const rnn = cell === 'lstm' ? tfl.layers.lstm(args) : tfl.layers.gru(args);
+  const model = tfl.sequential({ layers: [rnn] });
+  const weights = weightTensors(data);
+  model.setWeights(weights);
+  for (const w of weights) w.dispose();
+  const xs = stepRows(data).map((r) => tf.tensor3d(r, [batch, 1, input]));
+  return steppedPrepared(data, {
+    activate: () => useBackend(backend),
+    reset: () => model.resetStates(),
+    step: async (t) => {
+      const y = model.predict(xs[t], { batchSize: batch }) as tf.Tensor;
+      const values = (await y.data()) as Float32Array;
+      y.dispose();
+      return values;
+    },
+    dispose: () => {
+      model.dispose();
+      xs.forEach((x) => x.dispose());
+    },
+  });
 }
 
 /**

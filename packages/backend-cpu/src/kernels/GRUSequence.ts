@@ -11,11 +11,17 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { FAMILIES, gateCount, GRUSequence } from '@rnnkit/core';
+import { FAMILIES, gateCount, GRUSequence, type KernelActivation } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
-import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
+import {
+  projectInputs,
+  recurrentInput,
+  runTimeLoop,
+  type CellContext,
+  type CellStep,
+} from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** G of the GRU, from the family table. */
@@ -33,31 +39,81 @@ export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const p = readSequenceInputs(GRUSequence, inputs, cpu, a);
   const { batch, steps, h, bias } = p;
 
-  let projectionBias = bias;
-  if (resetAfter) {
-    // Input bias for all gates plus the recurrent bias of z and r; b_rec,h stays inside r ⊙ (…).
-    projectionBias = bias.slice(0, gu);
-    for (let j = 0; j < 2 * u; j++) projectionBias[j] += bias[gu + j];
-  }
-  // Gates z, r in one column segment, the candidate in another: its product may run apart.
-  const segments = [2 * u, u];
-  const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);
+  const projectionBias = gruProjectionBias(bias, u, resetAfter);
+  const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, GRU_SEGMENTS(u));
+  const xw = projectInputs(p, kernel, padColumns(projectionBias, 0, kernel, GRU_SEGMENTS(u)));
+  const step = gruCellStep(
+    {
+      batch,
+      steps,
+      units: u,
+      recurrent,
+      xw,
+      h,
+      c: null,
+      recurrentMask: p.recurrentMask,
+      activation: act,
+      recurrentActivation,
+    },
+    resetAfter ? bias.subarray(gu + 2 * u, 2 * gu) : null,
+  );
+  const output = runTimeLoop(p, a, step);
+
+  const outShape = a.returnSequences ? [batch, steps, u] : [batch, u];
+  const result: TensorInfo[] = [
+    cpu.makeTensorInfo(outShape, 'float32', output),
+    cpu.makeTensorInfo([batch, u], 'float32', h),
+  ];
+  return result;
+};
+
+/** Gates z, r in one column segment, the candidate in another: its product may run apart. */
+export function GRU_SEGMENTS(u: number): number[] {
+  return [2 * u, u];
+}
+
+/**
+ * The bias folded into the input projection: with `resetAfter`, the input bias of all gates plus
+ * the recurrent bias of z and r (b_rec,h stays inside r ⊙ (…)); else the bias itself.
+ */
+export function gruProjectionBias(
+  bias: Float32Array,
+  u: number,
+  resetAfter: boolean,
+): Float32Array {
+  if (!resetAfter) return bias;
+  const gu = GATES * u;
+  const out = bias.slice(0, gu);
+  for (let j = 0; j < 2 * u; j++) out[j] += bias[gu + j];
+  return out;
+}
+
+/**
+ * The GRU cell step over projected inputs (see `CellContext`), updating `h` in place;
+ * `recurrentCandidateBias` is b_rec,h with `resetAfter`, else null. Shared by the sequence and
+ * step kernels.
+ */
+export function gruCellStep(s: CellContext, recurrentCandidateBias: Float32Array | null): CellStep {
+  const { batch, steps, units: u, recurrent, xw, h } = s;
+  const act = s.activation;
+  const recurrentActivation = s.recurrentActivation as KernelActivation;
+  const resetAfter = recurrentCandidateBias != null;
   const ld = PANEL * recurrent.panels; // the padded row length of xw and z
   const zrPanels = recurrent.segmentPanel[1];
   const hPanels = recurrent.panels - zrPanels;
   const hCol = PANEL * zrPanels; // first column of the candidate in xw and z
-  const xw = projectInputs(p, kernel, padColumns(projectionBias, 0, kernel, segments));
   // b_rec,h in the candidate's padded columns (resetAfter only).
   const candidateBias = new Float32Array(PANEL * hPanels);
-  if (resetAfter) candidateBias.set(bias.subarray(gu + 2 * u, 2 * gu));
+  if (recurrentCandidateBias != null) candidateBias.set(recurrentCandidateBias);
   const z = new Float32Array(batch * ld);
-  const hScratch = p.recurrentMask == null ? null : new Float32Array(batch * u);
+  const hScratch = s.recurrentMask == null ? null : new Float32Array(batch * u);
   // r ⊙ h, the input of the candidate's product when the reset gate applies first.
   const resetH = new Float32Array(resetAfter ? 0 : batch * u);
   const xwRowStride = steps * ld;
+  const maskedInput = { h, recurrentMask: s.recurrentMask };
 
-  const output = runTimeLoop(p, a, (t, active) => {
-    const hIn = recurrentInput(p, hScratch);
+  return (t, active) => {
+    const hIn = recurrentInput(maskedInput, hScratch);
     packLeft(recurrent, hIn, 0, u, batch, null);
     // z and r pre-activations: x·W + b + h·U.
     multiply(batch, recurrent, 0, zrPanels, xw, t * ld, xwRowStride, z, 0, ld);
@@ -96,15 +152,8 @@ export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
         h[s + j] = g * hIn[s + j] + (1 - g) * z[zh + j];
       }
     }
-  });
-
-  const outShape = a.returnSequences ? [batch, steps, u] : [batch, u];
-  const result: TensorInfo[] = [
-    cpu.makeTensorInfo(outShape, 'float32', output),
-    cpu.makeTensorInfo([batch, u], 'float32', h),
-  ];
-  return result;
-};
+  };
+}
 
 /** The cpu registration of {@link GRUSequence}. */
 export const gruSequenceConfig: KernelConfig = {

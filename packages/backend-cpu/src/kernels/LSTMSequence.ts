@@ -8,7 +8,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { FAMILIES, gateCount, LSTMSequence } from '@rnnkit/core';
+import { FAMILIES, gateCount, LSTMSequence, type KernelActivation } from '@rnnkit/core';
 import {
   activateInPlace,
   TANH_CLAMP,
@@ -18,7 +18,7 @@ import {
 } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
-import { projectInputs, runTimeLoop } from './shared/sequence.js';
+import { projectInputs, runTimeLoop, type CellContext, type CellStep } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** G of the LSTM, from the family table. */
@@ -37,40 +37,20 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const c = p.c as Float32Array;
   const segments = [gu];
   const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);
-  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, segments));
-  const z = new Float32Array(batch * ld);
-  const xwRowStride = steps * ld;
-  const kerasDefaults = act === 'tanh' && recurrentActivation === 'sigmoid';
-  const cNext = new Float32Array(kerasDefaults ? u : 0);
-
-  const output = runTimeLoop(p, a, (t, active) => {
-    packLeft(recurrent, h, 0, u, batch, p.recurrentMask);
-    multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, xwRowStride, z, 0, ld);
-    for (let b = 0; b < batch; b++) {
-      if (active[b] === 0) continue;
-      const zi = b * ld;
-      const zf = zi + u;
-      const zc = zf + u;
-      const zo = zc + u;
-      const s = b * u;
-      if (kerasDefaults) {
-        if (lstmDefaultGatesInRange(z, zi, c, cNext, h, s, u)) c.set(cNext, s);
-        else lstmDefaultGates(z, zi, c, h, s, u);
-        continue;
-      }
-      activateInPlace(recurrentActivation, z, zi, 2 * u);
-      activateInPlace(act, z, zc, u);
-      activateInPlace(recurrentActivation, z, zo, u);
-      for (let j = 0; j < u; j++) {
-        const cNext = z[zf + j] * c[s + j] + z[zi + j] * z[zc + j];
-        c[s + j] = cNext;
-        z[zc + j] = cNext; // the candidate slot now holds c, to be activated below
-      }
-      activateInPlace(act, z, zc, u);
-      for (let j = 0; j < u; j++) h[s + j] = z[zo + j] * z[zc + j];
-    }
+  const step = lstmCellStep({
+    batch,
+    steps,
+    units: u,
+    recurrent,
+    xw,
+    h,
+    c,
+    recurrentMask: p.recurrentMask,
+    activation: act,
+    recurrentActivation,
   });
+  const output = runTimeLoop(p, a, step);
 
   const outShape = a.returnSequences ? [batch, steps, u] : [batch, u];
   const result: TensorInfo[] = [
@@ -80,6 +60,50 @@ export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   ];
   return result;
 };
+
+/**
+ * The LSTM cell step over the projected inputs `xw` (`[B·T, ld]` in the padded column layout of
+ * `recurrent`, bias included), updating `h` and `c` in place: shared by the sequence kernel and
+ * the step kernel (which projects one step into an `xw` of T = 1).
+ */
+export function lstmCellStep(s: CellContext): CellStep {
+  const { batch, steps, units: u, recurrent, xw, h, c, recurrentMask } = s;
+  const act = s.activation;
+  const recurrentActivation = s.recurrentActivation as KernelActivation;
+  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
+  const z = new Float32Array(batch * ld);
+  const xwRowStride = steps * ld;
+  const kerasDefaults = act === 'tanh' && recurrentActivation === 'sigmoid';
+  const cNext = new Float32Array(kerasDefaults ? u : 0);
+  const cc = c as Float32Array;
+  return (t, active) => {
+    packLeft(recurrent, h, 0, u, batch, recurrentMask);
+    multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, xwRowStride, z, 0, ld);
+    for (let b = 0; b < batch; b++) {
+      if (active[b] === 0) continue;
+      const zi = b * ld;
+      const zf = zi + u;
+      const zc = zf + u;
+      const zo = zc + u;
+      const s = b * u;
+      if (kerasDefaults) {
+        if (lstmDefaultGatesInRange(z, zi, cc, cNext, h, s, u)) cc.set(cNext, s);
+        else lstmDefaultGates(z, zi, cc, h, s, u);
+        continue;
+      }
+      activateInPlace(recurrentActivation, z, zi, 2 * u);
+      activateInPlace(act, z, zc, u);
+      activateInPlace(recurrentActivation, z, zo, u);
+      for (let j = 0; j < u; j++) {
+        const cNext = z[zf + j] * cc[s + j] + z[zi + j] * z[zc + j];
+        cc[s + j] = cNext;
+        z[zc + j] = cNext; // the candidate slot now holds c, to be activated below
+      }
+      activateInPlace(act, z, zc, u);
+      for (let j = 0; j < u; j++) h[s + j] = z[zo + j] * z[zc + j];
+    }
+  };
+}
 
 /**
  * The state update for the Keras default activations (tanh, sigmoid) in one pass over the

@@ -8,7 +8,7 @@ import { SimpleRNNSequence } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
-import { projectInputs, runTimeLoop } from './shared/sequence.js';
+import { projectInputs, runTimeLoop, type CellContext, type CellStep } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** Runs the SimpleRNN; returns `[output, h]`. */
@@ -21,21 +21,20 @@ export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const { batch, steps, h } = p;
   const segments = [u];
   const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, segments);
-  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, segments));
-  const z = new Float32Array(batch * ld);
-
-  const output = runTimeLoop(p, a, (t, active) => {
-    packLeft(recurrent, h, 0, u, batch, p.recurrentMask);
-    multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
-    for (let b = 0; b < batch; b++) {
-      if (active[b] === 0) continue;
-      const zb = b * ld;
-      const s = b * u;
-      activateInPlace(act, z, zb, u);
-      for (let j = 0; j < u; j++) h[s + j] = z[zb + j];
-    }
+  const step = simpleRNNCellStep({
+    batch,
+    steps,
+    units: u,
+    recurrent,
+    xw,
+    h,
+    c: null,
+    recurrentMask: p.recurrentMask,
+    activation: act,
+    recurrentActivation: null,
   });
+  const output = runTimeLoop(p, a, step);
 
   const outShape = a.returnSequences ? [batch, steps, u] : [batch, u];
   const result: TensorInfo[] = [
@@ -44,6 +43,24 @@ export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   ];
   return result;
 };
+
+/** The SimpleRNN cell step over projected inputs (see `CellContext`), updating `h` in place. */
+export function simpleRNNCellStep(s: CellContext): CellStep {
+  const { batch, steps, units: u, recurrent, xw, h, recurrentMask, activation: act } = s;
+  const ld = PANEL * recurrent.panels; // the padded row length of xw and z
+  const z = new Float32Array(batch * ld);
+  return (t, active) => {
+    packLeft(recurrent, h, 0, u, batch, recurrentMask);
+    multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
+    for (let b = 0; b < batch; b++) {
+      if (active[b] === 0) continue;
+      const zb = b * ld;
+      const s = b * u;
+      activateInPlace(act, z, zb, u);
+      for (let j = 0; j < u; j++) h[s + j] = z[zb + j];
+    }
+  };
+}
 
 /** The cpu registration of {@link SimpleRNNSequence}. */
 export const simpleRNNSequenceConfig: KernelConfig = {

@@ -160,6 +160,24 @@ export class BackendState {
     this.blocks.delete(block.raw);
   }
 
+  /**
+   * A region of the module's memory owned by the caller (a stream's packed weights and buffers)
+   * until {@link releaseBlock}; 64-byte aligned.
+   */
+  ownBlock(bytes: number): Block {
+    return this.alloc(bytes);
+  }
+
+  /** Frees a region from {@link ownBlock}. */
+  releaseBlock(block: Block): void {
+    if (this.blocks.has(block.raw)) this.free(block);
+  }
+
+  /** The memory the module works in (its buffer changes when it grows). */
+  get memory(): WebAssembly.Memory {
+    return this.heap.memory;
+  }
+
   /** Bytes of the module's memory (re-read after any allocation: the memory may grow). */
   bytes(): Uint8Array {
     return new Uint8Array(this.heap.memory.buffer);

@@ -9,6 +9,9 @@
  * order (`./families.ts`: `[output, h]` for GRU and SimpleRNN, `[output, h, c]` for LSTM and
  * ConvLSTM), where `output` is `[batch, time, units]` when `returnSequences` and `[batch, units]`
  * otherwise (a spatial family's carry its spatial axes before `units`).
+ *
+ * Streams, which feed one timestep per call, may also run on a backend's *step kernels*, a second
+ * contract beside this one: `./step.ts`.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { FAMILIES, FAMILY_IDS, gateCount, type FamilyId } from './families.js';

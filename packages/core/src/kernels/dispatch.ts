@@ -16,6 +16,11 @@ import { countDispatch as count, type DispatchStats } from './stats.js';
 
 export { getDispatchStats, resetDispatchStats, type DispatchStats } from './stats.js';
 
+/** Counts a run of `name` that did not go through {@link runSequenceKernel} (a step kernel's). */
+export function recordRun(name: string, path: 'fused' | 'reference'): void {
+  count(name, path);
+}
+
 /** Which kernels ran: a backend's fused ones, the reference ones, both, or none. */
 export type DispatchPath = 'fused' | 'reference' | 'mixed' | 'none';
 

@@ -121,6 +121,16 @@ export class Bidirectional<
     this.backwardLayer.build(input);
   }
 
+  /**
+   * Refused: the backward half reads the sequence from its end, which a stream has not seen yet.
+   * Stream the forward layer alone, or run whole sequences.
+   */
+  stream(_options?: unknown): never {
+    throw new RnnkitError(
+      `${this.name} stream: expected a unidirectional recurrent layer, got Bidirectional (its backward half needs the whole sequence); run whole sequences with apply()`,
+    );
+  }
+
   /** Runs both directions; `initialState` holds forward states then backward states. */
   apply(x: tf.Tensor, options: ApplyOptions = {}): BidirectionalOutput<RS, S, M> {
     const nf = this.forwardLayer.stateSizes.length;

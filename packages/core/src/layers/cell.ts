@@ -24,6 +24,7 @@ import type {
   SequenceKernelName,
 } from '../kernels/contract.js';
 import { runSequenceKernel } from '../kernels/dispatch.js';
+import type { StepKernelArgs } from '../kernels/step.js';
 import { ownedWeights } from './validate.js';
 import {
   biasShape,
@@ -128,6 +129,8 @@ export abstract class KernelCell implements Cell {
   private zeroBias: tf.Tensor | null = null;
   /** Input features, once built. */
   inputDim: number | null = null;
+  /** Changes whenever the weights are made, replaced or released (step kernels hold copies). */
+  weightsVersion = 0;
 
   constructor(args: BaseCellArgs, defaultName: string) {
     this.units = checkPositiveInt('units', args.units);
@@ -227,6 +230,7 @@ export abstract class KernelCell implements Cell {
     this.kernel = tf.keep(this.kernelInitializer.apply(kernel.shape));
     this.recurrentKernel = tf.keep(this.recurrentInitializer.apply(recurrentKernel.shape));
     this.bias = this.useBias ? tf.keep(this.initialBias()) : null;
+    this.weightsVersion++;
   }
 
   getWeights(): tf.Tensor[] {
@@ -248,6 +252,7 @@ export abstract class KernelCell implements Cell {
     this.kernel = kernel;
     this.recurrentKernel = recurrentKernel;
     this.bias = this.useBias ? bias : null;
+    this.weightsVersion++;
   }
 
   /** Kernel attributes beyond the shared ones. */
@@ -299,6 +304,32 @@ export abstract class KernelCell implements Cell {
     });
   }
 
+  /**
+   * The live weights (not copies) and the attributes of one forward step, from which a step
+   * kernel is made (`kernels/step.ts`). Needs a built cell.
+   */
+  stepKernelArgs(batch: number): StepKernelArgs {
+    if (!this.built) throw new RnnkitError(`${this.name}: a step kernel needs a built cell`);
+    const attrs: SequenceKernelAttrs = {
+      units: this.units,
+      activation: this.activation,
+      goBackwards: false,
+      returnSequences: false,
+      alignToInput: false,
+      zeroOutputForMask: false,
+      ...this.extraAttrs(),
+    };
+    return {
+      kernelName: this.kernelName,
+      attrs: attrs as never,
+      kernel: this.kernel!,
+      recurrentKernel: this.recurrentKernel!,
+      bias: this.bias ?? (this.zeroBias ??= tf.keep(tf.zeros(this.biasShape()))),
+      batch,
+      inputDim: this.inputDim!,
+    };
+  }
+
   call(
     input: tf.Tensor2D,
     states: tf.Tensor2D[],
@@ -338,6 +369,7 @@ export abstract class KernelCell implements Cell {
   private disposeWeights(): void {
     for (const w of [this.kernel, this.recurrentKernel, this.bias]) w?.dispose();
     this.kernel = this.recurrentKernel = this.bias = null;
+    this.weightsVersion++;
   }
 
   dispose(): void {

@@ -14,6 +14,7 @@ import {
   type RecurrentLayerArgs,
   type RunOptions,
 } from './recurrent.js';
+import type { StepShapes } from './stream_engine.js';
 import { checkMask } from './validate.js';
 
 /** Arguments of the ConvLSTM layers. */
@@ -152,6 +153,32 @@ export abstract class ConvLSTM<RS extends boolean = false> extends RecurrentLaye
     return this.returnState ? [output, ...states] : [output];
   }
 
+  /**
+   * One timestep's shapes in the layer's data format: the input of one row (`inputShape`, else
+   * the declared `batch_input_shape` without batch and time), the output and `h`, `c`.
+   */
+  override stepShapes(batch: number, inputShape?: readonly number[]): StepShapes {
+    const declared = this.batchInputShape?.slice(2);
+    const given = inputShape ?? declared;
+    if (given == null || given.some((d) => d == null)) {
+      throw new RnnkitError(
+        `${this.name} stream: expected an inputShape ${this.layout().replace('[batch, time, ', '[')} (the layer declares none), got ${given == null ? 'none' : formatShape(given)}`,
+      );
+    }
+    if (!Array.isArray(given) || given.length !== this.rank + 1) {
+      invalidArgument(
+        `${this.name} stream inputShape`,
+        this.layout().replace('[batch, time, ', '['),
+        given,
+      );
+    }
+    const input = given as number[];
+    const last = this.channelsFirst ? [...input.slice(1), input[0]] : input;
+    this.build(last[last.length - 1]);
+    const state = this.fromLastShape(this.stateShape([batch, 1, ...last]));
+    return { input: [...input], output: state, states: [state, [...state]] };
+  }
+
   /** Moves the channel axis of a tensor whose first `lead` axes are batch (and time). */
   private toLast(t: tf.Tensor, lead: number): tf.Tensor {
     if (!this.channelsFirst) return t;
@@ -224,7 +251,7 @@ export abstract class ConvLSTM<RS extends boolean = false> extends RecurrentLaye
         ...states.map((s) => this.toFirst(s, 1)),
       ];
     });
-    if (this.stateful) {
+    if (this.stateful && options.storeStates !== false) {
       const previous = this.convStates;
       this.convStates = [tf.keep(h.clone()), tf.keep(c.clone())];
       previous?.forEach((s) => s.dispose());

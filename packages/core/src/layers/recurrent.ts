@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { invalidArgument, RnnkitError } from '../errors.js';
 import { outputShape, stateShapes, type Dim } from '../kernels/families.js';
 import { timeLoop } from '../kernels/time_loop.js';
+import { countFusedSteps, hasStepKernels, type StepShapes } from './stream_engine.js';
 import { KernelCell, type Cell } from './cell.js';
+import { RecurrentStream, type StreamOptions } from './stream.js';
 import { checkMask, checkSequenceInput, checkStates } from './validate.js';
 
 /** Keras flags shared by the recurrent layers (camelCase). */
@@ -50,6 +52,8 @@ export interface ApplyOptions {
 export interface RunOptions extends ApplyOptions {
   alignToInput?: boolean;
   zeroOutputForMask?: boolean;
+  /** A stateful layer keeps the final states (default true); streams run with false. */
+  storeStates?: boolean;
 }
 
 /** `Tensor` alone, or `[output, ...states]` when `returnState`. */
@@ -89,6 +93,11 @@ export abstract class RecurrentLayer<
   /** The cells, bottom first. */
   readonly cells: Cell[];
   private states: tf.Tensor2D[] | null = null;
+  /**
+   * While a stateful layer is fed one timestep per call on step kernels, its states live in this
+   * stream instead of {@link states}; {@link settleStates} moves them back.
+   */
+  private stepStream: RecurrentStream | null = null;
   private inputDim: number | null = null;
 
   constructor(cells: Cell[], args: RecurrentLayerArgs<RS>, defaultName: string) {
@@ -188,6 +197,31 @@ export abstract class RecurrentLayer<
   }
 
   /**
+   * Shapes of one timestep for a stream of `batch` rows: the input of one row (`[features]`, or
+   * `inputShape` when given), the step's output and the states. Builds the layer when needed.
+   */
+  stepShapes(batch: number, inputShape?: readonly number[]): StepShapes {
+    let input: number[];
+    if (inputShape != null) {
+      if (!Array.isArray(inputShape) || inputShape.length !== this.inputRank - 2) {
+        invalidArgument(`${this.name} stream inputShape`, '[features]', inputShape);
+      }
+      input = [...inputShape];
+    } else {
+      const d = this.inputDim ?? this.batchInputShape?.[2] ?? null;
+      if (d == null) {
+        throw new RnnkitError(
+          `${this.name} stream: expected a built layer or an inputShape [features], got neither (the feature size is unknown)`,
+        );
+      }
+      input = [d];
+    }
+    this.build(input[0]);
+    const last = this.cells[this.cells.length - 1];
+    return { input, output: [batch, last.outputSize], states: this.stateShapes(batch) };
+  }
+
+  /**
    * What {@link apply} returns for an input of shape `[batch, time, features]` (sizes may be
    * `null`): the output's shape, then the states' when `returnState`.
    */
@@ -207,10 +241,22 @@ export abstract class RecurrentLayer<
     return output as RecurrentOutput<RS, S>;
   }
 
+  /**
+   * A stream over this layer: one timestep per `step`, `batch` rows, states held by the stream
+   * (from zeros; see {@link RecurrentStream.reset}). Streaming T steps gives the outputs of one
+   * whole-sequence call over them, step by step. Layers with `goBackwards` cannot stream.
+   */
+  stream(options: StreamOptions): RecurrentStream {
+    return new RecurrentStream(this, options);
+  }
+
   /** Runs the sequence: the output and the final states (used by wrappers). */
   run(x: tf.Tensor, options: RunOptions = {}): { output: tf.Tensor; states: tf.Tensor2D[] } {
     const [batch, time, features] = checkSequenceInput(this.name, x);
     this.build(features);
+    const fast = this.statefulStep(x, batch, time, options);
+    if (fast != null) return fast;
+    this.settleStates();
     if (options.mask != null) checkMask(this.name, options.mask, batch, time);
     const initial = this.initialStates(batch, options.initialState);
     const result = tf.tidy(() => {
@@ -218,7 +264,7 @@ export abstract class RecurrentLayer<
       return [out.output, ...out.states];
     });
     const [output, ...states] = result as [tf.Tensor, ...tf.Tensor2D[]];
-    if (this.stateful) {
+    if (this.stateful && options.storeStates !== false) {
       const previous = this.states;
       this.states = states.map((s) => tf.keep(s.clone()));
       previous?.forEach((s) => s.dispose());
@@ -226,6 +272,70 @@ export abstract class RecurrentLayer<
     // Initial states made here (zeros, or copies of stored states) are ours to free.
     if (options.initialState == null) initial.forEach((s) => s.dispose());
     return { output, states };
+  }
+
+  /**
+   * A stateful layer called on one timestep without mask, initial state or training, on a
+   * backend with step kernels for its cells: the step runs on a stream that holds the states, so
+   * the call costs little more than the arithmetic. Null when the call takes the general path.
+   */
+  private statefulStep(
+    x: tf.Tensor,
+    batch: number,
+    time: number,
+    options: RunOptions,
+  ): { output: tf.Tensor; states: tf.Tensor2D[] } | null {
+    // goBackwards changes nothing for one step, but streams refuse such layers outright.
+    if (!this.stateful || time !== 1 || this.goBackwards || options.storeStates === false) {
+      return null;
+    }
+    if (options.mask != null || options.initialState != null || options.training === true) {
+      return null;
+    }
+    // Step kernels define no gradient: a recorded call takes the general path.
+    if (tf.engine().state.gradientDepth > 0 || !hasStepKernels(this.cells)) return null;
+    let stream = this.stepStream;
+    if (stream == null || stream.batch !== batch) {
+      this.settleStates();
+      this.checkStatefulBatch(batch);
+      stream = this.stream({ batch });
+      if (stream.path !== 'fused') {
+        stream.dispose();
+        return null;
+      }
+      if (this.states != null) {
+        checkStates(this.name, 'stored states', this.states, this.stateShapes(batch));
+        stream.reset(this.states);
+        this.states.forEach((s) => s.dispose());
+        this.states = null;
+      }
+      this.stepStream = stream;
+    }
+    const [out, ...states] = stream.step(x as tf.Tensor3D);
+    countFusedSteps(this.cells);
+    const last = this.cells[this.cells.length - 1];
+    const shape = this.returnSequences ? [batch, 1, last.outputSize] : [batch, last.outputSize];
+    const output = tf.tensor(out.slice(), shape);
+    // The stream returns the states only when the layer does (returnState).
+    const stateTensors = states.map((v, i) => {
+      const [b, u] = stream.stateShapes[i];
+      return tf.tensor2d(v.slice(), [b, u]);
+    });
+    return { output, states: stateTensors };
+  }
+
+  /** Moves the states of a stateful layer back from its step stream, if they are there. */
+  private settleStates(): void {
+    const stream = this.stepStream;
+    if (stream == null) return;
+    this.stepStream = null;
+    const { states } = stream.getState();
+    this.states?.forEach((s) => s.dispose());
+    this.states = states.map((v, i) => {
+      const [b, u] = stream.stateShapes[i];
+      return tf.keep(tf.tensor2d(v, [b, u]));
+    });
+    stream.dispose();
   }
 
   private initialStates(batch: number, given: tf.Tensor[] | undefined): tf.Tensor2D[] {
@@ -322,6 +432,16 @@ export abstract class RecurrentLayer<
    */
   resetStates(values?: tf.Tensor[]): void {
     if (!this.stateful) throw new RnnkitError(`${this.name}: resetStates needs stateful: true`);
+    const stream = this.stepStream;
+    if (stream != null && this.batchInputShape?.[0] != null) {
+      // The batch stays declared: the step stream (and its packed weights) carries on.
+      if (values != null) {
+        checkStates(this.name, 'resetStates values', values, this.stateShapes(stream.batch));
+        stream.reset(values);
+      } else stream.reset();
+      return;
+    }
+    this.settleStates();
     const declared = this.batchInputShape?.[0] ?? null;
     const batch = values?.[0]?.shape[0] ?? declared;
     if (batch == null) {
@@ -346,6 +466,10 @@ export abstract class RecurrentLayer<
 
   /** The current states of a stateful layer (copies), or null before the first call. */
   getStates(): tf.Tensor[] | null {
+    const stream = this.stepStream;
+    if (stream != null) {
+      return stream.getState().states.map((v, i) => tf.tensor(v, [...stream.stateShapes[i]]));
+    }
     return this.states?.map((s) => s.clone()) ?? null;
   }
 
@@ -405,6 +529,8 @@ export abstract class RecurrentLayer<
   /** Releases weights and states. */
   dispose(): void {
     this.cells.forEach((c) => c.dispose());
+    this.stepStream?.dispose();
+    this.stepStream = null;
     this.states?.forEach((s) => s.dispose());
     this.states = null;
   }

@@ -32,7 +32,8 @@ export class CuDNNRecurrent implements ModelLayer {
   readonly trainable: boolean;
   readonly units: number;
   private readonly target: 'LSTM' | 'GRU';
-  private readonly layer: RecurrentModelLayer;
+  /** The standard recurrent layer it runs on (model streams step it). */
+  readonly layer: RecurrentModelLayer;
 
   constructor(json: LayerJson, ctx: LayerContext) {
     const r = new ConfigReader(json, ctx);

@@ -10,6 +10,7 @@ import {
   fromKerasConfig,
   RECURRENT_LAYER_CLASSES as CORE_RECURRENT_CLASSES,
   type KerasLayer,
+  type RecurrentStream,
 } from '@rnnkit/core';
 import { describe, fail, messageOf } from '../errors.js';
 import { ConfigReader } from './config_reader.js';
@@ -196,6 +197,52 @@ export class RecurrentModelLayer implements ModelLayer {
     const sequences = this.layer.returnSequences;
     const nOutputs = 'mergeMode' in this.layer && this.layer.mergeMode === null ? 2 : 1;
     const masks = outputs.map((_, i) => (i < nOutputs && sequences ? (mask ?? null) : null));
+    return { outputs, masks };
+  }
+
+  /**
+   * A stream over this layer for a model stream: `batch` rows of `inputShape` (without batch and
+   * time) per step. Bidirectional refuses.
+   */
+  openStream(batch: number, inputShape: number[]): RecurrentStream {
+    try {
+      return this.layer.stream({ batch, inputShape });
+    } catch (e) {
+      fail(`${this.label}: ${messageOf(e)}`);
+    }
+  }
+
+  /** Whether the layer returns its whole sequence (its output keeps the time axis). */
+  get returnSequences(): boolean {
+    return this.layer.returnSequences;
+  }
+
+  /**
+   * One call on one timestep `[batch, 1, …]` through `stream`: the outputs and masks
+   * {@link call} gives for that step, the states carried by the stream.
+   */
+  stepCall(stream: RecurrentStream, args: CallArgs): CallResult {
+    if (args.inputs.length !== 1)
+      fail(`${this.label}: expected 1 input, got ${args.inputs.length}`);
+    const x =
+      args.inputs[0].dtype === 'float32' ? args.inputs[0] : tf.cast(args.inputs[0], 'float32');
+    const mask = args.masks[0] ?? null;
+    const rows = mask == null ? undefined : Array.from(mask.dataSync(), (v) => v !== 0);
+    let values: Float32Array[];
+    try {
+      values = stream.step(x, rows == null ? {} : { mask: rows });
+    } catch (e) {
+      fail(`${this.label}: ${messageOf(e)}`);
+    }
+    const [out, ...states] = values;
+    const outShape = this.layer.returnSequences
+      ? [stream.batch, 1, ...stream.outputShape.slice(1)]
+      : [...stream.outputShape];
+    const outputs = [
+      tf.tensor(out.slice(), outShape),
+      ...states.map((v, i) => tf.tensor(v.slice(), [...stream.stateShapes[i]])),
+    ];
+    const masks = outputs.map((_, i) => (i === 0 && this.layer.returnSequences ? mask : null));
     return { outputs, masks };
   }
 

@@ -4,7 +4,7 @@
  * step is taken; masked rows keep their states untouched (select, never multiply, so a NaN at
  * a masked step cannot leak).
  */
-import type { SequenceKernelAttrs } from '@rnnkit/core';
+import type { KernelActivation, SequenceKernelAttrs } from '@rnnkit/core';
 import { PANEL } from './gemm.js';
 import type { SequenceProblem } from './inputs.js';
 import { multiply, packLeft, type PackedWeights } from './weights.js';
@@ -14,6 +14,24 @@ import { multiply, packLeft, type PackedWeights } from './weights.js';
  * them in place for every row `b` with `active[b] === 1`.
  */
 export type CellStep = (t: number, active: Uint8Array) => void;
+
+/**
+ * What a family's cell step works on: the projected inputs `xw` (`[B·T, ld]`, bias included, in
+ * the padded column layout of `recurrent`), the packed recurrent kernel, and the states `h`
+ * (and `c`) it updates in place.
+ */
+export interface CellContext {
+  batch: number;
+  steps: number;
+  units: number;
+  recurrent: PackedWeights;
+  xw: Float32Array;
+  h: Float32Array;
+  c: Float32Array | null;
+  recurrentMask: Float32Array | null;
+  activation: KernelActivation;
+  recurrentActivation: KernelActivation | null;
+}
 
 /** Rows of `x` packed at a time for the input projection: 64 rows of `D` values stay in L2. */
 const PROJECTION_ROWS = 64;
@@ -62,7 +80,10 @@ export function projectInputs(
  * `h` as it enters the recurrent product: `problem.h` itself, or `h ⊙ recurrentMask` written
  * into `scratch` when a recurrent mask is given.
  */
-export function recurrentInput(p: SequenceProblem, scratch: Float32Array | null): Float32Array {
+export function recurrentInput(
+  p: Pick<SequenceProblem, 'h' | 'recurrentMask'>,
+  scratch: Float32Array | null,
+): Float32Array {
   const rm = p.recurrentMask;
   if (rm == null || scratch == null) return p.h;
   const h = p.h;

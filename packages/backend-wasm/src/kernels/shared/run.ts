@@ -22,7 +22,7 @@ import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/st
  * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
  * from core's family table at build).
  */
-const Family = {
+export const Family = {
   simpleRNN: 0,
   lstm: 1,
   /** GRU, `resetAfter: true`. */
@@ -31,9 +31,9 @@ const Family = {
   gruResetBefore: 3,
 } as const;
 /** A family code. */
-type FamilyCode = (typeof Family)[keyof typeof Family];
+export type FamilyCode = (typeof Family)[keyof typeof Family];
 
-function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
+export function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
   if (kernel === SimpleRNNSequence) return Family.simpleRNN;
   if (kernel === LSTMSequence) return Family.lstm;
   return resetAfter ? Family.gru : Family.gruResetBefore;
