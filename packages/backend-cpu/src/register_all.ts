@@ -4,11 +4,13 @@ import { convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { gruSequenceConfig } from './kernels/GRUSequence.js';
 import { lstmSequenceConfig } from './kernels/LSTMSequence.js';
 import { simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
+import { simpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js';
 
-/** The fused sequence kernels, registered under the `cpu` backend. */
+/** The fused sequence kernels and their backward kernels, registered under the `cpu` backend. */
 export const kernelConfigs: KernelConfig[] = [
   simpleRNNSequenceConfig,
   lstmSequenceConfig,
   gruSequenceConfig,
   convLSTMSequenceConfig,
+  simpleRNNSequenceGradConfig,
 ];
