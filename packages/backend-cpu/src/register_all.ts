@@ -3,6 +3,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { gruSequenceConfig } from './kernels/GRUSequence.js';
 import { lstmSequenceConfig } from './kernels/LSTMSequence.js';
+import { lstmSequenceGradConfig } from './kernels/LSTMSequenceGrad.js';
 import { simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 import { simpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js';
 
@@ -13,4 +14,5 @@ export const kernelConfigs: KernelConfig[] = [
   gruSequenceConfig,
   convLSTMSequenceConfig,
   simpleRNNSequenceGradConfig,
+  lstmSequenceGradConfig,
 ];
