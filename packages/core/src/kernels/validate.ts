@@ -245,10 +245,11 @@ export function checkSequenceGradients<T extends KernelTensorLike>(
   kernel: SequenceKernelName,
   inputs: Inputs<T>,
   attrs: CheckedSequenceAttrs,
-  call: CheckedSequenceInputs<T>,
+  sizes: { batch: number; steps: number },
 ): CheckedSequenceGradients<T> {
   const name = `${kernel}Grad`;
-  const { batch, steps, units } = call;
+  const { batch, steps } = sizes;
+  const { units } = attrs;
   const state = [batch, units];
   return {
     dOutput: checkTensor(
@@ -258,6 +259,8 @@ export function checkSequenceGradients<T extends KernelTensorLike>(
       attrs.returnSequences ? [batch, steps, units] : state,
     ),
     dH: checkTensor(name, 'dH', inputs.dH, state),
-    dC: call.initialC == null ? null : checkTensor(name, 'dC', inputs.dC, state),
+    dC: sequenceInputLayout(kernel, attrs).withCellState
+      ? checkTensor(name, 'dC', inputs.dC, state)
+      : null,
   };
 }

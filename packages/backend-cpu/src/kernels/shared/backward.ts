@@ -34,11 +34,7 @@ export function readGradInputs(
   attrs: CheckedSequenceAttrs,
 ): GradProblem {
   const p = readSequenceInputs(kernel, inputs, backend, attrs);
-  const g = checkSequenceGradients(kernel, inputs, attrs, {
-    ...p,
-    x: inputs.x,
-    initialC: p.c == null ? null : inputs.initialC,
-  } as never);
+  const g = checkSequenceGradients(kernel, inputs, attrs, p);
   const f32 = (info: TensorInfo): Float32Array =>
     backend.data.get(info.dataId).values as Float32Array;
   return {
