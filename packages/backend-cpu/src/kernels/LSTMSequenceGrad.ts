@@ -8,9 +8,21 @@
  *   dc_t = dc + dh ⊙ o ⊙ act'(c_t);  d_o = dh ⊙ act(c_t);  d_i = dc_t ⊙ g;  d_f = dc_t ⊙ c_{t−1};
  *   d_g = dc_t ⊙ i;  dc_{t−1} = dc_t ⊙ f;  dh_{t−1} = rm ⊙ (dz·Uᵀ)
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { FAMILIES, gateCount, LSTMSequence, sequenceGradKernelName } from '@rnnkit/core';
+import {
+  FAMILIES,
+  gateCount,
+  LSTMSequence,
+  sequenceGradKernelName,
+  type CheckedSequenceAttrs,
+  type KernelActivation,
+} from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import {
   columnSums,
@@ -24,7 +36,13 @@ import {
 } from './shared/backward.js';
 import { scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
-import { activationAttr, sequenceAttrs } from './shared/inputs.js';
+import {
+  activationAttr,
+  readSequenceInputs,
+  sequenceAttrs,
+  type SequenceProblem,
+} from './shared/inputs.js';
+import { saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
@@ -32,22 +50,37 @@ const KERNEL = LSTMSequence;
 /** G of the LSTM, from the family table. */
 const GATES = gateCount(FAMILIES.LSTM);
 
-/** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH, dInitialC]`. */
-export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = backend as MathBackendCPU;
-  const a = sequenceAttrs(KERNEL, attrs);
-  const recAct = activationAttr(KERNEL, attrs, 'recurrentActivation');
+/** Every step's activations (row `b·T + t`), as the backward pass needs them. */
+interface LSTMActivations {
+  /** `h_{t−1}` as it entered the recurrent product `[B·T, U]`. */
+  hIn: Float32Array;
+  /** Gate pre-activations and activations `[B·T, 4U]`. */
+  pre: Float32Array;
+  gates: Float32Array;
+  /** `c` before and after the step, and `act(c)` after, `[B·T, U]`. */
+  cPrev: Float32Array;
+  cNext: Float32Array;
+  actC: Float32Array;
+}
+
+/**
+ * The forward pass keeping every step's activations: updates `p.h`, `p.c` to the final states
+ * and returns the output values with the activations.
+ */
+function forwardKeeping(
+  cpu: MathBackendCPU,
+  inputs: NamedTensorInfoMap,
+  a: CheckedSequenceAttrs,
+  recAct: KernelActivation,
+  p: SequenceProblem,
+): { output: Float32Array; kept: LSTMActivations } {
   const act = a.activation;
   const u = a.units;
   const gu = GATES * u;
-  const { p, dOutput, dh, dc: dcIn } = readGradInputs(KERNEL, inputs, cpu, a);
-  const dc = dcIn as Float32Array;
   const { batch, steps, h } = p;
   const c = p.c as Float32Array;
   const rm = p.recurrentMask;
   const rows = batch * steps;
-
-  // Forward, keeping per step (row b·T + t): the product's h, z, the gates, c before and after.
   const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, [gu]);
   const ld = PANEL * recurrent.panels;
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, [gu]));
@@ -58,7 +91,7 @@ export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const cPrev = new Float32Array(rows * u);
   const cNext = new Float32Array(rows * u);
   const actC = new Float32Array(rows * u);
-  runTimeLoop(p, a, (t, active) => {
+  const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, rm);
     multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
     for (let b = 0; b < batch; b++) {
@@ -83,6 +116,47 @@ export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
       for (let j = 0; j < u; j++) h[s + j] = gates[g0 + 3 * u + j] * actC[r0 + j];
     }
   });
+
+  return { output, kept: { hIn, pre, gates, cPrev, cNext, actC } };
+}
+
+/**
+ * The LSTM forward kernel while a gradient tape records: the outputs of `lstmSequence`, with
+ * the activations left for the backward kernel (`./shared/saved.ts`).
+ */
+export const lstmSequenceRecording: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(KERNEL, attrs);
+  const recAct = activationAttr(KERNEL, attrs, 'recurrentActivation');
+  const p = readSequenceInputs(KERNEL, inputs, cpu, a);
+  const { output, kept } = forwardKeeping(cpu, inputs, a, recAct, p);
+  saveForward(cpu, KERNEL, inputs, attrs, kept);
+  const u = a.units;
+  const outShape = a.returnSequences ? [p.batch, p.steps, u] : [p.batch, u];
+  return [
+    cpu.makeTensorInfo(outShape, 'float32', output),
+    cpu.makeTensorInfo([p.batch, u], 'float32', p.h),
+    cpu.makeTensorInfo([p.batch, u], 'float32', p.c as Float32Array),
+  ];
+};
+
+/** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH, dInitialC]`. */
+export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(KERNEL, attrs);
+  const recAct = activationAttr(KERNEL, attrs, 'recurrentActivation');
+  const act = a.activation;
+  const u = a.units;
+  const gu = GATES * u;
+  const { p, dOutput, dh, dc: dcIn } = readGradInputs(KERNEL, inputs, cpu, a);
+  const dc = dcIn as Float32Array;
+  const { batch, steps } = p;
+  const rm = p.recurrentMask;
+  const rows = batch * steps;
+
+  const { hIn, pre, gates, cPrev, cNext, actC } =
+    takeForward<LSTMActivations>(KERNEL, inputs, attrs) ??
+    forwardKeeping(cpu, inputs, a, recAct, p).kept;
 
   const dz = new Float32Array(rows * gu);
   const ut = packTransposedBlock(p.recurrentKernel, u, gu, 0, gu);

@@ -12,9 +12,9 @@ import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { checkSequenceGradients, type CheckedSequenceAttrs } from '@rnnkit/core';
 import type { SequenceKernelName } from '@rnnkit/core';
-import { PANEL } from './gemm.js';
+import { ensureLength, newDoubleArray, packPanels, PANEL, panelsFor } from './gemm.js';
 import { readSequenceInputs, type SequenceProblem } from './inputs.js';
-import { multiply, packLeft, packWeights, type PackedWeights } from './weights.js';
+import { CHUNK_VALUES, multiply, packLeft, packWeights, type PackedWeights } from './weights.js';
 
 /** A backward call: the forward problem (states copied) and the output gradients. */
 export interface GradProblem {
@@ -131,8 +131,38 @@ export function columns(
   return out;
 }
 
-/** Rows of the left operand packed at a time: a block of them stays in L2. */
-const BLOCK_ROWS = 64;
+/**
+ * The packed right operand of {@link matmul}, reused across calls: the operands are per-call
+ * gradients as large as all steps' gates, and a fresh double array of that size costs more than
+ * packing it.
+ */
+let reused: PackedWeights | null = null;
+
+/** `b [depth, cols]` packed into the reused buffer (fresh beyond one chunk). */
+function packReused(b: Float32Array, depth: number, cols: number): PackedWeights {
+  const panels = panelsFor(cols);
+  const size = panels * PANEL * depth;
+  if (size > CHUNK_VALUES) return packWeights(b, depth, [cols]);
+  const buf = reused?.chunks[0].buf ?? newDoubleArray(0);
+  ensureLength(buf, size);
+  packPanels(b, 0, cols, 0, cols, depth, buf, 0);
+  // A fresh chunk object: worker threads key their copies of a chunk by its identity.
+  reused = {
+    depth,
+    panels,
+    segmentPanel: [0],
+    chunks: [{ buf, panel0: 0, panels, scratch: size }],
+  };
+  return reused;
+}
+
+/**
+ * Blocks of {@link matmul}: the depth is split so that a block of left rows (32 rows of 128
+ * values) stays in L1 while the weight panels of that depth block stream past; the products over
+ * all steps have a depth of `B·T`, whose whole rows would stream from L2 for every panel.
+ */
+const BLOCK_ROWS = 32;
+const DEPTH_BLOCK = 128;
 
 /** `a [rows, depth] · b [depth, cols]` (both row-major), `[rows, cols]`. */
 export function matmul(
@@ -142,17 +172,34 @@ export function matmul(
   b: Float32Array,
   cols: number,
 ): Float32Array {
-  const w = packWeights(b, depth, [cols]);
-  const ld = PANEL * w.panels;
+  const ld = PANEL * panelsFor(cols);
   const zeros = new Float32Array(ld);
-  const padded = new Float32Array(Math.min(rows, BLOCK_ROWS) * ld);
-  const out = new Float32Array(rows * cols);
-  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-    const n = Math.min(BLOCK_ROWS, rows - r0);
-    packLeft(w, a, r0 * depth, depth, n, null);
-    multiply(n, w, 0, w.panels, zeros, 0, 0, padded, 0, ld);
-    for (let r = 0; r < n; r++) out.set(padded.subarray(r * ld, r * ld + cols), (r0 + r) * cols);
+  const padded = new Float32Array(rows * ld);
+  for (let k0 = 0; k0 < depth; k0 += DEPTH_BLOCK) {
+    const kb = Math.min(DEPTH_BLOCK, depth - k0);
+    const w = packReused(b.subarray(k0 * cols, (k0 + kb) * cols), kb, cols);
+    for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+      const n = Math.min(BLOCK_ROWS, rows - r0);
+      packLeft(w, a, r0 * depth + k0, depth, n, null);
+      // The first depth block starts from zeros, the others accumulate onto the partial sums.
+      const first = k0 === 0;
+      multiply(
+        n,
+        w,
+        0,
+        w.panels,
+        first ? zeros : padded,
+        first ? 0 : r0 * ld,
+        first ? 0 : ld,
+        padded,
+        r0 * ld,
+        ld,
+      );
+    }
   }
+  if (ld === cols) return padded;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) out.set(padded.subarray(r * ld, r * ld + cols), r * cols);
   return out;
 }
 
