@@ -11,9 +11,21 @@
  * `[B, 3U]·[3U, U]` product per step. Otherwise (`ẑ = x·W_h + b_h + (r ⊙ h_in)·U_h`):
  * d(r ⊙ h_in) = dẑ·U_hᵀ first, then dr = d(r ⊙ h_in) ⊙ h_in, then `[dz, dr]·U_zrᵀ`.
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { FAMILIES, gateCount, GRUSequence, sequenceGradKernelName } from '@rnnkit/core';
+import {
+  FAMILIES,
+  gateCount,
+  GRUSequence,
+  sequenceGradKernelName,
+  type CheckedSequenceAttrs,
+  type KernelActivation,
+} from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import {
   columns,
@@ -28,7 +40,13 @@ import {
 } from './shared/backward.js';
 import { scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
-import { activationAttr, sequenceAttrs } from './shared/inputs.js';
+import {
+  activationAttr,
+  readSequenceInputs,
+  sequenceAttrs,
+  type SequenceProblem,
+} from './shared/inputs.js';
+import { saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, recurrentInput, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
@@ -36,23 +54,35 @@ const KERNEL = GRUSequence;
 /** G of the GRU, from the family table. */
 const GATES = gateCount(FAMILIES.GRU);
 
-/** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH]`. */
-export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = backend as MathBackendCPU;
-  const a = sequenceAttrs(KERNEL, attrs);
-  const recAct = activationAttr(KERNEL, attrs, 'recurrentActivation');
+/** Every step's activations (row `b·T + t`), as the backward pass needs them. */
+interface GRUActivations {
+  /** `h_{t−1}` as it entered the products (and the update gate's blend) `[B·T, U]`. */
+  hInAll: Float32Array;
+  /** Pre-activations and activations of `z, r, ĥ`, `[B·T, 3U]`. */
+  pre: Float32Array;
+  gates: Float32Array;
+  /** `h_in·U_h + b_rec,h` with `resetAfter`, else `r ⊙ h_in`, `[B·T, U]`. */
+  reset: Float32Array;
+}
+
+/**
+ * The forward pass keeping every step's activations: updates `p.h` to the final state and
+ * returns the output values with the activations.
+ */
+function forwardKeeping(
+  cpu: MathBackendCPU,
+  inputs: NamedTensorInfoMap,
+  a: CheckedSequenceAttrs,
+  p: SequenceProblem,
+): { output: Float32Array; kept: GRUActivations } {
   const act = a.activation;
   const resetAfter = a.resetAfter;
+  const recAct = a.recurrentActivation as KernelActivation;
   const u = a.units;
   const gu = GATES * u;
-  const { p, dOutput, dh } = readGradInputs(KERNEL, inputs, cpu, a);
   const { batch, steps, h, bias } = p;
   const rm = p.recurrentMask;
   const rows = batch * steps;
-
-  // Forward, as the forward kernel computes it (see GRUSequence.ts), keeping per step (row
-  // b·T + t): h_in, the pre-activations and activations of z, r, ĥ, and the reset product
-  // (h_in·U_h + b_rec,h with resetAfter, else r ⊙ h_in).
   let projectionBias = bias;
   if (resetAfter) {
     projectionBias = bias.slice(0, gu);
@@ -74,7 +104,7 @@ export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const gates = new Float32Array(rows * gu);
   const reset = new Float32Array(rows * u);
   const xwRowStride = steps * ld;
-  runTimeLoop(p, a, (t, active) => {
+  const output = runTimeLoop(p, a, (t, active) => {
     const hIn = recurrentInput(p, hScratch);
     packLeft(recurrent, hIn, 0, u, batch, null);
     multiply(batch, recurrent, 0, zrPanels, xw, t * ld, xwRowStride, z, 0, ld);
@@ -119,6 +149,41 @@ export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
       }
     }
   });
+  return { output, kept: { hInAll, pre, gates, reset } };
+}
+
+/**
+ * The GRU forward kernel while a gradient tape records: the outputs of the forward kernel,
+ * with the activations left for the backward kernel (`./shared/saved.ts`).
+ */
+export const gruSequenceRecording: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(KERNEL, attrs);
+  const p = readSequenceInputs(KERNEL, inputs, cpu, a);
+  const { output, kept } = forwardKeeping(cpu, inputs, a, p);
+  saveForward(cpu, KERNEL, inputs, attrs, kept);
+  const outShape = a.returnSequences ? [p.batch, p.steps, a.units] : [p.batch, a.units];
+  return [
+    cpu.makeTensorInfo(outShape, 'float32', output),
+    cpu.makeTensorInfo([p.batch, a.units], 'float32', p.h),
+  ];
+};
+
+/** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH]`. */
+export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(KERNEL, attrs);
+  const recAct = activationAttr(KERNEL, attrs, 'recurrentActivation');
+  const act = a.activation;
+  const resetAfter = a.resetAfter;
+  const u = a.units;
+  const gu = GATES * u;
+  const { p, dOutput, dh } = readGradInputs(KERNEL, inputs, cpu, a);
+  const { batch, steps } = p;
+  const rm = p.recurrentMask;
+  const rows = batch * steps;
+  const { hInAll, pre, gates, reset } =
+    takeForward<GRUActivations>(KERNEL, inputs, attrs) ?? forwardKeeping(cpu, inputs, a, p).kept;
 
   // Gate gradients as the input projection sees them, and (resetAfter) as the recurrent
   // product sees them: the candidate's column scaled by r.

@@ -4,9 +4,14 @@
  * backpropagates through time with one `[B, U]·[U, U]` product per step; the weight and input
  * gradients are hoisted out of the loop as GEMMs over all steps.
  */
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { sequenceGradKernelName, SimpleRNNSequence } from '@rnnkit/core';
+import { sequenceGradKernelName, SimpleRNNSequence, type CheckedSequenceAttrs } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import {
   columnSums,
@@ -20,24 +25,36 @@ import {
 } from './shared/backward.js';
 import { scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
-import { sequenceAttrs } from './shared/inputs.js';
+import { readSequenceInputs, sequenceAttrs, type SequenceProblem } from './shared/inputs.js';
+import { saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 const KERNEL = SimpleRNNSequence;
 
-/** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH]`. */
-export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = backend as MathBackendCPU;
-  const a = sequenceAttrs(KERNEL, attrs);
+/** Every step's activations (row `b·T + t`), as the backward pass needs them. */
+interface SimpleRNNActivations {
+  /** `h_{t−1}` as it entered the recurrent product, `z` and `act(z)`, each `[B·T, U]`. */
+  hIn: Float32Array;
+  pre: Float32Array;
+  out: Float32Array;
+}
+
+/**
+ * The forward pass keeping every step's activations: updates `p.h` to the final state and
+ * returns the output values with the activations.
+ */
+function forwardKeeping(
+  cpu: MathBackendCPU,
+  inputs: NamedTensorInfoMap,
+  a: CheckedSequenceAttrs,
+  p: SequenceProblem,
+): { output: Float32Array; kept: SimpleRNNActivations } {
   const act = a.activation;
   const u = a.units;
-  const { p, dOutput, dh } = readGradInputs(KERNEL, inputs, cpu, a);
   const { batch, steps, h } = p;
   const rm = p.recurrentMask;
   const rows = batch * steps;
-
-  // Forward, keeping per step (row b·T + t): h as it entered the product, z and act(z).
   const { kernel, recurrent } = sequenceWeights(cpu, inputs, p, [u]);
   const ld = PANEL * recurrent.panels;
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, [u]));
@@ -45,7 +62,7 @@ export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) =>
   const hIn = new Float32Array(rows * u);
   const pre = new Float32Array(rows * u);
   const out = new Float32Array(rows * u);
-  runTimeLoop(p, a, (t, active) => {
+  const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, rm);
     multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
     for (let b = 0; b < batch; b++) {
@@ -59,6 +76,39 @@ export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) =>
       h.set(out.subarray(r, r + u), s);
     }
   });
+  return { output, kept: { hIn, pre, out } };
+}
+
+/**
+ * The SimpleRNN forward kernel while a gradient tape records: the outputs of the forward kernel,
+ * with the activations left for the backward kernel (`./shared/saved.ts`).
+ */
+export const simpleRNNSequenceRecording: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(KERNEL, attrs);
+  const p = readSequenceInputs(KERNEL, inputs, cpu, a);
+  const { output, kept } = forwardKeeping(cpu, inputs, a, p);
+  saveForward(cpu, KERNEL, inputs, attrs, kept);
+  const outShape = a.returnSequences ? [p.batch, p.steps, a.units] : [p.batch, a.units];
+  return [
+    cpu.makeTensorInfo(outShape, 'float32', output),
+    cpu.makeTensorInfo([p.batch, a.units], 'float32', p.h),
+  ];
+};
+
+/** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH]`. */
+export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = backend as MathBackendCPU;
+  const a = sequenceAttrs(KERNEL, attrs);
+  const act = a.activation;
+  const u = a.units;
+  const { p, dOutput, dh } = readGradInputs(KERNEL, inputs, cpu, a);
+  const { batch, steps } = p;
+  const rm = p.recurrentMask;
+  const rows = batch * steps;
+  const { hIn, pre, out } =
+    takeForward<SimpleRNNActivations>(KERNEL, inputs, attrs) ??
+    forwardKeeping(cpu, inputs, a, p).kept;
 
   // Backward: dz = dh ⊙ act'(z); dh_prev = rm ⊙ (dz·Uᵀ).
   const dz = new Float32Array(rows * u);
