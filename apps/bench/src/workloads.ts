@@ -1,4 +1,8 @@
-/** The benchmark workloads: forward inference, float32, `returnSequences: false`. */
+/**
+ * The benchmark workloads: forward inference, float32, `returnSequences: false`; and training
+ * workloads (`train`): forward and backward of `returnSequences: true` with the loss
+ * `mean(output²)`, gradients w.r.t. the layer's three weights.
+ */
 import { gateCount, isConv, type Cell } from './data.js';
 
 /** The frames of a ConvLSTM2D workload: `height × width × input` channels, a `kernel × kernel` filter. */
@@ -24,6 +28,8 @@ export interface Workload {
   units: number;
   /** ConvLSTM2D only: the frame geometry. */
   frame?: Frame;
+  /** A training step instead of a forward pass (see the module comment). */
+  train?: boolean;
 }
 
 const W1 = { batch: 1, time: 100, input: 32, units: 128 };
@@ -33,10 +39,21 @@ const W3 = { batch: 8, time: 200, input: 128, units: 512 };
 /** ConvLSTM2D: 10 frames of 32×32×8, 16 filters, 3×3, `padding: 'same'`. */
 const CONV = { time: 10, input: 8, units: 16, frame: { height: 32, width: 32, kernel: 3 } };
 
+/** Training shapes: batch 16, 50 steps, 32 inputs, 128 units; and W2. */
+const T1 = { batch: 16, time: 50, input: 32, units: 128 };
+
+/** Training steps of LSTM and of the GRU tfjs-layers has (reset_after=False), on T1 and W2. */
+const TRAIN_WORKLOADS: readonly Workload[] = [
+  { id: 'train-lstm-t1', cell: 'lstm', bidirectional: false, train: true, ...T1 },
+  { id: 'train-lstm-w2', cell: 'lstm', bidirectional: false, train: true, ...W2 },
+  { id: 'train-gru-before-t1', cell: 'gru-reset-before', bidirectional: false, train: true, ...T1 },
+  { id: 'train-gru-before-w2', cell: 'gru-reset-before', bidirectional: false, train: true, ...W2 },
+];
+
 /**
  * The full set: LSTM on W1–W3, GRU (reset_after, the Keras default) on W1–W2, Bidirectional
- * LSTM on W2, GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on, and
- * ConvLSTM2D at batch 1 and 4.
+ * LSTM on W2, GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on,
+ * ConvLSTM2D at batch 1 and 4, and the training workloads.
  */
 export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-w1', cell: 'lstm', bidirectional: false, ...W1 },
@@ -49,13 +66,24 @@ export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'gru-before-w2', cell: 'gru-reset-before', bidirectional: false, ...W2 },
   { id: 'convlstm2d-b1', cell: 'convlstm2d', bidirectional: false, batch: 1, ...CONV },
   { id: 'convlstm2d-b4', cell: 'convlstm2d', bidirectional: false, batch: 4, ...CONV },
+  ...TRAIN_WORKLOADS,
 ];
+
+const QUICK_TRAIN = { batch: 2, time: 20, input: 16, units: 32 };
 
 /** `--quick`: one small shape per layer kind, for a smoke run. */
 export const QUICK_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-q', cell: 'lstm', bidirectional: false, batch: 2, time: 20, input: 16, units: 32 },
   { id: 'gru-q', cell: 'gru', bidirectional: false, batch: 2, time: 20, input: 16, units: 32 },
   { id: 'bilstm-q', cell: 'lstm', bidirectional: true, batch: 2, time: 20, input: 16, units: 32 },
+  { id: 'train-lstm-q', cell: 'lstm', bidirectional: false, train: true, ...QUICK_TRAIN },
+  {
+    id: 'train-gru-before-q',
+    cell: 'gru-reset-before',
+    bidirectional: false,
+    train: true,
+    ...QUICK_TRAIN,
+  },
 ];
 
 /** Directions (1, or 2 for Bidirectional). */
@@ -82,8 +110,9 @@ export function inputShape(w: Workload): number[] {
 
 /**
  * Multiply-adds ×2 of the gate products: 2·T·B·G·U·(D+U) per direction; for ConvLSTM2D
- * 2·T·B·H·W·G·U·k²·(C+U), both convolutions at every position (`same`, stride 1). Elementwise
- * work is left out.
+ * 2·T·B·H·W·G·U·k²·(C+U), both convolutions at every position (`same`, stride 1); three times
+ * that for a training step (the backward pass has two products for each forward one).
+ * Elementwise work is left out.
  */
 export function flops(w: Workload): number {
   const perRow = gateCount(w.cell) * w.units * (w.input + w.units);
@@ -91,7 +120,7 @@ export function flops(w: Workload): number {
     const { height, width, kernel } = frameOf(w);
     return 2 * w.time * w.batch * height * width * kernel * kernel * perRow;
   }
-  return 2 * w.time * w.batch * perRow * directions(w);
+  return 2 * w.time * w.batch * perRow * directions(w) * (w.train ? 3 : 1);
 }
 
 /** `B·T·D·U` as the tables print it, with the layer kind. */
@@ -104,5 +133,6 @@ export function describe(w: Workload): string {
   const kind = w.bidirectional ? `Bidirectional(${name}, concat)` : name;
   const extra =
     w.cell === 'gru' ? ' reset_after' : w.cell === 'gru-reset-before' ? ' reset_after=False' : '';
-  return `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}`;
+  const shape = `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}`;
+  return w.train ? `train ${shape}, sequences, loss mean(y²)` : shape;
 }

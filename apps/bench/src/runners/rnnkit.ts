@@ -5,6 +5,7 @@ import { isConv } from '../data.js';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
+import { checkedGradients, flatGradients, trainingOutputSize } from './training.js';
 import type { Runner } from './types.js';
 
 /** The thread settings of the backend packages that have them (cpu and wasm). */
@@ -39,25 +40,35 @@ async function threadsUnavailable(backend: TfBackendName): Promise<string | unde
   return reason == null ? undefined : `threads unavailable: ${reason}`;
 }
 
+/** Why the forward-only runner skips a forward workload (it times training workloads only). */
+export const FORWARD_ONLY_SKIP = 'n/a: times the forward pass of training workloads only';
+
 /**
  * The rnnkit runner for `backend`; unavailable (with the reason) when the backend package is.
  * `threads` > 1 (cpu and wasm) runs the kernels on that many threads: `rnnkit-wasm-2t`.
+ * On a training workload it times the training step; with `forwardOnly` (`rnnkit-cpu-forward`)
+ * it times the forward pass of training workloads alone (their gradients are still what it
+ * returns for comparison) and skips the others.
  */
 export async function rnnkitRunner(
   env: BenchEnv,
   backend: TfBackendName,
   threads = 1,
+  forwardOnly = false,
 ): Promise<Runner> {
   const setup = env.backends[backend];
   let unavailable = setup.rnnkitReady ? undefined : (setup.rnnkitReason ?? 'unavailable');
   if (unavailable == null && threads > 1) unavailable = await threadsUnavailable(backend);
+  const base = threads > 1 ? `rnnkit-${backend}-${threads}t` : `rnnkit-${backend}`;
   const runner: Runner = {
-    id: threads > 1 ? `rnnkit-${backend}-${threads}t` : `rnnkit-${backend}`,
+    id: forwardOnly ? `${base}-forward` : base,
     family: 'rnnkit',
     backend,
     unavailable,
     async prepare(data) {
       const { cell, bidirectional, units } = data.workload;
+      const train = data.workload.train === true;
+      if (forwardOnly && !train) return { skip: FORWARD_ONLY_SKIP };
       await useBackend(backend);
       const make = (): LSTM | GRU | ConvLSTM2D =>
         isConv(cell)
@@ -68,8 +79,8 @@ export async function rnnkitRunner(
               returnSequences: false,
             })
           : cell === 'lstm'
-            ? new LSTM({ units, returnSequences: false })
-            : new GRU({ units, resetAfter: cell === 'gru', returnSequences: false });
+            ? new LSTM({ units, returnSequences: train })
+            : new GRU({ units, resetAfter: cell === 'gru', returnSequences: train });
       const layer = bidirectional ? new Bidirectional(make(), { mergeMode: 'concat' }) : make();
       const shape = inputShape(data.workload);
       layer.build([null, ...shape.slice(1)]);
@@ -84,6 +95,11 @@ export async function rnnkitRunner(
         const out = layer.apply(x);
         return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
       };
+      const gradients = (x: tf.Tensor): tf.Tensor =>
+        flatGradients(weights, (w) => {
+          layer.setWeights(w);
+          return forward(x);
+        });
       return tfjsPrepared(data, {
         backend,
         // The runners of a backend share one process-wide thread setting: each sets its own,
@@ -99,7 +115,15 @@ export async function rnnkitRunner(
                 }
               }
             : undefined,
-        apply: forward,
+        apply: train && !forwardOnly ? gradients : forward,
+        checked: train
+          ? (x) => {
+              const g = gradients(x);
+              const out = checkedGradients(g, trainingOutputSize(data.workload));
+              g.dispose();
+              return out;
+            }
+          : undefined,
         beforeForward: () => {
           before = getDispatchStats();
         },
