@@ -5,7 +5,7 @@ import { isConv } from '../data.js';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
-import { checkedGradients, flatGradients, trainingOutputSize } from './training.js';
+import { checkedGradients, flatGradients, gradientScale } from './training.js';
 import type { Runner } from './types.js';
 
 /** The thread settings of the backend packages that have them (cpu and wasm). */
@@ -119,7 +119,7 @@ export async function rnnkitRunner(
         checked: train
           ? (x) => {
               const g = gradients(x);
-              const out = checkedGradients(g, trainingOutputSize(data.workload));
+              const out = checkedGradients(g, gradientScale(data.workload));
               g.dispose();
               return out;
             }

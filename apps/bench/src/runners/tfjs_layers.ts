@@ -10,7 +10,7 @@ import {
 import { isConv } from '../data.js';
 import { frameOf, inputShape } from '../workloads.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
-import { checkedGradients, trainingLoss, trainingOutputSize } from './training.js';
+import { checkedGradients, trainingLoss, gradientScale } from './training.js';
 import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
 /** The tfjs-layers runner for `backend`. */
@@ -66,7 +66,7 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
         checked: train
           ? (x) => {
               const g = gradients(x);
-              const out = checkedGradients(g, trainingOutputSize(data.workload));
+              const out = checkedGradients(g, gradientScale(data.workload));
               g.dispose();
               return out;
             }

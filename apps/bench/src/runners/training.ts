@@ -2,9 +2,10 @@
  * The training step of the `train` workloads, shared by the rnnkit and tfjs-layers runners: the
  * loss `mean(output²)` over the whole output sequence, its gradients w.r.t. the layer's weights
  * in Keras `get_weights()` order (kernel, recurrent kernel, bias), flattened into one tensor.
- * A training runner returns those gradients times the output's size (the gradients of
- * `sum(output²)`, of order 1 rather than 1/size), so that the bench's absolute comparison of
- * outputs across runners compares gradients at a meaningful scale.
+ * A training runner returns those gradients times `B·T` (the gradients of the squared outputs
+ * averaged over units and summed over samples and steps: of order 1 on the bench's workloads
+ * rather than 1/(B·T·U)), so that the bench's absolute comparison of outputs across runners
+ * (`DIFF_WARN`) compares gradients at a meaningful scale.
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
@@ -29,11 +30,11 @@ export function flatGradients(
 }
 
 /** The gradients a training runner returns for comparison (see the module comment). */
-export function checkedGradients(gradients: tf.Tensor, outputSize: number): tf.Tensor {
-  return tf.tidy(() => tf.mul(gradients, outputSize));
+export function checkedGradients(gradients: tf.Tensor, scale: number): tf.Tensor {
+  return tf.tidy(() => tf.mul(gradients, scale));
 }
 
-/** The size of a training workload's output `[B, T, U]`. */
-export function trainingOutputSize(w: { batch: number; time: number; units: number }): number {
-  return w.batch * w.time * w.units;
+/** The scale of {@link checkedGradients} for a training workload: `B·T`. */
+export function gradientScale(w: { batch: number; time: number }): number {
+  return w.batch * w.time;
 }
