@@ -10,8 +10,15 @@ import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
 import { LSTM, sequenceGradKernelName, type SequenceKernelName } from '@rnnkit/core';
 import { naiveSequence, type NaiveProblem } from '@rnnkit/conformance/naive';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init, savedActivationCount } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MIN_PRODUCT_WORK,
+  init,
+  savedActivationCount,
+  setMinProductWork,
+  setThreads,
+} from '../src/index.js';
+import { activeProductPool } from '../src/threads/active.js';
 import {
   flagCombos,
   FLAGS,
@@ -176,5 +183,38 @@ describe('activations saved by a taped forward pass', () => {
     expect(savedActivationCount()).toBe(0);
     tf.dispose([...grads, w]);
     layer.dispose();
+  });
+});
+
+describe('backward kernels on two threads', () => {
+  beforeAll(init);
+  afterAll(async () => {
+    setMinProductWork(DEFAULT_MIN_PRODUCT_WORK);
+    await setThreads(1);
+  });
+  it('give the one-thread gradients to the bit, with the workers taking every block', async () => {
+    for (const v of VARIANTS) {
+      const p = makeProblem(
+        { ...v, batch: 3, steps: 6, inputDim: 7, units: 11, mask: 'random', recurrentMask: true },
+        5,
+      );
+      const dys = cotangents(p);
+      await setThreads(1);
+      const one = runBackward(p, dys);
+      await setThreads(2);
+      setMinProductWork(0);
+      const pool = activeProductPool()!;
+      const blocks = pool.workerBlocks;
+      pool.leaveBlocksToWorkers(true);
+      try {
+        const two = runBackward(p, dys);
+        two.forEach((g, i) =>
+          expect(Array.from(g), `${v.family} gradient ${i}`).toEqual(Array.from(one[i])),
+        );
+      } finally {
+        pool.leaveBlocksToWorkers(false);
+      }
+      expect(pool.workerBlocks).toBeGreaterThan(blocks);
+    }
   });
 });
