@@ -23,7 +23,7 @@ import {
   type CheckedSequenceAttrs,
   type KernelActivation,
 } from '@rnnkit/core';
-import { activateInPlace } from './shared/activations.js';
+import { activateInPlace, fastSigmoid, fastTanh } from './shared/activations.js';
 import {
   columnSums,
   inputGradients,
@@ -86,8 +86,10 @@ function forwardKeeping(
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, [gu]));
   const z = new Float32Array(batch * ld);
   const hIn = new Float32Array(rows * u);
-  const pre = new Float32Array(rows * gu);
   const gates = new Float32Array(rows * gu);
+  // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep.
+  const kerasDefaults = act === 'tanh' && recAct === 'sigmoid';
+  const pre = kerasDefaults ? gates : new Float32Array(rows * gu);
   const cPrev = new Float32Array(rows * u);
   const cNext = new Float32Array(rows * u);
   const actC = new Float32Array(rows * u);
@@ -101,6 +103,10 @@ function forwardKeeping(
       const g0 = r * gu;
       const r0 = r * u;
       for (let j = 0; j < u; j++) hIn[r0 + j] = rm == null ? h[s + j] : h[s + j] * rm[s + j];
+      if (kerasDefaults) {
+        lstmDefaultStep(z, b * ld, gates, g0, c, s, cPrev, cNext, actC, r0, h, u);
+        continue;
+      }
       pre.set(z.subarray(b * ld, b * ld + gu), g0);
       gates.set(z.subarray(b * ld, b * ld + gu), g0);
       activateInPlace(recAct, gates, g0, 2 * u);
@@ -118,6 +124,45 @@ function forwardKeeping(
   });
 
   return { output, kept: { hIn, pre, gates, cPrev, cNext, actC } };
+}
+
+/**
+ * One row's step for the Keras default activations (tanh, sigmoid) in one pass over the units:
+ * the gates from `z [zb ..]` into `gates [g0 ..]`, `c` updated in place with its old and new
+ * values kept, `act(c)` kept, `h` written.
+ */
+function lstmDefaultStep(
+  z: Float32Array,
+  zb: number,
+  gates: Float32Array,
+  g0: number,
+  c: Float32Array,
+  s: number,
+  cPrev: Float32Array,
+  cNext: Float32Array,
+  actC: Float32Array,
+  r0: number,
+  h: Float32Array,
+  u: number,
+): void {
+  for (let j = 0; j < u; j++) {
+    const i = fastSigmoid(z[zb + j]);
+    const f = fastSigmoid(z[zb + u + j]);
+    const g = fastTanh(z[zb + 2 * u + j]);
+    const o = fastSigmoid(z[zb + 3 * u + j]);
+    gates[g0 + j] = i;
+    gates[g0 + u + j] = f;
+    gates[g0 + 2 * u + j] = g;
+    gates[g0 + 3 * u + j] = o;
+    const cp = c[s + j];
+    cPrev[r0 + j] = cp;
+    const cn = Math.fround(f * cp + i * g);
+    c[s + j] = cn;
+    cNext[r0 + j] = cn;
+    const a = Math.fround(fastTanh(cn));
+    actC[r0 + j] = a;
+    h[s + j] = o * a;
+  }
 }
 
 /**
