@@ -38,7 +38,7 @@ import {
   runBackwardLoop,
   transpose,
 } from './shared/backward.js';
-import { scaleByDerivative } from './shared/derivatives.js';
+import { derivativeFromOutput as fromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
 import {
   activationAttr,
@@ -100,8 +100,10 @@ function forwardKeeping(
   const z = new Float32Array(batch * ld);
   const hScratch = rm == null ? null : new Float32Array(batch * u);
   const hInAll = new Float32Array(rows * u);
-  const pre = new Float32Array(rows * gu);
   const gates = new Float32Array(rows * gu);
+  // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep
+  // (written to `gates`, then activated there).
+  const pre = fromOutput(act) && fromOutput(recAct) ? gates : new Float32Array(rows * gu);
   const reset = new Float32Array(rows * u);
   const xwRowStride = steps * ld;
   const output = runTimeLoop(p, a, (t, active) => {

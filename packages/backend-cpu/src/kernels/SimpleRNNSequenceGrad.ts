@@ -23,7 +23,7 @@ import {
   runBackwardLoop,
   transpose,
 } from './shared/backward.js';
-import { scaleByDerivative } from './shared/derivatives.js';
+import { derivativeFromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
 import { readSequenceInputs, sequenceAttrs, type SequenceProblem } from './shared/inputs.js';
 import { saveForward, takeForward } from './shared/saved.js';
@@ -60,8 +60,9 @@ function forwardKeeping(
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, [u]));
   const z = new Float32Array(batch * ld);
   const hIn = new Float32Array(rows * u);
-  const pre = new Float32Array(rows * u);
   const out = new Float32Array(rows * u);
+  // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep.
+  const pre = derivativeFromOutput(act) ? out : new Float32Array(rows * u);
   const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, rm);
     multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);

@@ -48,6 +48,11 @@ const SCALAR_DERIVATIVE: Partial<Record<KernelActivation, (z: number) => number>
   log_sigmoid: (z) => sigmoid(-z),
 };
 
+/** True for the activations whose derivative {@link scaleByDerivative} reads from `a` alone. */
+export function derivativeFromOutput(name: KernelActivation): boolean {
+  return name === 'tanh' || name === 'sigmoid' || name === 'linear';
+}
+
 /**
  * Multiplies `g[gOff .. gOff + len)` by the derivative of `name` at `z[off + i]` (whose
  * activated value is `a[off + i]`).
