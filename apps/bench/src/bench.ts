@@ -314,6 +314,14 @@ async function measureWorkload(
     row.gflops = gflop / (row.medianMs / 1e3);
   }
   const rnnkitRows = rows.filter((r) => r.family === 'rnnkit' && r.medianMs !== null);
+  if (w.train) {
+    // A training step's time over the forward pass's, on the same backend.
+    for (const row of rnnkitRows) {
+      if (row.runner !== `rnnkit-${row.backend}`) continue;
+      const fwd = rnnkitRows.find((r) => r.runner === `rnnkit-${row.backend}-forward`);
+      if (fwd != null) row.timeRatioToRnnkit[fwd.runner] = row.medianMs! / fwd.medianMs!;
+    }
+  }
   for (const row of rows) {
     if (row.family === 'rnnkit' || row.medianMs === null) continue;
     for (const rk of rnnkitRows) {
@@ -359,6 +367,7 @@ async function buildRunners(
     selects(`rnnkit-${b}`) ||
     selects(`tfjs-layers-${b}`) ||
     selects(`rnnkit-${b}-stateful`) ||
+    selects(`rnnkit-${b}-forward`) ||
     ((b === 'wasm' || b === 'cpu') && selects(`rnnkit-${b}-2t`));
   const env = await setupEnv(wanted);
   const runners: Runner[] = [];
@@ -367,6 +376,8 @@ async function buildRunners(
     // The cpu and wasm packages have threads: a 2-thread runner sits beside the 1-thread one.
     if (b === 'wasm' || b === 'cpu') runners.push(await rnnkitRunner(env, b, 2));
     runners.push(await rnnkitRunner(env, b, 1, 'stateful'));
+    // The forward pass alone of the training workloads, for the training step's ratio to it.
+    runners.push(await rnnkitRunner(env, b, 1, 'forward'));
     runners.push(tfjsLayersRunner(env, b));
   }
   const gpu = env.backends.webgpu;

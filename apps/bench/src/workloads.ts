@@ -1,4 +1,8 @@
-/** The benchmark workloads: forward inference, float32, `returnSequences: false`. */
+/**
+ * The benchmark workloads: forward inference, float32, `returnSequences: false`; and training
+ * workloads (`train`): forward and backward of `returnSequences: true` with the loss
+ * `mean(output²)`, gradients w.r.t. the layer's three weights.
+ */
 import { gateCount, isConv, type Cell } from './data.js';
 
 /** The frames of a ConvLSTM2D workload: `height × width × input` channels, a `kernel × kernel` filter. */
@@ -30,6 +34,8 @@ export interface Workload {
    * same shape, whose times the report divides these by.
    */
   stepping?: { baseline: string };
+  /** A training step instead of a forward pass (see the module comment). */
+  train?: boolean;
 }
 
 const W1 = { batch: 1, time: 100, input: 32, units: 128 };
@@ -42,10 +48,21 @@ const S512 = { batch: 1, time: 100, input: 32, units: 512 };
 /** ConvLSTM2D: 10 frames of 32×32×8, 16 filters, 3×3, `padding: 'same'`. */
 const CONV = { time: 10, input: 8, units: 16, frame: { height: 32, width: 32, kernel: 3 } };
 
+/** Training shapes: batch 16, 50 steps, 32 inputs, 128 units; and W2. */
+const T1 = { batch: 16, time: 50, input: 32, units: 128 };
+
+/** Training steps of LSTM and of the GRU tfjs-layers has (reset_after=False), on T1 and W2. */
+const TRAIN_WORKLOADS: readonly Workload[] = [
+  { id: 'train-lstm-t1', cell: 'lstm', bidirectional: false, train: true, ...T1 },
+  { id: 'train-lstm-w2', cell: 'lstm', bidirectional: false, train: true, ...W2 },
+  { id: 'train-gru-before-t1', cell: 'gru-reset-before', bidirectional: false, train: true, ...T1 },
+  { id: 'train-gru-before-w2', cell: 'gru-reset-before', bidirectional: false, train: true, ...W2 },
+];
+
 /**
  * The full set: LSTM on W1–W3, GRU (reset_after, the Keras default) on W1–W2, Bidirectional
- * LSTM on W2, GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on, and
- * ConvLSTM2D at batch 1 and 4.
+ * LSTM on W2, GRU reset_after=False on W1–W2, the GRU that tfjs-layers can be compared on,
+ * ConvLSTM2D at batch 1 and 4, and the training workloads.
  */
 export const FULL_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-w1', cell: 'lstm', bidirectional: false, ...W1 },
@@ -62,6 +79,7 @@ export const FULL_WORKLOADS: readonly Workload[] = [
   ...streamOf('lstm-w1', 'lstm', W1),
   ...streamOf('gru-w1', 'gru', W1),
   ...streamOf('lstm-s512', 'lstm', S512),
+  ...TRAIN_WORKLOADS,
 ];
 
 /** The streaming twin `stream-<baseline>` of a whole-sequence workload. */
@@ -75,12 +93,22 @@ function streamOf(
   ];
 }
 
+const QUICK_TRAIN = { batch: 2, time: 20, input: 16, units: 32 };
+
 /** `--quick`: one small shape per layer kind, for a smoke run. */
 export const QUICK_WORKLOADS: readonly Workload[] = [
   { id: 'lstm-q', cell: 'lstm', bidirectional: false, batch: 2, time: 20, input: 16, units: 32 },
   { id: 'gru-q', cell: 'gru', bidirectional: false, batch: 2, time: 20, input: 16, units: 32 },
   { id: 'bilstm-q', cell: 'lstm', bidirectional: true, batch: 2, time: 20, input: 16, units: 32 },
   ...streamOf('lstm-q', 'lstm', { batch: 2, time: 20, input: 16, units: 32 }),
+  { id: 'train-lstm-q', cell: 'lstm', bidirectional: false, train: true, ...QUICK_TRAIN },
+  {
+    id: 'train-gru-before-q',
+    cell: 'gru-reset-before',
+    bidirectional: false,
+    train: true,
+    ...QUICK_TRAIN,
+  },
 ];
 
 /** Directions (1, or 2 for Bidirectional). */
@@ -107,8 +135,9 @@ export function inputShape(w: Workload): number[] {
 
 /**
  * Multiply-adds ×2 of the gate products: 2·T·B·G·U·(D+U) per direction; for ConvLSTM2D
- * 2·T·B·H·W·G·U·k²·(C+U), both convolutions at every position (`same`, stride 1). Elementwise
- * work is left out.
+ * 2·T·B·H·W·G·U·k²·(C+U), both convolutions at every position (`same`, stride 1); three times
+ * that for a training step (the backward pass has two products for each forward one).
+ * Elementwise work is left out.
  */
 export function flops(w: Workload): number {
   const perRow = gateCount(w.cell) * w.units * (w.input + w.units);
@@ -116,7 +145,7 @@ export function flops(w: Workload): number {
     const { height, width, kernel } = frameOf(w);
     return 2 * w.time * w.batch * height * width * kernel * kernel * perRow;
   }
-  return 2 * w.time * w.batch * perRow * directions(w);
+  return 2 * w.time * w.batch * perRow * directions(w) * (w.train ? 3 : 1);
 }
 
 /** `B·T·D·U` as the tables print it, with the layer kind. */
@@ -130,5 +159,6 @@ export function describe(w: Workload): string {
   const extra =
     w.cell === 'gru' ? ' reset_after' : w.cell === 'gru-reset-before' ? ' reset_after=False' : '';
   const stream = w.stepping != null ? ', one step per call' : '';
-  return `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}${stream}`;
+  const shape = `${kind}${extra} ${w.batch}·${w.time}·${w.input}·${w.units}`;
+  return w.train ? `train ${shape}, sequences, loss mean(y²)` : `${shape}${stream}`;
 }

@@ -91,6 +91,36 @@ describe('runBench on tiny workloads', () => {
     }
   }, 120_000);
 
+  it('times training steps: gradients agree across runners, the step over the forward pass', async () => {
+    const shape = { bidirectional: false, batch: 2, time: 4, input: 3, units: 5, train: true };
+    const train: Workload[] = [
+      { id: 'train-lstm-tiny', cell: 'lstm', ...shape },
+      { id: 'train-gru-before-tiny', cell: 'gru-reset-before', ...shape },
+    ];
+    const result = await runBench({
+      quick: true,
+      reps: 2,
+      warmup: 1,
+      sampleMs: 0,
+      workloads: [...train, TINY[0]],
+      filter: /\/(rnnkit-cpu|rnnkit-cpu-forward|tfjs-layers-cpu|ort-node-1t)$/,
+    });
+    checkRows(result, 2);
+    for (const w of result.workloads.slice(0, 2)) {
+      const row = (id: string) => w.rows.find((r) => r.runner === id);
+      expect(w.reference).toBe('rnnkit-cpu');
+      // rnnkit's fused backward kernels and tfjs-layers' autodiff: the same gradients.
+      expect(row('tfjs-layers-cpu')?.status).toBe('ok');
+      expect(row('tfjs-layers-cpu')?.maxAbsDiff).toBeLessThan(1e-5);
+      expect(row('rnnkit-cpu')?.kernelPath).toBe('fused');
+      expect(row('rnnkit-cpu')?.timeRatioToRnnkit['rnnkit-cpu-forward']).toBeGreaterThan(0);
+      expect(row('ort-node-1t')?.reason).toMatch(/^n\/a/);
+    }
+    // The forward-only runner times training workloads only.
+    const lstm = result.workloads[2].rows.find((r) => r.runner === 'rnnkit-cpu-forward');
+    expect(lstm?.reason).toMatch(/^n\/a/);
+  }, 120_000);
+
   it('runs ConvLSTM2D on rnnkit (fused on cpu) and tfjs-layers, with agreeing outputs', async () => {
     const conv: Workload = {
       id: 'convlstm2d-tiny',

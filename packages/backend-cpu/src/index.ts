@@ -25,6 +25,7 @@ export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 export { threadsUnavailableReason } from './threads/pool.js';
+export { savedForwardCount as savedActivationCount } from './kernels/shared/saved.js';
 
 /** The tfjs backend these kernels run on. */
 export const backendName = 'cpu';

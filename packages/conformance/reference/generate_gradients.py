@@ -121,6 +121,19 @@ def specs():
                mask=MASK, initial_state=True)
     yield spec("simplernn_backwards_last", "SimpleRNN, go_backwards, last output",
                L("SimpleRNN", 4, go_backwards=True), (2, 5, 3))
+    # Other activations (their derivatives), units that do not fill the kernels' column panels.
+    yield spec("lstm_elu_hard_sigmoid_mask_state", "LSTM elu / hard_sigmoid, mask, sequences and states, initial states",
+               L("LSTM", 5, activation="elu", recurrent_activation="hard_sigmoid", return_sequences=True,
+                 return_state=True), (2, 5, 3), mask=MASK, initial_state=True)
+    yield spec("gru_reset_before_gelu_backwards_state", "GRU reset_after=False gelu, go_backwards, sequences and state, initial state",
+               L("GRU", 5, activation="gelu", reset_after=False, return_sequences=True, return_state=True,
+                 go_backwards=True), (2, 5, 3), initial_state=True)
+    yield spec("gru_reset_after_swish_mask_zero_output", "GRU reset_after swish / hard_sigmoid, mask, zero_output_for_mask",
+               L("GRU", 5, activation="swish", recurrent_activation="hard_sigmoid", return_sequences=True,
+                 zero_output_for_mask=True), (2, 5, 3), mask=MASK)
+    yield spec("simplernn_mish_mask_zero_output", "SimpleRNN mish, mask, zero_output_for_mask, sequences",
+               L("SimpleRNN", 5, activation="mish", return_sequences=True, zero_output_for_mask=True),
+               (2, 5, 3), mask=MASK)
 
 
 def main(argv):

@@ -1,9 +1,10 @@
 /**
  * The registration contract every backend package meets, as test cases for any runner with
  * `describe`/`it`/`beforeAll`: it exports `backendName` and one `KernelConfig` for each sequence
- * kernel it implements (any of the family table's, at least one), its `init()` registers exactly
- * those on that backend and leaves it active (the others run on core's reference kernels), and
- * `init()` may be called again.
+ * kernel it implements (any of the family table's, at least one) and for each backward kernel
+ * (`<kernel>Grad`, only beside its forward kernel), its `init()` registers exactly those on that
+ * backend and leaves it active (the others run on core's reference kernels), and `init()` may be
+ * called again.
  *
  * ```ts
  * import * as cpu from '@rnnkit/backend-cpu';
@@ -11,7 +12,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
+import { SEQUENCE_GRAD_KERNEL_NAMES, SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
 import type { TestApi } from './suite.js';
 
 /** What a backend package exports. */
@@ -45,8 +46,18 @@ export function defineRegistrationSuite(api: TestApi, { backend, pkg }: Registra
       check(pkg.backendName === backend, 'backendName', backend, pkg.backendName);
       check(tf.getBackend() === backend, 'active backend', backend, tf.getBackend());
       const names = pkg.kernelConfigs.map((k) => k.kernelName);
-      const known: readonly string[] = SEQUENCE_KERNEL_NAMES;
-      check(names.length > 0, 'kernelConfigs', 'at least one sequence kernel', names);
+      const known: readonly string[] = [...SEQUENCE_KERNEL_NAMES, ...SEQUENCE_GRAD_KERNEL_NAMES];
+      const forward = names.filter((name) => (SEQUENCE_KERNEL_NAMES as string[]).includes(name));
+      check(forward.length > 0, 'kernelConfigs', 'at least one sequence kernel', names);
+      const orphans = names.filter(
+        (name) => name.endsWith('Grad') && !names.includes(name.slice(0, -'Grad'.length)),
+      );
+      check(
+        orphans.length === 0,
+        'kernelConfigs',
+        'backward kernels beside their forward kernel',
+        orphans,
+      );
       const unknown = names.filter((name) => !known.includes(name));
       check(unknown.length === 0, 'kernelConfigs', `names among ${known.join(', ')}`, unknown);
       const twice = names.filter((name, i) => names.indexOf(name) !== i);

@@ -30,9 +30,12 @@ export function fmtDiff(d: number | null, isReference: boolean): string {
   return d > DIFF_WARN ? `${text} (!)` : text;
 }
 
-/** `peer ms ÷ rnnkit ms` per rnnkit backend, e.g. `cpu 1.63× · wasm 0.71×`. */
+/**
+ * `peer ms ÷ rnnkit ms` per rnnkit backend, e.g. `cpu 1.63× · wasm 0.71×`; for an rnnkit
+ * training step, its time over the forward pass's (`cpu-forward 3.4×`).
+ */
 export function fmtRatios(row: RowResult): string {
-  if (row.family === 'rnnkit') return '';
+  if (row.family === 'rnnkit' && Object.keys(row.timeRatioToRnnkit).length === 0) return '';
   const parts = Object.entries(row.timeRatioToRnnkit).map(
     ([id, r]) =>
       `${id.replace(/^rnnkit-/, '')} ${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`,

@@ -88,6 +88,11 @@ const METHOD = [
   '- `tensors` is the live tfjs tensor count before the first forward and after the last; growth marks',
   '  a leak. `GPU dispatches` counts compute dispatches in one forward on webgpu.',
   '- Webgpu runners are skipped on a software adapter (SwiftShader) unless `--software-gpu` is given.',
+  '- `train-*` workloads time a training step instead: `returnSequences: true`, loss `mean(output²)`,',
+  "  gradients w.r.t. the layer's three weights read back (rnnkit: `tf.grads` through the layer;",
+  '  tfjs-layers: `tf.variableGrads` of its variables). `rnnkit-<backend>-forward` times the forward',
+  "  pass alone, and the step's row shows its ratio to it. Every runner's gradients (times `B·T`)",
+  "  are compared with the reference runner's; onnxruntime does not train (n/a).",
   '',
 ];
 

@@ -31,5 +31,6 @@ export function onnxInputs(data: WorkloadData, stateIO = false): OnnxInputs {
 
 /** Why onnxruntime cannot run a workload, or undefined when it can. */
 export function onnxSkip(data: WorkloadData): Skip | undefined {
+  if (data.workload.train) return { skip: 'n/a: onnxruntime inference sessions do not train' };
   return isConv(data.workload.cell) ? { skip: 'n/a: ONNX has no ConvLSTM operator' } : undefined;
 }

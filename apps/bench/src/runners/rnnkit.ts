@@ -7,6 +7,7 @@ import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
 import { stepRows, steppedPrepared } from './stepping.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
+import { checkedGradients, flatGradients, gradientScale } from './training.js';
 import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
 /** The thread settings of the backend packages that have them (cpu and wasm). */
@@ -39,6 +40,9 @@ async function threadsUnavailable(backend: TfBackendName): Promise<string | unde
   return reason == null ? undefined : `threads unavailable: ${reason}`;
 }
 
+/** Why the forward-only runner skips a forward workload (it times training workloads only). */
+export const FORWARD_ONLY_SKIP = 'n/a: times the forward pass of training workloads only';
+
 /**
  * How an rnnkit runner feeds a streaming workload: `stream` through `layer.stream()`, `stateful`
  * through a Keras-style stateful layer's `apply` on `[B, 1, D]` per step.
@@ -46,38 +50,52 @@ async function threadsUnavailable(backend: TfBackendName): Promise<string | unde
 export type RnnkitStepMode = 'stream' | 'stateful';
 
 /**
+ * Which rnnkit runner: `plain` (streams on streaming workloads, trains on training ones),
+ * `stateful` (streaming workloads through a stateful layer) or `forward` (the forward pass of
+ * training workloads).
+ */
+export type RnnkitRunnerMode = 'plain' | 'stateful' | 'forward';
+
+/**
  * The rnnkit runner for `backend`; unavailable (with the reason) when the backend package is.
  * `threads` > 1 (cpu and wasm) runs the kernels on that many threads: `rnnkit-wasm-2t`. On the
- * streaming workloads the plain runner streams; `mode: 'stateful'` makes the
- * `rnnkit-<backend>-stateful` runner, which runs only those.
+ * streaming workloads the plain runner streams, and on a training workload it times the training
+ * step. `mode: 'stateful'` makes the `rnnkit-<backend>-stateful` runner, which runs only the
+ * streaming workloads, through a stateful layer's `apply`; `mode: 'forward'` makes
+ * `rnnkit-<backend>-forward`, which times the forward pass of training workloads alone (their
+ * gradients are still what it returns for comparison) and skips the others.
  */
 export async function rnnkitRunner(
   env: BenchEnv,
   backend: TfBackendName,
   threads = 1,
-  mode: RnnkitStepMode = 'stream',
+  mode: RnnkitRunnerMode = 'plain',
 ): Promise<Runner> {
   const setup = env.backends[backend];
   let unavailable = setup.rnnkitReady ? undefined : (setup.rnnkitReason ?? 'unavailable');
   if (unavailable == null && threads > 1) unavailable = await threadsUnavailable(backend);
+  const base = threads > 1 ? `rnnkit-${backend}-${threads}t` : `rnnkit-${backend}`;
   const runner: Runner = {
     id:
       mode === 'stateful'
         ? `rnnkit-${backend}-stateful`
-        : threads > 1
-          ? `rnnkit-${backend}-${threads}t`
-          : `rnnkit-${backend}`,
+        : mode === 'forward'
+          ? `${base}-forward`
+          : base,
     family: 'rnnkit',
     backend,
     unavailable,
     async prepare(data) {
       const { cell, bidirectional, units } = data.workload;
       const stepping = data.workload.stepping != null;
+      const train = data.workload.train === true;
       if (mode === 'stateful' && !stepping)
         return { skip: 'n/a: stateful apply is timed on the stream-* workloads' };
+      if (mode === 'forward' && !train) return { skip: FORWARD_ONLY_SKIP };
       if (stepping && threads > 1) return { skip: 'n/a: a stream steps on one thread' };
       await useBackend(backend);
-      if (stepping) return steppedRnnkit(data, backend, mode);
+      if (stepping)
+        return steppedRnnkit(data, backend, mode === 'stateful' ? 'stateful' : 'stream');
       const make = (): LSTM | GRU | ConvLSTM2D =>
         isConv(cell)
           ? new ConvLSTM2D({
@@ -87,8 +105,8 @@ export async function rnnkitRunner(
               returnSequences: false,
             })
           : cell === 'lstm'
-            ? new LSTM({ units, returnSequences: false })
-            : new GRU({ units, resetAfter: cell === 'gru', returnSequences: false });
+            ? new LSTM({ units, returnSequences: train })
+            : new GRU({ units, resetAfter: cell === 'gru', returnSequences: train });
       const layer = bidirectional ? new Bidirectional(make(), { mergeMode: 'concat' }) : make();
       const shape = inputShape(data.workload);
       layer.build([null, ...shape.slice(1)]);
@@ -103,6 +121,11 @@ export async function rnnkitRunner(
         const out = layer.apply(x);
         return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
       };
+      const gradients = (x: tf.Tensor): tf.Tensor =>
+        flatGradients(weights, (w) => {
+          layer.setWeights(w);
+          return forward(x);
+        });
       return tfjsPrepared(data, {
         backend,
         // The runners of a backend share one process-wide thread setting: each sets its own,
@@ -118,7 +141,15 @@ export async function rnnkitRunner(
                 }
               }
             : undefined,
-        apply: forward,
+        apply: train && mode !== 'forward' ? gradients : forward,
+        checked: train
+          ? (x) => {
+              const g = gradients(x);
+              const out = checkedGradients(g, gradientScale(data.workload));
+              g.dispose();
+              return out;
+            }
+          : undefined,
         beforeForward: () => {
           before = getDispatchStats();
         },

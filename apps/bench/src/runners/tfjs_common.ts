@@ -23,8 +23,16 @@ export function weightTensors(data: WorkloadData): tf.Tensor[] {
 /** Options for {@link tfjsPrepared}. */
 export interface TfjsRunParts {
   backend: TfBackendName;
-  /** The model call: `x [B, T, D]` to `[B, dirs·U]` (ConvLSTM2D: `[B, T, H, W, C]` to `[B, H, W, U]`). */
+  /**
+   * The timed call: the model call `x [B, T, D]` to `[B, dirs·U]` (ConvLSTM2D: `[B, T, H, W, C]`
+   * to `[B, H, W, U]`), or for a training workload the step's flattened gradients.
+   */
   apply(x: tf.Tensor): tf.Tensor;
+  /**
+   * What `output()` returns, when not `apply`'s result: a runner that times the forward pass of
+   * a training workload still returns the step's gradients, so that they are compared too.
+   */
+  checked?(x: tf.Tensor): tf.Tensor;
   /**
    * Called (and awaited) outside the timed window before each burst of forwards and before an
    * output is read, to put process-wide settings (e.g. wasm threads) the way this runner needs.
@@ -48,12 +56,12 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
   await useBackend(parts.backend);
   const x = tf.tensor(data.x, inputShape(data.workload));
   let leaked = 0;
-  const run = async (): Promise<{ ms: number; y: Float32Array }> => {
+  const run = async (checked = false): Promise<{ ms: number; y: Float32Array }> => {
     await useBackend(parts.backend);
     parts.beforeForward?.();
     const live = tf.memory().numTensors;
     const t0 = performance.now();
-    const out = parts.apply(x);
+    const out = checked && parts.checked ? parts.checked(x) : parts.apply(x);
     const y = (await out.data()) as Float32Array;
     const ms = performance.now() - t0;
     out.dispose();
@@ -68,7 +76,7 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
     },
     output: async () => {
       await parts.activate?.();
-      return (await run()).y;
+      return (await run(true)).y;
     },
     liveTensors: () => tf.memory().numTensors,
     leakedTensors: () => leaked,

@@ -11,6 +11,7 @@ import { isConv } from '../data.js';
 import { frameOf, inputShape } from '../workloads.js';
 import { stepRows, steppedPrepared } from './stepping.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
+import { checkedGradients, trainingLoss, gradientScale } from './training.js';
 import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
 /** The tfjs-layers runner for `backend`. */
@@ -30,9 +31,10 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       if (data.workload.stepping != null) return statefulPredictPrepared(data, backend);
       // tfjs-layers defaults differ from Keras (hardSigmoid gates): set the Keras activation.
       // Initializers are zeros only to skip the slow orthogonal init; setWeights overwrites them.
+      const train = data.workload.train === true;
       const args = {
         units,
-        returnSequences: false,
+        returnSequences: train,
         activation: 'tanh',
         recurrentActivation: 'sigmoid',
         kernelInitializer: 'zeros',
@@ -52,9 +54,25 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       const weights = weightTensors(data);
       layer.setWeights(weights);
       for (const w of weights) w.dispose(); // setWeights copies the values
+      const forward = (x: tf.Tensor): tf.Tensor => layer.apply(x) as tf.Tensor;
+      // Training: the gradients w.r.t. the layer's own variables, in get_weights() order.
+      const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const gradients = (x: tf.Tensor): tf.Tensor =>
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => trainingLoss(forward(x)), variables);
+          return tf.concat(variables.map((v) => tf.reshape(grads[v.name], [-1])));
+        });
       return tfjsPrepared(data, {
         backend,
-        apply: (x) => layer.apply(x) as tf.Tensor,
+        apply: train ? gradients : forward,
+        checked: train
+          ? (x) => {
+              const g = gradients(x);
+              const out = checkedGradients(g, gradientScale(data.workload));
+              g.dispose();
+              return out;
+            }
+          : undefined,
         dispatches: setup.dispatches,
         disposeModel: () => {
           layer.dispose();

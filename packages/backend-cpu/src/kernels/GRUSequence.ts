@@ -15,6 +15,8 @@ import { FAMILIES, gateCount, GRUSequence, type KernelActivation } from '@rnnkit
 import { activateInPlace } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
+import { recordingGradients } from './shared/saved.js';
+import { gruSequenceRecording } from './GRUSequenceGrad.js';
 import {
   projectInputs,
   recurrentInput,
@@ -28,7 +30,9 @@ import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weight
 const GATES = gateCount(FAMILIES.GRU);
 
 /** Runs the GRU; returns `[output, h]`. */
-export const gruSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+export const gruSequence: KernelFunc = (args) => {
+  if (recordingGradients()) return gruSequenceRecording(args);
+  const { inputs, backend, attrs } = args;
   const cpu = backend as MathBackendCPU;
   const a = sequenceAttrs(GRUSequence, attrs);
   const recurrentActivation = activationAttr(GRUSequence, attrs, 'recurrentActivation');

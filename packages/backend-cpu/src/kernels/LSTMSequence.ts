@@ -18,6 +18,8 @@ import {
 } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { activationAttr, readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
+import { recordingGradients } from './shared/saved.js';
+import { lstmSequenceRecording } from './LSTMSequenceGrad.js';
 import { projectInputs, runTimeLoop, type CellContext, type CellStep } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
@@ -25,7 +27,9 @@ import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weight
 const GATES = gateCount(FAMILIES.LSTM);
 
 /** Runs the LSTM; returns `[output, h, c]`. */
-export const lstmSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+export const lstmSequence: KernelFunc = (args) => {
+  if (recordingGradients()) return lstmSequenceRecording(args);
+  const { inputs, backend, attrs } = args;
   const cpu = backend as MathBackendCPU;
   const a = sequenceAttrs(LSTMSequence, attrs);
   const recurrentActivation = activationAttr(LSTMSequence, attrs, 'recurrentActivation');

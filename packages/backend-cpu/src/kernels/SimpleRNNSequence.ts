@@ -8,11 +8,15 @@ import { SimpleRNNSequence } from '@rnnkit/core';
 import { activateInPlace } from './shared/activations.js';
 import { PANEL } from './shared/gemm.js';
 import { readSequenceInputs, sequenceAttrs } from './shared/inputs.js';
+import { recordingGradients } from './shared/saved.js';
+import { simpleRNNSequenceRecording } from './SimpleRNNSequenceGrad.js';
 import { projectInputs, runTimeLoop, type CellContext, type CellStep } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
 /** Runs the SimpleRNN; returns `[output, h]`. */
-export const simpleRNNSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+export const simpleRNNSequence: KernelFunc = (args) => {
+  if (recordingGradients()) return simpleRNNSequenceRecording(args);
+  const { inputs, backend, attrs } = args;
   const cpu = backend as MathBackendCPU;
   const a = sequenceAttrs(SimpleRNNSequence, attrs);
   const act = a.activation;

@@ -226,3 +226,41 @@ export function checkSequenceCall<T extends KernelTensorLike>(
     inputs: checkSequenceInputs(kernel, inputs, sequenceInputLayout(kernel, checked)),
   };
 }
+
+/** The output gradients of a backward call after {@link checkSequenceGradients}. */
+export interface CheckedSequenceGradients<T extends KernelTensorLike> {
+  /** The shape of the forward call's `output`. */
+  dOutput: T;
+  dH: T;
+  /** LSTM only, else `null`. */
+  dC: T | null;
+}
+
+/**
+ * Checks the output gradients a backward kernel (`<kernel>Grad`) takes beside the forward
+ * inputs: `dOutput` float32 of the forward output's shape (`[B, T, U]` with `returnSequences`,
+ * else `[B, U]`), `dH` `[B, U]` and, for LSTM, `dC` `[B, U]`.
+ */
+export function checkSequenceGradients<T extends KernelTensorLike>(
+  kernel: SequenceKernelName,
+  inputs: Inputs<T>,
+  attrs: CheckedSequenceAttrs,
+  sizes: { batch: number; steps: number },
+): CheckedSequenceGradients<T> {
+  const name = `${kernel}Grad`;
+  const { batch, steps } = sizes;
+  const { units } = attrs;
+  const state = [batch, units];
+  return {
+    dOutput: checkTensor(
+      name,
+      'dOutput',
+      inputs.dOutput,
+      attrs.returnSequences ? [batch, steps, units] : state,
+    ),
+    dH: checkTensor(name, 'dH', inputs.dH, state),
+    dC: sequenceInputLayout(kernel, attrs).withCellState
+      ? checkTensor(name, 'dC', inputs.dC, state)
+      : null,
+  };
+}

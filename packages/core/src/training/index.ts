@@ -22,3 +22,14 @@ export function registerTrainingGradients(): void {
 }
 
 registerTrainingGradients();
+
+export {
+  fit,
+  FIT_LOSSES,
+  FIT_OPTIMIZERS,
+  type EpochLogs,
+  type FitHistory,
+  type FitLoss,
+  type FitOptions,
+  type TrainableLayer,
+} from './fit.js';
