@@ -11,20 +11,20 @@ import { registerKernelConfigs } from '@rnnkit/core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { kernelConfigs } from './register_all.js';
 import { stepKernelConfigs } from './kernels/step.js';
-import { activeProductPool, setActiveProductPool } from './threads/active.js';
+import { activeProductPool, setActiveProductPool } from './engine/active.js';
 import {
   DEFAULT_MIN_PARALLEL_MACS,
   MAX_POOL_THREADS,
   ProductPool,
   setMinParallelMacs,
   splitProductCount,
-} from './threads/pool.js';
+} from './engine/pool.js';
 
 export { kernelConfigs, stepKernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
-export { threadsUnavailableReason } from './threads/pool.js';
+export { threadsUnavailableReason } from './engine/pool.js';
 export { savedForwardCount as savedActivationCount } from './kernels/shared/saved.js';
 
 /** The tfjs backend these kernels run on. */

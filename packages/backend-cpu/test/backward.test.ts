@@ -18,7 +18,7 @@ import {
   setMinProductWork,
   setThreads,
 } from '../src/index.js';
-import { activeProductPool } from '../src/threads/active.js';
+import { activeProductPool } from '../src/engine/active.js';
 import {
   flagCombos,
   FLAGS,

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { maxRelError, naiveSequence } from '@rnnkit/conformance/naive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getThreads, init, MAX_THREADS, setThreads } from '../src/index.js';
-import { activeProductPool, setActiveProductPool } from '../src/threads/active.js';
-import { blockPanelsFor, ProductPool } from '../src/threads/pool.js';
-import { MAX_BLOCKS } from '../src/threads/worker.js';
-import { WorkerMatrices } from '../src/threads/worker_matrices.js';
+import { activeProductPool, setActiveProductPool } from '../src/engine/active.js';
+import { blockPanelsFor, ProductPool } from '../src/engine/pool.js';
+import { MAX_BLOCKS } from '../src/engine/worker.js';
+import { WorkerMatrices } from '../src/engine/worker_matrices.js';
 import {
   kernelArgs,
   KERNEL_OF,

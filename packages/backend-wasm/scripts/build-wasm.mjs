@@ -1,5 +1,5 @@
 // Compiles assembly/ with AssemblyScript into four module variants and embeds them, base64, in
-// src/wasm/binaries.generated.ts (gitignored), so the package loads its module in Node and in
+// src/engine/binaries.generated.ts (gitignored), so the package loads its module in Node and in
 // browsers without fetching a file. Copies of the .wasm files land in dist/wasm/ for inspection.
 //
 // Variants: plain SIMD or relaxed SIMD (fused multiply-add), each for a non-shared or a shared
@@ -124,7 +124,7 @@ const lines = [
   '};',
   '',
 ];
-await writeFile(join(root, 'src', 'wasm', 'binaries.generated.ts'), lines.join('\n'));
+await writeFile(join(root, 'src', 'engine', 'binaries.generated.ts'), lines.join('\n'));
 console.log(
   `built ${Object.keys(binaries).length} wasm variants (${Object.entries(binaries)
     .map(([k, v]) => `${k} ${Math.round((v.length * 3) / 4)} B`)

@@ -9,7 +9,7 @@
 //   node --experimental-wasm-relaxed-simd scripts/conv-lstm-floor.mjs   # Node 20: the FMA build
 /* global WebAssembly */
 import { convTable } from '../dist/kernels/shared/conv_geometry.js';
-import { instantiate } from '../dist/wasm/module.js';
+import { instantiate } from '../dist/engine/module.js';
 
 const [B, T, H, W, C, F, k] = (process.argv[2] ?? '1,10,32,32,8,16,3').split(',').map(Number);
 const PATCH_ROWS = 64; // assembly/conv_lstm.ts

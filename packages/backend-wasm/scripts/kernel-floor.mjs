@@ -7,7 +7,7 @@
 //   node --experimental-wasm-relaxed-simd scripts/kernel-floor.mjs   # Node 20: the FMA build
 /* global WebAssembly */
 import { performance } from 'node:perf_hooks';
-import { instantiate } from '../dist/wasm/module.js';
+import { instantiate } from '../dist/engine/module.js';
 
 const family = process.argv[2] === 'gru' ? 2 : 1;
 const [T, D, U] = (process.argv[3] ?? '100,32,128').split(',').map(Number);

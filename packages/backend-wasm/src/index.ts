@@ -21,8 +21,8 @@ import {
   setWasmVariant as setModuleVariant,
   simdSupported,
   type WasmVariant,
-} from './wasm/module.js';
-import { ThreadPool, threadsUnavailableReason } from './wasm/threads.js';
+} from './engine/module.js';
+import { ThreadPool, threadsUnavailableReason } from './engine/threads.js';
 import {
   backendMemory,
   dropState,
@@ -33,7 +33,7 @@ import {
   type MemoryMode,
   type WasmBackendLike,
   type WasmMemoryStats,
-} from './wasm/state.js';
+} from './engine/state.js';
 
 export { kernelConfigs, stepKernelConfigs };
 export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';

@@ -1,6 +1,6 @@
 import { mulberry32 } from '@rnnkit/core';
 import { describe, expect, it } from 'vitest';
-import { ALIGN, OwnHeap } from '../src/wasm/heap.js';
+import { ALIGN, OwnHeap } from '../src/engine/heap.js';
 
 describe('OwnHeap (copy-mode allocator)', () => {
   it('hands out aligned, disjoint blocks and reuses freed space', () => {

@@ -8,7 +8,7 @@ import {
   isSharedMemory,
   relaxedSimdSupported,
   setWasmVariant,
-} from '../src/wasm/module.js';
+} from '../src/engine/module.js';
 import { expectClose, makeProblem, naiveOutputs } from './helpers.js';
 
 describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'] as const))(

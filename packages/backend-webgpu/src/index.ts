@@ -8,8 +8,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { backend, getBackend, ready, setBackend } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { registerKernels } from './register_all.js';
-import { ADAPTER_HINT, ensureBackendRegistered } from './gpu/register_backend.js';
-import { trackBackend } from './gpu/device.js';
+import { ADAPTER_HINT, ensureBackendRegistered } from './engine/register_backend.js';
+import { trackBackend } from './engine/device.js';
 
 registerKernels();
 
@@ -17,7 +17,7 @@ registerKernels();
 export const backendName = 'webgpu';
 
 export { kernelConfigs, registerKernels } from './register_all.js';
-export { getDispatchCount, resetDispatchCount } from './gpu/device.js';
+export { getDispatchCount, resetDispatchCount } from './engine/device.js';
 export {
   getRecurrencePath,
   planRecurrence,
@@ -26,7 +26,7 @@ export {
   type RecurrencePath,
   type RecurrencePlan,
   type RecurrenceShape,
-} from './gpu/plan.js';
+} from './engine/plan.js';
 
 /**
  * Registers the tfjs `webgpu` backend (if tfjs-backend-webgpu did not) and the fused kernels,

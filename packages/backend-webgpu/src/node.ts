@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { init as initBackend } from './index.js';
-import { ADAPTER_HINT } from './gpu/register_backend.js';
+import { ADAPTER_HINT } from './engine/register_backend.js';
 
 export * from './index.js';
 

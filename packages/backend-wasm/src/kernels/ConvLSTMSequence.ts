@@ -14,7 +14,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkConvLSTMCall, ConvLSTMSequence } from '@rnnkit/core';
-import { stateFor, type BackendState, type WasmBackendLike } from '../wasm/state.js';
+import { stateFor, type BackendState, type WasmBackendLike } from '../engine/state.js';
 import { convTable } from './shared/conv_geometry.js';
 import {
   activationCode,

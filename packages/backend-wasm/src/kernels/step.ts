@@ -18,8 +18,8 @@ import {
   type StepKernelArgs,
   type StepKernelConfig,
 } from '@rnnkit/core';
-import type { Block } from '../wasm/heap.js';
-import { stateFor, type WasmBackendLike } from '../wasm/state.js';
+import type { Block } from '../engine/heap.js';
+import { stateFor, type WasmBackendLike } from '../engine/state.js';
 import { activationCode, align, Family, familyOf } from './shared/run.js';
 
 function wasmStepKernel(args: StepKernelArgs): StepKernel {

@@ -5,7 +5,7 @@
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { ConvLSTMSequence } from '@rnnkit/core';
-import { runConvLSTMSequence } from '../gpu/run_conv_sequence.js';
+import { runConvLSTMSequence } from '../engine/run_conv_sequence.js';
 
 /** Kernel function for `ConvLSTMSequence` on the webgpu backend. */
 export const convLSTMSequenceKernel: KernelFunc = ({ inputs, backend, attrs }) =>

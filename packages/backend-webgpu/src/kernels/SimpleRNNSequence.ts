@@ -2,7 +2,7 @@
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { SimpleRNNSequence } from '@rnnkit/core';
-import { runSequenceKernel } from '../gpu/run_sequence.js';
+import { runSequenceKernel } from '../engine/run_sequence.js';
 
 /** Kernel function for `SimpleRNNSequence` on the webgpu backend. */
 export const simpleSequenceKernel: KernelFunc = ({ inputs, backend, attrs }) =>

@@ -21,7 +21,7 @@ import {
   panelsFor,
 } from './gemm.js';
 import type { SequenceProblem } from './inputs.js';
-import { activeProductPool } from '../../threads/active.js';
+import { activeProductPool } from '../../engine/active.js';
 import { CACHE_LIMIT, CHUNK_VALUES, type PackedChunk } from './packed_chunk.js';
 
 /**

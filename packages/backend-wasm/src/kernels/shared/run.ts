@@ -16,7 +16,7 @@ import {
   type SequenceKernelAttrs,
   type SequenceKernelName,
 } from '@rnnkit/core';
-import { stateFor, type BackendState, type WasmBackendLike } from '../../wasm/state.js';
+import { stateFor, type BackendState, type WasmBackendLike } from '../../engine/state.js';
 
 /**
  * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
