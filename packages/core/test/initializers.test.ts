@@ -96,7 +96,7 @@ describe('initializers', () => {
     expect(err).toBeLessThan(1e-4);
     tf.dispose([gram]);
     lstm.dispose();
-  });
+  }, 60_000); // a 2048 × 512 factorization and its check take seconds on a busy 2-core runner
 
   it('unit_forget_bias starts the forget slice at 1 whatever bias_initializer says', () => {
     const lstm = new LSTM({ units: 3, biasInitializer: 'zeros' });
