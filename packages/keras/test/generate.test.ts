@@ -47,7 +47,7 @@ describe.skipIf(charRnn == null)('generate on the shared char-RNN', () => {
       const row = x.slice((b * time + t) * width, (b * time + t + 1) * width);
       text += vocabulary[row.indexOf(1)];
     }
-    const out = flat(e.outputs[e.output_layer!]);
+    const out = flat(e.outputs[model.outputNames[0]]);
     return { text, next: out.slice(b * width, (b + 1) * width) };
   }
 
