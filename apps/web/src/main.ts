@@ -1,4 +1,7 @@
-/** The page: backend picker, the seed example, Keras model import and the benchmark. */
+/**
+ * The page: backend picker, the seed example, Keras model import, text generation in a worker,
+ * live training and the benchmark.
+ */
 import './style.css';
 import {
   activateBackend,
@@ -12,9 +15,11 @@ import { benchWorkload, WORKLOADS, type BenchResult } from './bench.js';
 import { barChart, lineChart, type LineSeries } from './charts.js';
 import { byId, h, messageOf } from './dom.js';
 import { float32String, formatMs, formatShape, tensorView } from './format.js';
+import { setupGenerate } from './generate.js';
 import { rerunModel, setupModels } from './models.js';
 import { runSeed, SEED_INPUT, type SeedRun } from './seed.js';
 import { serial } from './serial.js';
+import { setupTraining } from './train.js';
 
 const states = new Map<BackendName, BackendState>(
   BACKEND_NAMES.map((name) => [name, { name, status: 'idle', message: 'not started' }]),
@@ -340,6 +345,8 @@ async function start(): Promise<void> {
   renderSeedInput();
   renderBenchControls();
   setupModels();
+  setupGenerate();
+  setupTraining();
   byId('seed-return-sequences').addEventListener('change', () => void refreshSeed());
   const gpu = await probeWebGPU();
   if (gpu.ok) adapterLabel = gpu.adapter;

@@ -9,6 +9,9 @@
  *   expected.json, and the built-in tfjs-layers example against the seed printout; a malformed
  *   .h5 that traps the HDF5 library first (it runs in a Web Worker: the page stays responsive
  *   and the next good file loads);
+ * - text generation: the shared char-RNN dropped in, generated in a Web Worker (length,
+ *   vocabulary, same seed same text, tokens/s); training the sine forecaster on cpu lowers the
+ *   loss below half its first epoch's and draws it;
  * - the benchmark: both charts render, every started backend has rows, and rnnkit agrees with
  *   tfjs-layers on the same weights;
  * - conformance.html: every case file of @rnnkit/conformance passes on cpu and wasm, and on
@@ -121,12 +124,15 @@ const mainPageRequests = [];
 const summary = /** @type {Record<string, string>} */ ({});
 /** @type {string[]} URLs of the HDF5 reader's Web Workers. */
 const hdf5Workers = [];
+/** @type {string[]} URLs of the text-generation Web Workers. */
+const generateWorkers = [];
 
 try {
   const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('worker', (w) => {
     if (w.url().includes('web_worker')) hdf5Workers.push(w.url());
+    if (w.url().includes('generate_worker')) generateWorkers.push(w.url());
   });
   page.on('response', (r) => {
     if (r.url().endsWith('.wasm')) wasmTypes.set(r.url(), r.headers()['content-type'] ?? '');
@@ -385,6 +391,90 @@ try {
   for (let i = 0; i < 3; i++) assertUlp(exampleSeed[i], KERAS_FORWARD, `example output[0, ${i}]`);
   for (let i = 3; i < 6; i++) assertUlp(exampleSeed[i], KERAS_BACKWARD, `example output[0, ${i}]`);
   step('tfjs-layers example model matches the seed printout');
+
+  // Generate text: the shared char-RNN loaded in a module worker, which streams characters back.
+  const charRnnDir = join(wildModels, 'tfjs_charrnn_lstm_k215');
+  if (existsSync(join(charRnnDir, 'model.json'))) {
+    await page.setInputFiles(
+      '#generate-file',
+      ['model.json', 'group1-shard1of1', 'group2-shard1of1'].map((f) => join(charRnnDir, f)),
+    );
+    await page.waitForSelector('#generate[data-state="loaded"], #generate[data-state="error"]', {
+      timeout: 60_000,
+    });
+    assert.equal(
+      await page.getAttribute('#generate', 'data-state'),
+      'loaded',
+      `generate: loading the char-RNN: ${await page.textContent('#generate-status')}`,
+    );
+    const vocabulary = JSON.parse(await page.inputValue('#generate-vocab'));
+    /** Generates `length` characters with `seed`; returns the text and tokens/s. @param {number} seed @param {number} length */
+    const generateText = async (seed, length) => {
+      await page.fill('#generate-length', String(length));
+      await page.fill('#generate-temperature', '0.8');
+      await page.fill('#generate-seed', String(seed));
+      await page.click('#generate-run');
+      await page.waitForSelector('#generate[data-state="done"], #generate[data-state="error"]', {
+        timeout: 60_000,
+      });
+      assert.equal(
+        await page.getAttribute('#generate', 'data-state'),
+        'done',
+        `generate: ${await page.textContent('#generate-status')}`,
+      );
+      const text = (await page.textContent('#generate-text')) ?? '';
+      const rate = Number(await page.getAttribute('#generate-rate', 'data-tokens-per-second'));
+      return { text, rate };
+    };
+    const first = await generateText(5, 150);
+    assert.equal([...first.text].length, 150, 'generate: expected 150 characters');
+    const outside = [...first.text].filter((c) => !vocabulary.includes(c));
+    assert.deepEqual(outside, [], 'generate: characters outside the vocabulary');
+    assert.ok(first.rate > 0, `generate: expected a positive tokens/s, got ${first.rate}`);
+    const again = await generateText(5, 150);
+    assert.equal(again.text, first.text, 'generate: the same seed gives the same text');
+    const other = await generateText(6, 150);
+    assert.notEqual(other.text, first.text, 'generate: another seed gives another text');
+    assert.ok(
+      generateWorkers.length >= 1,
+      `generate: expected the run in a Web Worker, saw workers [${generateWorkers.join(', ')}]`,
+    );
+    summary.generate = `${first.rate.toFixed(0)} tokens/s in a worker`;
+    step(
+      `generate: 150 characters at ${first.rate.toFixed(0)} tokens/s in a Web Worker, same seed same text`,
+    );
+  } else {
+    assert.ok(!inCi, `${charRnnDir}: not present (required on CI)`);
+    step(`${charRnnDir}: not present, generation skipped`);
+  }
+
+  // Training: the sine forecaster on cpu, its loss falling and drawn per epoch.
+  await page.check('#backend-cpu');
+  await waitSeed('cpu', true);
+  await page.click('#train-run');
+  await page.waitForSelector('#train[data-state="done"], #train[data-state="error"]', {
+    timeout: 60_000,
+  });
+  assert.equal(
+    await page.getAttribute('#train', 'data-state'),
+    'done',
+    `training: ${await page.textContent('#train-progress')}`,
+  );
+  assert.equal(await page.getAttribute('#train', 'data-backend'), 'cpu', 'training backend');
+  const losses = JSON.parse((await page.getAttribute('#train', 'data-losses')) ?? '[]');
+  assert.equal(losses.length, 20, 'training: expected one loss per epoch (20)');
+  assert.ok(
+    losses.at(-1) < losses[0] / 2,
+    `training: expected the last loss below half the first, got ${losses[0]} → ${losses.at(-1)}`,
+  );
+  const stepsPerSecond = Number(
+    await page.getAttribute('#train-progress', 'data-steps-per-second'),
+  );
+  assert.ok(stepsPerSecond > 0, `training: expected positive steps/s, got ${stepsPerSecond}`);
+  const lossLines = await page.$$eval('#train-chart svg polyline.series', (els) => els.length);
+  assert.equal(lossLines, 1, 'training chart: expected one loss line');
+  summary.training = `loss ${losses[0].toPrecision(3)} → ${losses.at(-1).toPrecision(3)}, ${stepsPerSecond.toFixed(1)} steps/s on cpu`;
+  step(`training on cpu: ${summary.training}`);
 
   // The benchmark on every started backend.
   await page.click('#bench-run');

@@ -8,12 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKENDS, isBackendName, useBackend } from '@rnnkit/backends';
 import {
   closeHdf5Reader,
+  generate,
   KerasModelError,
   loadKerasModel,
   type KerasModel,
   type ModelInput,
 } from '@rnnkit/keras';
-import { generate, readVocabulary } from './generate.js';
+import { readVocabulary } from './vocabulary.js';
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -217,7 +217,7 @@ describe('rnnkit generate', () => {
     const unknown = await run('generate', CHAR_RNN, '--vocab', vocabPath, '--seed-text', 'The');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain(
-      'generate: --seed-text has characters outside the vocabulary: "T"',
+      'generate: the seed text has characters outside the vocabulary: "T"',
     );
     const missing = await run('generate', CHAR_RNN, '--seed-text', 'the');
     expect(missing.code).toBe(2);

@@ -13,6 +13,7 @@ export {
 } from './model.js';
 export { ModelStream, type ModelStepInput, type ModelStreamOptions } from './model_stream.js';
 export { KerasModelError } from './errors.js';
+export { generate, sampleIndex, type GenerateOptions, type GenerateResult } from './generate.js';
 export { DEFAULT_LIMITS, type LoadLimits } from './limits.js';
 export type { ModelSource } from './source.js';
 export type { Shape, WeightSpec } from './layers/types.js';

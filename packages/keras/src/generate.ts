@@ -1,11 +1,12 @@
 /**
- * `rnnkit generate`: text from a character-level model (one-hot `[batch, time, vocabulary]`
- * input, or token ids for an Embedding input; a distribution over the vocabulary out), fed one
- * character at a time through a model stream: the seed text first, then each sampled character.
+ * Text generation from a character-level model (one-hot `[batch, time, vocabulary]` input, or
+ * token ids for an Embedding input; a distribution over the vocabulary out), fed one character
+ * at a time through a model stream: the seed text first, then each sampled character. Used by
+ * the `rnnkit generate` command and the browser page.
  */
-import { readFile } from 'node:fs/promises';
 import { mulberry32 } from '@rnnkit/core';
-import { KerasModelError, type KerasModel } from '@rnnkit/keras';
+import { KerasModelError } from './errors.js';
+import type { KerasModel } from './model.js';
 
 /** What `generate` needs besides the model. */
 export interface GenerateOptions {
@@ -18,38 +19,16 @@ export interface GenerateOptions {
   temperature: number;
   /** Seed of the sampler. */
   seed: number;
+  /** Called with each generated character as soon as it is sampled (to show text as it grows). */
+  onToken?: (char: string, index: number) => void;
 }
 
-/**
- * Reads a vocabulary file: a JSON array of characters, a JSON object from index to character
- * (`{"0": "\n", "1": " ", …}`), or plain text whose characters, in order, are the vocabulary.
- */
-export async function readVocabulary(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new KerasModelError(`--vocab ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return [...text];
-  }
-  const chars = Array.isArray(json)
-    ? json
-    : json != null && typeof json === 'object'
-      ? Object.entries(json)
-          .sort(([a], [b]) => Number(a) - Number(b))
-          .map(([, c]) => c)
-      : null;
-  if (chars == null || !chars.every((c) => typeof c === 'string' && [...c].length === 1)) {
-    throw new KerasModelError(
-      `--vocab ${path}: expected a JSON list of single characters, an object from index to character, or plain text`,
-    );
-  }
-  return chars as string[];
+/** What {@link generate} returns. */
+export interface GenerateResult {
+  /** The generated characters (without the seed text). */
+  text: string;
+  /** Mean time of one generation step (sample, then feed the character), in ms. */
+  msPerStep: number;
 }
 
 /** Index of the sampled entry of `p` (probabilities) at `temperature`, drawing from `rand`. */
@@ -93,12 +72,15 @@ function probabilities(y: Float32Array<ArrayBufferLike>): Float32Array<ArrayBuff
   return e.map((v) => v / total);
 }
 
-/** Generates `length` characters after the seed text; returns them and the per-step time. */
-export function generate(
-  model: KerasModel,
-  options: GenerateOptions,
-): { text: string; msPerStep: number } {
-  const { vocabulary, seedText, length, temperature, seed } = options;
+/**
+ * Generates `length` characters after the seed text through a model stream (batch 1), the state
+ * carried from step to step; returns them and the per-step time. The same seed gives the same
+ * text. Throws a {@link KerasModelError} naming what is wrong: a model with more than one input,
+ * a one-hot width or output size other than the vocabulary's, an empty seed text or one with
+ * characters outside the vocabulary.
+ */
+export function generate(model: KerasModel, options: GenerateOptions): GenerateResult {
+  const { vocabulary, seedText, length, temperature, seed, onToken } = options;
   if (model.inputNames.length !== 1) {
     throw new KerasModelError(
       `generate: expected a model with one input, got ${model.inputNames.length} (${model.inputNames.join(', ')})`,
@@ -113,11 +95,11 @@ export function generate(
   }
   const index = new Map(vocabulary.map((c, i) => [c, i]));
   const seedChars = [...seedText];
-  if (seedChars.length === 0) throw new KerasModelError('generate: --seed-text is empty');
+  if (seedChars.length === 0) throw new KerasModelError('generate: the seed text is empty');
   const unknown = seedChars.filter((c) => !index.has(c));
   if (unknown.length > 0) {
     throw new KerasModelError(
-      `generate: --seed-text has characters outside the vocabulary: ${JSON.stringify([...new Set(unknown)].join(''))}`,
+      `generate: the seed text has characters outside the vocabulary: ${JSON.stringify([...new Set(unknown)].join(''))}`,
     );
   }
   const stream = model.stream({ batch: 1 });
@@ -144,6 +126,7 @@ export function generate(
       }
       const next = sampleIndex(p, temperature, rand);
       text += vocabulary[next];
+      onToken?.(vocabulary[next], n);
       y = feed(next);
     }
     return { text, msPerStep: length > 0 ? (performance.now() - t0) / length : 0 };
