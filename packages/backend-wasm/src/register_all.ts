@@ -3,6 +3,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { gruSequenceConfig } from './kernels/GRUSequence.js';
 import { lstmSequenceConfig } from './kernels/LSTMSequence.js';
+import { lstmSequenceGradConfig } from './kernels/LSTMSequenceGrad.js';
 import { simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 import { simpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js';
 
@@ -14,6 +15,7 @@ export const kernelConfigs: KernelConfig[] = [
   simpleRNNSequenceConfig,
   simpleRNNSequenceGradConfig,
   lstmSequenceConfig,
+  lstmSequenceGradConfig,
   gruSequenceConfig,
   convLSTMSequenceConfig,
 ];
