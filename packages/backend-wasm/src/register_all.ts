@@ -2,6 +2,7 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { gruSequenceConfig } from './kernels/GRUSequence.js';
+import { gruSequenceGradConfig } from './kernels/GRUSequenceGrad.js';
 import { lstmSequenceConfig } from './kernels/LSTMSequence.js';
 import { lstmSequenceGradConfig } from './kernels/LSTMSequenceGrad.js';
 import { simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
@@ -17,5 +18,6 @@ export const kernelConfigs: KernelConfig[] = [
   lstmSequenceConfig,
   lstmSequenceGradConfig,
   gruSequenceConfig,
+  gruSequenceGradConfig,
   convLSTMSequenceConfig,
 ];

@@ -30,27 +30,31 @@ beforeAll(async () => {
 
 const registered = new Set(kernelConfigs.map((k) => k.kernelName));
 
-const layers: { kernel: SequenceKernelName; make: () => SimpleRNN | LSTM | GRU }[] = [
-  {
-    kernel: SimpleRNNSequence,
-    make: () => new SimpleRNN({ units: 6, returnSequences: true }),
-  },
-  { kernel: LSTMSequence, make: () => new LSTM({ units: 5 }) },
-  {
-    kernel: GRUSequence,
-    make: () => new GRU({ units: 7, returnSequences: true, goBackwards: true }),
-  },
-  {
-    kernel: GRUSequence,
-    make: () => new GRU({ units: 5, resetAfter: false }),
-  },
-];
+const layers: { kernel: SequenceKernelName; label: string; make: () => SimpleRNN | LSTM | GRU }[] =
+  [
+    {
+      kernel: SimpleRNNSequence,
+      label: 'returnSequences',
+      make: () => new SimpleRNN({ units: 6, returnSequences: true }),
+    },
+    { kernel: LSTMSequence, label: 'last output', make: () => new LSTM({ units: 5 }) },
+    {
+      kernel: GRUSequence,
+      label: 'resetAfter, goBackwards',
+      make: () => new GRU({ units: 7, returnSequences: true, goBackwards: true }),
+    },
+    {
+      kernel: GRUSequence,
+      label: 'reset before',
+      make: () => new GRU({ units: 5, resetAfter: false }),
+    },
+  ];
 
 describe('fused backward kernels', () => {
-  for (const { kernel, make } of layers) {
+  for (const { kernel, label, make } of layers) {
     const gradName = sequenceGradKernelName(kernel);
     it.runIf(registered.has(gradName))(
-      `${gradName}: runs fused; tensors and heap stay flat over 300 backward calls`,
+      `${gradName} (${label}): runs fused; tensors and heap stay flat over 300 backward calls`,
       () => {
         const x = seededTensor([3, 6, 4], 11);
         const mask = tf.tensor2d(
