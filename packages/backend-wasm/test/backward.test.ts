@@ -1,6 +1,8 @@
 /**
  * The fused backward kernels (`<kernel>Grad`) beyond the gradient conformance cases
- * (`gradients.test.ts`): they run fused, and tensors and heap stay flat over many calls.
+ * (`gradients.test.ts`): agreement with core's reference backward on what those cases leave
+ * out (recurrent masks, numeric masks, units that are no multiple of four), that they run fused,
+ * and that tensors and heap stay flat over many calls.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@rnnkit/core/training';
@@ -11,7 +13,9 @@ import {
   LSTMSequence,
   SimpleRNN,
   SimpleRNNSequence,
+  sequenceBackwardReference,
   sequenceGradKernelName,
+  type SequenceKernelInputs,
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { seededTensor } from '@rnnkit/conformance';
@@ -23,6 +27,14 @@ import {
   kernelConfigs,
   resetKernelCalls,
 } from '../src/index.js';
+import {
+  expectClose,
+  KERNEL_NAMES,
+  kernelAttrs,
+  kernelInputs,
+  makeProblem,
+  type ProblemOptions,
+} from './helpers.js';
 
 beforeAll(async () => {
   await init();
@@ -49,6 +61,88 @@ const layers: { kernel: SequenceKernelName; label: string; make: () => SimpleRNN
       make: () => new GRU({ units: 5, resetAfter: false }),
     },
   ];
+
+describe("agreement with core's reference backward", () => {
+  const shared = { batch: 3, steps: 7, inputDim: 9, units: 13, initialStates: true };
+  const cases: (ProblemOptions & { numericMask?: boolean })[] = [
+    { family: 'simple', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
+    {
+      family: 'simple',
+      ...shared,
+      activation: 'relu',
+      mask: 'random',
+      numericMask: true,
+      goBackwards: true,
+      zeroOutputForMask: true,
+    },
+    { family: 'lstm', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
+    {
+      family: 'lstm',
+      ...shared,
+      activation: 'softsign',
+      recurrentActivation: 'hard_sigmoid',
+      mask: 'random',
+      goBackwards: true,
+      returnSequences: true,
+      alignToInput: true,
+      zeroOutputForMask: true,
+    },
+    {
+      family: 'gru',
+      ...shared,
+      resetAfter: true,
+      mask: 'random',
+      recurrentMask: true,
+      returnSequences: true,
+    },
+    {
+      family: 'gru',
+      ...shared,
+      resetAfter: false,
+      mask: 'random',
+      numericMask: true,
+      recurrentMask: true,
+      goBackwards: true,
+    },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const p = makeProblem({ ...c, seed: 40 + i });
+    const kernel = KERNEL_NAMES[p.family] as SequenceKernelName;
+    const gradName = sequenceGradKernelName(kernel);
+    it.runIf(registered.has(gradName))(`${gradName} #${i} (${JSON.stringify(c)})`, () => {
+      const inputs = kernelInputs(p);
+      // The fused kernel also takes a numeric mask; core's reference reads the bool one.
+      const fusedInputs: tf.NamedTensorMap = { ...inputs };
+      if (c.numericMask === true && inputs.mask != null) {
+        fusedInputs.mask = tf.cast(inputs.mask, 'int32');
+      }
+      const attrs = kernelAttrs(p);
+      const { batch: B, steps: T, units: U } = p;
+      const dys = [
+        seededTensor(p.returnSequences ? [B, T, U] : [B, U], 70 + i),
+        seededTensor([B, U], 80 + i),
+        ...(p.family === 'lstm' ? [seededTensor([B, U], 90 + i)] : []),
+      ];
+      const named: tf.NamedTensorMap = { ...fusedInputs, dOutput: dys[0], dH: dys[1] };
+      if (dys.length > 2) named.dC = dys[2];
+      resetKernelCalls();
+      const fused = tf.engine().runKernel(gradName, named, attrs) as tf.Tensor[];
+      expect(getKernelCalls()[gradName]).toBe(1);
+      const reference = sequenceBackwardReference(
+        kernel,
+        inputs as unknown as SequenceKernelInputs,
+        dys,
+        attrs as never,
+      );
+      expect(fused.length).toBe(reference.length);
+      fused.forEach((g, k) => {
+        expect(g.shape).toEqual(reference[k].shape);
+        expectClose(g.dataSync(), reference[k].dataSync(), `gradient ${k}`, 1e-4, 1e-4);
+      });
+      tf.dispose([...Object.values(fusedInputs), inputs.mask, ...dys, ...fused, ...reference]);
+    });
+  }
+});
 
 describe('fused backward kernels', () => {
   for (const { kernel, label, make } of layers) {
