@@ -14,4 +14,5 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
+export { gradScratchBytes, sequenceGrad } from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';

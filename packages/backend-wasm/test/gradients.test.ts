@@ -1,6 +1,6 @@
 /**
  * Every gradient case of @rnnkit/conformance on the wasm backend: the fused forward kernels run
- * on the tape, their backward kernels on core's reference (this backend registers none yet).
+ * on the tape, their backward kernels fused where this backend registers them.
  */
 import { defineGradientSuite } from '@rnnkit/conformance';
 import { beforeAll, describe, it } from 'vitest';

@@ -75,6 +75,46 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
+  /** Bytes of scratch a `sequenceGrad` call needs (`assembly/backward.ts`). */
+  gradScratchBytes(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+  ): number;
+  /**
+   * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass,
+   * then runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
+   */
+  sequenceGrad(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+    x: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    dOutput: number,
+    dH: number,
+    dC: number,
+    dx: number,
+    dKernel: number,
+    dRecurrent: number,
+    dBias: number,
+    dh0: number,
+    dc0: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+  ): void;
   /**
    * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are
    * taps · channels).

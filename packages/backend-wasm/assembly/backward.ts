@@ -1,0 +1,487 @@
+/**
+ * Whole-sequence backward passes (`<kernel>Grad`). One call recomputes the forward pass,
+ * keeping every step's pre-activations, activations and recurrent input in scratch, then runs
+ * the reverse time loop: per step the gate gradients (activation derivatives) and one
+ * `dGates·Uᵀ` product over the batch. The weight and input gradients are hoisted out of the loop
+ * as GEMMs over all `B·T` rows:
+ *
+ *   dW = xᵀ·dGates,  dx = dGates·Wᵀ,  dU = h_inᵀ·dGates,  db = Σ dGates
+ *
+ * Unlike the forward kernels, gate columns stay in Keras order (`g·U + u`, no interleaving):
+ * per-step buffers are rows `b·T + t` of `[B·T, G·U]`, as `x` is, and rows of steps a mask
+ * skipped stay zero, so the hoisted products need no mask.
+ */
+import { activateRow, scaleByDerivative } from './derivatives';
+import { gemm, packedCols, packMatrix, packVector } from './gemm';
+import {
+  FAMILY_GRU,
+  FAMILY_GRU_RESET_BEFORE,
+  FAMILY_LSTM,
+  FAMILY_SIMPLE_RNN,
+  FLAG_ALIGN_TO_INPUT,
+  FLAG_GO_BACKWARDS,
+  FLAG_RETURN_SEQUENCES,
+  FLAG_ZERO_OUTPUT_FOR_MASK,
+  inputGates,
+} from './sequence';
+
+function align64(n: usize): usize {
+  return (n + 63) & ~(<usize>63);
+}
+
+/** Next free byte of the scratch being laid out (see {@link layout}). */
+let cursor: usize = 0;
+
+/** Takes `floats` floats (64-byte aligned) from the scratch being laid out. */
+function take(floats: usize): usize {
+  const at = cursor;
+  cursor += align64(floats << 2);
+  return at;
+}
+
+// The scratch regions of a call (byte offsets once laid out at the scratch pointer).
+let wp: usize = 0; // packed W, plain columns [D, NSx]
+let bxp: usize = 0; // packed input bias
+let up: usize = 0; // packed U (z, r only for GRU reset-before) [U, NSr]
+let brp: usize = 0; // packed recurrent bias (GRU reset-after)
+let u2p: usize = 0; // packed candidate U (GRU reset-before) [U, NSu]
+let utp: usize = 0; // packed Uᵀ of the back product [GrU, NSu]
+let u2tp: usize = 0; // packed candidate Uᵀ (GRU reset-before) [U, NSu]
+let tr: usize = 0; // transposes
+let xp: usize = 0; // input projections [B·T, NSx]
+let rp: usize = 0; // recurrent product of a step [B, NSr]
+let r2p: usize = 0; // candidate recurrent product (GRU reset-before) [B, NSu]
+let hk: usize = 0; // h ⊙ recurrent mask [B, U]
+let rhk: usize = 0; // r ⊙ h_in (GRU reset-before) [B, U]
+let hs: usize = 0; // state h [B, U]
+let cs: usize = 0; // state c [B, U]
+let hIn: usize = 0; // every step's recurrent input [B·T, U]
+let zs: usize = 0; // pre-activations [B·T, GU]
+let as_: usize = 0; // activations [B·T, GU]
+let aux: usize = 0; // LSTM c_{t−1}; GRU reset-after h·U_h + b_h; reset-before r ⊙ h_in
+let aux2: usize = 0; // LSTM c_t
+let aux3: usize = 0; // LSTM act(c_t)
+let dX: usize = 0; // gradients of the input projections [B·T, GU]
+let dR: usize = 0; // gradients of the recurrent products (GRU reset-after) [B·T, GU]
+let dh: usize = 0; // [B, U]
+let dc: usize = 0; // [B, U]
+let back: usize = 0; // back product [B, NSu]
+let back2: usize = 0; // candidate back product (GRU reset-before) [B, NSu]
+let first: usize = 0; // i32 [B]: first processing step a row took
+let tmpB: usize = 0; // packed right operand of a hoisted product
+let tmpC: usize = 0; // output of a hoisted product
+let scratchEnd: usize = 0;
+
+function maxOf(a: usize, b: usize): usize {
+  return a > b ? a : b;
+}
+
+/** Lays out the scratch of a call at `base` (0 to size it). */
+function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void {
+  const G = inputGates(family);
+  const GU = <usize>(G * U);
+  const GrU = <usize>((family == FAMILY_GRU_RESET_BEFORE ? 2 : G) * U);
+  const rows = <usize>B * <usize>T;
+  const u = <usize>U;
+  const d = <usize>D;
+  const b = <usize>B;
+  const NSx = <usize>packedCols(1, G * U);
+  const NSr = <usize>packedCols(1, <i32>GrU);
+  const NSu = <usize>packedCols(1, U);
+  const NSd = <usize>packedCols(1, D);
+  cursor = base;
+  wp = take(d * NSx);
+  bxp = take(NSx);
+  up = take(u * NSr);
+  brp = take(NSr);
+  u2p = take(u * NSu);
+  utp = take(GrU * NSu);
+  u2tp = take(u * NSu);
+  tr = take(maxOf(GU * maxOf(u, d), maxOf(u, d) * rows));
+  xp = take(rows * NSx);
+  rp = take(b * NSr);
+  r2p = take(b * NSu);
+  hk = take(b * u);
+  rhk = take(b * u);
+  hs = take(b * u);
+  cs = take(b * u);
+  hIn = take(rows * u);
+  zs = take(rows * GU);
+  as_ = take(rows * GU);
+  aux = take(rows * u);
+  aux2 = take(rows * u);
+  aux3 = take(rows * u);
+  dX = take(rows * GU);
+  dR = take(rows * GU);
+  dh = take(b * u);
+  dc = take(b * u);
+  back = take(b * NSu);
+  back2 = take(b * NSu);
+  first = take(b);
+  tmpB = take(maxOf(rows * NSx, GU * NSd));
+  tmpC = take(maxOf(maxOf(d * NSx, u * NSx), rows * NSd));
+  // Vector loads of a row's last lanes may read up to 12 bytes past its end.
+  scratchEnd = take(16);
+}
+
+/** Bytes of scratch a {@link sequenceGrad} call needs (64-byte aligned pointer expected). */
+export function gradScratchBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
+  layout(family, B, T, D, U, 0);
+  return scratchEnd;
+}
+
+/** `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats. */
+function transpose(src: usize, rows: i32, cols: i32, ld: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + ((<usize>r * <usize>ld) << 2);
+    for (let c = 0; c < cols; c++) {
+      store<f32>(
+        dst + ((<usize>c * <usize>rows + <usize>r) << 2),
+        load<f32>(s + ((<usize>c) << 2)),
+      );
+    }
+  }
+}
+
+/** Copies `rows × cols` floats from row stride `lds` to row stride `ldd`. */
+function copyBlock(src: usize, lds: i32, rows: i32, cols: i32, dst: usize, ldd: i32): void {
+  for (let r = 0; r < rows; r++) {
+    memory.copy(
+      dst + ((<usize>r * <usize>ldd) << 2),
+      src + ((<usize>r * <usize>lds) << 2),
+      (<usize>cols) << 2,
+    );
+  }
+}
+
+/**
+ * `out [M, N] (row stride ldo) = A [M, K] · B`, where B is columns `col0 .. col0 + N` of the
+ * row-major `[K, ldb]` matrix at `Bsrc`, packed into `tmpB` first.
+ */
+function product(
+  A: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  Bsrc: usize,
+  ldb: i32,
+  col0: i32,
+  N: i32,
+  out: usize,
+  ldo: i32,
+): void {
+  const NS = packedCols(1, N);
+  packMatrix(Bsrc, K, ldb, col0, 1, N, tmpB);
+  gemm(A, lda, M, K, tmpB, NS, 0, tmpC, NS);
+  copyBlock(tmpC, NS, M, N, out, ldo);
+}
+
+// Row operations over n floats.
+function addRows(dst: usize, a: usize, b: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
+  }
+}
+
+function mulRows(dst: usize, a: usize, b: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(dst + o, load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+/** `dst += a ⊙ b`. */
+function addProduct(dst: usize, a: usize, b: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(a + o) * load<f32>(b + o));
+  }
+}
+
+/** `dst = z·hp + (1 − z)·hh`. */
+function blend(dst: usize, z: usize, hp: usize, hh: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = (<usize>i) << 2;
+    const zv = load<f32>(z + o);
+    store<f32>(dst + o, zv * load<f32>(hp + o) + (1 - zv) * load<f32>(hh + o));
+  }
+}
+
+/** `dst[j] = Σ_rows m[r, j]` in float64, `m` `[rows, n]`. */
+function columnSums(m: usize, rows: i32, n: i32, dst: usize): void {
+  for (let j = 0; j < n; j++) {
+    let s: f64 = 0;
+    for (let r = 0; r < rows; r++) s += <f64>load<f32>(m + ((<usize>r * <usize>n + <usize>j) << 2));
+    store<f32>(dst + ((<usize>j) << 2), <f32>s);
+  }
+}
+
+/** Whether row `b` takes step `t` under the byte mask (0: no mask). */
+function taken(mask: usize, T: i32, b: i32, t: i32): bool {
+  return mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
+}
+
+/**
+ * Gradients of one sequence call with respect to its input, weights and initial states.
+ * Pointers are byte offsets into the shared memory.
+ *
+ * - Forward inputs: `x` `[B, T, D]`, `kernel` `[D, G·U]`, `recurrent` `[U, G·U]`, `bias`
+ *   (`[2, 3U]` for GRU reset-after, else `[G·U]`), `h0`, `c0` `[B, U]`, `mask` u8 `[B, T]` or 0,
+ *   `rmask` `[B, U]` or 0; `flags` and activation codes as for `sequence`.
+ * - Output gradients: `dOut` (the forward output's shape), `dH`, `dC` `[B, U]` (`dC` LSTM only).
+ * - Results: `dx` `[B, T, D]`, `dW`, `dU`, `db` (shapes of the weights), `dh0`, `dc0` `[B, U]`.
+ * - `scratch` of {@link gradScratchBytes} bytes.
+ */
+export function sequenceGrad(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  dOut: usize,
+  dH: usize,
+  dC: usize,
+  dx: usize,
+  dW: usize,
+  dU: usize,
+  db: usize,
+  dh0: usize,
+  dc0: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+): void {
+  layout(family, B, T, D, U, scratch);
+  // Rows of steps a mask skipped must read as zeros in the hoisted products; without a mask
+  // every row is written.
+  if (mask != 0) memory.fill(scratch, 0, scratchEnd - scratch);
+  const G = inputGates(family);
+  const GU = G * U;
+  const lstm = family == FAMILY_LSTM;
+  const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
+  const before = family == FAMILY_GRU_RESET_BEFORE;
+  const GrU = before ? 2 * U : GU;
+  const NSx = packedCols(1, GU);
+  const NSr = packedCols(1, GrU);
+  const NSu = packedCols(1, U);
+  const rows = B * T;
+  const uBytes = (<usize>U) << 2;
+  const gBytes = (<usize>GU) << 2;
+  const xRow = (<usize>NSx) << 2;
+  const rRow = (<usize>NSr) << 2;
+  const nRow = (<usize>NSu) << 2;
+  const U2 = (<usize>(2 * U)) << 2; // byte offset of the third gate block
+
+  // Weights: plain columns for the forward products, transposed for the back products.
+  packMatrix(kernel, D, GU, 0, 1, GU, wp);
+  packVector(bias, 0, 1, GU, bxp);
+  packMatrix(recurrent, U, GU, 0, 1, GrU, up);
+  if (family == FAMILY_GRU) packVector(bias + gBytes, 0, 1, GU, brp);
+  transpose(recurrent, U, GU, GU, tr);
+  packMatrix(tr, GrU, U, 0, 1, U, utp);
+  if (before) {
+    packMatrix(recurrent, U, GU, 2 * U, 1, U, u2p);
+    packMatrix(tr + ((<usize>(2 * U * U)) << 2), U, U, 0, 1, U, u2tp);
+  }
+
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
+  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
+
+  // Forward, keeping every step.
+  gemm(x, D, rows, D, wp, NSx, bxp, xp, NSx);
+  memory.copy(hs, h0, <usize>B * uBytes);
+  if (lstm) memory.copy(cs, c0, <usize>B * uBytes);
+  for (let b = 0; b < B; b++) store<i32>(first + ((<usize>b) << 2), T);
+  for (let s = 0; s < T; s++) {
+    const t = backwards ? T - 1 - s : s;
+    if (rmask != 0) mulRows(hk, hs, rmask, B * U);
+    else memory.copy(hk, hs, <usize>B * uBytes);
+    gemm(hk, U, B, U, up, NSr, family == FAMILY_GRU ? brp : 0, rp, NSr);
+    for (let b = 0; b < B; b++) {
+      if (!taken(mask, T, b, t)) continue;
+      if (load<i32>(first + ((<usize>b) << 2)) == T) store<i32>(first + ((<usize>b) << 2), s);
+      const row = <usize>(b * T + t);
+      const h = hs + <usize>b * uBytes;
+      const hkb = hk + <usize>b * uBytes;
+      const z = zs + row * gBytes;
+      const a = as_ + row * gBytes;
+      const xr = xp + row * xRow;
+      const rr = rp + <usize>b * rRow;
+      memory.copy(hIn + row * uBytes, hkb, uBytes);
+      if (family == FAMILY_SIMPLE_RNN) {
+        addRows(z, xr, rr, U);
+        activateRow(act, z, a, U);
+        memory.copy(h, a, uBytes);
+      } else if (lstm) {
+        const c = cs + <usize>b * uBytes;
+        addRows(z, xr, rr, GU);
+        activateRow(ract, z, a, 2 * U);
+        activateRow(act, z + U2, a + U2, U);
+        activateRow(ract, z + 3 * uBytes, a + 3 * uBytes, U);
+        memory.copy(aux + row * uBytes, c, uBytes);
+        // c = f·c + i·g
+        mulRows(c, a + uBytes, c, U);
+        addProduct(c, a, a + U2, U);
+        memory.copy(aux2 + row * uBytes, c, uBytes);
+        activateRow(act, c, aux3 + row * uBytes, U);
+        mulRows(h, a + 3 * uBytes, aux3 + row * uBytes, U);
+      } else {
+        addRows(z, xr, rr, 2 * U);
+        activateRow(ract, z, a, 2 * U);
+        if (!before) {
+          // The candidate: x·W_h + b_h + r ⊙ (h·U_h + b_rec_h).
+          memory.copy(aux + row * uBytes, rr + U2, uBytes);
+          memory.copy(z + U2, xr + U2, uBytes);
+          addProduct(z + U2, a + uBytes, rr + U2, U);
+          activateRow(act, z + U2, a + U2, U);
+          blend(h, a, hkb, a + U2, U);
+        } else {
+          mulRows(rhk + <usize>b * uBytes, a + uBytes, hkb, U);
+          memory.copy(aux + row * uBytes, rhk + <usize>b * uBytes, uBytes);
+        }
+      }
+    }
+    if (before) {
+      // The candidate reads (r ⊙ h)·U_h, every row's r first.
+      gemm(rhk, U, B, U, u2p, NSu, 0, r2p, NSu);
+      for (let b = 0; b < B; b++) {
+        if (!taken(mask, T, b, t)) continue;
+        const row = <usize>(b * T + t);
+        const z = zs + row * gBytes;
+        const a = as_ + row * gBytes;
+        addRows(z + U2, xp + row * xRow + U2, r2p + <usize>b * nRow, U);
+        activateRow(act, z + U2, a + U2, U);
+        blend(hs + <usize>b * uBytes, a, hk + <usize>b * uBytes, a + U2, U);
+      }
+    }
+  }
+
+  // Backward through time.
+  memory.copy(dh, dH, <usize>B * uBytes);
+  if (lstm) memory.copy(dc, dC, <usize>B * uBytes);
+  const dRec = family == FAMILY_GRU ? dR : dX;
+  if (!sequences) {
+    for (let b = 0; b < B; b++) {
+      const isH = zeroMasked
+        ? taken(mask, T, b, backwards ? 0 : T - 1)
+        : load<i32>(first + ((<usize>b) << 2)) < T;
+      if (isH) addRows(dh + <usize>b * uBytes, dh + <usize>b * uBytes, dOut + <usize>b * uBytes, U);
+    }
+  }
+  for (let s = T - 1; s >= 0; s--) {
+    const t = backwards ? T - 1 - s : s;
+    if (sequences) {
+      const pos = aligned ? t : s;
+      for (let b = 0; b < B; b++) {
+        const isH = zeroMasked ? taken(mask, T, b, t) : s >= load<i32>(first + ((<usize>b) << 2));
+        if (!isH) continue;
+        const g = dh + <usize>b * uBytes;
+        addRows(g, g, dOut + <usize>(b * T + pos) * uBytes, U);
+      }
+    }
+    let any = false;
+    for (let b = 0; b < B; b++) {
+      if (!taken(mask, T, b, t)) continue;
+      any = true;
+      const row = <usize>(b * T + t);
+      const g = dh + <usize>b * uBytes;
+      const z = zs + row * gBytes;
+      const a = as_ + row * gBytes;
+      const gx = dX + row * gBytes;
+      if (family == FAMILY_SIMPLE_RNN) {
+        memory.copy(gx, g, uBytes);
+        scaleByDerivative(act, z, a, gx, U);
+      } else if (lstm) {
+        const gc = dc + <usize>b * uBytes;
+        const cNew = aux2 + row * uBytes;
+        const cAct = aux3 + row * uBytes;
+        const go = gx + 3 * uBytes;
+        // dc += dh ⊙ o ⊙ act'(c); do = dh ⊙ act(c)
+        mulRows(go, g, a + 3 * uBytes, U);
+        scaleByDerivative(act, cNew, cAct, go, U);
+        addRows(gc, gc, go, U);
+        mulRows(go, g, cAct, U);
+        scaleByDerivative(ract, z + 3 * uBytes, a + 3 * uBytes, go, U);
+        mulRows(gx, gc, a + U2, U);
+        scaleByDerivative(ract, z, a, gx, U);
+        mulRows(gx + U2, gc, a, U);
+        scaleByDerivative(act, z + U2, a + U2, gx + U2, U);
+        mulRows(gx + uBytes, gc, aux + row * uBytes, U);
+        scaleByDerivative(ract, z + uBytes, a + uBytes, gx + uBytes, U);
+        mulRows(gc, gc, a + uBytes, U);
+      } else {
+        const hp = hIn + row * uBytes;
+        // dz = dh ⊙ (h_in − hh); dhh = dh ⊙ (1 − z); the blend passes dh ⊙ z to h_in.
+        for (let i = 0; i < U; i++) {
+          const o = (<usize>i) << 2;
+          const gv = load<f32>(g + o);
+          const zv = load<f32>(a + o);
+          store<f32>(gx + o, gv * (load<f32>(hp + o) - load<f32>(a + U2 + o)));
+          store<f32>(gx + U2 + o, gv * (1 - zv));
+          store<f32>(g + o, gv * zv);
+        }
+        scaleByDerivative(ract, z, a, gx, U);
+        scaleByDerivative(act, z + U2, a + U2, gx + U2, U);
+        if (!before) {
+          const gr = dR + row * gBytes;
+          mulRows(gx + uBytes, gx + U2, aux + row * uBytes, U);
+          scaleByDerivative(ract, z + uBytes, a + uBytes, gx + uBytes, U);
+          memory.copy(gr, gx, (<usize>(2 * U)) << 2);
+          mulRows(gr + U2, gx + U2, a + uBytes, U);
+        }
+      }
+    }
+    if (!any) continue;
+    const tOff = (<usize>t * <usize>GU) << 2;
+    if (before) {
+      // d(r ⊙ h_in) = dhh'·U_hᵀ: to r, and to h_in through r.
+      gemm(dX + tOff + U2, T * GU, B, U, u2tp, NSu, 0, back2, NSu);
+      for (let b = 0; b < B; b++) {
+        if (!taken(mask, T, b, t)) continue;
+        const row = <usize>(b * T + t);
+        const gx = dX + row * gBytes;
+        const a = as_ + row * gBytes;
+        const d = back2 + <usize>b * nRow;
+        mulRows(gx + uBytes, d, hIn + row * uBytes, U);
+        scaleByDerivative(ract, zs + row * gBytes + uBytes, a + uBytes, gx + uBytes, U);
+        addProduct(dh + <usize>b * uBytes, d, a + uBytes, U);
+      }
+    }
+    gemm(dRec + tOff, T * GU, B, GrU, utp, NSu, 0, back, NSu);
+    for (let b = 0; b < B; b++) {
+      if (!taken(mask, T, b, t)) continue;
+      const g = dh + <usize>b * uBytes;
+      if (gru) addRows(g, g, back + <usize>b * nRow, U);
+      else memory.copy(g, back + <usize>b * nRow, uBytes);
+      if (rmask != 0) mulRows(g, g, rmask + <usize>b * uBytes, U);
+    }
+  }
+  memory.copy(dh0, dh, <usize>B * uBytes);
+  if (lstm) memory.copy(dc0, dc, <usize>B * uBytes);
+
+  // The products hoisted out of the loop.
+  transpose(kernel, D, GU, GU, tr);
+  product(dX, GU, rows, GU, tr, D, 0, D, dx, D);
+  transpose(x, rows, D, D, tr);
+  product(tr, rows, D, rows, dX, GU, 0, GU, dW, GU);
+  transpose(hIn, rows, U, U, tr);
+  product(tr, rows, U, rows, dRec, GU, 0, GrU, dU, GU);
+  if (before) {
+    transpose(aux, rows, U, U, tr);
+    product(tr, rows, U, rows, dX, GU, 2 * U, U, dU + U2, GU);
+  }
+  columnSums(dX, rows, GU, db);
+  if (family == FAMILY_GRU) columnSums(dR, rows, GU, db + gBytes);
+}
