@@ -10,16 +10,19 @@ import {
   ConvLSTM2D,
   ConvLSTM3D,
   ConvLSTMSequence,
-  convOutputSize,
   getDispatchStats,
   mulberry32,
   referenceKernels,
   resetDispatchStats,
-  type ConvLSTMSequenceAttrs,
   type KernelActivation,
-  type SequenceKernelInputs,
 } from '@rnnkit/core';
-import { seededTensor } from '@rnnkit/conformance';
+import {
+  CONV_LSTM_GEOMETRIES,
+  convLSTMKernelCall,
+  runConvLSTMKernel,
+  seededTensor,
+  type ConvLSTMCallSpec,
+} from '@rnnkit/conformance';
 import { maxRelError } from '@rnnkit/conformance/naive';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/index.js';
@@ -30,83 +33,9 @@ beforeAll(async () => {
   await init();
 });
 
-/** One kernel call's geometry and flags. */
-interface ConvProblem {
-  spatial: number[];
-  kernelSize: number[];
-  strides: number[];
-  dilationRate: number[];
-  padding: 'valid' | 'same';
-  batch: number;
-  steps: number;
-  channels: number;
-  filters: number;
-  activation?: KernelActivation;
-  recurrentActivation?: KernelActivation;
-  mask?: boolean;
-  recurrentMask?: boolean;
-  goBackwards?: boolean;
-  returnSequences?: boolean;
-  alignToInput?: boolean;
-  zeroOutputForMask?: boolean;
-}
-
-function uniform(rand: () => number, shape: number[], lo: number, hi: number): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(
-    Float32Array.from({ length: n }, () => lo + (hi - lo) * rand()),
-    shape,
-  );
-}
-
-function kernelCall(
-  p: ConvProblem,
-  seed: number,
-): { inputs: SequenceKernelInputs; attrs: ConvLSTMSequenceAttrs } {
-  const rand = mulberry32(seed);
-  const out = p.spatial.map((n, i) =>
-    convOutputSize(n, p.kernelSize[i], p.strides[i], p.dilationRate[i], p.padding),
-  );
-  const state = [p.batch, ...out, p.filters];
-  const g = 4 * p.filters;
-  const inputs: SequenceKernelInputs = {
-    x: uniform(rand, [p.batch, p.steps, ...p.spatial, p.channels], -1, 1),
-    kernel: uniform(rand, [...p.kernelSize, p.channels, g], -0.4, 0.4),
-    recurrentKernel: uniform(rand, [...p.kernelSize, p.filters, g], -0.4, 0.4),
-    bias: uniform(rand, [g], -0.3, 0.3),
-    initialH: uniform(rand, state, -0.5, 0.5),
-    initialC: uniform(rand, state, -0.5, 0.5),
-  };
-  if (p.mask) {
-    const m = Array.from({ length: p.batch * p.steps }, () => (rand() < 0.3 ? 0 : 1));
-    inputs.mask = tf.tensor2d(m, [p.batch, p.steps], 'bool');
-  }
-  if (p.recurrentMask) inputs.recurrentMask = uniform(rand, state, 0, 2);
-  const attrs: ConvLSTMSequenceAttrs = {
-    units: p.filters,
-    activation: p.activation ?? 'tanh',
-    recurrentActivation: p.recurrentActivation ?? 'sigmoid',
-    goBackwards: p.goBackwards ?? false,
-    returnSequences: p.returnSequences ?? false,
-    alignToInput: p.alignToInput ?? false,
-    zeroOutputForMask: p.zeroOutputForMask ?? false,
-    strides: p.strides,
-    padding: p.padding,
-    dilationRate: p.dilationRate,
-  };
-  return { inputs, attrs };
-}
-
-function runFused(inputs: SequenceKernelInputs, attrs: ConvLSTMSequenceAttrs): tf.Tensor[] {
-  const named: tf.NamedTensorMap = {};
-  for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
-  const out = tf.engine().runKernel(ConvLSTMSequence, named, attrs as unknown as tf.NamedAttrMap);
-  return out as tf.Tensor[];
-}
-
-function compareWithReference(p: ConvProblem, seed: number): void {
-  const { inputs, attrs } = kernelCall(p, seed);
-  const got = runFused(inputs, attrs);
+function compareWithReference(p: ConvLSTMCallSpec, seed: number): void {
+  const { inputs, attrs } = convLSTMKernelCall(p, seed);
+  const got = runConvLSTMKernel(inputs, attrs);
   const want = referenceKernels[ConvLSTMSequence](inputs, attrs);
   expect(got).toHaveLength(3);
   want.forEach((w, i) => {
@@ -117,50 +46,12 @@ function compareWithReference(p: ConvProblem, seed: number): void {
 }
 
 describe('ConvLSTM kernel against referenceKernels', () => {
-  const geometries: Omit<ConvProblem, 'batch' | 'steps' | 'channels' | 'filters'>[] = [
-    { spatial: [7], kernelSize: [3], strides: [1], dilationRate: [1], padding: 'same' },
-    { spatial: [9], kernelSize: [4], strides: [2], dilationRate: [1], padding: 'same' },
-    { spatial: [8], kernelSize: [3], strides: [1], dilationRate: [2], padding: 'valid' },
-    { spatial: [5, 6], kernelSize: [3, 3], strides: [1, 1], dilationRate: [1, 1], padding: 'same' },
-    // TF's uneven `same` padding: the larger half after.
-    { spatial: [6, 7], kernelSize: [2, 4], strides: [2, 3], dilationRate: [1, 1], padding: 'same' },
-    {
-      spatial: [7, 6],
-      kernelSize: [3, 2],
-      strides: [2, 1],
-      dilationRate: [1, 1],
-      padding: 'valid',
-    },
-    { spatial: [7, 7], kernelSize: [3, 3], strides: [1, 1], dilationRate: [2, 3], padding: 'same' },
-    {
-      spatial: [4, 5],
-      kernelSize: [1, 1],
-      strides: [1, 1],
-      dilationRate: [1, 1],
-      padding: 'valid',
-    },
-    {
-      spatial: [4, 5, 3],
-      kernelSize: [3, 2, 3],
-      strides: [1, 1, 1],
-      dilationRate: [1, 1, 1],
-      padding: 'same',
-    },
-    {
-      spatial: [5, 4, 6],
-      kernelSize: [2, 3, 2],
-      strides: [2, 1, 3],
-      dilationRate: [1, 1, 1],
-      padding: 'valid',
-    },
-  ];
-
   it('agrees for 1, 2 and 3 spatial axes, strides, dilation and both paddings, with every flag', () => {
     const rand = mulberry32(11);
     const pick = (n: number) => 1 + Math.floor(rand() * n);
     let seed = 100;
     let compared = 0;
-    for (const geometry of geometries) {
+    for (const geometry of CONV_LSTM_GEOMETRIES) {
       for (let bits = 0; bits < 16; bits++) {
         compareWithReference(
           {
@@ -181,7 +72,7 @@ describe('ConvLSTM kernel against referenceKernels', () => {
         compared++;
       }
     }
-    expect(compared).toBe(geometries.length * 16);
+    expect(compared).toBe(CONV_LSTM_GEOMETRIES.length * 16);
   });
 
   it.each<[KernelActivation, KernelActivation]>([
@@ -315,7 +206,7 @@ describe('ConvLSTM layers on cpu', () => {
 });
 
 describe('ConvLSTM kernel errors', () => {
-  const base: ConvProblem = {
+  const base: ConvLSTMCallSpec = {
     spatial: [5, 5],
     kernelSize: [3, 3],
     strides: [1, 1],
@@ -328,13 +219,13 @@ describe('ConvLSTM kernel errors', () => {
   };
 
   function expectError(
-    change: (call: ReturnType<typeof kernelCall>) => void,
+    change: (call: ReturnType<typeof convLSTMKernelCall>) => void,
     message: string,
   ): void {
-    const call = kernelCall(base, 1);
+    const call = convLSTMKernelCall(base, 1);
     const owned = Object.values(call.inputs) as tf.Tensor[];
     change(call);
-    expect(() => runFused(call.inputs, call.attrs)).toThrow(message);
+    expect(() => runConvLSTMKernel(call.inputs, call.attrs)).toThrow(message);
     tf.dispose([...owned, ...(Object.values(call.inputs) as tf.Tensor[])]);
   }
 

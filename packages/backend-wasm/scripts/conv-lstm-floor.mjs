@@ -8,7 +8,7 @@
 //                                                          convlstm2d-b1: 1,10,32,32,8,16,3)
 //   node --experimental-wasm-relaxed-simd scripts/conv-lstm-floor.mjs   # Node 20: the FMA build
 /* global WebAssembly */
-import { convTable } from '../dist/kernels/shared/conv_geometry.js';
+import { convGeometry, convSourceTable } from '@rnnkit/core';
 import { instantiate } from '../dist/engine/module.js';
 
 const [B, T, H, W, C, F, k] = (process.argv[2] ?? '1,10,32,32,8,16,3').split(',').map(Number);
@@ -36,7 +36,7 @@ const table = (t) => {
   return at;
 };
 
-const inT = convTable([H, W], [H, W], [k, k], [1, 1], [1, 1], 'same');
+const inT = convSourceTable(convGeometry([H, W], [k, k], [1, 1], [1, 1], 'same'));
 const recT = inT;
 const P = inT.positions;
 const ns = ex.packedCols(4, F);

@@ -16,7 +16,13 @@ import {
   resetDispatchStats,
   type KernelActivation,
 } from '@rnnkit/core';
-import { seededTensor } from '@rnnkit/conformance';
+import {
+  CONV_LSTM_GEOMETRIES,
+  convLSTMKernelCall,
+  runConvLSTMKernel,
+  seededTensor,
+  type ConvLSTMCallSpec,
+} from '@rnnkit/conformance';
 import { maxRelError, naiveConvLSTM } from '@rnnkit/conformance/naive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -30,7 +36,6 @@ import {
   setWasmVariant,
   type WasmVariant,
 } from '../src/index.js';
-import { GEOMETRIES, makeCall, runFused, type ConvProblem } from './conv_helpers.js';
 import { expectClose } from './helpers.js';
 
 beforeAll(async () => {
@@ -38,10 +43,10 @@ beforeAll(async () => {
 });
 
 /** Runs the kernel on `p` and checks `[output, h, c]` against the float64 equations. */
-function check(p: ConvProblem, seed: number, label: string): void {
-  const { problem, inputs, attrs } = makeCall(p, seed);
+function check(p: ConvLSTMCallSpec, seed: number, label: string): void {
+  const { problem, inputs, attrs } = convLSTMKernelCall(p, seed);
   const want = naiveConvLSTM(problem);
-  const got = runFused(inputs, attrs);
+  const got = runConvLSTMKernel(inputs, attrs);
   const state = [p.batch, ...want.outSpatial, p.filters];
   const shapes = [p.returnSequences ? [p.batch, p.steps, ...want.outSpatial, p.filters] : state];
   expect(got.map((t) => t.shape)).toEqual([...shapes, state, state]);
@@ -76,7 +81,7 @@ describe.each(CONFIGS)(
       const pick = (n: number): number => 1 + Math.floor(rand() * n);
       let seed = 100;
       resetKernelCalls();
-      for (const geometry of GEOMETRIES) {
+      for (const geometry of CONV_LSTM_GEOMETRIES) {
         for (let bits = 0; bits < 16; bits++) {
           const mask = (bits & 3) !== 0;
           check(
@@ -100,7 +105,7 @@ describe.each(CONFIGS)(
           seed++;
         }
       }
-      expect(getKernelCalls()[ConvLSTMSequence]).toBe(GEOMETRIES.length * 16);
+      expect(getKernelCalls()[ConvLSTMSequence]).toBe(CONV_LSTM_GEOMETRIES.length * 16);
       expect(getWasmMemoryStats().variant).toBe(variant);
       expect(getWasmMemoryStats().mode).toBe(mode);
     });
@@ -220,7 +225,7 @@ describe('ConvLSTM layers on wasm', () => {
 });
 
 describe('ConvLSTM kernel errors', () => {
-  const base: ConvProblem = {
+  const base: ConvLSTMCallSpec = {
     spatial: [5, 5],
     kernelSize: [3, 3],
     strides: [1, 1],
@@ -232,11 +237,14 @@ describe('ConvLSTM kernel errors', () => {
     filters: 3,
   };
 
-  function expectError(change: (call: ReturnType<typeof makeCall>) => void, message: string): void {
-    const call = makeCall(base, 1);
+  function expectError(
+    change: (call: ReturnType<typeof convLSTMKernelCall>) => void,
+    message: string,
+  ): void {
+    const call = convLSTMKernelCall(base, 1);
     const owned = Object.values(call.inputs);
     change(call);
-    expect(() => runFused(call.inputs, call.attrs)).toThrow(message);
+    expect(() => runConvLSTMKernel(call.inputs, call.attrs)).toThrow(message);
     tf.dispose([...owned, ...Object.values(call.inputs)]);
   }
 
@@ -258,7 +266,7 @@ describe('ConvLSTM kernel errors', () => {
       'RnnkitConvLSTMSequence: strides: expected 2 positive integers, got [1]',
     );
     expectError(
-      (c) => (c.attrs.padding = 'causal'),
+      (c) => (c.attrs.padding = 'causal' as 'valid'),
       `RnnkitConvLSTMSequence: padding: expected 'valid' or 'same', got "causal"`,
     );
     expectError((c) => {
@@ -278,7 +286,7 @@ describe('ConvLSTM kernel errors', () => {
 
 describe('ConvLSTM NaN', () => {
   it('a NaN in the input reaches the outputs of its batch item only, as in Keras', () => {
-    const p: ConvProblem = {
+    const p: ConvLSTMCallSpec = {
       spatial: [4, 4],
       kernelSize: [3, 3],
       strides: [1, 1],
@@ -289,12 +297,12 @@ describe('ConvLSTM NaN', () => {
       channels: 2,
       filters: 4,
     };
-    const { inputs, attrs } = makeCall(p, 13);
+    const { inputs, attrs } = convLSTMKernelCall(p, 13);
     const x = inputs.x.dataSync().slice();
     x.fill(NaN, 0, x.length / 2); // batch item 0
     inputs.x.dispose();
     inputs.x = tf.tensor(x, inputs.x.shape);
-    const out = runFused(inputs, attrs);
+    const out = runConvLSTMKernel(inputs, attrs);
     for (const t of out) {
       const v = t.dataSync();
       const half = v.length / 2;
@@ -309,7 +317,7 @@ describe('ConvLSTM scratch', () => {
   it('does not grow with the sequence length (no gate rows held for every step)', () => {
     releaseWasmMemory();
     const scratchAfter = (steps: number): number => {
-      const { inputs, attrs } = makeCall(
+      const { inputs, attrs } = convLSTMKernelCall(
         {
           spatial: [16, 16],
           kernelSize: [3, 3],
@@ -323,7 +331,7 @@ describe('ConvLSTM scratch', () => {
         },
         9,
       );
-      tf.dispose([...runFused(inputs, attrs), ...Object.values(inputs)]);
+      tf.dispose([...runConvLSTMKernel(inputs, attrs), ...Object.values(inputs)]);
       return getWasmMemoryStats().scratchBytes;
     };
     const short = scratchAfter(2);
@@ -338,7 +346,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) =
   afterAll(() => setMemoryMode(null));
 
   it('tensors and heap use stay flat over 500 forwards (mask, recurrent mask, sequences)', () => {
-    const { inputs, attrs } = makeCall(
+    const { inputs, attrs } = convLSTMKernelCall(
       {
         spatial: [9, 9],
         kernelSize: [3, 3],
@@ -355,7 +363,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) =
       },
       5,
     );
-    const forward = (): void => tf.dispose(runFused(inputs, attrs));
+    const forward = (): void => tf.dispose(runConvLSTMKernel(inputs, attrs));
     forward();
     const tensors = tf.memory().numTensors;
     const before = getWasmMemoryStats();

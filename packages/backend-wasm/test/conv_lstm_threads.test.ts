@@ -5,6 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvLSTMSequence } from '@rnnkit/core';
+import {
+  CONV_LSTM_GEOMETRIES,
+  convLSTMKernelCall,
+  runConvLSTMKernel,
+  type ConvLSTMCallSpec,
+} from '@rnnkit/conformance';
 import { naiveConvLSTM } from '@rnnkit/conformance/naive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,13 +23,12 @@ import {
   setMinStepWorkPerThread,
   setThreads,
 } from '../src/index.js';
-import { GEOMETRIES, makeCall, runFused, type ConvProblem } from './conv_helpers.js';
 import { expectClose } from './helpers.js';
 
 /** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
-const CASES: { label: string; problem: ConvProblem; seed: number }[] = GEOMETRIES.map(
-  (geometry, i) => {
-    const problem: ConvProblem = {
+const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
+  CONV_LSTM_GEOMETRIES.map((geometry, i) => {
+    const problem: ConvLSTMCallSpec = {
       ...geometry,
       batch: 2 + (i % 4),
       steps: 3,
@@ -37,13 +42,12 @@ const CASES: { label: string; problem: ConvProblem; seed: number }[] = GEOMETRIE
       recurrentMask: i % 3 === 1,
     };
     return { label: `${JSON.stringify(geometry)} batch ${problem.batch}`, problem, seed: 900 + i };
-  },
-);
+  });
 
 /** Runs a case; returns its outputs' values and disposes everything. */
-function run(problem: ConvProblem, seed: number): Float32Array[] {
-  const { inputs, attrs } = makeCall(problem, seed);
-  const out = runFused(inputs, attrs);
+function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
+  const { inputs, attrs } = convLSTMKernelCall(problem, seed);
+  const out = runConvLSTMKernel(inputs, attrs);
   const values = out.map((t) => t.dataSync() as Float32Array);
   tf.dispose([...out, ...Object.values(inputs)]);
   return values;
@@ -74,7 +78,7 @@ describe('ConvLSTM on threads', () => {
         actual.forEach((a, k) =>
           expect(Array.from(a), `${c.label} output ${k}`).toEqual(Array.from(single[i][k])),
         );
-        const want = naiveConvLSTM(makeCall(c.problem, c.seed).problem);
+        const want = naiveConvLSTM(convLSTMKernelCall(c.problem, c.seed).problem);
         [want.output, want.h, want.c].forEach((w, k) =>
           expectClose(actual[k], w, `${c.label} output ${k} vs float64`),
         );
@@ -101,8 +105,8 @@ describe('ConvLSTM on threads', () => {
     await setThreads(2);
     setMinStepWorkPerThread(0);
     resetKernelCalls();
-    const { inputs, attrs } = makeCall({ ...CASES[3].problem, batch: 4 }, 77);
-    const forward = (): void => tf.dispose(runFused(inputs, attrs));
+    const { inputs, attrs } = convLSTMKernelCall({ ...CASES[3].problem, batch: 4 }, 77);
+    const forward = (): void => tf.dispose(runConvLSTMKernel(inputs, attrs));
     forward();
     const tensors = tf.memory().numTensors;
     const before = getWasmMemoryStats();

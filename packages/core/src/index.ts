@@ -18,6 +18,7 @@ export * from './kernels/families.js';
 export { timeLoop, type TimeLoopArgs, type TimeStep } from './kernels/time_loop.js';
 export * from './kernels/validate.js';
 export * from './kernels/validate_conv_lstm.js';
+export * from './kernels/conv_geometry.js';
 export {
   registerSequenceGradients,
   runSequenceBackward,

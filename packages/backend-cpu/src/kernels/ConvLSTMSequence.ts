@@ -9,16 +9,18 @@
  *   that step's `xw` rows in place, then the gates and the state update in plain loops.
  *
  * The spatial axes are handled as three (depth, height, width), leading ones of size 1 for
- * ConvLSTM1D/2D. The patch of an output position is `[...K, channels]` in the kernel's own row
+ * ConvLSTM1D/2D (core's `convLSTMGeometry`). The patch of an output position is `[...K, channels]` in the kernel's own row
  * order, so `kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right operand.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import {
   checkConvLSTMCall,
+  convLSTMGeometry,
   ConvLSTMSequence,
-  convOutputSize,
+  convSourceTable,
   type ConvLSTMSequenceAttrs,
+  type ConvSourceTable,
 } from '@rnnkit/core';
 import {
   activateInPlace,
@@ -40,70 +42,6 @@ import {
 /** Patch rows gathered and packed at a time: 64 rows of up to a few hundred values stay in L2. */
 const PATCH_ROWS = 64;
 
-/** A convolution's geometry over three spatial axes (leading axes of size 1 where unused). */
-interface ConvGeometry {
-  inSize: number[];
-  outSize: number[];
-  kernel: number[];
-  /** Output positions (product of `outSize`) and kernel taps (product of `kernel`). */
-  positions: number;
-  taps: number;
-  /**
-   * For output position `p` and tap `k`: the input position its value comes from (an index
-   * into the flattened `inSize`), or −1 where the tap falls in the padding.
-   */
-  source: Int32Array;
-}
-
-/** Pads a per-axis list of the N spatial axes to three, with `fill` in front. */
-function toThree(values: readonly number[], fill: number): number[] {
-  return [...Array<number>(3 - values.length).fill(fill), ...values];
-}
-
-/**
- * The geometry of a convolution with TensorFlow's padding: `same` puts the smaller half of the
- * padding before (`floor(total / 2)`) and the larger after.
- */
-function convGeometry(
-  inSize: number[],
-  kernel: number[],
-  strides: number[],
-  dilations: number[],
-  padding: 'valid' | 'same',
-): ConvGeometry {
-  const outSize = inSize.map((n, i) =>
-    convOutputSize(n, kernel[i], strides[i], dilations[i], padding),
-  );
-  const before = inSize.map((n, i) => {
-    if (padding === 'valid') return 0;
-    const span = dilations[i] * (kernel[i] - 1) + 1;
-    return Math.floor(Math.max((outSize[i] - 1) * strides[i] + span - n, 0) / 2);
-  });
-  const positions = outSize[0] * outSize[1] * outSize[2];
-  const taps = kernel[0] * kernel[1] * kernel[2];
-  const source = new Int32Array(positions * taps);
-  let o = 0;
-  for (let od = 0; od < outSize[0]; od++) {
-    for (let oh = 0; oh < outSize[1]; oh++) {
-      for (let ow = 0; ow < outSize[2]; ow++) {
-        for (let kd = 0; kd < kernel[0]; kd++) {
-          const id = od * strides[0] - before[0] + kd * dilations[0];
-          for (let kh = 0; kh < kernel[1]; kh++) {
-            const ih = oh * strides[1] - before[1] + kh * dilations[1];
-            for (let kw = 0; kw < kernel[2]; kw++) {
-              const iw = ow * strides[2] - before[2] + kw * dilations[2];
-              const inside =
-                id >= 0 && id < inSize[0] && ih >= 0 && ih < inSize[1] && iw >= 0 && iw < inSize[2];
-              source[o++] = inside ? (id * inSize[1] + ih) * inSize[2] + iw : -1;
-            }
-          }
-        }
-      }
-    }
-  }
-  return { inSize, outSize, kernel, positions, taps, source };
-}
-
 /**
  * Packs the patches of `rows` output positions as the left operand of the next
  * {@link multiply} with `w` (row pairs, see `shared/gemm.ts`), straight from `src`: row `r` is
@@ -111,7 +49,7 @@ function convGeometry(
  * being `imageSize` values of `src` from `srcOff`.
  */
 function packPatches(
-  g: ConvGeometry,
+  g: ConvSourceTable,
   channels: number,
   src: Float32Array,
   srcOff: number,
@@ -159,7 +97,7 @@ function packPatches(
  * `ldi = 0` broadcasts one `init` row (the bias). `out` may be `init`.
  */
 function convProduct(
-  g: ConvGeometry,
+  g: ConvSourceTable,
   w: PackedWeights,
   channels: number,
   src: Float32Array,
@@ -272,21 +210,15 @@ function projectionBuffer(length: number): Float32Array {
 export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const cpu = backend as MathBackendCPU;
   const call = checkConvLSTMCall<TensorInfo>(inputs, attrs);
-  const { attrs: a, batch, steps, spatial, channels, kernelSize, outSpatial } = call;
+  const { attrs: a, batch, steps, spatial, channels, outSpatial } = call;
   const f = call.filters;
   const gates = 4 * f;
   const stateShape = [batch, ...outSpatial, f];
   const values = <V>(info: TensorInfo): V => cpu.data.get(info.dataId).values as unknown as V;
 
-  const inGeometry = convGeometry(
-    toThree(spatial, 1),
-    toThree(kernelSize, 1),
-    toThree(a.strides, 1),
-    toThree(a.dilationRate, 1),
-    a.padding,
-  );
-  const outSize = inGeometry.outSize;
-  const recGeometry = convGeometry(outSize, inGeometry.kernel, [1, 1, 1], [1, 1, 1], 'same');
+  const geometry = convLSTMGeometry(call);
+  const inGeometry = convSourceTable(geometry.input);
+  const recGeometry = convSourceTable(geometry.recurrent);
   const positions = inGeometry.positions;
   const stateSize = positions * f;
 
@@ -313,7 +245,7 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
 
   // The input convolution of every frame, rows ordered (t, b, position).
   const x = values<Float32Array>(call.x);
-  const frameSize = inGeometry.inSize[0] * inGeometry.inSize[1] * inGeometry.inSize[2] * channels;
+  const frameSize = spatial.reduce((n, d) => n * d, channels);
   const stepRows = batch * positions;
   const xw = projectionBuffer(steps * stepRows * ld); // every value is written below
   for (let t = 0; t < steps; t++) {

@@ -13,9 +13,13 @@
  * threads, which never wait for each other: each runs its items' whole sequence.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { checkConvLSTMCall, ConvLSTMSequence } from '@rnnkit/core';
+import {
+  checkConvLSTMCall,
+  convLSTMGeometry,
+  ConvLSTMSequence,
+  convSourceTable,
+} from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../engine/state.js';
-import { convTable } from './shared/conv_geometry.js';
 import {
   activationCode,
   align,
@@ -62,16 +66,9 @@ function threadsFor(state: BackendState, batch: number, stepWork: number): numbe
 export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const call = checkConvLSTMCall(inputs, attrs);
   const { attrs: a, batch, steps, channels, filters, x, mask, recurrentMask } = call;
-  const inTable = convTable(
-    call.spatial,
-    call.outSpatial,
-    call.kernelSize,
-    a.strides,
-    a.dilationRate,
-    a.padding,
-  );
-  const ones = call.outSpatial.map(() => 1);
-  const recTable = convTable(call.outSpatial, call.outSpatial, call.kernelSize, ones, ones, 'same');
+  const geometry = convLSTMGeometry(call);
+  const inTable = convSourceTable(geometry.input);
+  const recTable = convSourceTable(geometry.recurrent);
   const { positions } = inTable;
   const frameSize = call.spatial.reduce((n, d) => n * d, channels);
 

@@ -1,30 +1,17 @@
 /**
  * Checks a ConvLSTM kernel call (core's `checkConvLSTMCall` plus this backend's limit) and derives
- * the geometry of both convolutions and the shader configuration.
+ * its shader configuration, the input convolution's geometry included (core's `convLSTMGeometry`).
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import {
   checkConvLSTMCall,
+  convLSTMGeometry,
   ConvLSTMSequence,
-  convOutputSize,
   RnnkitError,
   type CheckedConvLSTMCall,
+  type ConvGeometry,
   type KernelActivation,
 } from '@rnnkit/core';
-
-/**
- * A convolution over three spatial axes (depth, height, width; leading axes of size 1 for
- * ConvLSTM1D/2D), TensorFlow padding.
- */
-export interface ConvGeometry {
-  inSize: number[];
-  outSize: number[];
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  /** Padding before each axis: `floor(total / 2)` for `same`, 0 for `valid`. */
-  padBefore: number[];
-}
 
 /** Everything that changes the generated shaders (batch and time come from a uniform). */
 export interface ConvShaderConfig {
@@ -50,30 +37,6 @@ export interface CheckedConvCall extends CheckedConvLSTMCall<TensorInfo> {
   config: ConvShaderConfig;
 }
 
-/** A per-axis list of the N spatial axes padded to three, with `fill` in front. */
-function toThree(values: readonly number[], fill: number): number[] {
-  return [...Array<number>(3 - values.length).fill(fill), ...values];
-}
-
-/** The geometry of a convolution with TensorFlow's padding rule. */
-export function convGeometry(
-  inSize: number[],
-  kernel: number[],
-  strides: number[],
-  dilations: number[],
-  padding: 'valid' | 'same',
-): ConvGeometry {
-  const outSize = inSize.map((n, i) =>
-    convOutputSize(n, kernel[i], strides[i], dilations[i], padding),
-  );
-  const padBefore = inSize.map((n, i) => {
-    if (padding === 'valid') return 0;
-    const span = dilations[i] * (kernel[i] - 1) + 1;
-    return Math.floor(Math.max((outSize[i] - 1) * strides[i] + span - n, 0) / 2);
-  });
-  return { inSize, outSize, kernel, strides, dilations, padBefore };
-}
-
 /**
  * Checks a call of the ConvLSTM kernel with core's `checkConvLSTMCall`, then this backend's own
  * limit, and derives its geometry and shader configuration.
@@ -88,13 +51,7 @@ export function checkConvCall(inputs: NamedTensorInfoMap, attrs: NamedAttrMap): 
       `${ConvLSTMSequence}: x: expected at least one channel, got shape [${call.x.shape.join(', ')}]`,
     );
   }
-  const input = convGeometry(
-    toThree(call.spatial, 1),
-    toThree(call.kernelSize, 1),
-    toThree(a.strides, 1),
-    toThree(a.dilationRate, 1),
-    a.padding,
-  );
+  const { input } = convLSTMGeometry(call);
   return {
     ...call,
     goBackwards: a.goBackwards,

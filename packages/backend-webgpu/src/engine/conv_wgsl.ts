@@ -18,8 +18,8 @@
  * Spatial axes are three (depth, height, width), leading ones of size 1 for ConvLSTM1D/2D;
  * weights `[...K, channels, 4·F]` are read as rows `(tap, channel)` of `4·F` columns.
  */
-import type { KernelActivation } from '@rnnkit/core';
-import type { ConvGeometry, ConvShaderConfig } from './conv_validate.js';
+import { convGeometry, type ConvGeometry, type KernelActivation } from '@rnnkit/core';
+import type { ConvShaderConfig } from './conv_validate.js';
 import { activationFn, activationsWgsl } from './wgsl_activations.js';
 
 /** Invocations per workgroup of both entry points, along one flattened index. */
@@ -147,14 +147,7 @@ export function convLstmShader(c: ConvShaderConfig): string {
   const positions = product(input.outSize);
   const inPositions = product(input.inSize);
   // The recurrent convolution: `same` over the state's spatial sizes, stride 1, dilation 1.
-  const recurrent: ConvGeometry = {
-    inSize: input.outSize,
-    outSize: input.outSize,
-    kernel: input.kernel,
-    strides: [1, 1, 1],
-    dilations: [1, 1, 1],
-    padBefore: input.kernel.map((k) => Math.floor((k - 1) / 2)),
-  };
+  const recurrent = convGeometry(input.outSize, input.kernel, [1, 1, 1], [1, 1, 1], 'same');
   const bindings = [...convStorageBindings(c, 'project'), ...convStorageBindings(c, 'main')];
   const declarations = bindings
     .filter((b, k) => bindings.findIndex((o) => o.name === b.name) === k)
