@@ -13,10 +13,3 @@ export {
   type VerdictOptions,
 } from './verdict.js';
 export { seededTensor } from './data.js';
-export {
-  CONV_LSTM_GEOMETRIES,
-  convLSTMKernelCall,
-  runConvLSTMKernel,
-  type ConvLSTMCallSpec,
-  type ConvLSTMKernelCall,
-} from './conv_lstm_call.js';

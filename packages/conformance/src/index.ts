@@ -5,6 +5,14 @@
  * (no `node:fs`) is `@rnnkit/conformance/browser`.
  */
 export * from './browser.js';
+// Test support for ConvLSTM kernels (builds calls and their float64 reference problem).
+export {
+  CONV_LSTM_GEOMETRIES,
+  convLSTMKernelCall,
+  runConvLSTMKernel,
+  type ConvLSTMCallSpec,
+  type ConvLSTMKernelCall,
+} from './conv_lstm_call.js';
 export { CASES_DIR, loadCases } from './load.js';
 export { defineConformanceSuite, type SuiteOptions, type TestApi } from './suite.js';
 export { defineStreamSuite, type StreamSuiteOptions } from './stream.js';
