@@ -156,17 +156,19 @@ cat >toy_backend.test.mjs <<'EOF'
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
+import { SEQUENCE_GRAD_KERNEL_NAMES, SEQUENCE_KERNEL_NAMES } from '@rnnkit/core';
 import { defineConformanceSuite, defineRegistrationSuite } from '@rnnkit/conformance';
 import { lstmSequenceConfig } from '@rnnkit/backend-cpu';
 
 const backendName = 'toy';
 const kernelConfigs = [{ ...lstmSequenceConfig, backendName }];
+// rnnkit's kernels (forward and backward) stay with their backend; tfjs's ops are shared.
+const rnnkitKernels = [...SEQUENCE_KERNEL_NAMES, ...SEQUENCE_GRAD_KERNEL_NAMES];
 async function init() {
   if (tf.findBackendFactory(backendName) == null) {
     tf.registerBackend(backendName, () => new MathBackendCPU());
     for (const k of tf.getKernelsForBackend('cpu'))
-      if (!SEQUENCE_KERNEL_NAMES.includes(k.kernelName)) tf.registerKernel({ ...k, backendName });
+      if (!rnnkitKernels.includes(k.kernelName)) tf.registerKernel({ ...k, backendName });
     kernelConfigs.forEach((k) => tf.registerKernel(k));
   }
   await tf.setBackend(backendName);
