@@ -42,7 +42,7 @@ import {
   sequenceAttrs,
   type SequenceProblem,
 } from './shared/inputs.js';
-import { saveForward, takeForward } from './shared/saved.js';
+import { recordedOutputs, saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
@@ -176,13 +176,7 @@ export const lstmSequenceRecording: KernelFunc = ({ inputs, backend, attrs }) =>
   const p = readSequenceInputs(KERNEL, inputs, cpu, a);
   const { output, kept } = forwardKeeping(cpu, inputs, a, recAct, p);
   saveForward(cpu, KERNEL, inputs, attrs, kept);
-  const u = a.units;
-  const outShape = a.returnSequences ? [p.batch, p.steps, u] : [p.batch, u];
-  return [
-    cpu.makeTensorInfo(outShape, 'float32', output),
-    cpu.makeTensorInfo([p.batch, u], 'float32', p.h),
-    cpu.makeTensorInfo([p.batch, u], 'float32', p.c as Float32Array),
-  ];
+  return recordedOutputs(cpu, p, a.units, a.returnSequences, output);
 };
 
 /** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH, dInitialC]`. */

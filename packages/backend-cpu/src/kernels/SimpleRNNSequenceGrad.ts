@@ -26,7 +26,7 @@ import {
 import { derivativeFromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
 import { readSequenceInputs, sequenceAttrs, type SequenceProblem } from './shared/inputs.js';
-import { saveForward, takeForward } from './shared/saved.js';
+import { recordedOutputs, saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
 
@@ -90,11 +90,7 @@ export const simpleRNNSequenceRecording: KernelFunc = ({ inputs, backend, attrs 
   const p = readSequenceInputs(KERNEL, inputs, cpu, a);
   const { output, kept } = forwardKeeping(cpu, inputs, a, p);
   saveForward(cpu, KERNEL, inputs, attrs, kept);
-  const outShape = a.returnSequences ? [p.batch, p.steps, a.units] : [p.batch, a.units];
-  return [
-    cpu.makeTensorInfo(outShape, 'float32', output),
-    cpu.makeTensorInfo([p.batch, a.units], 'float32', p.h),
-  ];
+  return recordedOutputs(cpu, p, a.units, a.returnSequences, output);
 };
 
 /** Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH]`. */

@@ -11,8 +11,9 @@
  * oldest first; a backward call that finds none recomputes the forward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, NamedTensorInfoMap } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { SequenceProblem } from './inputs.js';
 
 /** Forward calls kept per input `x` (a Bidirectional layer runs two on one `x`). */
 export const SAVED_PER_INPUT = 4;
@@ -103,4 +104,23 @@ export function savedForwardCount(): number {
   let n = 0;
   for (const e of saved.values()) n += e.entries.length;
   return n;
+}
+
+/**
+ * The outputs of a forward pass that kept its activations, as the untaped kernel returns them:
+ * `[output, h]`, and `c` for families with a cell state (`p.c` set).
+ */
+export function recordedOutputs(
+  backend: MathBackendCPU,
+  p: SequenceProblem,
+  units: number,
+  returnSequences: boolean,
+  output: Float32Array,
+): TensorInfo[] {
+  const outShape = returnSequences ? [p.batch, p.steps, units] : [p.batch, units];
+  const states = p.c == null ? [p.h] : [p.h, p.c];
+  return [
+    backend.makeTensorInfo(outShape, 'float32', output),
+    ...states.map((s) => backend.makeTensorInfo([p.batch, units], 'float32', s)),
+  ];
 }
