@@ -9,6 +9,7 @@ import { firstLine } from './reasons.js';
 import { ortNodeRunner } from './runners/ort_node.js';
 import { ortWebRunner } from './runners/ort_web.js';
 import { rnnkitRunner } from './runners/rnnkit.js';
+import type { OutsideKernel } from './runners/kernel_timer.js';
 import { tfjsLayersRunner } from './runners/tfjs_layers.js';
 import {
   isSkip,
@@ -108,6 +109,8 @@ export interface RowResult {
   tensorsAfter: number | null;
   /** rnnkit only: whether the backend's fused kernel ran, or core's reference kernel. */
   kernelPath?: string;
+  /** rnnkit on cpu and wasm: per forward, the time outside the sequence kernels. */
+  outsideKernel?: OutsideKernel;
   /**
    * Streaming workloads: this runner's median ÷ the median of the plain rnnkit runner of the same
    * backend (rnnkit-wasm for onnxruntime-web) on the whole-sequence baseline workload, i.e. one
@@ -283,6 +286,8 @@ async function measureWorkload(
   }
 
   for (const l of live) {
+    const outside = l.run.outsideKernel?.();
+    if (outside != null) l.row.outsideKernel = outside;
     if (l.row.tensorsBefore !== null)
       l.row.tensorsAfter = l.row.tensorsBefore + (l.run.leakedTensors?.() ?? 0);
     try {

@@ -333,7 +333,8 @@ describe.each(['shared', 'copy'] as const)('memory (%s mode)', (mode) => {
       mask: 'random',
     });
     const after = expectFlatMemory(p, 1000);
-    expect(after.packedWeights).toBe(2);
+    // The kernel, the recurrent kernel and the bias, each packed once.
+    expect(after.packedWeights).toBe(3);
     expect(after.mode).toBe(mode);
   });
 });

@@ -54,7 +54,13 @@ export function fmtTensors(row: RowResult): string {
 export function fmtNote(row: RowResult): string {
   if (row.status === 'skipped') return `skipped: ${row.reason ?? ''}`;
   if (row.status === 'error') return `error: ${row.reason ?? ''}`;
-  return row.kernelPath ? `kernel: ${row.kernelPath}` : '';
+  const notes: string[] = [];
+  if (row.kernelPath) notes.push(`kernel: ${row.kernelPath}`);
+  const outside = row.outsideKernel;
+  if (outside != null) {
+    notes.push(`outside kernel ${outside.us.toFixed(0)} µs (${(100 * outside.share).toFixed(1)}%)`);
+  }
+  return notes.join('; ');
 }
 
 /** Column headers, in order. */

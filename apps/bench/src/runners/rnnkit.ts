@@ -6,6 +6,7 @@ import { isConv } from '../data.js';
 import { useBackend, type BenchEnv, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
 import { stepRows, steppedPrepared } from './stepping.js';
+import { kernelTimer } from './kernel_timer.js';
 import { tfjsPrepared, weightTensors } from './tfjs_common.js';
 import { checkedGradients, flatGradients, gradientScale } from './training.js';
 import type { PreparedRun, Runner, WorkloadData } from './types.js';
@@ -117,6 +118,8 @@ export async function rnnkitRunner(
       // Which build of rnnkit's module the wasm kernels run: plain or relaxed SIMD.
       const variant =
         backend === 'wasm' ? (await import('@rnnkit/backend-wasm')).selectedVariant() : undefined;
+      // The time a forward spends outside the sequence kernels (not for training steps).
+      const timer = train && mode !== 'forward' ? null : kernelTimer(backend);
       const forward = (x: tf.Tensor): tf.Tensor => {
         const out = layer.apply(x);
         return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
@@ -152,10 +155,13 @@ export async function rnnkitRunner(
           : undefined,
         beforeForward: () => {
           before = getDispatchStats();
+          timer?.start();
         },
-        afterForward: () => {
+        afterForward: (ms) => {
+          timer?.stop(ms);
           path = dispatchPath(before, getDispatchStats());
         },
+        outsideKernel: () => timer?.outside() ?? null,
         kernelPath: () => (path != null && variant != null ? `${path}, ${variant} module` : path),
         dispatches: setup.dispatches,
         disposeModel: () => {

@@ -4,6 +4,7 @@ import { gateCount, hasRecurrentBias, isConv } from '../data.js';
 import { meanMs } from '../stats.js';
 import { useBackend, type DispatchCounter, type TfBackendName } from '../tfjs_env.js';
 import { frameOf, inputShape } from '../workloads.js';
+import type { OutsideKernel } from './kernel_timer.js';
 import type { PreparedRun, WorkloadData } from './types.js';
 
 /** Keras weight tensors for every direction, flattened in `get_weights()` order. */
@@ -38,10 +39,11 @@ export interface TfjsRunParts {
    * output is read, to put process-wide settings (e.g. wasm threads) the way this runner needs.
    */
   activate?(): Promise<void>;
-  /** Called outside the timed window around each forward. */
+  /** Called outside the timed window around each forward; `afterForward` gets its ms. */
   beforeForward?(): void;
-  afterForward?(): void;
+  afterForward?(ms: number): void;
   kernelPath?(): string | undefined;
+  outsideKernel?(): OutsideKernel | null;
   dispatches?: DispatchCounter;
   /** Frees the model (its weights included). */
   disposeModel(): void;
@@ -56,6 +58,7 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
   await useBackend(parts.backend);
   const x = tf.tensor(data.x, inputShape(data.workload));
   let leaked = 0;
+  let forwards = 0;
   const run = async (checked = false): Promise<{ ms: number; y: Float32Array }> => {
     await useBackend(parts.backend);
     parts.beforeForward?.();
@@ -65,8 +68,10 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
     const y = (await out.data()) as Float32Array;
     const ms = performance.now() - t0;
     out.dispose();
-    leaked += tf.memory().numTensors - live;
-    parts.afterForward?.();
+    // From the second forward on: the first may keep per-shape state for the next ones (an
+    // rnnkit layer's zero initial states), which is not a leak.
+    if (forwards++ > 0) leaked += tf.memory().numTensors - live;
+    parts.afterForward?.(ms);
     return { ms, y };
   };
   return {
@@ -82,6 +87,7 @@ export async function tfjsPrepared(data: WorkloadData, parts: TfjsRunParts): Pro
     leakedTensors: () => leaked,
     dispatches: parts.dispatches ? () => parts.dispatches!.read() : undefined,
     kernelPath: parts.kernelPath,
+    outsideKernel: parts.outsideKernel,
     dispose: async () => {
       await useBackend(parts.backend);
       parts.disposeModel();

@@ -1,6 +1,7 @@
 /** What every runner provides to the measurement loop. */
 import type { Workload } from '../workloads.js';
 import type { KerasRnnWeights } from '../data.js';
+import type { OutsideKernel } from './kernel_timer.js';
 
 /** Runner families, for grouping and ratios. */
 export type RunnerFamily = 'rnnkit' | 'tfjs-layers' | 'onnxruntime-web' | 'onnxruntime-node';
@@ -31,6 +32,8 @@ export interface PreparedRun {
   dispatches?(): number;
   /** Which rnnkit kernel path ran during the last forward (`fused` / `reference`), where known. */
   kernelPath?(): string | undefined;
+  /** Per forward, the time spent outside rnnkit's sequence kernels (cpu and wasm). */
+  outsideKernel?(): OutsideKernel | null;
   dispose(): Promise<void>;
 }
 

@@ -68,7 +68,10 @@ export function runSequenceKernel<N extends SequenceKernelName>(
 
 function namedInputs(inputs: SequenceKernelInputs): tf.NamedTensorMap {
   const named: tf.NamedTensorMap = {};
-  for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = value;
+  for (const key in inputs) {
+    const value = inputs[key as keyof SequenceKernelInputs];
+    if (value != null) named[key] = value;
+  }
   return named;
 }
 

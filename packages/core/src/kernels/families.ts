@@ -212,7 +212,10 @@ export function stateShapes<D extends Dim>(
   units: number,
   spatial: readonly D[] = [],
 ): D[][] {
-  return family.states.map(() => [batch, ...spatial, units as D]);
+  // Runs on every layer call: no spread for the dense families.
+  return family.states.map(() =>
+    spatial.length === 0 ? [batch, units as D] : [batch, ...spatial, units as D],
+  );
 }
 
 /**

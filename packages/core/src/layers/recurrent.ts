@@ -98,6 +98,8 @@ export abstract class RecurrentLayer<
    * stream instead of {@link states}; {@link settleStates} moves them back.
    */
   private stepStream: RecurrentStream | null = null;
+  /** Zero initial states of the last batch size (see `zeroStates`). */
+  private keptZeroStates: tf.Tensor2D[] | null = null;
   private inputDim: number | null = null;
 
   constructor(cells: Cell[], args: RecurrentLayerArgs<RS>, defaultName: string) {
@@ -128,7 +130,9 @@ export abstract class RecurrentLayer<
 
   /** Sizes of all state tensors, cell by cell. */
   get stateSizes(): number[] {
-    return this.cells.flatMap((c) => [...c.stateSize]);
+    const sizes: number[] = [];
+    for (const cell of this.cells) sizes.push(...cell.stateSize);
+    return sizes;
   }
 
   /** True once the weights exist. */
@@ -189,11 +193,14 @@ export abstract class RecurrentLayer<
 
   /** Shapes of the states, cell by cell: each family's states `[batch, units]`. */
   stateShapes<D extends Dim>(batch: D): D[][] {
-    return this.cells.flatMap((cell) =>
-      cell instanceof KernelCell
-        ? stateShapes(cell.family, batch, cell.units)
-        : cell.stateSize.map((size) => [batch, size as D]),
-    );
+    // A loop, not flatMap: this runs on every call, and V8's flatMap costs microseconds.
+    const shapes: D[][] = [];
+    for (const cell of this.cells) {
+      if (cell instanceof KernelCell) {
+        for (const shape of stateShapes(cell.family, batch, cell.units)) shapes.push(shape);
+      } else for (const size of cell.stateSize) shapes.push([batch, size as D]);
+    }
+    return shapes;
   }
 
   /**
@@ -259,18 +266,19 @@ export abstract class RecurrentLayer<
     this.settleStates();
     if (options.mask != null) checkMask(this.name, options.mask, batch, time);
     const initial = this.initialStates(batch, options.initialState);
-    const result = tf.tidy(() => {
-      const out = this.runCells(x as tf.Tensor3D, initial, options);
-      return [out.output, ...out.states];
-    });
-    const [output, ...states] = result as [tf.Tensor, ...tf.Tensor2D[]];
+    // A single built-in cell tidies inside its own sequence call, so one scope is enough.
+    const single = this.cells.length === 1 && this.cells[0] instanceof KernelCell;
+    const result = single
+      ? this.runCells(x as tf.Tensor3D, initial, options)
+      : tf.tidy(() => this.runCells(x as tf.Tensor3D, initial, options));
+    const { output, states } = result;
     if (this.stateful && options.storeStates !== false) {
       const previous = this.states;
       this.states = states.map((s) => tf.keep(s.clone()));
       previous?.forEach((s) => s.dispose());
     }
-    // Initial states made here (zeros, or copies of stored states) are ours to free.
-    if (options.initialState == null) initial.forEach((s) => s.dispose());
+    // Copies of stored states made here are ours to free (the zeros are kept for the next call).
+    if (this.stateful && options.initialState == null) initial.forEach((s) => s.dispose());
     return { output, states };
   }
 
@@ -351,7 +359,21 @@ export abstract class RecurrentLayer<
       checkStates(this.name, 'stored states', this.states, shapes);
       return this.states.map((s) => s.clone());
     }
-    return shapes.map((s) => tf.zeros<tf.Rank>(s) as tf.Tensor2D);
+    return this.zeroStates(batch, shapes);
+  }
+
+  /**
+   * Zero initial states for `batch` rows, kept for the next call of the same batch size: a call
+   * without states would otherwise make and free them every time (a measurable share of a short
+   * sequence's call).
+   */
+  private zeroStates(batch: number, shapes: number[][]): tf.Tensor2D[] {
+    const kept = this.keptZeroStates;
+    if (kept != null && kept[0].shape[0] === batch && !kept.some((s) => s.isDisposed)) return kept;
+    kept?.forEach((s) => s.dispose());
+    const zeros = shapes.map((s) => tf.keep(tf.zeros<tf.Rank>(s) as tf.Tensor2D));
+    this.keptZeroStates = zeros;
+    return zeros;
   }
 
   private runCells(
@@ -533,6 +555,8 @@ export abstract class RecurrentLayer<
     this.stepStream = null;
     this.states?.forEach((s) => s.dispose());
     this.states = null;
+    this.keptZeroStates?.forEach((s) => s.dispose());
+    this.keptZeroStates = null;
   }
 }
 

@@ -196,31 +196,37 @@ export function runSequence(
     wr = packed(state, recurrentT, 'recurrent', 0, gates, units);
   }
 
-  const threads = threadsFor(state, gates, batch, units);
-  // Scratch: the module's own buffers, the packed biases, and a byte mask when the mask is
-  // not bool (a bool mask is read as is).
-  const seqBytes = align(ex.scratchBytes(family, batch, steps, units, threads));
+  // The biases, packed once like the weights: the input projection's init vector, then the
+  // candidate's recurrent bias (GRU reset-after).
   const biasBytes = align(ex.packedCols(gates, units) * 4);
-  const recBiasBytes = align(ex.packedCols(1, units) * 4);
+  const bx = state.packedWeights(
+    biasT,
+    `bias:${family}:${units}`,
+    biasBytes + align(ex.packedCols(1, units) * 4),
+    (dst, src) => ex.packBias(family, src, units, dst, dst + biasBytes),
+  );
+  const brh = bx + biasBytes;
+
+  const threads = threadsFor(state, gates, batch, units);
+  // Scratch: the module's own buffers, and a byte mask when the mask is not bool (a bool mask
+  // is read as is).
+  const seqBytes = align(ex.scratchBytes(family, batch, steps, units, threads));
   const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
   const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
   const outShape = a.returnSequences ? [batch, steps, units] : [batch, units];
   const frame = state.frame(
-    [x, h0, c0, biasT, byteMask, recurrentMask],
+    [x, h0, c0, byteMask, recurrentMask],
     [outShape, ...stateShapes(sequenceFamily(kernel), batch, units)],
-    seqBytes + biasBytes + recBiasBytes + maskBytes,
+    seqBytes + maskBytes,
   );
   let outputs: TensorInfo[];
   try {
-    const [xPtr, h0Ptr, c0Ptr, biasPtr, byteMaskPtr, recurrentMaskPtr] = frame.inputs;
-    const bx = frame.scratch + seqBytes;
-    const brh = bx + biasBytes;
+    const [xPtr, h0Ptr, c0Ptr, byteMaskPtr, recurrentMaskPtr] = frame.inputs;
     let maskPtr = byteMaskPtr;
     if (mask != null && byteMask == null) {
-      maskPtr = brh + recBiasBytes;
+      maskPtr = frame.scratch + seqBytes;
       writeByteMask(state, mask, batch * steps, maskPtr);
     }
-    ex.packBias(family, biasPtr, units, bx, brh);
 
     const flags = sequenceFlags(a);
     const [outPtr, hPtr, cPtr] = frame.outputs;
