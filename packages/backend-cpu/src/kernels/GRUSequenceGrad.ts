@@ -30,13 +30,12 @@ import { activateInPlace } from './shared/activations.js';
 import {
   columns,
   columnSums,
-  inputGradients,
-  matmul,
+  inputGradient,
   packTransposedBlock,
   readGradInputs,
   recurrentBackProduct,
   runBackwardLoop,
-  transpose,
+  transposedProduct,
 } from './shared/backward.js';
 import { derivativeFromOutput as fromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
@@ -254,19 +253,26 @@ export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     }
   });
 
-  const { dx, dKernel } = inputGradients(p, dz, gu);
-  const hInT = transpose(hInAll, rows, u);
+  const dx = inputGradient(p, dz, gu);
+  const hIn = { values: hInAll, cols: u };
+  // The input and recurrent kernels' gradients have different right operands here.
+  const [dKernel] = transposedProduct([{ values: p.x, cols: p.inputDim }], rows, dz, gu);
   let dRecurrent: Float32Array;
   let dBias: Float32Array;
   if (resetAfter) {
-    dRecurrent = matmul(hInT, u, rows, dRec, gu);
+    [dRecurrent] = transposedProduct([hIn], rows, dRec, gu);
     dBias = new Float32Array(2 * gu);
     dBias.set(columnSums(dz, rows, gu, 0, gu), 0);
     dBias.set(columnSums(dRec, rows, gu, 0, gu), gu);
   } else {
     // z, r columns from h_in, the candidate's from r ⊙ h_in.
-    const zr = matmul(hInT, u, rows, columns(dz, rows, gu, 0, 2 * u), 2 * u);
-    const hh = matmul(transpose(reset, rows, u), u, rows, columns(dz, rows, gu, 2 * u, u), u);
+    const [zr] = transposedProduct([hIn], rows, columns(dz, rows, gu, 0, 2 * u), 2 * u);
+    const [hh] = transposedProduct(
+      [{ values: reset, cols: u }],
+      rows,
+      columns(dz, rows, gu, 2 * u, u),
+      u,
+    );
     dRecurrent = new Float32Array(u * gu);
     for (let k = 0; k < u; k++) {
       dRecurrent.set(zr.subarray(k * 2 * u, (k + 1) * 2 * u), k * gu);

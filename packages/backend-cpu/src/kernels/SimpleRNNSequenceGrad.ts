@@ -15,13 +15,12 @@ import { sequenceGradKernelName, SimpleRNNSequence, type CheckedSequenceAttrs } 
 import { activateInPlace } from './shared/activations.js';
 import {
   columnSums,
-  inputGradients,
-  matmul,
+  inputGradient,
   packTransposedBlock,
   readGradInputs,
   recurrentBackProduct,
   runBackwardLoop,
-  transpose,
+  weightGradients,
 } from './shared/backward.js';
 import { derivativeFromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
@@ -129,8 +128,8 @@ export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) =>
     }
   });
 
-  const { dx, dKernel } = inputGradients(p, dz, u);
-  const dRecurrent = matmul(transpose(hIn, rows, u), u, rows, dz, u);
+  const dx = inputGradient(p, dz, u);
+  const { dKernel, dRecurrent } = weightGradients(p, hIn, dz, u);
   const result: TensorInfo[] = [
     cpu.makeTensorInfo([batch, steps, p.inputDim], 'float32', dx),
     cpu.makeTensorInfo([p.inputDim, u], 'float32', dKernel),
