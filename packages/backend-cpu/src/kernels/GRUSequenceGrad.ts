@@ -30,16 +30,16 @@ import { activateInPlace } from './shared/activations.js';
 import {
   columns,
   columnSums,
-  inputGradients,
-  matmul,
+  inputGradient,
   packTransposedBlock,
   readGradInputs,
   recurrentBackProduct,
   runBackwardLoop,
-  transpose,
+  transposedProduct,
 } from './shared/backward.js';
 import { derivativeFromOutput as fromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
+import { recycle, recycledArray, recycledZeros } from './shared/recycled.js';
 import {
   activationAttr,
   readSequenceInputs,
@@ -99,12 +99,13 @@ function forwardKeeping(
   if (resetAfter) candidateBias.set(bias.subarray(gu + 2 * u, 2 * gu));
   const z = new Float32Array(batch * ld);
   const hScratch = rm == null ? null : new Float32Array(batch * u);
-  const hInAll = new Float32Array(rows * u);
-  const gates = new Float32Array(rows * gu);
+  // Rows of steps a mask skips stay zero in hInAll and reset: products over all rows read them.
+  const hInAll = recycledZeros(rows * u);
+  const gates = recycledArray(rows * gu);
   // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep
   // (written to `gates`, then activated there).
-  const pre = fromOutput(act) && fromOutput(recAct) ? gates : new Float32Array(rows * gu);
-  const reset = new Float32Array(rows * u);
+  const pre = fromOutput(act) && fromOutput(recAct) ? gates : recycledArray(rows * gu);
+  const reset = recycledZeros(rows * u);
   const xwRowStride = steps * ld;
   const output = runTimeLoop(p, a, (t, active) => {
     const hIn = recurrentInput(p, hScratch);
@@ -185,8 +186,9 @@ export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
 
   // Gate gradients as the input projection sees them, and (resetAfter) as the recurrent
   // product sees them: the candidate's column scaled by r.
-  const dz = new Float32Array(rows * gu);
-  const dRec = resetAfter ? new Float32Array(rows * gu) : dz;
+  // Rows of steps a mask skips stay zero: the hoisted products read every row.
+  const dz = recycledZeros(rows * gu);
+  const dRec = resetAfter ? recycledZeros(rows * gu) : dz;
   // Uᵀ whole (resetAfter), or its z, r block and its candidate block.
   const ut = packTransposedBlock(
     p.recurrentKernel,
@@ -254,19 +256,26 @@ export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     }
   });
 
-  const { dx, dKernel } = inputGradients(p, dz, gu);
-  const hInT = transpose(hInAll, rows, u);
+  const dx = inputGradient(p, dz, gu);
+  const hIn = { values: hInAll, cols: u };
+  // The input and recurrent kernels' gradients have different right operands here.
+  const [dKernel] = transposedProduct([{ values: p.x, cols: p.inputDim }], rows, dz, gu);
   let dRecurrent: Float32Array;
   let dBias: Float32Array;
   if (resetAfter) {
-    dRecurrent = matmul(hInT, u, rows, dRec, gu);
+    [dRecurrent] = transposedProduct([hIn], rows, dRec, gu);
     dBias = new Float32Array(2 * gu);
     dBias.set(columnSums(dz, rows, gu, 0, gu), 0);
     dBias.set(columnSums(dRec, rows, gu, 0, gu), gu);
   } else {
     // z, r columns from h_in, the candidate's from r ⊙ h_in.
-    const zr = matmul(hInT, u, rows, columns(dz, rows, gu, 0, 2 * u), 2 * u);
-    const hh = matmul(transpose(reset, rows, u), u, rows, columns(dz, rows, gu, 2 * u, u), u);
+    const [zr] = transposedProduct([hIn], rows, columns(dz, rows, gu, 0, 2 * u), 2 * u);
+    const [hh] = transposedProduct(
+      [{ values: reset, cols: u }],
+      rows,
+      columns(dz, rows, gu, 2 * u, u),
+      u,
+    );
     dRecurrent = new Float32Array(u * gu);
     for (let k = 0; k < u; k++) {
       dRecurrent.set(zr.subarray(k * 2 * u, (k + 1) * 2 * u), k * gu);
@@ -274,6 +283,7 @@ export const gruSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     }
     dBias = columnSums(dz, rows, gu, 0, gu);
   }
+  recycle(hInAll, pre, gates, reset, dz, dRec);
   const result: TensorInfo[] = [
     cpu.makeTensorInfo([batch, steps, p.inputDim], 'float32', dx),
     cpu.makeTensorInfo([p.inputDim, gu], 'float32', dKernel),

@@ -11,7 +11,7 @@ import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { FAMILIES, gateCount, LSTMSequence, type KernelActivation } from '@rnnkit/core';
 import {
   activateInPlace,
-  TANH_CLAMP,
+  clampTanhInput,
   TANH_CLAMP_SQUARED,
   tanhDenominator,
   tanhNumerator,
@@ -174,10 +174,6 @@ function lstmNextC(
 function lstmOutput(xo: number, xo2: number, c: number, c2: number): number {
   const qo = tanhDenominator(xo2);
   return ((qo + tanhNumerator(xo, xo2)) * tanhNumerator(c, c2)) / (2 * qo * tanhDenominator(c2));
-}
-
-function clampTanhInput(x: number): number {
-  return x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
 }
 
 /**

@@ -23,16 +23,20 @@ import {
   type CheckedSequenceAttrs,
   type KernelActivation,
 } from '@rnnkit/core';
-import { activateInPlace, fastSigmoid, fastTanh } from './shared/activations.js';
+import {
+  activateInPlace,
+  clampTanhInput,
+  tanhDenominator,
+  tanhNumerator,
+} from './shared/activations.js';
 import {
   columnSums,
-  inputGradients,
-  matmul,
+  inputGradient,
   packTransposedBlock,
   readGradInputs,
   recurrentBackProduct,
   runBackwardLoop,
-  transpose,
+  weightGradients,
 } from './shared/backward.js';
 import { scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
@@ -42,6 +46,7 @@ import {
   sequenceAttrs,
   type SequenceProblem,
 } from './shared/inputs.js';
+import { recycle, recycledArray, recycledZeros } from './shared/recycled.js';
 import { recordedOutputs, saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
 import { multiply, packLeft, padColumns, sequenceWeights } from './shared/weights.js';
@@ -57,10 +62,14 @@ interface LSTMActivations {
   /** Gate pre-activations and activations `[B·T, 4U]`. */
   pre: Float32Array;
   gates: Float32Array;
-  /** `c` before and after the step, and `act(c)` after, `[B·T, U]`. */
+  /** `c` before the step, and `act(c)` after it, `[B·T, U]`. */
   cPrev: Float32Array;
-  cNext: Float32Array;
   actC: Float32Array;
+  /**
+   * `c` after the step, which the derivative of an activation other than tanh reads; with tanh,
+   * whose derivative comes from `actC`, the same array as `actC`.
+   */
+  cNext: Float32Array;
 }
 
 /**
@@ -85,14 +94,16 @@ function forwardKeeping(
   const ld = PANEL * recurrent.panels;
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, [gu]));
   const z = new Float32Array(batch * ld);
-  const hIn = new Float32Array(rows * u);
-  const gates = new Float32Array(rows * gu);
-  // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep.
+  // Rows of steps a mask skips stay zero in hIn: the hoisted product over all rows reads them.
+  const hIn = recycledZeros(rows * u);
+  const gates = recycledArray(rows * gu);
+  // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep,
+  // and act'(c) comes from act(c).
   const kerasDefaults = act === 'tanh' && recAct === 'sigmoid';
-  const pre = kerasDefaults ? gates : new Float32Array(rows * gu);
-  const cPrev = new Float32Array(rows * u);
-  const cNext = new Float32Array(rows * u);
-  const actC = new Float32Array(rows * u);
+  const pre = kerasDefaults ? gates : recycledArray(rows * gu);
+  const cPrev = recycledArray(rows * u);
+  const actC = recycledArray(rows * u);
+  const cNext = kerasDefaults ? actC : recycledArray(rows * u);
   const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, rm);
     multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
@@ -104,7 +115,7 @@ function forwardKeeping(
       const r0 = r * u;
       for (let j = 0; j < u; j++) hIn[r0 + j] = rm == null ? h[s + j] : h[s + j] * rm[s + j];
       if (kerasDefaults) {
-        lstmDefaultStep(z, b * ld, gates, g0, c, s, cPrev, cNext, actC, r0, h, u);
+        lstmDefaultStep(z, b * ld, gates, g0, c, s, cPrev, actC, r0, h, u);
         continue;
       }
       pre.set(z.subarray(b * ld, b * ld + gu), g0);
@@ -128,8 +139,13 @@ function forwardKeeping(
 
 /**
  * One row's step for the Keras default activations (tanh, sigmoid) in one pass over the units:
- * the gates from `z [zb ..]` into `gates [g0 ..]`, `c` updated in place with its old and new
- * values kept, `act(c)` kept, `h` written.
+ * the gates from `z [zb ..]` into `gates [g0 ..]`, `c` updated in place with its old value and
+ * `act(c)` kept, `h` written.
+ *
+ * Each activation is the rational `p/q` of `tanhOfSquared` (σ(x) = (q + p) / 2q at x/2); the
+ * four gates share one division: with `r = 1 / (q_i·q_f·q_g·q_o)`, `1/q_i = r·q_f·q_g·q_o` and
+ * so on. The denominators lie in [4.8e-3, 1] on the clamped inputs, so their product neither
+ * underflows nor loses accuracy.
  */
 function lstmDefaultStep(
   z: Float32Array,
@@ -139,29 +155,47 @@ function lstmDefaultStep(
   c: Float32Array,
   s: number,
   cPrev: Float32Array,
-  cNext: Float32Array,
   actC: Float32Array,
   r0: number,
   h: Float32Array,
   u: number,
 ): void {
   for (let j = 0; j < u; j++) {
-    const i = fastSigmoid(z[zb + j]);
-    const f = fastSigmoid(z[zb + u + j]);
-    const g = fastTanh(z[zb + 2 * u + j]);
-    const o = fastSigmoid(z[zb + 3 * u + j]);
+    const xi = clampTanhInput(0.5 * z[zb + j]);
+    const xf = clampTanhInput(0.5 * z[zb + u + j]);
+    const xg = clampTanhInput(z[zb + 2 * u + j]);
+    const xo = clampTanhInput(0.5 * z[zb + 3 * u + j]);
+    const xi2 = xi * xi;
+    const xf2 = xf * xf;
+    const xg2 = xg * xg;
+    const xo2 = xo * xo;
+    const qi = tanhDenominator(xi2);
+    const qf = tanhDenominator(xf2);
+    const qg = tanhDenominator(xg2);
+    const qo = tanhDenominator(xo2);
+    const qif = qi * qf;
+    const qgo = qg * qo;
+    const r = 1 / (qif * qgo);
+    const rif = r * qgo; // 1 / (q_i·q_f)
+    const rgo = r * qif; // 1 / (q_g·q_o)
+    const i = 0.5 * (qi + tanhNumerator(xi, xi2)) * (rif * qf);
+    const f = 0.5 * (qf + tanhNumerator(xf, xf2)) * (rif * qi);
+    const g = tanhNumerator(xg, xg2) * (rgo * qo);
+    const o = 0.5 * (qo + tanhNumerator(xo, xo2)) * (rgo * qg);
     gates[g0 + j] = i;
     gates[g0 + u + j] = f;
     gates[g0 + 2 * u + j] = g;
     gates[g0 + 3 * u + j] = o;
     const cp = c[s + j];
     cPrev[r0 + j] = cp;
-    const cn = Math.fround(f * cp + i * g);
+    // c is a float32 state, and act(c) as kept: h uses the rounded values the backward reads.
+    const cn = Math.fround(Math.fround(f) * cp + Math.fround(i) * Math.fround(g));
     c[s + j] = cn;
-    cNext[r0 + j] = cn;
-    const a = Math.fround(fastTanh(cn));
+    const xc = clampTanhInput(cn);
+    const xc2 = xc * xc;
+    const a = Math.fround(tanhNumerator(xc, xc2) / tanhDenominator(xc2));
     actC[r0 + j] = a;
-    h[s + j] = o * a;
+    h[s + j] = Math.fround(o) * a;
   }
 }
 
@@ -197,7 +231,8 @@ export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     takeForward<LSTMActivations>(KERNEL, inputs, attrs) ??
     forwardKeeping(cpu, inputs, a, recAct, p).kept;
 
-  const dz = new Float32Array(rows * gu);
+  // Rows of steps a mask skips stay zero: the hoisted products read every row.
+  const dz = recycledZeros(rows * gu);
   const ut = packTransposedBlock(p.recurrentKernel, u, gu, 0, gu);
   const ldt = PANEL * ut.panels;
   const back = new Float32Array(batch * ldt);
@@ -239,13 +274,15 @@ export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     }
   });
 
-  const { dx, dKernel } = inputGradients(p, dz, gu);
-  const dRecurrent = matmul(transpose(hIn, rows, u), u, rows, dz, gu);
+  const dx = inputGradient(p, dz, gu);
+  const { dKernel, dRecurrent } = weightGradients(p, hIn, dz, gu);
+  const dBias = columnSums(dz, rows, gu, 0, gu);
+  recycle(hIn, pre, gates, cPrev, cNext, actC, dz);
   const result: TensorInfo[] = [
     cpu.makeTensorInfo([batch, steps, p.inputDim], 'float32', dx),
     cpu.makeTensorInfo([p.inputDim, gu], 'float32', dKernel),
     cpu.makeTensorInfo([u, gu], 'float32', dRecurrent),
-    cpu.makeTensorInfo([gu], 'float32', columnSums(dz, rows, gu, 0, gu)),
+    cpu.makeTensorInfo([gu], 'float32', dBias),
     cpu.makeTensorInfo([batch, u], 'float32', dh),
     cpu.makeTensorInfo([batch, u], 'float32', dc),
   ];

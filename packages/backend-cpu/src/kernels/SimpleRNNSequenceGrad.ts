@@ -15,16 +15,16 @@ import { sequenceGradKernelName, SimpleRNNSequence, type CheckedSequenceAttrs } 
 import { activateInPlace } from './shared/activations.js';
 import {
   columnSums,
-  inputGradients,
-  matmul,
+  inputGradient,
   packTransposedBlock,
   readGradInputs,
   recurrentBackProduct,
   runBackwardLoop,
-  transpose,
+  weightGradients,
 } from './shared/backward.js';
 import { derivativeFromOutput, scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
+import { recycle, recycledArray, recycledZeros } from './shared/recycled.js';
 import { readSequenceInputs, sequenceAttrs, type SequenceProblem } from './shared/inputs.js';
 import { recordedOutputs, saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
@@ -59,10 +59,11 @@ function forwardKeeping(
   const ld = PANEL * recurrent.panels;
   const xw = projectInputs(p, kernel, padColumns(p.bias, 0, kernel, [u]));
   const z = new Float32Array(batch * ld);
-  const hIn = new Float32Array(rows * u);
-  const out = new Float32Array(rows * u);
+  // Rows of steps a mask skips stay zero in hIn: the hoisted product over all rows reads them.
+  const hIn = recycledZeros(rows * u);
+  const out = recycledArray(rows * u);
   // tanh and sigmoid take their derivatives from their outputs: no pre-activations to keep.
-  const pre = derivativeFromOutput(act) ? out : new Float32Array(rows * u);
+  const pre = derivativeFromOutput(act) ? out : recycledArray(rows * u);
   const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, rm);
     multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
@@ -108,7 +109,8 @@ export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) =>
     forwardKeeping(cpu, inputs, a, p).kept;
 
   // Backward: dz = dh ⊙ act'(z); dh_prev = rm ⊙ (dz·Uᵀ).
-  const dz = new Float32Array(rows * u);
+  // Rows of steps a mask skips stay zero: the hoisted products read every row.
+  const dz = recycledZeros(rows * u);
   const ut = packTransposedBlock(p.recurrentKernel, u, u, 0, u);
   const ldt = PANEL * ut.panels;
   const back = new Float32Array(batch * ldt);
@@ -129,13 +131,15 @@ export const simpleRNNSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) =>
     }
   });
 
-  const { dx, dKernel } = inputGradients(p, dz, u);
-  const dRecurrent = matmul(transpose(hIn, rows, u), u, rows, dz, u);
+  const dx = inputGradient(p, dz, u);
+  const { dKernel, dRecurrent } = weightGradients(p, hIn, dz, u);
+  const dBias = columnSums(dz, rows, u, 0, u);
+  recycle(hIn, pre, out, dz);
   const result: TensorInfo[] = [
     cpu.makeTensorInfo([batch, steps, p.inputDim], 'float32', dx),
     cpu.makeTensorInfo([p.inputDim, u], 'float32', dKernel),
     cpu.makeTensorInfo([u, u], 'float32', dRecurrent),
-    cpu.makeTensorInfo([u], 'float32', columnSums(dz, rows, u, 0, u)),
+    cpu.makeTensorInfo([u], 'float32', dBias),
     cpu.makeTensorInfo([batch, u], 'float32', dh),
   ];
   return result;

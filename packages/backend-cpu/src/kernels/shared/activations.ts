@@ -21,8 +21,13 @@ export const TANH_CLAMP_SQUARED = TANH_CLAMP * TANH_CLAMP;
  * NaN propagates; ±Infinity clamps to ±1.
  */
 export function fastTanh(x: number): number {
-  const c = x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
+  const c = clampTanhInput(x);
   return tanhOfSquared(c, c * c);
+}
+
+/** `x` clamped to ±{@link TANH_CLAMP}, the range of the rational below (NaN stays NaN). */
+export function clampTanhInput(x: number): number {
+  return x > TANH_CLAMP ? TANH_CLAMP : x < -TANH_CLAMP ? -TANH_CLAMP : x;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { SequenceKernelName } from '@rnnkit/core';
 import { ensureLength, newDoubleArray, packPanels, PANEL, panelsFor } from './gemm.js';
 import { readSequenceInputs, type SequenceProblem } from './inputs.js';
 import { CHUNK_VALUES } from './packed_chunk.js';
-import { multiply, packLeft, packWeights, type PackedWeights } from './weights.js';
+import { multiply, packLeft, packLeftColumns, packWeights, type PackedWeights } from './weights.js';
 
 /** A backward call: the forward problem (states copied) and the output gradients. */
 export interface GradProblem {
@@ -173,15 +173,83 @@ export function matmul(
   b: Float32Array,
   cols: number,
 ): Float32Array {
+  const padded = blockedProduct(rowBlocks(0, rows), rows, depth, b, cols, (w, r0, n, k0) =>
+    packLeft(w, a, r0 * depth + k0, depth, n, null),
+  );
+  return unpadded(padded, 0, rows, cols);
+}
+
+/** A source of {@link transposedProduct}: a row-major `[depth, cols]` matrix. */
+export interface TransposedSource {
+  values: Float32Array;
+  cols: number;
+}
+
+/**
+ * `sᵢᵀ · b` for every source `sᵢ [depth, colsᵢ]`, with `b [depth, cols]`: `[colsᵢ, cols]` each.
+ * One product over the sources side by side, so `b` (the gate gradients of all steps) is packed
+ * once for all of them; the left operand is packed straight from the sources' columns, without
+ * transposed copies.
+ */
+export function transposedProduct(
+  sources: readonly TransposedSource[],
+  depth: number,
+  b: Float32Array,
+  cols: number,
+): Float32Array[] {
+  const firstRow: number[] = [];
+  const blocks: RowBlock[] = [];
+  let rows = 0;
+  for (const s of sources) {
+    firstRow.push(rows);
+    blocks.push(...rowBlocks(rows, s.cols));
+    rows += s.cols;
+  }
+  const padded = blockedProduct(blocks, rows, depth, b, cols, (w, r0, n, k0) => {
+    let i = sources.length - 1;
+    while (firstRow[i] > r0) i--;
+    const s = sources[i];
+    packLeftColumns(w, s.values, s.cols, r0 - firstRow[i], k0, n);
+  });
+  return sources.map((s, i) => unpadded(padded, firstRow[i], s.cols, cols));
+}
+
+/** Rows `r0 .. r0 + n` of a product's left operand, packed and multiplied together. */
+interface RowBlock {
+  r0: number;
+  n: number;
+}
+
+/** Rows `r0 .. r0 + rows` in blocks of {@link BLOCK_ROWS}. */
+function rowBlocks(r0: number, rows: number): RowBlock[] {
+  const blocks: RowBlock[] = [];
+  for (let r = 0; r < rows; r += BLOCK_ROWS) {
+    blocks.push({ r0: r0 + r, n: Math.min(BLOCK_ROWS, rows - r) });
+  }
+  return blocks;
+}
+
+/**
+ * `left [rows, depth] · b [depth, cols]` in the padded column layout (`[rows, 3·panels]`), block
+ * by block of `blocks` (which cover the rows), where `packBlock(w, r0, n, k0)` packs rows
+ * `r0 .. r0 + n` of `left` over depth `k0 .. k0 + w.depth` as the left operand of `w`.
+ */
+function blockedProduct(
+  blocks: readonly RowBlock[],
+  rows: number,
+  depth: number,
+  b: Float32Array,
+  cols: number,
+  packBlock: (w: PackedWeights, r0: number, n: number, k0: number) => void,
+): Float32Array {
   const ld = PANEL * panelsFor(cols);
   const zeros = new Float32Array(ld);
   const padded = new Float32Array(rows * ld);
   for (let k0 = 0; k0 < depth; k0 += DEPTH_BLOCK) {
     const kb = Math.min(DEPTH_BLOCK, depth - k0);
     const w = packReused(b.subarray(k0 * cols, (k0 + kb) * cols), kb, cols);
-    for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-      const n = Math.min(BLOCK_ROWS, rows - r0);
-      packLeft(w, a, r0 * depth + k0, depth, n, null);
+    for (const { r0, n } of blocks) {
+      packBlock(w, r0, n, k0);
       // The first depth block starts from zeros, the others accumulate onto the partial sums.
       const first = k0 === 0;
       multiply(
@@ -198,9 +266,18 @@ export function matmul(
       );
     }
   }
-  if (ld === cols) return padded;
+  return padded;
+}
+
+/** Rows `r0 .. r0 + rows` of `padded [·, 3·panelsFor(cols)]` without the padding columns. */
+function unpadded(padded: Float32Array, r0: number, rows: number, cols: number): Float32Array {
+  const ld = PANEL * panelsFor(cols);
+  if (ld === cols && r0 === 0 && rows * ld === padded.length) return padded;
   const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) out.set(padded.subarray(r * ld, r * ld + cols), r * cols);
+  for (let r = 0; r < rows; r++) {
+    const from = (r0 + r) * ld;
+    out.set(padded.subarray(from, from + cols), r * cols);
+  }
   return out;
 }
 
@@ -242,7 +319,8 @@ export function recurrentBackProduct(
 
 /**
  * The gate block `col0 .. col0 + n` of `U [units, gu]`, transposed and packed as the weights of
- * {@link recurrentBackProduct}: `[n, units]`.
+ * {@link recurrentBackProduct}: `[n, units]`, packed straight from `U` (panel `p` holds units
+ * `3p .. 3p + 2`, element `(k, j)` = `U[3p + j, col0 + k]`).
  */
 export function packTransposedBlock(
   u: Float32Array,
@@ -251,31 +329,54 @@ export function packTransposedBlock(
   col0: number,
   n: number,
 ): PackedWeights {
-  // Uᵀ restricted to the gate block: [n, units], depth n.
-  const block = transpose(columns(u, units, gu, col0, n), units, n);
-  return packWeights(block, n, [units]);
-}
-
-/** The hoisted weight and input gradients of one family: what every grad kernel returns. */
-export interface HoistedGradients {
-  dx: Float32Array;
-  dKernel: Float32Array;
+  const panels = panelsFor(units);
+  if (PANEL * panels * n > CHUNK_VALUES) {
+    // Beyond one chunk, packWeights splits the panels between chunks.
+    return packWeights(transpose(columns(u, units, gu, col0, n), units, n), n, [units]);
+  }
+  const buf = newDoubleArray(PANEL * panels * n);
+  let o = 0;
+  for (let p = 0; p < panels; p++) {
+    const unit = PANEL * p;
+    const width = Math.min(PANEL, units - unit);
+    const r0 = unit * gu + col0;
+    for (let k = 0; k < n; k++) {
+      buf[o] = u[r0 + k];
+      buf[o + 1] = width > 1 ? u[r0 + gu + k] : 0;
+      buf[o + 2] = width > 2 ? u[r0 + 2 * gu + k] : 0;
+      o += PANEL;
+    }
+  }
+  return { depth: n, panels, segmentPanel: [0], chunks: [{ buf, panel0: 0, panels, scratch: o }] };
 }
 
 /**
- * `dx = dGates·Wᵀ` and `dW = xᵀ·dGates` over all `B·T` rows, from the gate gradients of the
- * input projection `dGates [B·T, G·U]`.
+ * The gradient of the input projection's input: `dx = dGates·Wᵀ` over all `B·T` rows, from the
+ * gate gradients `dGates [B·T, G·U]`.
  */
-export function inputGradients(
+export function inputGradient(p: SequenceProblem, dGates: Float32Array, gu: number): Float32Array {
+  const d = p.inputDim;
+  return matmul(dGates, p.batch * p.steps, gu, transpose(p.kernel, d, gu), d);
+}
+
+/**
+ * The weight gradients over all `B·T` rows whose right operand is `dGates [B·T, G·U]`:
+ * `dW = xᵀ·dGates` and `dU = h_inᵀ·dGates`, as one product.
+ */
+export function weightGradients(
   p: SequenceProblem,
+  hIn: Float32Array,
   dGates: Float32Array,
   gu: number,
-): HoistedGradients {
-  const rows = p.batch * p.steps;
-  const d = p.inputDim;
-  const wt = transpose(p.kernel, d, gu);
-  return {
-    dx: matmul(dGates, rows, gu, wt, d),
-    dKernel: matmul(transpose(p.x, rows, d), d, rows, dGates, gu),
-  };
+): { dKernel: Float32Array; dRecurrent: Float32Array } {
+  const [dKernel, dRecurrent] = transposedProduct(
+    [
+      { values: p.x, cols: p.inputDim },
+      { values: hIn, cols: p.units },
+    ],
+    p.batch * p.steps,
+    dGates,
+    gu,
+  );
+  return { dKernel, dRecurrent };
 }

@@ -117,6 +117,38 @@ export function packRows(
   }
 }
 
+/**
+ * Packs columns `col0 .. col0 + n` of the row-major `src [·, srcCols]`, over its rows
+ * `k0 .. k0 + depth`, as the `n` rows of a left operand (row pairs at `dst[dstOff ..]`, as
+ * {@link packRows} lays them out): the left operand of a product by `srcᵀ`, without a transposed
+ * copy of `src`.
+ */
+export function packColumns(
+  src: Float32Array,
+  srcCols: number,
+  col0: number,
+  k0: number,
+  n: number,
+  depth: number,
+  dst: number[],
+  dstOff: number,
+): void {
+  let o = dstOff;
+  let m = 0;
+  for (; m + 2 <= n; m += 2) {
+    let s = k0 * srcCols + col0 + m;
+    for (let k = 0; k < depth; k++, s += srcCols) {
+      dst[o] = src[s];
+      dst[o + 1] = src[s + 1];
+      o += 2;
+    }
+  }
+  if (m < n) {
+    let s = k0 * srcCols + col0 + m;
+    for (let k = 0; k < depth; k++, s += srcCols) dst[o + k] = src[s];
+  }
+}
+
 function packRowsScaled(
   src: Float32Array,
   srcOff: number,

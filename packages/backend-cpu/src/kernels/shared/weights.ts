@@ -15,6 +15,7 @@ import {
   ensureLength,
   gemmPacked,
   newDoubleArray,
+  packColumns,
   packPanels,
   packRows,
   PANEL,
@@ -90,6 +91,30 @@ export function packLeft(
   const first = w.chunks[0];
   ensureLength(first.buf, first.scratch + n);
   packRows(src, srcOff, lda, rows, w.depth, scale, first.buf, first.scratch);
+  for (let i = 1; i < w.chunks.length; i++) {
+    const chunk = w.chunks[i];
+    ensureLength(chunk.buf, chunk.scratch + n);
+    copyValues(first.buf, first.scratch, chunk.buf, chunk.scratch, n);
+  }
+}
+
+/**
+ * Packs columns `col0 .. col0 + rows` of `src [·, srcCols]`, over its rows `k0 .. k0 + w.depth`,
+ * as the `rows` rows of the left operand of the next {@link multiply} with `w` (a product by
+ * `srcᵀ`).
+ */
+export function packLeftColumns(
+  w: PackedWeights,
+  src: Float32Array,
+  srcCols: number,
+  col0: number,
+  k0: number,
+  rows: number,
+): void {
+  const n = rows * w.depth;
+  const first = w.chunks[0];
+  ensureLength(first.buf, first.scratch + n);
+  packColumns(src, srcCols, col0, k0, rows, w.depth, first.buf, first.scratch);
   for (let i = 1; i < w.chunks.length; i++) {
     const chunk = w.chunks[i];
     ensureLength(chunk.buf, chunk.scratch + n);
