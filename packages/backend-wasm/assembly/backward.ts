@@ -12,7 +12,7 @@
  * skipped stay zero, so the hoisted products need no mask.
  */
 import { activateRow, scaleByDerivative } from './derivatives';
-import { gemm, packedCols, packMatrix, packVector } from './gemm';
+import { gemm, gemmTransposedA, packedCols, packMatrix, packVector } from './gemm';
 import {
   FAMILY_GRU,
   FAMILY_GRU_RESET_BEFORE,
@@ -47,7 +47,8 @@ let brp: usize = 0; // packed recurrent bias (GRU reset-after)
 let u2p: usize = 0; // packed candidate U (GRU reset-before) [U, NSu]
 let utp: usize = 0; // packed Uᵀ of the back product [GrU, NSu]
 let u2tp: usize = 0; // packed candidate Uᵀ (GRU reset-before) [U, NSu]
-let tr: usize = 0; // transposes
+let tr: usize = 0; // transposed weights
+let sums: usize = 0; // float64 column sums [GU]
 let xp: usize = 0; // input projections [B·T, NSx]
 let rp: usize = 0; // recurrent product of a step [B, NSr]
 let r2p: usize = 0; // candidate recurrent product (GRU reset-before) [B, NSu]
@@ -97,7 +98,8 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
   u2p = take(u * NSu);
   utp = take(GrU * NSu);
   u2tp = take(u * NSu);
-  tr = take(maxOf(GU * maxOf(u, d), maxOf(u, d) * rows));
+  tr = take(GU * maxOf(u, d));
+  sums = take(2 * GU);
   xp = take(rows * NSx);
   rp = take(b * NSr);
   r2p = take(b * NSu);
@@ -172,7 +174,37 @@ function product(
 ): void {
   const NS = packedCols(1, N);
   packMatrix(Bsrc, K, ldb, col0, 1, N, tmpB);
+  if (NS == N) {
+    gemm(A, lda, M, K, tmpB, NS, 0, out, ldo);
+    return;
+  }
   gemm(A, lda, M, K, tmpB, NS, 0, tmpC, NS);
+  copyBlock(tmpC, NS, M, N, out, ldo);
+}
+
+/**
+ * `out [M, N] (row stride ldo) = Aᵀ · B` for A stored `[K, M]` (row stride `lda`), where B is
+ * packed columns `col0 .. col0 + N` (col0 a multiple of 16) of the packed `[K, ·]` matrix `Bp`.
+ * Columns of B's last panel past N may hold other columns: they land in `tmpC` only.
+ */
+function productTransposed(
+  A: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  Bp: usize,
+  col0: i32,
+  N: i32,
+  out: usize,
+  ldo: i32,
+): void {
+  const NS = packedCols(1, N);
+  const panels = Bp + <usize>(col0 >> 4) * ((<usize>K) << 6);
+  if (NS == N) {
+    gemmTransposedA(A, lda, M, K, panels, NS, out, ldo);
+    return;
+  }
+  gemmTransposedA(A, lda, M, K, panels, NS, tmpC, NS);
   copyBlock(tmpC, NS, M, N, out, ldo);
 }
 
@@ -208,12 +240,26 @@ function blend(dst: usize, z: usize, hp: usize, hh: usize, n: i32): void {
   }
 }
 
-/** `dst[j] = Σ_rows m[r, j]` in float64, `m` `[rows, n]`. */
+/** `dst[j] = Σ_rows m[r, j]` in float64, `m` `[rows, n]`, summed row by row into `sums`. */
 function columnSums(m: usize, rows: i32, n: i32, dst: usize): void {
+  memory.fill(sums, 0, (<usize>n) << 3);
+  for (let r = 0; r < rows; r++) {
+    const row = m + ((<usize>r * <usize>n) << 2);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const v = v128.load(row + ((<usize>j) << 2));
+      const acc = sums + ((<usize>j) << 3);
+      const high = v128.shuffle<f32>(v, v, 2, 3, 0, 1);
+      v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
+      v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(high)), 16);
+    }
+    for (; j < n; j++) {
+      const acc = sums + ((<usize>j) << 3);
+      store<f64>(acc, load<f64>(acc) + <f64>load<f32>(row + ((<usize>j) << 2)));
+    }
+  }
   for (let j = 0; j < n; j++) {
-    let s: f64 = 0;
-    for (let r = 0; r < rows; r++) s += <f64>load<f32>(m + ((<usize>r * <usize>n + <usize>j) << 2));
-    store<f32>(dst + ((<usize>j) << 2), <f32>s);
+    store<f32>(dst + ((<usize>j) << 2), <f32>load<f64>(sums + ((<usize>j) << 3)));
   }
 }
 
@@ -471,16 +517,22 @@ export function sequenceGrad(
   memory.copy(dh0, dh, <usize>B * uBytes);
   if (lstm) memory.copy(dc0, dc, <usize>B * uBytes);
 
-  // The products hoisted out of the loop.
+  // The products hoisted out of the loop. dGates is packed once for dW and (LSTM, GRU
+  // reset-before) dU, whose left operands are read in place, transposed by the GEMM.
   transpose(kernel, D, GU, GU, tr);
   product(dX, GU, rows, GU, tr, D, 0, D, dx, D);
-  transpose(x, rows, D, D, tr);
-  product(tr, rows, D, rows, dX, GU, 0, GU, dW, GU);
-  transpose(hIn, rows, U, U, tr);
-  product(tr, rows, U, rows, dRec, GU, 0, GrU, dU, GU);
+  packMatrix(dX, rows, GU, 0, 1, GU, tmpB);
+  productTransposed(x, D, D, rows, tmpB, 0, GU, dW, GU);
+  if (family == FAMILY_GRU) packMatrix(dR, rows, GU, 0, 1, GU, tmpB);
+  productTransposed(hIn, U, U, rows, tmpB, 0, GrU, dU, GU);
   if (before) {
-    transpose(aux, rows, U, U, tr);
-    product(tr, rows, U, rows, dX, GU, 2 * U, U, dU + U2, GU);
+    // The candidate's columns start a panel of their own only when 2U is a multiple of 16.
+    let col0 = 2 * U;
+    if ((col0 & 15) != 0) {
+      packMatrix(dX, rows, GU, col0, 1, U, tmpB);
+      col0 = 0;
+    }
+    productTransposed(aux, U, U, rows, tmpB, col0, U, dU + U2, GU);
   }
   columnSums(dX, rows, GU, db);
   if (family == FAMILY_GRU) columnSums(dR, rows, GU, db + gBytes);

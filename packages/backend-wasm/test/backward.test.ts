@@ -64,6 +64,7 @@ const layers: { kernel: SequenceKernelName; label: string; make: () => SimpleRNN
 
 describe("agreement with core's reference backward", () => {
   const shared = { batch: 3, steps: 7, inputDim: 9, units: 13, initialStates: true };
+  const wide = { batch: 3, steps: 6, inputDim: 7, initialStates: true };
   const cases: (ProblemOptions & { numericMask?: boolean })[] = [
     { family: 'simple', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
     {
@@ -104,6 +105,14 @@ describe("agreement with core's reference backward", () => {
       recurrentMask: true,
       goBackwards: true,
     },
+    // Wider layers (tanh and sigmoid): gate blocks spanning 16-column GEMM panels, a whole
+    // number of them (32 units) or not (20, 24), with and without a mask.
+    { family: 'lstm', ...wide, units: 20, returnSequences: true },
+    { family: 'lstm', ...wide, units: 32, mask: 'random', returnSequences: true },
+    { family: 'gru', ...wide, units: 20, resetAfter: false, returnSequences: true },
+    { family: 'gru', ...wide, units: 24, resetAfter: false, mask: 'random' },
+    { family: 'gru', ...wide, units: 32, resetAfter: false, goBackwards: true },
+    { family: 'gru', ...wide, units: 20, resetAfter: true, returnSequences: true },
   ];
   for (const [i, c] of cases.entries()) {
     const p = makeProblem({ ...c, seed: 40 + i });
