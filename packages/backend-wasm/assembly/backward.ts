@@ -11,7 +11,15 @@
  * per-step buffers are rows `b·T + t` of `[B·T, G·U]`, as `x` is, and rows of steps a mask
  * skipped stay zero, so the hoisted products need no mask.
  */
-import { activateRow, scaleByDerivative } from './derivatives';
+import { activateGates, activateRow, scaleByDerivative } from './derivatives';
+import {
+  gruBackwardRow,
+  gruCandidateForwardRow,
+  gruGatesForwardRow,
+  gruResetBackwardRow,
+  lstmBackwardRow,
+  lstmForwardRow,
+} from './backward_rows';
 import { gemm, gemmTransposedA, packedCols, packMatrix, packVector } from './gemm';
 import {
   FAMILY_GRU,
@@ -24,6 +32,7 @@ import {
   FLAG_ZERO_OUTPUT_FOR_MASK,
   inputGates,
 } from './sequence';
+import { ACT_SIGMOID, ACT_TANH, madd } from './vmath';
 
 function align64(n: usize): usize {
   return (n + 63) & ~(<usize>63);
@@ -208,16 +217,26 @@ function productTransposed(
   copyBlock(tmpC, NS, M, N, out, ldo);
 }
 
-// Row operations over n floats.
+// Row operations over n floats, four lanes at a time, the tail one by one.
 function addRows(dst: usize, a: usize, b: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
   }
 }
 
 function mulRows(dst: usize, a: usize, b: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, load<f32>(a + o) * load<f32>(b + o));
   }
@@ -225,15 +244,27 @@ function mulRows(dst: usize, a: usize, b: usize, n: i32): void {
 
 /** `dst += a ⊙ b`. */
 function addProduct(dst: usize, a: usize, b: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, madd(v128.load(a + o), v128.load(b + o), v128.load(dst + o)));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, load<f32>(dst + o) + load<f32>(a + o) * load<f32>(b + o));
   }
 }
 
-/** `dst = z·hp + (1 − z)·hh`. */
+/** `dst = z·hp + (1 − z)·hh`, as the forward kernel rounds it. */
 function blend(dst: usize, z: usize, hp: usize, hh: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    const zv = v128.load(z + o);
+    const rest = f32x4.mul(f32x4.sub(f32x4.splat(1), zv), v128.load(hh + o));
+    v128.store(dst + o, madd(zv, v128.load(hp + o), rest));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     const zv = load<f32>(z + o);
     store<f32>(dst + o, zv * load<f32>(hp + o) + (1 - zv) * load<f32>(hh + o));
@@ -316,6 +347,8 @@ export function sequenceGrad(
   const lstm = family == FAMILY_LSTM;
   const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
   const before = family == FAMILY_GRU_RESET_BEFORE;
+  // The forward kernels' activations for the default pair (see backward_rows.ts).
+  const fast = act == ACT_TANH && ract == ACT_SIGMOID;
   const GrU = before ? 2 * U : GU;
   const NSx = packedCols(1, GU);
   const NSr = packedCols(1, GrU);
@@ -372,30 +405,35 @@ export function sequenceGrad(
         memory.copy(h, a, uBytes);
       } else if (lstm) {
         const c = cs + <usize>b * uBytes;
-        addRows(z, xr, rr, GU);
-        activateRow(ract, z, a, 2 * U);
-        activateRow(act, z + U2, a + U2, U);
-        activateRow(ract, z + 3 * uBytes, a + 3 * uBytes, U);
-        memory.copy(aux + row * uBytes, c, uBytes);
-        // c = f·c + i·g
-        mulRows(c, a + uBytes, c, U);
-        addProduct(c, a, a + U2, U);
-        memory.copy(aux2 + row * uBytes, c, uBytes);
-        activateRow(act, c, aux3 + row * uBytes, U);
-        mulRows(h, a + 3 * uBytes, aux3 + row * uBytes, U);
+        const kept = row * uBytes;
+        lstmForwardRow(
+          xr,
+          rr,
+          z,
+          a,
+          c,
+          aux + kept,
+          aux2 + kept,
+          aux3 + kept,
+          h,
+          U,
+          fast,
+          act,
+          ract,
+        );
+      } else if (before) {
+        const rh = rhk + <usize>b * uBytes;
+        gruGatesForwardRow(xr, rr, hkb, z, a, rh, aux + row * uBytes, U, fast, ract);
       } else {
         addRows(z, xr, rr, 2 * U);
-        activateRow(ract, z, a, 2 * U);
-        if (!before) {
+        activateGates(fast, ract, z, a, 2 * U);
+        {
           // The candidate: x·W_h + b_h + r ⊙ (h·U_h + b_rec_h).
           memory.copy(aux + row * uBytes, rr + U2, uBytes);
           memory.copy(z + U2, xr + U2, uBytes);
           addProduct(z + U2, a + uBytes, rr + U2, U);
           activateRow(act, z + U2, a + U2, U);
           blend(h, a, hkb, a + U2, U);
-        } else {
-          mulRows(rhk + <usize>b * uBytes, a + uBytes, hkb, U);
-          memory.copy(aux + row * uBytes, rhk + <usize>b * uBytes, uBytes);
         }
       }
     }
@@ -405,11 +443,11 @@ export function sequenceGrad(
       for (let b = 0; b < B; b++) {
         if (!taken(mask, T, b, t)) continue;
         const row = <usize>(b * T + t);
-        const z = zs + row * gBytes;
-        const a = as_ + row * gBytes;
-        addRows(z + U2, xp + row * xRow + U2, r2p + <usize>b * nRow, U);
-        activateRow(act, z + U2, a + U2, U);
-        blend(hs + <usize>b * uBytes, a, hk + <usize>b * uBytes, a + U2, U);
+        const xr = xp + row * xRow;
+        const r2 = r2p + <usize>b * nRow;
+        const hkb = hk + <usize>b * uBytes;
+        const h = hs + <usize>b * uBytes;
+        gruCandidateForwardRow(xr, r2, hkb, zs + row * gBytes, as_ + row * gBytes, h, U, fast, act);
       }
     }
   }
@@ -450,36 +488,11 @@ export function sequenceGrad(
         memory.copy(gx, g, uBytes);
         scaleByDerivative(act, z, a, gx, U);
       } else if (lstm) {
+        const kept = row * uBytes;
         const gc = dc + <usize>b * uBytes;
-        const cNew = aux2 + row * uBytes;
-        const cAct = aux3 + row * uBytes;
-        const go = gx + 3 * uBytes;
-        // dc += dh ⊙ o ⊙ act'(c); do = dh ⊙ act(c)
-        mulRows(go, g, a + 3 * uBytes, U);
-        scaleByDerivative(act, cNew, cAct, go, U);
-        addRows(gc, gc, go, U);
-        mulRows(go, g, cAct, U);
-        scaleByDerivative(ract, z + 3 * uBytes, a + 3 * uBytes, go, U);
-        mulRows(gx, gc, a + U2, U);
-        scaleByDerivative(ract, z, a, gx, U);
-        mulRows(gx + U2, gc, a, U);
-        scaleByDerivative(act, z + U2, a + U2, gx + U2, U);
-        mulRows(gx + uBytes, gc, aux + row * uBytes, U);
-        scaleByDerivative(ract, z + uBytes, a + uBytes, gx + uBytes, U);
-        mulRows(gc, gc, a + uBytes, U);
+        lstmBackwardRow(g, gc, z, a, aux + kept, aux2 + kept, aux3 + kept, gx, U, fast, act, ract);
       } else {
-        const hp = hIn + row * uBytes;
-        // dz = dh ⊙ (h_in − hh); dhh = dh ⊙ (1 − z); the blend passes dh ⊙ z to h_in.
-        for (let i = 0; i < U; i++) {
-          const o = (<usize>i) << 2;
-          const gv = load<f32>(g + o);
-          const zv = load<f32>(a + o);
-          store<f32>(gx + o, gv * (load<f32>(hp + o) - load<f32>(a + U2 + o)));
-          store<f32>(gx + U2 + o, gv * (1 - zv));
-          store<f32>(g + o, gv * zv);
-        }
-        scaleByDerivative(ract, z, a, gx, U);
-        scaleByDerivative(act, z + U2, a + U2, gx + U2, U);
+        gruBackwardRow(g, hIn + row * uBytes, z, a, gx, U, fast, act, ract);
         if (!before) {
           const gr = dR + row * gBytes;
           mulRows(gx + uBytes, gx + U2, aux + row * uBytes, U);
@@ -498,11 +511,11 @@ export function sequenceGrad(
         if (!taken(mask, T, b, t)) continue;
         const row = <usize>(b * T + t);
         const gx = dX + row * gBytes;
-        const a = as_ + row * gBytes;
         const d = back2 + <usize>b * nRow;
-        mulRows(gx + uBytes, d, hIn + row * uBytes, U);
-        scaleByDerivative(ract, zs + row * gBytes + uBytes, a + uBytes, gx + uBytes, U);
-        addProduct(dh + <usize>b * uBytes, d, a + uBytes, U);
+        const hp = hIn + row * uBytes;
+        const z = zs + row * gBytes;
+        const g = dh + <usize>b * uBytes;
+        gruResetBackwardRow(d, hp, z, as_ + row * gBytes, gx, g, U, fast, ract);
       }
     }
     gemm(dRec + tOff, T * GU, B, GrU, utp, NSu, 0, back, NSu);
