@@ -192,3 +192,55 @@ describe('fused backward kernels', () => {
     );
   }
 });
+
+describe('masks that keep everything', () => {
+  // A gradient tape passes an all-true mask and an all-ones recurrent mask where the call had
+  // none; the kernels then run unmasked. Their results must be those of the masked path.
+  const problem = makeProblem({
+    family: 'lstm',
+    batch: 3,
+    steps: 5,
+    inputDim: 6,
+    units: 20,
+    initialStates: true,
+    returnSequences: true,
+    seed: 7,
+  });
+  for (const kernel of [LSTMSequence, sequenceGradKernelName(LSTMSequence)]) {
+    it.runIf(registered.has(kernel))(`${kernel}: as the masked path, to the last bit`, () => {
+      const inputs = kernelInputs(problem);
+      const { batch: B, steps: T, units: U } = problem;
+      const grad = kernel !== LSTMSequence;
+      const dys: tf.NamedTensorMap = grad
+        ? {
+            dOutput: seededTensor([B, T, U], 3),
+            dH: seededTensor([B, U], 4),
+            dC: seededTensor([B, U], 5),
+          }
+        : {};
+      const attrs = kernelAttrs(problem);
+      const run = (extra: tf.NamedTensorMap) =>
+        tf.engine().runKernel(kernel, { ...inputs, ...dys, ...extra }, attrs) as tf.Tensor[];
+      const keepAll = tf.ones([B, T], 'bool');
+      // A mask that drops one step and a recurrent mask of ones but one unit: the masked path.
+      const dropOne = tf.tensor2d(
+        Array.from({ length: B * T }, (_, i) => i !== 3),
+        [B, T],
+        'bool',
+      );
+      const ones = tf.ones([B, U]);
+      const unmasked = run({});
+      const filled = run({ mask: keepAll, recurrentMask: ones });
+      const masked = run({ mask: dropOne, recurrentMask: ones });
+      filled.forEach((t, k) => {
+        expect(Array.from(t.dataSync())).toEqual(Array.from(unmasked[k].dataSync()));
+      });
+      const differs = masked.some((t, k) =>
+        t.dataSync().some((v, i) => v !== unmasked[k].dataSync()[i]),
+      );
+      expect(differs).toBe(true);
+      tf.dispose([...Object.values(inputs), ...Object.values(dys), keepAll, dropOne, ones]);
+      tf.dispose([...unmasked, ...filled, ...masked]);
+    });
+  }
+});
