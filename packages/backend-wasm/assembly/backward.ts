@@ -20,7 +20,7 @@ import {
   lstmBackwardRow,
   lstmForwardRow,
 } from './backward_rows';
-import { gemm, gemmTransposedA, packedCols, packMatrix, packVector } from './gemm';
+import { gemm, packedCols, packMatrix, packVector } from './gemm';
 import {
   FAMILY_GRU,
   FAMILY_GRU_RESET_BEFORE,
@@ -56,7 +56,7 @@ let brp: usize = 0; // packed recurrent bias (GRU reset-after)
 let u2p: usize = 0; // packed candidate U (GRU reset-before) [U, NSu]
 let utp: usize = 0; // packed Uᵀ of the back product [GrU, NSu]
 let u2tp: usize = 0; // packed candidate Uᵀ (GRU reset-before) [U, NSu]
-let tr: usize = 0; // transposed weights
+let tr: usize = 0; // transposes
 let sums: usize = 0; // float64 column sums [GU]
 let xp: usize = 0; // input projections [B·T, NSx]
 let rp: usize = 0; // recurrent product of a step [B, NSr]
@@ -107,7 +107,7 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
   u2p = take(u * NSu);
   utp = take(GrU * NSu);
   u2tp = take(u * NSu);
-  tr = take(GU * maxOf(u, d));
+  tr = take(maxOf(GU * maxOf(u, d), maxOf(u, d) * rows));
   sums = take(2 * GU);
   xp = take(rows * NSx);
   rp = take(b * NSr);
@@ -141,15 +141,44 @@ export function gradScratchBytes(family: i32, B: i32, T: i32, D: i32, U: i32): u
   return scratchEnd;
 }
 
-/** `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats. */
+/**
+ * `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats: 4×4 tiles
+ * transposed in registers, the edges one float at a time.
+ */
 function transpose(src: usize, rows: i32, cols: i32, ld: i32, dst: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const s = src + ((<usize>r * <usize>ld) << 2);
+  const srcRow = (<usize>ld) << 2;
+  const dstRow = (<usize>rows) << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const s = src + <usize>r * srcRow;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const o = (<usize>c) << 2;
+      const a0 = v128.load(s + o);
+      const a1 = v128.load(s + srcRow + o);
+      const a2 = v128.load(s + 2 * srcRow + o);
+      const a3 = v128.load(s + 3 * srcRow + o);
+      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+      const d = dst + <usize>c * dstRow + ((<usize>r) << 2);
+      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(d + dstRow, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d + 2 * dstRow, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * dstRow, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) {
+      for (let k = 0; k < 4; k++) {
+        const v = load<f32>(s + <usize>k * srcRow + ((<usize>c) << 2));
+        store<f32>(dst + <usize>c * dstRow + ((<usize>(r + k)) << 2), v);
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    const s = src + <usize>r * srcRow;
     for (let c = 0; c < cols; c++) {
-      store<f32>(
-        dst + ((<usize>c * <usize>rows + <usize>r) << 2),
-        load<f32>(s + ((<usize>c) << 2)),
-      );
+      store<f32>(dst + <usize>c * dstRow + ((<usize>r) << 2), load<f32>(s + ((<usize>c) << 2)));
     }
   }
 }
@@ -192,11 +221,11 @@ function product(
 }
 
 /**
- * `out [M, N] (row stride ldo) = Aᵀ · B` for A stored `[K, M]` (row stride `lda`), where B is
- * packed columns `col0 .. col0 + N` (col0 a multiple of 16) of the packed `[K, ·]` matrix `Bp`.
- * Columns of B's last panel past N may hold other columns: they land in `tmpC` only.
+ * `out [M, N] (row stride ldo) = A [M, K] · B`, where B is packed columns `col0 .. col0 + N`
+ * (col0 a multiple of 16) of the packed `[K, ·]` matrix `Bp`. Columns of B's last panel past N
+ * may hold other columns: they land in `tmpC` only.
  */
-function productTransposed(
+function packedProduct(
   A: usize,
   lda: i32,
   M: i32,
@@ -210,10 +239,10 @@ function productTransposed(
   const NS = packedCols(1, N);
   const panels = Bp + <usize>(col0 >> 4) * ((<usize>K) << 6);
   if (NS == N) {
-    gemmTransposedA(A, lda, M, K, panels, NS, out, ldo);
+    gemm(A, lda, M, K, panels, NS, 0, out, ldo);
     return;
   }
-  gemmTransposedA(A, lda, M, K, panels, NS, tmpC, NS);
+  gemm(A, lda, M, K, panels, NS, 0, tmpC, NS);
   copyBlock(tmpC, NS, M, N, out, ldo);
 }
 
@@ -530,14 +559,16 @@ export function sequenceGrad(
   memory.copy(dh0, dh, <usize>B * uBytes);
   if (lstm) memory.copy(dc0, dc, <usize>B * uBytes);
 
-  // The products hoisted out of the loop. dGates is packed once for dW and (LSTM, GRU
-  // reset-before) dU, whose left operands are read in place, transposed by the GEMM.
+  // The products hoisted out of the loop; dGates is packed once for dW and (LSTM, GRU
+  // reset-before) dU.
   transpose(kernel, D, GU, GU, tr);
   product(dX, GU, rows, GU, tr, D, 0, D, dx, D);
   packMatrix(dX, rows, GU, 0, 1, GU, tmpB);
-  productTransposed(x, D, D, rows, tmpB, 0, GU, dW, GU);
+  transpose(x, rows, D, D, tr);
+  packedProduct(tr, rows, D, rows, tmpB, 0, GU, dW, GU);
   if (family == FAMILY_GRU) packMatrix(dR, rows, GU, 0, 1, GU, tmpB);
-  productTransposed(hIn, U, U, rows, tmpB, 0, GrU, dU, GU);
+  transpose(hIn, rows, U, U, tr);
+  packedProduct(tr, rows, U, rows, tmpB, 0, GrU, dU, GU);
   if (before) {
     // The candidate's columns start a panel of their own only when 2U is a multiple of 16.
     let col0 = 2 * U;
@@ -545,7 +576,8 @@ export function sequenceGrad(
       packMatrix(dX, rows, GU, col0, 1, U, tmpB);
       col0 = 0;
     }
-    productTransposed(aux, U, U, rows, tmpB, col0, U, dU + U2, GU);
+    transpose(aux, rows, U, U, tr);
+    packedProduct(tr, rows, U, rows, tmpB, col0, U, dU + U2, GU);
   }
   columnSums(dX, rows, GU, db);
   if (family == FAMILY_GRU) columnSums(dR, rows, GU, db + gBytes);

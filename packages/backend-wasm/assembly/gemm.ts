@@ -93,11 +93,10 @@ export function packVector(src: usize, colOff: i32, G: i32, U: i32, dst: usize):
   }
 }
 
-/** Two rows × one 16-column panel; A's next k is `step` bytes on. */
+/** Two rows × one 16-column panel. */
 function kernel2x16(
   a0: usize,
   a1: usize,
-  step: usize,
   K: i32,
   b: usize,
   init: usize,
@@ -133,8 +132,8 @@ function kernel2x16(
     w = v128.load(b, 48);
     x03 = madd(v0, w, x03);
     x13 = madd(v1, w, x13);
-    a0 += step;
-    a1 += step;
+    a0 += 4;
+    a1 += 4;
     b += 64;
   }
   v128.store(c0, x00);
@@ -152,7 +151,7 @@ function kernel2x16(
  * accumulator: short dependency chains (which FMA latency would otherwise bound) with few live
  * registers (V8 hoists a loop's loads, and spills past ~15 live vectors).
  */
-function kernel1x16(a0: usize, step: usize, K: i32, b: usize, init: usize, c0: usize): void {
+function kernel1x16(a0: usize, K: i32, b: usize, init: usize, c0: usize): void {
   let x0 = f32x4.splat(0);
   let x1 = x0;
   let x2 = x0;
@@ -166,12 +165,12 @@ function kernel1x16(a0: usize, step: usize, K: i32, b: usize, init: usize, c0: u
   const end = b + ((<usize>(K & ~1)) << 6);
   while (b < end) {
     const v = v128.load32_splat(a0);
-    const u = v128.load32_splat(a0 + step);
+    const u = v128.load32_splat(a0, 4);
     x0 = f32x4.add(x0, madd(v, v128.load(b), f32x4.mul(u, v128.load(b, 64))));
     x1 = f32x4.add(x1, madd(v, v128.load(b, 16), f32x4.mul(u, v128.load(b, 80))));
     x2 = f32x4.add(x2, madd(v, v128.load(b, 32), f32x4.mul(u, v128.load(b, 96))));
     x3 = f32x4.add(x3, madd(v, v128.load(b, 48), f32x4.mul(u, v128.load(b, 112))));
-    a0 += step << 1;
+    a0 += 8;
     b += 128;
   }
   if ((K & 1) != 0) {
@@ -205,40 +204,8 @@ export function gemm(
   C: usize,
   ldc: i32,
 ): void {
-  gemmStrided(A, (<usize>lda) << 2, 4, M, K, Bp, NS, init, C, ldc);
-}
-
-/**
- * `C = Aᵀ · Bp` for A stored `[K, M]` with row stride `lda` floats: the products over a whole
- * sequence (`xᵀ·dGates`) read their left operand in place instead of transposing it.
- */
-export function gemmTransposedA(
-  A: usize,
-  lda: i32,
-  M: i32,
-  K: i32,
-  Bp: usize,
-  NS: i32,
-  C: usize,
-  ldc: i32,
-): void {
-  gemmStrided(A, 4, (<usize>lda) << 2, M, K, Bp, NS, 0, C, ldc);
-}
-
-/** {@link gemm} with A's element `[m, k]` at `A + m·rowStep + k·kStep` (bytes). */
-function gemmStrided(
-  A: usize,
-  rowStep: usize,
-  kStep: usize,
-  M: i32,
-  K: i32,
-  Bp: usize,
-  NS: i32,
-  init: usize,
-  C: usize,
-  ldc: i32,
-): void {
   const panelBytes = (<usize>K) << 6;
+  const aStride = (<usize>lda) << 2;
   const cStride = (<usize>ldc) << 2;
   for (let m0 = 0; m0 < M; m0 += ROW_BLOCK) {
     const m1 = min(M, m0 + ROW_BLOCK);
@@ -248,12 +215,11 @@ function gemmStrided(
       const bias = init != 0 ? init + off : 0;
       let m = m0;
       for (; m + 2 <= m1; m += 2) {
-        const a = A + <usize>m * rowStep;
+        const a = A + <usize>m * aStride;
         const c = C + <usize>m * cStride + off;
-        kernel2x16(a, a + rowStep, kStep, K, b, bias, c, c + cStride);
+        kernel2x16(a, a + aStride, K, b, bias, c, c + cStride);
       }
-      if (m < m1)
-        kernel1x16(A + <usize>m * rowStep, kStep, K, b, bias, C + <usize>m * cStride + off);
+      if (m < m1) kernel1x16(A + <usize>m * aStride, K, b, bias, C + <usize>m * cStride + off);
     }
   }
 }
