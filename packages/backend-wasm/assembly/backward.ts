@@ -11,7 +11,15 @@
  * per-step buffers are rows `b·T + t` of `[B·T, G·U]`, as `x` is, and rows of steps a mask
  * skipped stay zero, so the hoisted products need no mask.
  */
-import { activateRow, scaleByDerivative } from './derivatives';
+import { activateGates, activateRow, scaleByDerivative } from './derivatives';
+import {
+  gruBackwardRow,
+  gruCandidateForwardRow,
+  gruGatesForwardRow,
+  gruResetBackwardRow,
+  lstmBackwardRow,
+  lstmForwardRow,
+} from './backward_rows';
 import { gemm, packedCols, packMatrix, packVector } from './gemm';
 import {
   FAMILY_GRU,
@@ -24,6 +32,7 @@ import {
   FLAG_ZERO_OUTPUT_FOR_MASK,
   inputGates,
 } from './sequence';
+import { ACT_SIGMOID, ACT_TANH, madd } from './vmath';
 
 function align64(n: usize): usize {
   return (n + 63) & ~(<usize>63);
@@ -48,6 +57,7 @@ let u2p: usize = 0; // packed candidate U (GRU reset-before) [U, NSu]
 let utp: usize = 0; // packed Uᵀ of the back product [GrU, NSu]
 let u2tp: usize = 0; // packed candidate Uᵀ (GRU reset-before) [U, NSu]
 let tr: usize = 0; // transposes
+let sums: usize = 0; // float64 column sums [GU]
 let xp: usize = 0; // input projections [B·T, NSx]
 let rp: usize = 0; // recurrent product of a step [B, NSr]
 let r2p: usize = 0; // candidate recurrent product (GRU reset-before) [B, NSu]
@@ -98,6 +108,7 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
   utp = take(GrU * NSu);
   u2tp = take(u * NSu);
   tr = take(maxOf(GU * maxOf(u, d), maxOf(u, d) * rows));
+  sums = take(2 * GU);
   xp = take(rows * NSx);
   rp = take(b * NSr);
   r2p = take(b * NSu);
@@ -130,15 +141,44 @@ export function gradScratchBytes(family: i32, B: i32, T: i32, D: i32, U: i32): u
   return scratchEnd;
 }
 
-/** `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats. */
+/**
+ * `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats: 4×4 tiles
+ * transposed in registers, the edges one float at a time.
+ */
 function transpose(src: usize, rows: i32, cols: i32, ld: i32, dst: usize): void {
-  for (let r = 0; r < rows; r++) {
-    const s = src + ((<usize>r * <usize>ld) << 2);
+  const srcRow = (<usize>ld) << 2;
+  const dstRow = (<usize>rows) << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const s = src + <usize>r * srcRow;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const o = (<usize>c) << 2;
+      const a0 = v128.load(s + o);
+      const a1 = v128.load(s + srcRow + o);
+      const a2 = v128.load(s + 2 * srcRow + o);
+      const a3 = v128.load(s + 3 * srcRow + o);
+      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+      const d = dst + <usize>c * dstRow + ((<usize>r) << 2);
+      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(d + dstRow, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d + 2 * dstRow, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * dstRow, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) {
+      for (let k = 0; k < 4; k++) {
+        const v = load<f32>(s + <usize>k * srcRow + ((<usize>c) << 2));
+        store<f32>(dst + <usize>c * dstRow + ((<usize>(r + k)) << 2), v);
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    const s = src + <usize>r * srcRow;
     for (let c = 0; c < cols; c++) {
-      store<f32>(
-        dst + ((<usize>c * <usize>rows + <usize>r) << 2),
-        load<f32>(s + ((<usize>c) << 2)),
-      );
+      store<f32>(dst + <usize>c * dstRow + ((<usize>r) << 2), load<f32>(s + ((<usize>c) << 2)));
     }
   }
 }
@@ -172,20 +212,60 @@ function product(
 ): void {
   const NS = packedCols(1, N);
   packMatrix(Bsrc, K, ldb, col0, 1, N, tmpB);
+  if (NS == N) {
+    gemm(A, lda, M, K, tmpB, NS, 0, out, ldo);
+    return;
+  }
   gemm(A, lda, M, K, tmpB, NS, 0, tmpC, NS);
   copyBlock(tmpC, NS, M, N, out, ldo);
 }
 
-// Row operations over n floats.
+/**
+ * `out [M, N] (row stride ldo) = A [M, K] · B`, where B is packed columns `col0 .. col0 + N`
+ * (col0 a multiple of 16) of the packed `[K, ·]` matrix `Bp`. Columns of B's last panel past N
+ * may hold other columns: they land in `tmpC` only.
+ */
+function packedProduct(
+  A: usize,
+  lda: i32,
+  M: i32,
+  K: i32,
+  Bp: usize,
+  col0: i32,
+  N: i32,
+  out: usize,
+  ldo: i32,
+): void {
+  const NS = packedCols(1, N);
+  const panels = Bp + <usize>(col0 >> 4) * ((<usize>K) << 6);
+  if (NS == N) {
+    gemm(A, lda, M, K, panels, NS, 0, out, ldo);
+    return;
+  }
+  gemm(A, lda, M, K, panels, NS, 0, tmpC, NS);
+  copyBlock(tmpC, NS, M, N, out, ldo);
+}
+
+// Row operations over n floats, four lanes at a time, the tail one by one.
 function addRows(dst: usize, a: usize, b: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
   }
 }
 
 function mulRows(dst: usize, a: usize, b: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, load<f32>(a + o) * load<f32>(b + o));
   }
@@ -193,27 +273,53 @@ function mulRows(dst: usize, a: usize, b: usize, n: i32): void {
 
 /** `dst += a ⊙ b`. */
 function addProduct(dst: usize, a: usize, b: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, madd(v128.load(a + o), v128.load(b + o), v128.load(dst + o)));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, load<f32>(dst + o) + load<f32>(a + o) * load<f32>(b + o));
   }
 }
 
-/** `dst = z·hp + (1 − z)·hh`. */
+/** `dst = z·hp + (1 − z)·hh`, as the forward kernel rounds it. */
 function blend(dst: usize, z: usize, hp: usize, hh: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    const zv = v128.load(z + o);
+    const rest = f32x4.mul(f32x4.sub(f32x4.splat(1), zv), v128.load(hh + o));
+    v128.store(dst + o, madd(zv, v128.load(hp + o), rest));
+  }
+  for (; i < n; i++) {
     const o = (<usize>i) << 2;
     const zv = load<f32>(z + o);
     store<f32>(dst + o, zv * load<f32>(hp + o) + (1 - zv) * load<f32>(hh + o));
   }
 }
 
-/** `dst[j] = Σ_rows m[r, j]` in float64, `m` `[rows, n]`. */
+/** `dst[j] = Σ_rows m[r, j]` in float64, `m` `[rows, n]`, summed row by row into `sums`. */
 function columnSums(m: usize, rows: i32, n: i32, dst: usize): void {
+  memory.fill(sums, 0, (<usize>n) << 3);
+  for (let r = 0; r < rows; r++) {
+    const row = m + ((<usize>r * <usize>n) << 2);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const v = v128.load(row + ((<usize>j) << 2));
+      const acc = sums + ((<usize>j) << 3);
+      const high = v128.shuffle<f32>(v, v, 2, 3, 0, 1);
+      v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
+      v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(high)), 16);
+    }
+    for (; j < n; j++) {
+      const acc = sums + ((<usize>j) << 3);
+      store<f64>(acc, load<f64>(acc) + <f64>load<f32>(row + ((<usize>j) << 2)));
+    }
+  }
   for (let j = 0; j < n; j++) {
-    let s: f64 = 0;
-    for (let r = 0; r < rows; r++) s += <f64>load<f32>(m + ((<usize>r * <usize>n + <usize>j) << 2));
-    store<f32>(dst + ((<usize>j) << 2), <f32>s);
+    store<f32>(dst + ((<usize>j) << 2), <f32>load<f64>(sums + ((<usize>j) << 3)));
   }
 }
 
@@ -270,6 +376,8 @@ export function sequenceGrad(
   const lstm = family == FAMILY_LSTM;
   const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
   const before = family == FAMILY_GRU_RESET_BEFORE;
+  // The forward kernels' activations for the default pair (see backward_rows.ts).
+  const fast = act == ACT_TANH && ract == ACT_SIGMOID;
   const GrU = before ? 2 * U : GU;
   const NSx = packedCols(1, GU);
   const NSr = packedCols(1, GrU);
@@ -326,30 +434,35 @@ export function sequenceGrad(
         memory.copy(h, a, uBytes);
       } else if (lstm) {
         const c = cs + <usize>b * uBytes;
-        addRows(z, xr, rr, GU);
-        activateRow(ract, z, a, 2 * U);
-        activateRow(act, z + U2, a + U2, U);
-        activateRow(ract, z + 3 * uBytes, a + 3 * uBytes, U);
-        memory.copy(aux + row * uBytes, c, uBytes);
-        // c = f·c + i·g
-        mulRows(c, a + uBytes, c, U);
-        addProduct(c, a, a + U2, U);
-        memory.copy(aux2 + row * uBytes, c, uBytes);
-        activateRow(act, c, aux3 + row * uBytes, U);
-        mulRows(h, a + 3 * uBytes, aux3 + row * uBytes, U);
+        const kept = row * uBytes;
+        lstmForwardRow(
+          xr,
+          rr,
+          z,
+          a,
+          c,
+          aux + kept,
+          aux2 + kept,
+          aux3 + kept,
+          h,
+          U,
+          fast,
+          act,
+          ract,
+        );
+      } else if (before) {
+        const rh = rhk + <usize>b * uBytes;
+        gruGatesForwardRow(xr, rr, hkb, z, a, rh, aux + row * uBytes, U, fast, ract);
       } else {
         addRows(z, xr, rr, 2 * U);
-        activateRow(ract, z, a, 2 * U);
-        if (!before) {
+        activateGates(fast, ract, z, a, 2 * U);
+        {
           // The candidate: x·W_h + b_h + r ⊙ (h·U_h + b_rec_h).
           memory.copy(aux + row * uBytes, rr + U2, uBytes);
           memory.copy(z + U2, xr + U2, uBytes);
           addProduct(z + U2, a + uBytes, rr + U2, U);
           activateRow(act, z + U2, a + U2, U);
           blend(h, a, hkb, a + U2, U);
-        } else {
-          mulRows(rhk + <usize>b * uBytes, a + uBytes, hkb, U);
-          memory.copy(aux + row * uBytes, rhk + <usize>b * uBytes, uBytes);
         }
       }
     }
@@ -359,11 +472,11 @@ export function sequenceGrad(
       for (let b = 0; b < B; b++) {
         if (!taken(mask, T, b, t)) continue;
         const row = <usize>(b * T + t);
-        const z = zs + row * gBytes;
-        const a = as_ + row * gBytes;
-        addRows(z + U2, xp + row * xRow + U2, r2p + <usize>b * nRow, U);
-        activateRow(act, z + U2, a + U2, U);
-        blend(hs + <usize>b * uBytes, a, hk + <usize>b * uBytes, a + U2, U);
+        const xr = xp + row * xRow;
+        const r2 = r2p + <usize>b * nRow;
+        const hkb = hk + <usize>b * uBytes;
+        const h = hs + <usize>b * uBytes;
+        gruCandidateForwardRow(xr, r2, hkb, zs + row * gBytes, as_ + row * gBytes, h, U, fast, act);
       }
     }
   }
@@ -404,36 +517,11 @@ export function sequenceGrad(
         memory.copy(gx, g, uBytes);
         scaleByDerivative(act, z, a, gx, U);
       } else if (lstm) {
+        const kept = row * uBytes;
         const gc = dc + <usize>b * uBytes;
-        const cNew = aux2 + row * uBytes;
-        const cAct = aux3 + row * uBytes;
-        const go = gx + 3 * uBytes;
-        // dc += dh ⊙ o ⊙ act'(c); do = dh ⊙ act(c)
-        mulRows(go, g, a + 3 * uBytes, U);
-        scaleByDerivative(act, cNew, cAct, go, U);
-        addRows(gc, gc, go, U);
-        mulRows(go, g, cAct, U);
-        scaleByDerivative(ract, z + 3 * uBytes, a + 3 * uBytes, go, U);
-        mulRows(gx, gc, a + U2, U);
-        scaleByDerivative(ract, z, a, gx, U);
-        mulRows(gx + U2, gc, a, U);
-        scaleByDerivative(act, z + U2, a + U2, gx + U2, U);
-        mulRows(gx + uBytes, gc, aux + row * uBytes, U);
-        scaleByDerivative(ract, z + uBytes, a + uBytes, gx + uBytes, U);
-        mulRows(gc, gc, a + uBytes, U);
+        lstmBackwardRow(g, gc, z, a, aux + kept, aux2 + kept, aux3 + kept, gx, U, fast, act, ract);
       } else {
-        const hp = hIn + row * uBytes;
-        // dz = dh ⊙ (h_in − hh); dhh = dh ⊙ (1 − z); the blend passes dh ⊙ z to h_in.
-        for (let i = 0; i < U; i++) {
-          const o = (<usize>i) << 2;
-          const gv = load<f32>(g + o);
-          const zv = load<f32>(a + o);
-          store<f32>(gx + o, gv * (load<f32>(hp + o) - load<f32>(a + U2 + o)));
-          store<f32>(gx + U2 + o, gv * (1 - zv));
-          store<f32>(g + o, gv * zv);
-        }
-        scaleByDerivative(ract, z, a, gx, U);
-        scaleByDerivative(act, z + U2, a + U2, gx + U2, U);
+        gruBackwardRow(g, hIn + row * uBytes, z, a, gx, U, fast, act, ract);
         if (!before) {
           const gr = dR + row * gBytes;
           mulRows(gx + uBytes, gx + U2, aux + row * uBytes, U);
@@ -452,11 +540,11 @@ export function sequenceGrad(
         if (!taken(mask, T, b, t)) continue;
         const row = <usize>(b * T + t);
         const gx = dX + row * gBytes;
-        const a = as_ + row * gBytes;
         const d = back2 + <usize>b * nRow;
-        mulRows(gx + uBytes, d, hIn + row * uBytes, U);
-        scaleByDerivative(ract, zs + row * gBytes + uBytes, a + uBytes, gx + uBytes, U);
-        addProduct(dh + <usize>b * uBytes, d, a + uBytes, U);
+        const hp = hIn + row * uBytes;
+        const z = zs + row * gBytes;
+        const g = dh + <usize>b * uBytes;
+        gruResetBackwardRow(d, hp, z, as_ + row * gBytes, gx, g, U, fast, ract);
       }
     }
     gemm(dRec + tOff, T * GU, B, GrU, utp, NSu, 0, back, NSu);
@@ -471,16 +559,25 @@ export function sequenceGrad(
   memory.copy(dh0, dh, <usize>B * uBytes);
   if (lstm) memory.copy(dc0, dc, <usize>B * uBytes);
 
-  // The products hoisted out of the loop.
+  // The products hoisted out of the loop; dGates is packed once for dW and (LSTM, GRU
+  // reset-before) dU.
   transpose(kernel, D, GU, GU, tr);
   product(dX, GU, rows, GU, tr, D, 0, D, dx, D);
+  packMatrix(dX, rows, GU, 0, 1, GU, tmpB);
   transpose(x, rows, D, D, tr);
-  product(tr, rows, D, rows, dX, GU, 0, GU, dW, GU);
+  packedProduct(tr, rows, D, rows, tmpB, 0, GU, dW, GU);
+  if (family == FAMILY_GRU) packMatrix(dR, rows, GU, 0, 1, GU, tmpB);
   transpose(hIn, rows, U, U, tr);
-  product(tr, rows, U, rows, dRec, GU, 0, GrU, dU, GU);
+  packedProduct(tr, rows, U, rows, tmpB, 0, GrU, dU, GU);
   if (before) {
+    // The candidate's columns start a panel of their own only when 2U is a multiple of 16.
+    let col0 = 2 * U;
+    if ((col0 & 15) != 0) {
+      packMatrix(dX, rows, GU, col0, 1, U, tmpB);
+      col0 = 0;
+    }
     transpose(aux, rows, U, U, tr);
-    product(tr, rows, U, rows, dX, GU, 2 * U, U, dU + U2, GU);
+    packedProduct(tr, rows, U, rows, tmpB, col0, U, dU + U2, GU);
   }
   columnSums(dX, rows, GU, db);
   if (family == FAMILY_GRU) columnSums(dR, rows, GU, db + gBytes);

@@ -27,6 +27,7 @@ import {
   sp,
   verf,
   vexp,
+  vgate,
   vsigmoid,
   vsoftplus,
   vtanh,
@@ -102,16 +103,52 @@ export function derivative(kind: i32, z: v128, a: v128): v128 {
   }
 }
 
-/** `dst[i] = act(src[i])` for `n` floats (tail lanes one at a time: nothing written past n). */
+/**
+ * `dst[i] = act(src[i])` for `n` floats (tail lanes one at a time: nothing written past n);
+ * tanh and sigmoid, the defaults, in loops of their own rather than through the switch.
+ */
 export function activateRow(kind: i32, src: usize, dst: usize, n: i32): void {
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(dst + o, activate(kind, v128.load(src + o)));
+  const body = n & ~3;
+  if (kind == ACT_TANH) {
+    for (; i < body; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(dst + o, vtanh(v128.load(src + o)));
+    }
+  } else if (kind == ACT_SIGMOID) {
+    for (; i < body; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(dst + o, vsigmoid(v128.load(src + o)));
+    }
+  } else {
+    for (; i < body; i += 4) {
+      const o = (<usize>i) << 2;
+      v128.store(dst + o, activate(kind, v128.load(src + o)));
+    }
   }
   for (; i < n; i++) {
     const o = (<usize>i) << 2;
     store<f32>(dst + o, f32x4.extract_lane(activate(kind, f32x4.splat(load<f32>(src + o))), 0));
+  }
+}
+
+/**
+ * {@link activateRow} for gates of the recurrent activation `kind`; `fast` (the tanh/sigmoid
+ * pair) takes the forward kernels' `vgate`, so that a recomputed step is the forward's.
+ */
+export function activateGates(fast: bool, kind: i32, src: usize, dst: usize, n: i32): void {
+  if (!fast) {
+    activateRow(kind, src, dst, n);
+    return;
+  }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, vgate(v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(dst + o, f32x4.extract_lane(vgate(f32x4.splat(load<f32>(src + o))), 0));
   }
 }
 

@@ -39,6 +39,10 @@ export function packMatrix(
   U: i32,
   dst: usize,
 ): void {
+  if (G == 1) {
+    packPlain(src, K, ld, colOff, U, dst);
+    return;
+  }
   const NS = packedCols(G, U);
   const interleaved = ((U + 3) >> 2) * 4 * G;
   let out = dst;
@@ -51,6 +55,30 @@ export function packMatrix(
         store<f32>(out, c < 0 ? 0 : load<f32>(row + ((<usize>c) << 2)));
         out += 4;
       }
+    }
+  }
+}
+
+/** {@link packMatrix} of one gate: plain columns, whole panels copied four lanes at a time. */
+function packPlain(src: usize, K: i32, ld: i32, colOff: i32, N: i32, dst: usize): void {
+  let out = dst;
+  for (let q = 0; q < N; q += 16) {
+    const cols = min(16, N - q);
+    let row = src + ((<usize>(colOff + q)) << 2);
+    const rowBytes = (<usize>ld) << 2;
+    for (let k = 0; k < K; k++) {
+      if (cols == 16) {
+        v128.store(out, v128.load(row));
+        v128.store(out, v128.load(row, 16), 16);
+        v128.store(out, v128.load(row, 32), 32);
+        v128.store(out, v128.load(row, 48), 48);
+      } else {
+        for (let j = 0; j < 16; j++) {
+          store<f32>(out + ((<usize>j) << 2), j < cols ? load<f32>(row + ((<usize>j) << 2)) : 0);
+        }
+      }
+      row += rowBytes;
+      out += 64;
     }
   }
 }

@@ -153,10 +153,22 @@ function gruRow(
   }
 }
 
-function gruGatesRow(x: usize, r: usize, hk: usize, z: usize, rh: usize, P: i32, ract: i32): void {
+function gruGatesRow(
+  x: usize,
+  r: usize,
+  hk: usize,
+  z: usize,
+  rh: usize,
+  P: i32,
+  act: i32,
+  ract: i32,
+): void {
+  const fast = act == ACT_TANH && ract == ACT_SIGMOID;
   for (let p = 0; p < P; p++) {
-    v128.store(z, activate(ract, f32x4.add(v128.load(x), v128.load(r))));
-    const rv = activate(ract, f32x4.add(v128.load(x, 16), v128.load(r, 16)));
+    const sz = f32x4.add(v128.load(x), v128.load(r));
+    const sr = f32x4.add(v128.load(x, 16), v128.load(r, 16));
+    v128.store(z, fast ? vgate(sz) : activate(ract, sz));
+    const rv = fast ? vgate(sr) : activate(ract, sr);
     v128.store(rh, f32x4.mul(rv, v128.load(hk)));
     x += 48;
     r += 32;
@@ -174,9 +186,12 @@ function gruCandidateRow(
   h: usize,
   P: i32,
   act: i32,
+  ract: i32,
 ): void {
+  const fast = act == ACT_TANH && ract == ACT_SIGMOID;
   for (let p = 0; p < P; p++) {
-    const hh = activate(act, f32x4.add(v128.load(x, 32), v128.load(r2)));
+    const s = f32x4.add(v128.load(x, 32), v128.load(r2));
+    const hh = fast ? vtanh(s) : activate(act, s);
     const zv = v128.load(z);
     v128.store(h, madd(zv, v128.load(hk), f32x4.mul(f32x4.sub(sp(1.0), zv), hh)));
     x += 48;
@@ -418,6 +433,7 @@ export function sequence(
           zBuf + o,
           rhBuf + o,
           nq,
+          act,
           ract,
         );
       }
@@ -464,6 +480,7 @@ export function sequence(
             hn + o,
             nq,
             act,
+            ract,
           );
         } else {
           simpleRow(xr + qBytes, rr + qBytes, hn + o, nq, act);

@@ -64,6 +64,7 @@ const layers: { kernel: SequenceKernelName; label: string; make: () => SimpleRNN
 
 describe("agreement with core's reference backward", () => {
   const shared = { batch: 3, steps: 7, inputDim: 9, units: 13, initialStates: true };
+  const wide = { batch: 3, steps: 6, inputDim: 7, initialStates: true };
   const cases: (ProblemOptions & { numericMask?: boolean })[] = [
     { family: 'simple', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
     {
@@ -104,6 +105,14 @@ describe("agreement with core's reference backward", () => {
       recurrentMask: true,
       goBackwards: true,
     },
+    // Wider layers (tanh and sigmoid): gate blocks spanning 16-column GEMM panels, a whole
+    // number of them (32 units) or not (20, 24), with and without a mask.
+    { family: 'lstm', ...wide, units: 20, returnSequences: true },
+    { family: 'lstm', ...wide, units: 32, mask: 'random', returnSequences: true },
+    { family: 'gru', ...wide, units: 20, resetAfter: false, returnSequences: true },
+    { family: 'gru', ...wide, units: 24, resetAfter: false, mask: 'random' },
+    { family: 'gru', ...wide, units: 32, resetAfter: false, goBackwards: true },
+    { family: 'gru', ...wide, units: 20, resetAfter: true, returnSequences: true },
   ];
   for (const [i, c] of cases.entries()) {
     const p = makeProblem({ ...c, seed: 40 + i });
@@ -181,5 +190,57 @@ describe('fused backward kernels', () => {
         layer.dispose();
       },
     );
+  }
+});
+
+describe('masks that keep everything', () => {
+  // A gradient tape passes an all-true mask and an all-ones recurrent mask where the call had
+  // none; the kernels then run unmasked. Their results must be those of the masked path.
+  const problem = makeProblem({
+    family: 'lstm',
+    batch: 3,
+    steps: 5,
+    inputDim: 6,
+    units: 20,
+    initialStates: true,
+    returnSequences: true,
+    seed: 7,
+  });
+  for (const kernel of [LSTMSequence, sequenceGradKernelName(LSTMSequence)]) {
+    it.runIf(registered.has(kernel))(`${kernel}: as the masked path, to the last bit`, () => {
+      const inputs = kernelInputs(problem);
+      const { batch: B, steps: T, units: U } = problem;
+      const grad = kernel !== LSTMSequence;
+      const dys: tf.NamedTensorMap = grad
+        ? {
+            dOutput: seededTensor([B, T, U], 3),
+            dH: seededTensor([B, U], 4),
+            dC: seededTensor([B, U], 5),
+          }
+        : {};
+      const attrs = kernelAttrs(problem);
+      const run = (extra: tf.NamedTensorMap) =>
+        tf.engine().runKernel(kernel, { ...inputs, ...dys, ...extra }, attrs) as tf.Tensor[];
+      const keepAll = tf.ones([B, T], 'bool');
+      // A mask that drops one step and a recurrent mask of ones but one unit: the masked path.
+      const dropOne = tf.tensor2d(
+        Array.from({ length: B * T }, (_, i) => i !== 3),
+        [B, T],
+        'bool',
+      );
+      const ones = tf.ones([B, U]);
+      const unmasked = run({});
+      const filled = run({ mask: keepAll, recurrentMask: ones });
+      const masked = run({ mask: dropOne, recurrentMask: ones });
+      filled.forEach((t, k) => {
+        expect(Array.from(t.dataSync())).toEqual(Array.from(unmasked[k].dataSync()));
+      });
+      const differs = masked.some((t, k) =>
+        t.dataSync().some((v, i) => v !== unmasked[k].dataSync()[i]),
+      );
+      expect(differs).toBe(true);
+      tf.dispose([...Object.values(inputs), ...Object.values(dys), keepAll, dropOne, ones]);
+      tf.dispose([...unmasked, ...filled, ...masked]);
+    });
   }
 });

@@ -144,6 +144,33 @@ export function writeByteMask(
 }
 
 /** Weight packing: the packed pointer of `tensor` for `gates` gates starting at gate `firstGate`. */
+/**
+ * `maskPtr`, or 0 when the byte mask there keeps every one of its `count` steps: a gradient
+ * tape passes an all-true mask where the call had none (`runTaped` in @rnnkit/core), and the
+ * unmasked path gives the same results without the per-row selection.
+ */
+export function effectiveMask(state: BackendState, maskPtr: number, count: number): number {
+  if (maskPtr === 0) return 0;
+  const bytes = state.bytes();
+  for (let i = 0; i < count; i++) if (bytes[maskPtr + i] === 0) return maskPtr;
+  return 0;
+}
+
+/**
+ * `maskPtr`, or 0 when the recurrent mask there (`count` floats) is all ones, as the one a
+ * gradient tape passes where the call had none: `h ⊙ 1` is `h`.
+ */
+export function effectiveRecurrentMask(
+  state: BackendState,
+  maskPtr: number,
+  count: number,
+): number {
+  if (maskPtr === 0) return 0;
+  const values = new Float32Array(state.bytes().buffer, maskPtr, count);
+  for (let i = 0; i < count; i++) if (values[i] !== 1) return maskPtr;
+  return 0;
+}
+
 function packed(
   state: BackendState,
   tensor: TensorInfo,
@@ -244,8 +271,8 @@ export function runSequence(
       brh,
       h0Ptr,
       c0Ptr,
-      maskPtr,
-      recurrentMaskPtr,
+      effectiveMask(state, maskPtr, batch * steps),
+      effectiveRecurrentMask(state, recurrentMaskPtr, batch * units),
       outPtr,
       hPtr,
       cPtr ?? 0,
