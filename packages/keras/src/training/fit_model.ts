@@ -1,0 +1,183 @@
+/**
+ * `fitModel`: trains a loaded Keras model with the training loop of `@rnnkit/core/training`. Each
+ * trainable layer's weights become tf.Variables for the run; every forward pass hands the layers
+ * copies of them taken on the gradient tape, so Dense, Embedding, convolutions,
+ * BatchNormalization (batch statistics, moving statistics updated with `momentum`), recurrent
+ * layers and the wrappers around them train with Keras's `fit` semantics. Layers frozen by the
+ * config's `trainable: false` or by `KerasModel.setTrainable` keep their weights.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  checkFitOptions,
+  checkTargetShape,
+  runFit,
+  type DifferentiableModel,
+  type FitHistory,
+  type FitOptions,
+} from '@rnnkit/core/training';
+import { describe, fail } from '../errors.js';
+import { nodeKey, type GraphNode } from '../graph/build.js';
+import { nodeRefs, type TensorRef } from '../graph/spec.js';
+import type { CallArgs, ModelLayer } from '../layers/types.js';
+import type { KerasModel, ModelInput, ModelInternals } from '../model.js';
+
+/** A layer trained by one `fitModel` call: its variables stand for its flagged weights. */
+interface TrainedLayer {
+  layer: ModelLayer;
+  /** Per weight (Keras order): trained (a variable) or kept (moving statistics). */
+  flags: boolean[];
+  variables: tf.Variable[];
+}
+
+/** Config keys whose values change the training loss or update (not supported by `fitModel`). */
+const LOSS_TERMS = /_(regularizer|constraint)$/;
+
+/** The first regularizer or constraint set anywhere in a layer config (wrapped layers too). */
+function lossTerm(config: unknown, path: string[] = []): string | null {
+  if (config == null || typeof config !== 'object') return null;
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    if (LOSS_TERMS.test(key) && value != null) return [...path, key].join('.');
+    if (value != null && typeof value === 'object') {
+      const inner = lossTerm(value, [...path, key]);
+      if (inner != null) return inner;
+    }
+  }
+  return null;
+}
+
+/** The node keys the wanted tensor depends on. */
+function neededNodes(m: ModelInternals, wanted: TensorRef): Set<string> {
+  const needed = new Set<string>();
+  const stack = [nodeKey(wanted.layer, wanted.node)];
+  while (stack.length > 0) {
+    const key = stack.pop() as string;
+    if (needed.has(key)) continue;
+    needed.add(key);
+    const node = m.graph.nodes.get(key) as GraphNode;
+    for (const r of nodeRefs(node.spec)) stack.push(nodeKey(r.layer, r.node));
+  }
+  return needed;
+}
+
+/** The layers whose weights this run trains, with their variables (created here). */
+function trainedLayers(layers: ModelLayer[]): TrainedLayer[] {
+  const out: TrainedLayer[] = [];
+  for (const layer of layers) {
+    if (!layer.trainable) continue;
+    const weights = layer.getWeights();
+    const flags = layer.trainableFlags?.() ?? weights.map(() => true);
+    const variables = weights.filter((_, i) => flags[i]).map((w) => tf.variable(w));
+    tf.dispose(weights);
+    if (variables.length > 0) out.push({ layer, flags, variables });
+  }
+  return out;
+}
+
+/** Hands each trained layer copies of its variables (on the gradient tape when recording). */
+function assign(trained: TrainedLayer[]): void {
+  for (const { layer, flags, variables } of trained) {
+    if (flags.every((f) => f)) {
+      layer.setWeights(variables.map((v) => v.clone()));
+      continue;
+    }
+    let k = 0;
+    const merged = layer.getWeights().map((w, i) => {
+      if (!flags[i]) return w;
+      w.dispose();
+      return variables[k++].clone();
+    });
+    layer.setWeights(merged);
+  }
+}
+
+/**
+ * Trains `model` on `x` → `y` as Keras's `model.fit` does: `x` as `predict` takes it (one tensor,
+ * a list in input order, or a record by input name), `y` of the model's output shape; the model's
+ * one output is compared with `y` by `loss` (default `mean_squared_error`) and the optimizer
+ * (default Adam) steps once per batch. Dropout and noise layers and recurrent dropout act, and
+ * trainable BatchNormalization layers use batch statistics and update their moving statistics,
+ * as in Keras's training mode; the validation loss is computed in inference mode.
+ *
+ * Everything is checked before any weight changes, with a message naming the argument or the
+ * layer: the options, `x` and `y` (counts and shapes), a model with several outputs or a masked
+ * output, a layer with a regularizer or constraint (which Keras adds to the loss or update), a
+ * layer whose training behaviour is not supported (AlphaDropout, attention dropout, stateful
+ * recurrent layers, BatchNormalization with renorm) and a registered custom layer that cannot be
+ * differentiated. Import it from `@rnnkit/keras/training`, which registers the gradients.
+ */
+export async function fitModel(
+  model: KerasModel,
+  x: ModelInput,
+  y: tf.Tensor,
+  options: FitOptions = {},
+): Promise<FitHistory> {
+  const m = model.internals();
+  if (m.spec.outputs.length !== 1) {
+    fail(
+      `fit: model '${model.name}' has ${m.spec.outputs.length} outputs (${m.spec.outputs.map((r) => r.layer).join(', ')}); expected a model with one output`,
+    );
+  }
+  if (!(y instanceof tf.Tensor)) fail(`fit: y: expected a tensor, got ${describe(y)}`);
+  const inputs = m.prepareInputs(x, 'fit: x');
+  const given = Array.isArray(x) ? x : x instanceof tf.Tensor ? [x] : Object.values(x);
+  const converted = inputs.filter((t) => !given.includes(t));
+  let trained: TrainedLayer[] = [];
+  try {
+    const settings = checkFitOptions(inputs, y, options);
+    const output = m.spec.outputs[0];
+    const needed = neededNodes(m, output);
+    const nodes = m.graph.order.filter((n) => needed.has(n.key));
+    for (const node of nodes) {
+      const spec = m.graph.specs.get(node.layer.name);
+      const term = node.layer.trainable ? lossTerm(spec?.json.config) : null;
+      if (term != null)
+        fail(
+          `fit: layer '${node.layer.name}' (${node.layer.className}): option '${term}' is set; regularizers and constraints are not supported in training (expected null, or the layer frozen)`,
+        );
+    }
+    // Calls that gradients must pass through: trainable weights of their own, or fed by a
+    // layer that has them.
+    const gradients = new Set<string>();
+    for (const node of nodes) {
+      const own = node.layer.trainable && node.layer.paramCount() > 0;
+      const fed = nodeRefs(node.spec).some((r) => gradients.has(nodeKey(r.layer, r.node)));
+      if (own || fed) gradients.add(node.key);
+    }
+    const outputKey = nodeKey(output.layer, output.node);
+    const forwardWith = (xs: tf.Tensor[], call: Partial<CallArgs>): tf.Tensor => {
+      const values = m.run(xs, [output], (node, args) =>
+        node.layer.call({ ...args, ...call, needsGradients: gradients.has(node.key) }),
+      );
+      const result = values.get(outputKey);
+      const out = result?.outputs[output.tensor];
+      if (out == null) fail(`layer '${output.layer}' produced no output ${output.tensor}`);
+      if (result?.masks[output.tensor] != null && call.dryRun === true)
+        fail(
+          `fit: model '${model.name}': its output '${output.layer}' carries a mask (Keras would mask the loss), which is not supported; expected an unmasked output`,
+        );
+      return out;
+    };
+    // The dry run refuses what cannot be trained, and checks y against the output.
+    checkTargetShape(
+      { variables: [], forward: (xs) => forwardWith(xs, { training: true, dryRun: true }) },
+      inputs,
+      y,
+    );
+    trained = trainedLayers([...new Set(nodes.map((n) => n.layer))]);
+    const differentiable: DifferentiableModel = {
+      variables: trained.flatMap((t) => t.variables),
+      forward: (xs, training) => {
+        assign(trained);
+        return forwardWith(xs, { training });
+      },
+    };
+    return await runFit(differentiable, inputs, y, settings, options.onEpochEnd);
+  } finally {
+    // The layers keep copies of the final values.
+    if (trained.length > 0) {
+      assign(trained);
+      tf.dispose(trained.flatMap((t) => t.variables));
+    }
+    tf.dispose(converted);
+  }
+}

@@ -1,0 +1,377 @@
+/**
+ * `fitModel` from `@rnnkit/keras/training` against tfjs-layers' `model.fit`, an independent
+ * implementation of the same Keras layers and SGD update: the same architecture with the same
+ * weights, saved by tfjs-layers and loaded here, trains to the same weights (shuffle off). Frozen
+ * layers stay bit-identical; bad input is refused before any weight changes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { describe, expect, it } from 'vitest';
+import { loadKerasModel, registerKerasLayer, type KerasModel } from '../src/index.js';
+import { fitModel } from '../src/training/index.js';
+
+/** Deterministic weights in [-scale, scale), multiples of 1/1024 (exact in float32). */
+function setWeights(model: tfl.LayersModel, seed: number, scale = 0.5): void {
+  let s = seed;
+  const next = () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  for (const layer of model.layers) {
+    const ws = layer.getWeights();
+    if (ws.length === 0) continue;
+    layer.setWeights(
+      ws.map((w, i) =>
+        // BatchNormalization's moving variance must stay positive.
+        layer.getClassName() === 'BatchNormalization' && i === 3
+          ? tf.tensor(
+              Array.from({ length: w.size }, () => 0.5 + next()),
+              w.shape,
+            )
+          : tf.tensor(
+              Array.from(
+                { length: w.size },
+                () => Math.round((next() * 2 - 1) * scale * 1024) / 1024,
+              ),
+              w.shape,
+            ),
+      ),
+    );
+  }
+}
+
+/** Saves `model` with tfjs-layers' own writer and loads the bytes with rnnkit's loader. */
+async function loadFromTfjs(model: tfl.LayersModel): Promise<KerasModel> {
+  let json = new Uint8Array();
+  let shard = new Uint8Array();
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      shard = new Uint8Array(artifacts.weightData as ArrayBuffer);
+      json = new TextEncoder().encode(
+        JSON.stringify({
+          format: 'layers-model',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['w.bin'], weights: artifacts.weightSpecs }],
+        }),
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return loadKerasModel(json, { weightShards: { 'w.bin': shard } });
+}
+
+const init = { kernelInitializer: 'zeros', recurrentInitializer: 'zeros' } as const;
+
+function embeddingLstmDense(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 6, inputShape: [6] }),
+      tfl.layers.lstm({ units: 5, ...init }),
+      tfl.layers.dense({ units: 3, activation: 'tanh' }),
+    ],
+  });
+}
+
+function convGruDense(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv1d({ filters: 4, kernelSize: 3, activation: 'relu', inputShape: [7, 2] }),
+      // tfjs-layers' GRU is the reset-before one (it saves reset_after: false).
+      tfl.layers.gru({ units: 5, returnSequences: true, ...init }),
+      tfl.layers.timeDistributed({ layer: tfl.layers.dense({ units: 2 }) }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+}
+
+function denseBatchNorm(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.dense({ units: 4, inputShape: [3] }),
+      tfl.layers.batchNormalization({ momentum: 0.9 }),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+}
+
+const ids = () =>
+  tf.tensor2d(
+    Array.from({ length: 8 * 6 }, (_, i) => (i * 7 + 3) % 10),
+    [8, 6],
+    'int32',
+  );
+
+interface Case {
+  name: string;
+  build: () => tfl.LayersModel;
+  x: () => tf.Tensor;
+  outputs: number;
+}
+
+const cases: Case[] = [
+  { name: 'Embedding → LSTM → Dense', build: embeddingLstmDense, x: ids, outputs: 3 },
+  {
+    name: 'Conv1D → GRU (reset_after false) → TimeDistributed(Dense) → Flatten → Dense',
+    build: convGruDense,
+    x: () => tf.randomUniform([8, 7, 2], -1, 1, 'float32', 5),
+    outputs: 2,
+  },
+  {
+    name: 'Dense → BatchNormalization (batch statistics, moving statistics) → Dense',
+    build: denseBatchNorm,
+    x: () => tf.randomUniform([8, 3], -1, 1, 'float32', 6),
+    outputs: 2,
+  },
+];
+
+/** The oracle's weights layer by layer (tfjs-layers' model.getWeights lists frozen ones last). */
+function layerWeights(model: tfl.LayersModel): tf.Tensor[] {
+  return model.layers.flatMap((l) => l.getWeights());
+}
+
+function maxDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
+  expect(a.map((t) => t.shape)).toEqual(b.map((t) => t.shape));
+  let worst = 0;
+  a.forEach((t, i) => {
+    const u = b[i].dataSync();
+    t.dataSync().forEach((v, k) => (worst = Math.max(worst, Math.abs(v - u[k]))));
+  });
+  return worst;
+}
+
+describe('fitModel', () => {
+  for (const c of cases) {
+    it(`two SGD epochs of ${c.name} give the weights tfjs-layers fit gives`, async () => {
+      const oracle = c.build();
+      setWeights(oracle, 11);
+      const model = await loadFromTfjs(oracle);
+      const x = c.x();
+      const y = tf.randomUniform([8, c.outputs], -0.5, 0.5, 'float32', 9);
+      const start = model.getWeights();
+      expect(maxDiff(start, layerWeights(oracle))).toBe(0);
+
+      const history = await fitModel(model, x, y, {
+        optimizer: 'sgd',
+        learningRate: 0.2,
+        batchSize: 3,
+        epochs: 2,
+        shuffle: false,
+      });
+      oracle.compile({ optimizer: tf.train.sgd(0.2), loss: 'meanSquaredError' });
+      const theirs = await oracle.fit(x, y, {
+        batchSize: 3,
+        epochs: 2,
+        shuffle: false,
+        verbose: 0,
+      });
+
+      const ours = model.getWeights();
+      // Every trainable weight moved, and all land where tfjs-layers' do.
+      expect(maxDiff(ours, start)).toBeGreaterThan(1e-3);
+      expect(maxDiff(ours, layerWeights(oracle))).toBeLessThan(1e-5);
+      history.loss.forEach((l, i) =>
+        expect(Math.abs(l - (theirs.history.loss[i] as number))).toBeLessThan(1e-5),
+      );
+      // The trained model predicts what the trained oracle predicts (inference mode).
+      const mine = model.predict(x) as tf.Tensor;
+      expect(maxDiff([mine], [oracle.predict(x) as tf.Tensor])).toBeLessThan(1e-5);
+      tf.dispose([x, y, mine, ...start, ...ours]);
+      model.dispose();
+      oracle.dispose();
+    });
+  }
+
+  it('leaves frozen layers bit-identical (config trainable false and setTrainable)', async () => {
+    const oracle = embeddingLstmDense();
+    oracle.layers[0].trainable = false; // saved as trainable: false in the config
+    setWeights(oracle, 12);
+    const model = await loadFromTfjs(oracle);
+    const layers = model.layers.filter((l) => l.className !== 'InputLayer');
+    const [embedding, lstm, dense] = layers.map((l) => l.name);
+    expect(layers[0].trainable).toBe(false);
+    model.setTrainable(dense, false);
+    expect(model.layers.find((l) => l.name === dense)?.trainable).toBe(false);
+    const before = [embedding, lstm, dense].map((n) => model.getLayerWeights(n));
+    const x = ids();
+    const y = tf.randomUniform([8, 3], -0.5, 0.5, 'float32', 9);
+    await fitModel(model, x, y, { epochs: 2, batchSize: 4, learningRate: 0.05 });
+    const after = [embedding, lstm, dense].map((n) => model.getLayerWeights(n));
+    expect(maxDiff(after[0], before[0])).toBe(0);
+    expect(maxDiff(after[2], before[2])).toBe(0);
+    expect(maxDiff(after[1], before[1])).toBeGreaterThan(1e-3);
+    tf.dispose([x, y, ...before.flat(), ...after.flat()]);
+    model.dispose();
+    oracle.dispose();
+  });
+
+  it('runs a frozen BatchNormalization in inference mode, moving statistics unchanged', async () => {
+    const oracle = denseBatchNorm();
+    setWeights(oracle, 13);
+    const model = await loadFromTfjs(oracle);
+    const bn = model.layers.find((l) => l.className === 'BatchNormalization')?.name as string;
+    model.setTrainable(bn, false);
+    // Keras (since 2.1) runs a frozen BatchNormalization in inference mode, an affine map, and
+    // tfjs-layers does not; the oracle replaces it by the frozen Dense of that map.
+    const [gamma, beta, mean, variance] = oracle.layers[1]
+      .getWeights()
+      .map((w) => w.arraySync() as number[]);
+    const scale = gamma.map((g, i) => g / Math.sqrt(variance[i] + 1e-3));
+    const affine = tfl.layers.dense({ units: 4, trainable: false });
+    const twin = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ units: 4, inputShape: [3] }),
+        affine,
+        tfl.layers.dense({ units: 2 }),
+      ],
+    });
+    twin.layers[0].setWeights(oracle.layers[0].getWeights());
+    affine.setWeights([
+      tf.tensor2d(scale.map((s, i) => scale.map((_, j) => (i === j ? s : 0)))),
+      tf.tensor1d(beta.map((b, i) => b - mean[i] * scale[i])),
+    ]);
+    twin.layers[2].setWeights(oracle.layers[2].getWeights());
+    const x = tf.randomUniform([8, 3], -1, 1, 'float32', 6);
+    const y = tf.randomUniform([8, 2], -0.5, 0.5, 'float32', 9);
+    const before = model.getLayerWeights(bn);
+    await fitModel(model, x, y, {
+      optimizer: 'sgd',
+      learningRate: 0.2,
+      batchSize: 4,
+      shuffle: false,
+    });
+    twin.compile({ optimizer: tf.train.sgd(0.2), loss: 'meanSquaredError' });
+    await twin.fit(x, y, { batchSize: 4, epochs: 1, shuffle: false, verbose: 0 });
+    const after = model.getLayerWeights(bn);
+    expect(maxDiff(after, before)).toBe(0);
+    const names = model.layers.filter((l) => l.className === 'Dense').map((l) => l.name);
+    const ours = names.flatMap((n) => model.getLayerWeights(n));
+    const theirs = [twin.layers[0], twin.layers[2]].flatMap((l) => l.getWeights());
+    expect(maxDiff(ours, theirs)).toBeLessThan(1e-5);
+    expect(
+      maxDiff(
+        ours,
+        [oracle.layers[0], oracle.layers[2]].flatMap((l) => l.getWeights()),
+      ),
+    ).toBeGreaterThan(1e-3);
+    tf.dispose([x, y, ...before, ...after, ...ours]);
+    model.dispose();
+    oracle.dispose();
+    twin.dispose();
+  });
+});
+
+describe('fitModel refuses, weights unchanged', () => {
+  async function refused(
+    model: KerasModel,
+    x: tf.Tensor,
+    y: tf.Tensor,
+    options: Parameters<typeof fitModel>[3],
+    message: RegExp,
+  ) {
+    const before = model.getWeights();
+    await expect(fitModel(model, x, y, options)).rejects.toThrow(message);
+    const after = model.getWeights();
+    expect(maxDiff(after, before)).toBe(0);
+    tf.dispose([...before, ...after]);
+  }
+
+  it('rejects bad arguments, naming them', async () => {
+    const oracle = embeddingLstmDense();
+    setWeights(oracle, 14);
+    const model = await loadFromTfjs(oracle);
+    const x = ids();
+    const y = tf.zeros([8, 3]);
+    await refused(
+      model,
+      x,
+      tf.zeros([8, 4]),
+      {},
+      /^fit: y: expected shape \(8, 3\) \(the model's output\), got shape \(8, 4\)$/,
+    );
+    await refused(
+      model,
+      x,
+      tf.zeros([7, 3]),
+      {},
+      /^fit: y: expected 8 samples \(x's first dimension\), got shape \(7, 3\)$/,
+    );
+    await refused(
+      model,
+      tf.zeros([8, 5]),
+      y,
+      {},
+      /^fit: x '\w+': expected shape \(None, 6\), got \(8, 5\)$/,
+    );
+    await refused(
+      model,
+      x,
+      y,
+      { learningRate: -1 },
+      /^fit: learningRate: expected a positive number, got -1$/,
+    );
+    await refused(
+      model,
+      x,
+      y,
+      { verbose: 3 as 1 },
+      /^fit: verbose: expected one of 0, 1, 2, got 3$/,
+    );
+    tf.dispose([x, y]);
+    model.dispose();
+    oracle.dispose();
+  });
+
+  it('refuses a registered custom layer that cannot be differentiated, naming the layer', async () => {
+    // A layer that reads its input back to JavaScript: no gradient reaches the Dense before it.
+    registerKerasLayer('HostScale', () => ({
+      outputShape: ([s]) => s,
+      call: ([x]) =>
+        tf.tensor(
+          Array.from(x.dataSync(), (v) => 2 * v),
+          x.shape,
+        ),
+    }));
+    const config = {
+      class_name: 'Sequential',
+      config: {
+        name: 'host',
+        layers: [
+          { class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 3] } },
+          { class_name: 'HostScale', config: { name: 'scale' } },
+        ],
+      },
+    };
+    const json = new TextEncoder().encode(
+      JSON.stringify({
+        format: 'layers-model',
+        modelTopology: { keras_version: '2.15.0', backend: 'tensorflow', model_config: config },
+        weightsManifest: [
+          {
+            paths: ['w.bin'],
+            weights: [
+              { name: 'd/kernel', shape: [3, 2], dtype: 'float32' },
+              { name: 'd/bias', shape: [2], dtype: 'float32' },
+            ],
+          },
+        ],
+      }),
+    );
+    const shard = new Uint8Array(new Float32Array([0.5, -0.25, 0.125, 1, -1, 0.75, 0, 0.5]).buffer);
+    const model = await loadKerasModel(json, { weightShards: { 'w.bin': shard } });
+    const x = tf.ones([4, 3]);
+    const y = tf.zeros([4, 2]);
+    await refused(
+      model,
+      x,
+      y,
+      {},
+      /^layer 'scale' \(HostScale\): cannot be trained by fit: the registered implementation's call cannot be differentiated \(.*\); expected tfjs-core operations/,
+    );
+    // Frozen, with nothing trainable before it, it needs no gradient.
+    model.setTrainable('d', false);
+    await expect(fitModel(model, x, y, {})).resolves.toBeDefined();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
