@@ -26,4 +26,5 @@ export {
 } from './custom.js';
 export { SUPPORTED_LAYERS } from './layers/registry.js';
 export { saveWeightsH5 } from './save/keras_weights.js';
+export { saveTfjs, type TfjsArtifacts } from './save/tfjs_weights.js';
 export { closeHdf5Reader } from './hdf5/read.js';

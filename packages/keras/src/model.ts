@@ -59,11 +59,19 @@ export class KerasModel {
   readonly outputNames: string[];
   private readonly graph: Graph;
   private readonly spec: ModelSpec;
+  private readonly modelConfig: unknown;
   private disposed = false;
 
   /** @internal Built by {@link loadKerasModel}. */
-  constructor(spec: ModelSpec, graph: Graph, kerasVersion: string, format: KerasFormat) {
+  constructor(
+    spec: ModelSpec,
+    graph: Graph,
+    kerasVersion: string,
+    format: KerasFormat,
+    modelConfig: unknown = null,
+  ) {
     this.spec = spec;
+    this.modelConfig = modelConfig;
     this.graph = graph;
     this.name = spec.name;
     this.className = spec.className;
@@ -332,6 +340,7 @@ export class KerasModel {
     return {
       graph: this.graph,
       spec: this.spec,
+      modelConfig: this.modelConfig,
       prepareInputs: (input, what) => this.prepareInputs(input, what),
       run: (inputs, wanted, call) => this.run(inputs, wanted, call),
     };
@@ -372,6 +381,8 @@ export class KerasModel {
 export interface ModelInternals {
   graph: Graph;
   spec: ModelSpec;
+  /** The model config as the file held it (`{class_name, config}`). */
+  modelConfig: unknown;
   /** Checks and converts inputs as `predict` does; `what` names them in messages. */
   prepareInputs(input: ModelInput, what: string): tf.Tensor[];
   /** Runs the nodes `wanted` depends on; `call` runs one node. */

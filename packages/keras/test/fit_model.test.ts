@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { loadKerasModel, registerKerasLayer, type KerasModel } from '../src/index.js';
+import { loadKerasModel, registerKerasLayer, saveTfjs, type KerasModel } from '../src/index.js';
 import { fitModel } from '../src/training/index.js';
 
 /** Deterministic weights in [-scale, scale), multiples of 1/1024 (exact in float32). */
@@ -258,6 +258,38 @@ describe('fitModel', () => {
     model.dispose();
     oracle.dispose();
     twin.dispose();
+  });
+});
+
+describe('saveTfjs after fitModel', () => {
+  it('writes the trained weights so that rnnkit and tfjs-layers load the trained model', async () => {
+    const oracle = convGruDense();
+    setWeights(oracle, 15);
+    const model = await loadFromTfjs(oracle);
+    const x = tf.randomUniform([8, 7, 2], -1, 1, 'float32', 5);
+    const y = tf.randomUniform([8, 2], -0.5, 0.5, 'float32', 9);
+    await fitModel(model, x, y, { epochs: 2, batchSize: 4, learningRate: 0.01 });
+    const trained = model.predict(x) as tf.Tensor;
+    const { modelJson, weightData, shardPath } = saveTfjs(model);
+
+    const json = new TextEncoder().encode(JSON.stringify(modelJson));
+    const reloaded = await loadKerasModel(json, { weightShards: { [shardPath]: weightData } });
+    const again = reloaded.predict(x) as tf.Tensor;
+    expect(Array.from(again.dataSync())).toEqual(Array.from(trained.dataSync()));
+
+    const layers = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology as unknown as tf.io.ModelJSON['modelTopology'],
+        weightSpecs: modelJson.weightsManifest[0].weights,
+        weightData: weightData.slice().buffer,
+      }),
+    );
+    const theirs = layers.predict(x) as tf.Tensor;
+    expect(maxDiff([theirs], [trained])).toBeLessThan(1e-5);
+    expect(maxDiff([theirs], [oracle.predict(x) as tf.Tensor])).toBeGreaterThan(1e-4);
+    tf.dispose([x, y, trained, again, theirs]);
+    [model, reloaded].forEach((m) => m.dispose());
+    [oracle, layers].forEach((m) => m.dispose());
   });
 });
 
