@@ -95,6 +95,33 @@ function denseBatchNorm(): tfl.LayersModel {
   });
 }
 
+/** With the LSTM's regularizers (`lstmPenalties`) or without, for the oracle. */
+function regularized(withLstmPenalties: boolean): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.embedding({
+        inputDim: 10,
+        outputDim: 4,
+        inputLength: 6,
+        inputShape: [6],
+        embeddingsRegularizer: tfl.regularizers.l1({ l1: 0.01 }),
+      }),
+      tfl.layers.lstm({
+        units: 5,
+        ...init,
+        ...(withLstmPenalties
+          ? {
+              kernelRegularizer: tfl.regularizers.l2({ l2: 0.02 }),
+              recurrentRegularizer: tfl.regularizers.l1l2({ l1: 0.01, l2: 0.03 }),
+              biasRegularizer: tfl.regularizers.l2({ l2: 0.05 }),
+            }
+          : {}),
+      }),
+      tfl.layers.dense({ units: 3, kernelRegularizer: tfl.regularizers.l2({ l2: 0.1 }) }),
+    ],
+  });
+}
+
 const ids = () =>
   tf.tensor2d(
     Array.from({ length: 8 * 6 }, (_, i) => (i * 7 + 3) % 10),
@@ -181,6 +208,58 @@ describe('fitModel', () => {
       oracle.dispose();
     });
   }
+
+  it('adds L1, L2 and L1L2 weight regularizers to the loss, as Keras does', async () => {
+    // tfjs-layers adds Embedding's and Dense's regularizers but not those of a recurrent cell,
+    // so its twin has none on the LSTM; one full-batch SGD step there moves each LSTM weight w0
+    // by a further -lr·(l1·sign(w0) + 2·l2·w0) here, and the loss grows by the LSTM's penalty.
+    const oracle = regularized(true);
+    setWeights(oracle, 16);
+    const twin = regularized(false);
+    twin.setWeights(oracle.getWeights());
+    const model = await loadFromTfjs(oracle);
+    const x = ids();
+    const y = tf.randomUniform([8, 3], -0.5, 0.5, 'float32', 9);
+    const lr = 0.2;
+    const history = await fitModel(model, x, y, {
+      optimizer: 'sgd',
+      learningRate: lr,
+      batchSize: 8,
+      shuffle: false,
+    });
+    twin.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
+    const theirs = await twin.fit(x, y, { batchSize: 8, epochs: 1, shuffle: false, verbose: 0 });
+    const [kernel0, recurrent0, bias0] = oracle.layers[1].getWeights();
+    const penalties: [tf.Tensor, number, number][] = [
+      [kernel0, 0, 0.02],
+      [recurrent0, 0.01, 0.03],
+      [bias0, 0, 0.05],
+    ];
+    const expected = tf.tidy(() => [
+      // tfjs-layers returns its variables themselves: copies are disposed below.
+      ...twin.layers[0].getWeights().map((w) => w.clone()),
+      ...twin.layers[1].getWeights().map((w, i) => {
+        const [w0, l1, l2] = penalties[i];
+        return tf.sub(w, tf.mul(lr, tf.add(tf.mul(l1, tf.sign(w0)), tf.mul(2 * l2, w0))));
+      }),
+      ...twin.layers[2].getWeights().map((w) => w.clone()),
+    ]);
+    const ours = model.getWeights();
+    expect(maxDiff(ours, expected)).toBeLessThan(1e-5);
+    const lstmPenalty = penalties.reduce(
+      (sum, [w0, l1, l2]) =>
+        sum + l1 * tf.sum(tf.abs(w0)).dataSync()[0] + l2 * tf.sum(tf.square(w0)).dataSync()[0],
+      0,
+    );
+    expect(lstmPenalty).toBeGreaterThan(0.01);
+    expect(
+      Math.abs(history.loss[0] - ((theirs.history.loss[0] as number) + lstmPenalty)),
+    ).toBeLessThan(1e-5);
+    tf.dispose([x, y, ...expected, ...ours]);
+    model.dispose();
+    oracle.dispose();
+    twin.dispose();
+  });
 
   it('leaves frozen layers bit-identical (config trainable false and setTrainable)', async () => {
     const oracle = embeddingLstmDense();
@@ -348,6 +427,31 @@ describe('fitModel refuses, weights unchanged', () => {
       y,
       { verbose: 3 as 1 },
       /^fit: verbose: expected one of 0, 1, 2, got 3$/,
+    );
+    tf.dispose([x, y]);
+    model.dispose();
+    oracle.dispose();
+  });
+
+  it('refuses a trainable layer with a constraint, naming layer and option', async () => {
+    const oracle = tfl.sequential({
+      layers: [
+        tfl.layers.dense({
+          units: 2,
+          inputShape: [3],
+          kernelConstraint: tfl.constraints.maxNorm({ maxValue: 1 }),
+        }),
+      ],
+    });
+    const model = await loadFromTfjs(oracle);
+    const x = tf.ones([4, 3]);
+    const y = tf.zeros([4, 2]);
+    await refused(
+      model,
+      x,
+      y,
+      {},
+      /^fit: layer '\w+' \(Dense\): option 'kernel_constraint' is set; constraints are not supported in training \(expected null, or the layer frozen\)$/,
     );
     tf.dispose([x, y]);
     model.dispose();

@@ -74,6 +74,11 @@ export interface DifferentiableModel {
    * statistics) and false for the output-shape check and the validation loss.
    */
   forward(inputs: tf.Tensor[], training: boolean): tf.Tensor;
+  /**
+   * Terms Keras adds to the loss (weight regularizers), differentiable in `variables`; added to
+   * the training and the validation loss. None when absent or null.
+   */
+  penalty?(): tf.Scalar | null;
 }
 
 /** The settings of one `fit` call, defaults filled in; from {@link checkFitArguments}. */
@@ -212,6 +217,12 @@ export function checkTargetShape(
   }
 }
 
+/** The loss plus the model's penalty terms, if any. */
+function withPenalty(model: DifferentiableModel, loss: tf.Scalar): tf.Scalar {
+  const penalty = model.penalty?.();
+  return penalty == null ? loss : tf.add(loss, penalty);
+}
+
 /** Where `verbose` sends progress: stderr, without redrawing for `verbose: 2`. */
 function progressSink(verbose: 0 | 1 | 2): ProgressSink | null {
   const sink = verbose === 0 ? null : stderrSink();
@@ -264,7 +275,7 @@ export async function runFit(
           const idx = tf.tensor1d(rows, 'int32');
           const xb = xTrain.map((t) => tf.gather(t, idx));
           const yb = tf.gather(yTrain, idx);
-          const lossOfBatch = () => lossOf(yb, model.forward(xb, true));
+          const lossOfBatch = () => withPenalty(model, lossOf(yb, model.forward(xb, true)));
           if (variables.length === 0) return lossOfBatch();
           const { value, grads } = tf.valueAndGrads(() => lossOfBatch())(variables);
           optimizer.applyGradients(variables.map((v, i) => ({ name: v.name, tensor: grads[i] })));
@@ -277,7 +288,7 @@ export async function runFit(
       const logs: EpochLogs = { loss: total / train };
       history.loss.push(logs.loss);
       if (yVal != null) {
-        const v = tf.tidy(() => lossOf(yVal, model.forward(xVal, false)));
+        const v = tf.tidy(() => withPenalty(model, lossOf(yVal, model.forward(xVal, false))));
         logs.valLoss = (await v.data())[0];
         v.dispose();
         history.valLoss?.push(logs.valLoss);

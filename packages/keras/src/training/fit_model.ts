@@ -18,8 +18,9 @@ import {
 import { describe, fail } from '../errors.js';
 import { nodeKey, type GraphNode } from '../graph/build.js';
 import { nodeRefs, type TensorRef } from '../graph/spec.js';
-import type { CallArgs, ModelLayer } from '../layers/types.js';
+import type { CallArgs, LayerJson, ModelLayer } from '../layers/types.js';
 import type { KerasModel, ModelInput, ModelInternals } from '../model.js';
+import { penaltyLoss, weightPenalties, type Penalty } from './regularizers.js';
 
 /** A layer trained by one `fitModel` call: its variables stand for its flagged weights. */
 interface TrainedLayer {
@@ -27,22 +28,43 @@ interface TrainedLayer {
   /** Per weight (Keras order): trained (a variable) or kept (moving statistics). */
   flags: boolean[];
   variables: tf.Variable[];
+  /** The regularizer of each variable (null where none). */
+  penalties: (Penalty | null)[];
 }
 
-/** Config keys whose values change the training loss or update (not supported by `fitModel`). */
-const LOSS_TERMS = /_(regularizer|constraint)$/;
+function obj(value: unknown): Record<string, unknown> {
+  return value != null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
 
-/** The first regularizer or constraint set anywhere in a layer config (wrapped layers too). */
-function lossTerm(config: unknown, path: string[] = []): string | null {
-  if (config == null || typeof config !== 'object') return null;
-  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
-    if (LOSS_TERMS.test(key) && value != null) return [...path, key].join('.');
-    if (value != null && typeof value === 'object') {
-      const inner = lossTerm(value, [...path, key]);
-      if (inner != null) return inner;
-    }
+/**
+ * The config declaring each weight's options (regularizers): a wrapper's wrapped layers' (each
+ * Bidirectional direction its own), a generic RNN's cell's, otherwise the layer's own.
+ */
+function weightConfigs(json: LayerJson, count: number): Record<string, unknown>[] {
+  const config = obj(json.config);
+  if (json.class_name === 'TimeDistributed') return weightConfigs(config.layer as LayerJson, count);
+  if (json.class_name === 'Bidirectional') {
+    const half = count / 2;
+    const forward = config.layer as LayerJson;
+    const backward = (config.backward_layer as LayerJson | undefined) ?? forward;
+    return [...weightConfigs(forward, half), ...weightConfigs(backward, count - half)];
   }
-  return null;
+  const cell = obj(config.cell);
+  if (json.class_name === 'RNN' && cell.config != null) return Array(count).fill(obj(cell.config));
+  return Array(count).fill(config);
+}
+
+/** The regularizer of each weight of a layer to be trained (checked before training starts). */
+function layerPenalties(m: ModelInternals, node: GraphNode): (Penalty | null)[] {
+  const specs = node.layer.weightSpecs(node.inputShapes);
+  const weights = node.layer.getWeights();
+  const names = weights.map((_, i) => (specs?.[i]?.name ?? '').split('/').pop() as string);
+  tf.dispose(weights);
+  const json = m.graph.specs.get(node.layer.name)?.json as LayerJson;
+  const label = `layer '${node.layer.name}' (${node.layer.className})`;
+  return weightPenalties(label, names, weightConfigs(json, names.length));
 }
 
 /** The node keys the wanted tensor depends on. */
@@ -60,15 +82,20 @@ function neededNodes(m: ModelInternals, wanted: TensorRef): Set<string> {
 }
 
 /** The layers whose weights this run trains, with their variables (created here). */
-function trainedLayers(layers: ModelLayer[]): TrainedLayer[] {
+function trainedLayers(
+  layers: ModelLayer[],
+  penalties: Map<ModelLayer, (Penalty | null)[]>,
+): TrainedLayer[] {
   const out: TrainedLayer[] = [];
   for (const layer of layers) {
     if (!layer.trainable) continue;
     const weights = layer.getWeights();
     const flags = layer.trainableFlags?.() ?? weights.map(() => true);
     const variables = weights.filter((_, i) => flags[i]).map((w) => tf.variable(w));
+    const own = penalties.get(layer) ?? [];
     tf.dispose(weights);
-    if (variables.length > 0) out.push({ layer, flags, variables });
+    if (variables.length > 0)
+      out.push({ layer, flags, variables, penalties: own.filter((_, i) => flags[i]) });
   }
   return out;
 }
@@ -100,7 +127,8 @@ function assign(trained: TrainedLayer[]): void {
  *
  * Everything is checked before any weight changes, with a message naming the argument or the
  * layer: the options, `x` and `y` (counts and shapes), a model with several outputs or a masked
- * output, a layer with a regularizer or constraint (which Keras adds to the loss or update), a
+ * output, a trainable layer with a constraint, an activity regularizer or a weight regularizer
+ * other than L1, L2 and L1L2 (those are added to the loss, as Keras does), a
  * layer whose training behaviour is not supported (AlphaDropout, attention dropout, stateful
  * recurrent layers, BatchNormalization with renorm) and a registered custom layer that cannot be
  * differentiated. Import it from `@rnnkit/keras/training`, which registers the gradients.
@@ -127,13 +155,11 @@ export async function fitModel(
     const output = m.spec.outputs[0];
     const needed = neededNodes(m, output);
     const nodes = m.graph.order.filter((n) => needed.has(n.key));
+    // Keras adds the regularizers of trainable weights to the loss.
+    const penalties = new Map<ModelLayer, (Penalty | null)[]>();
     for (const node of nodes) {
-      const spec = m.graph.specs.get(node.layer.name);
-      const term = node.layer.trainable ? lossTerm(spec?.json.config) : null;
-      if (term != null)
-        fail(
-          `fit: layer '${node.layer.name}' (${node.layer.className}): option '${term}' is set; regularizers and constraints are not supported in training (expected null, or the layer frozen)`,
-        );
+      if (node.layer.trainable && !penalties.has(node.layer))
+        penalties.set(node.layer, layerPenalties(m, node));
     }
     // Calls that gradients must pass through: trainable weights of their own, or fed by a
     // layer that has them.
@@ -163,9 +189,16 @@ export async function fitModel(
       inputs,
       y,
     );
-    trained = trainedLayers([...new Set(nodes.map((n) => n.layer))]);
+    trained = trainedLayers([...new Set(nodes.map((n) => n.layer))], penalties);
+    const terms = trained.flatMap((t) =>
+      t.variables.flatMap((weight, i) => {
+        const penalty = t.penalties[i];
+        return penalty == null ? [] : [{ weight, penalty }];
+      }),
+    );
     const differentiable: DifferentiableModel = {
       variables: trained.flatMap((t) => t.variables),
+      penalty: () => penaltyLoss(terms),
       forward: (xs, training) => {
         assign(trained);
         return forwardWith(xs, { training });
