@@ -6,9 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadKerasModel, registerKerasLayer, saveTfjs, type KerasModel } from '../src/index.js';
 import { fitModel } from '../src/training/index.js';
+import { flat, WILD_MODELS } from './helpers.js';
 
 /** Deterministic weights in [-scale, scale), multiples of 1/1024 (exact in float32). */
 function setWeights(model: tfl.LayersModel, seed: number, scale = 0.5): void {
@@ -260,6 +263,26 @@ describe('fitModel', () => {
     oracle.dispose();
     twin.dispose();
   });
+
+  const flight = join(WILD_MODELS, 'tfjs_bilstm_bn_flight_k3132');
+  it.skipIf(!existsSync(flight))(
+    'trains a published model (Bidirectional LSTM, BatchNormalization, L2 regularizers)',
+    async () => {
+      const expected = JSON.parse(readFileSync(join(flight, 'expected.json'), 'utf8')) as {
+        input: unknown;
+        input_shape: number[];
+      };
+      const model = await loadKerasModel(join(flight, 'model.json'));
+      const x = tf.tensor(flat(expected.input), expected.input_shape);
+      const out = model.predict(x) as tf.Tensor;
+      const y = tf.add(out, 0.1);
+      const history = await fitModel(model, x, y, { epochs: 4, batchSize: 2, learningRate: 1e-3 });
+      history.loss.forEach((l) => expect(Number.isFinite(l)).toBe(true));
+      expect(history.loss[3]).toBeLessThan(history.loss[0]);
+      tf.dispose([x, out, y]);
+      model.dispose();
+    },
+  );
 
   it('leaves frozen layers bit-identical (config trainable false and setTrainable)', async () => {
     const oracle = embeddingLstmDense();

@@ -60,7 +60,10 @@ function weightConfigs(json: LayerJson, count: number): Record<string, unknown>[
 function layerPenalties(m: ModelInternals, node: GraphNode): (Penalty | null)[] {
   const specs = node.layer.weightSpecs(node.inputShapes);
   const weights = node.layer.getWeights();
-  const names = weights.map((_, i) => (specs?.[i]?.name ?? '').split('/').pop() as string);
+  // Bidirectional names its weights `forward_kernel`, …; the options name `kernel`.
+  const names = weights.map((_, i) =>
+    ((specs?.[i]?.name ?? '').split('/').pop() as string).replace(/^(forward|backward)_/, ''),
+  );
   tf.dispose(weights);
   const json = m.graph.specs.get(node.layer.name)?.json as LayerJson;
   const label = `layer '${node.layer.name}' (${node.layer.className})`;
