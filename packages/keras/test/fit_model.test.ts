@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadKerasModel, registerKerasLayer, saveTfjs, type KerasModel } from '../src/index.js';
 import { fitModel } from '../src/training/index.js';
-import { flat, WILD_MODELS } from './helpers.js';
+import { flat, WILD_MODELS, workspaceBackends } from './helpers.js';
+import { startBackend } from './availability.js';
 
 /** Deterministic weights in [-scale, scale), multiples of 1/1024 (exact in float32). */
 function setWeights(model: tfl.LayersModel, seed: number, scale = 0.5): void {
@@ -134,21 +135,70 @@ const ids = () =>
 
 interface Case {
   name: string;
+  /** Layers whose gradients need kernels some backends lack (see skipWithoutGradients). */
+  needs: string[];
+  /**
+   * Also run on webgpu: Dawn's software Vulkan (SwiftShader) takes over a minute for each of the
+   * others; they agree there too when run.
+   */
+  webgpu: boolean;
   build: () => tfl.LayersModel;
   x: () => tf.Tensor;
   outputs: number;
 }
 
+function denseLstmStack(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.timeDistributed({
+        layer: tfl.layers.dense({ units: 3, activation: 'relu' }),
+        inputShape: [5, 2],
+      }),
+      tfl.layers.lstm({ units: 4, returnSequences: true, ...init }),
+      tfl.layers.gru({ units: 3, ...init }),
+      tfl.layers.dense({ units: 2 }),
+    ],
+  });
+}
+
+/**
+ * tfjs's wasm backend has no kernels for the gradients of a gather (`UnsortedSegmentSum`) and of
+ * a convolution's filter (`Conv2DBackpropFilter`), so neither rnnkit nor tfjs-layers can train
+ * an Embedding or a convolution there; fitModel refuses it by name (tested below).
+ */
+function skipWithoutGradients(ctx: { skip: () => void }, backend: string, needs: string[]): void {
+  if (backend === 'wasm' && needs.length > 0) ctx.skip();
+}
+
 const cases: Case[] = [
-  { name: 'Embedding → LSTM → Dense', build: embeddingLstmDense, x: ids, outputs: 3 },
+  {
+    name: 'Embedding → LSTM → Dense',
+    needs: ['Embedding'],
+    webgpu: true,
+    build: embeddingLstmDense,
+    x: ids,
+    outputs: 3,
+  },
   {
     name: 'Conv1D → GRU (reset_after false) → TimeDistributed(Dense) → Flatten → Dense',
+    needs: ['Conv1D'],
+    webgpu: false,
     build: convGruDense,
     x: () => tf.randomUniform([8, 7, 2], -1, 1, 'float32', 5),
     outputs: 2,
   },
   {
+    name: 'TimeDistributed(Dense) → LSTM → GRU (reset_after false) → Dense',
+    needs: [],
+    webgpu: false,
+    build: denseLstmStack,
+    x: () => tf.randomUniform([8, 5, 2], -1, 1, 'float32', 7),
+    outputs: 2,
+  },
+  {
     name: 'Dense → BatchNormalization (batch statistics, moving statistics) → Dense',
+    needs: [],
+    webgpu: true,
     build: denseBatchNorm,
     x: () => tf.randomUniform([8, 3], -1, 1, 'float32', 6),
     outputs: 2,
@@ -160,110 +210,18 @@ function layerWeights(model: tfl.LayersModel): tf.Tensor[] {
   return model.layers.flatMap((l) => l.getWeights());
 }
 
-function maxDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
+/** The largest absolute difference; asynchronous reads, as GPU backends need. */
+async function maxDiff(a: tf.Tensor[], b: tf.Tensor[]): Promise<number> {
   expect(a.map((t) => t.shape)).toEqual(b.map((t) => t.shape));
   let worst = 0;
-  a.forEach((t, i) => {
-    const u = b[i].dataSync();
-    t.dataSync().forEach((v, k) => (worst = Math.max(worst, Math.abs(v - u[k]))));
-  });
+  for (const [i, t] of a.entries()) {
+    const [v, u] = await Promise.all([t.data(), b[i].data()]);
+    v.forEach((x, k) => (worst = Math.max(worst, Math.abs(x - u[k]))));
+  }
   return worst;
 }
 
 describe('fitModel', () => {
-  for (const c of cases) {
-    it(`two SGD epochs of ${c.name} give the weights tfjs-layers fit gives`, async () => {
-      const oracle = c.build();
-      setWeights(oracle, 11);
-      const model = await loadFromTfjs(oracle);
-      const x = c.x();
-      const y = tf.randomUniform([8, c.outputs], -0.5, 0.5, 'float32', 9);
-      const start = model.getWeights();
-      expect(maxDiff(start, layerWeights(oracle))).toBe(0);
-
-      const history = await fitModel(model, x, y, {
-        optimizer: 'sgd',
-        learningRate: 0.2,
-        batchSize: 3,
-        epochs: 2,
-        shuffle: false,
-      });
-      oracle.compile({ optimizer: tf.train.sgd(0.2), loss: 'meanSquaredError' });
-      const theirs = await oracle.fit(x, y, {
-        batchSize: 3,
-        epochs: 2,
-        shuffle: false,
-        verbose: 0,
-      });
-
-      const ours = model.getWeights();
-      // Every trainable weight moved, and all land where tfjs-layers' do.
-      expect(maxDiff(ours, start)).toBeGreaterThan(1e-3);
-      expect(maxDiff(ours, layerWeights(oracle))).toBeLessThan(1e-5);
-      history.loss.forEach((l, i) =>
-        expect(Math.abs(l - (theirs.history.loss[i] as number))).toBeLessThan(1e-5),
-      );
-      // The trained model predicts what the trained oracle predicts (inference mode).
-      const mine = model.predict(x) as tf.Tensor;
-      expect(maxDiff([mine], [oracle.predict(x) as tf.Tensor])).toBeLessThan(1e-5);
-      tf.dispose([x, y, mine, ...start, ...ours]);
-      model.dispose();
-      oracle.dispose();
-    });
-  }
-
-  it('adds L1, L2 and L1L2 weight regularizers to the loss, as Keras does', async () => {
-    // tfjs-layers adds Embedding's and Dense's regularizers but not those of a recurrent cell,
-    // so its twin has none on the LSTM; one full-batch SGD step there moves each LSTM weight w0
-    // by a further -lr·(l1·sign(w0) + 2·l2·w0) here, and the loss grows by the LSTM's penalty.
-    const oracle = regularized(true);
-    setWeights(oracle, 16);
-    const twin = regularized(false);
-    twin.setWeights(oracle.getWeights());
-    const model = await loadFromTfjs(oracle);
-    const x = ids();
-    const y = tf.randomUniform([8, 3], -0.5, 0.5, 'float32', 9);
-    const lr = 0.2;
-    const history = await fitModel(model, x, y, {
-      optimizer: 'sgd',
-      learningRate: lr,
-      batchSize: 8,
-      shuffle: false,
-    });
-    twin.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
-    const theirs = await twin.fit(x, y, { batchSize: 8, epochs: 1, shuffle: false, verbose: 0 });
-    const [kernel0, recurrent0, bias0] = oracle.layers[1].getWeights();
-    const penalties: [tf.Tensor, number, number][] = [
-      [kernel0, 0, 0.02],
-      [recurrent0, 0.01, 0.03],
-      [bias0, 0, 0.05],
-    ];
-    const expected = tf.tidy(() => [
-      // tfjs-layers returns its variables themselves: copies are disposed below.
-      ...twin.layers[0].getWeights().map((w) => w.clone()),
-      ...twin.layers[1].getWeights().map((w, i) => {
-        const [w0, l1, l2] = penalties[i];
-        return tf.sub(w, tf.mul(lr, tf.add(tf.mul(l1, tf.sign(w0)), tf.mul(2 * l2, w0))));
-      }),
-      ...twin.layers[2].getWeights().map((w) => w.clone()),
-    ]);
-    const ours = model.getWeights();
-    expect(maxDiff(ours, expected)).toBeLessThan(1e-5);
-    const lstmPenalty = penalties.reduce(
-      (sum, [w0, l1, l2]) =>
-        sum + l1 * tf.sum(tf.abs(w0)).dataSync()[0] + l2 * tf.sum(tf.square(w0)).dataSync()[0],
-      0,
-    );
-    expect(lstmPenalty).toBeGreaterThan(0.01);
-    expect(
-      Math.abs(history.loss[0] - ((theirs.history.loss[0] as number) + lstmPenalty)),
-    ).toBeLessThan(1e-5);
-    tf.dispose([x, y, ...expected, ...ours]);
-    model.dispose();
-    oracle.dispose();
-    twin.dispose();
-  });
-
   const flight = join(WILD_MODELS, 'tfjs_bilstm_bn_flight_k3132');
   it.skipIf(!existsSync(flight))(
     'trains a published model (Bidirectional LSTM, BatchNormalization, L2 regularizers)',
@@ -299,9 +257,9 @@ describe('fitModel', () => {
     const y = tf.randomUniform([8, 3], -0.5, 0.5, 'float32', 9);
     await fitModel(model, x, y, { epochs: 2, batchSize: 4, learningRate: 0.05 });
     const after = [embedding, lstm, dense].map((n) => model.getLayerWeights(n));
-    expect(maxDiff(after[0], before[0])).toBe(0);
-    expect(maxDiff(after[2], before[2])).toBe(0);
-    expect(maxDiff(after[1], before[1])).toBeGreaterThan(1e-3);
+    expect(await maxDiff(after[0], before[0])).toBe(0);
+    expect(await maxDiff(after[2], before[2])).toBe(0);
+    expect(await maxDiff(after[1], before[1])).toBeGreaterThan(1e-3);
     tf.dispose([x, y, ...before.flat(), ...after.flat()]);
     model.dispose();
     oracle.dispose();
@@ -345,13 +303,13 @@ describe('fitModel', () => {
     twin.compile({ optimizer: tf.train.sgd(0.2), loss: 'meanSquaredError' });
     await twin.fit(x, y, { batchSize: 4, epochs: 1, shuffle: false, verbose: 0 });
     const after = model.getLayerWeights(bn);
-    expect(maxDiff(after, before)).toBe(0);
+    expect(await maxDiff(after, before)).toBe(0);
     const names = model.layers.filter((l) => l.className === 'Dense').map((l) => l.name);
     const ours = names.flatMap((n) => model.getLayerWeights(n));
     const theirs = [twin.layers[0], twin.layers[2]].flatMap((l) => l.getWeights());
-    expect(maxDiff(ours, theirs)).toBeLessThan(1e-5);
+    expect(await maxDiff(ours, theirs)).toBeLessThan(1e-5);
     expect(
-      maxDiff(
+      await maxDiff(
         ours,
         [oracle.layers[0], oracle.layers[2]].flatMap((l) => l.getWeights()),
       ),
@@ -372,12 +330,12 @@ describe('saveTfjs after fitModel', () => {
     const y = tf.randomUniform([8, 2], -0.5, 0.5, 'float32', 9);
     await fitModel(model, x, y, { epochs: 2, batchSize: 4, learningRate: 0.01 });
     const trained = model.predict(x) as tf.Tensor;
-    const { modelJson, weightData, shardPath } = saveTfjs(model);
+    const { modelJson, weightData, shardPath } = await saveTfjs(model);
 
     const json = new TextEncoder().encode(JSON.stringify(modelJson));
     const reloaded = await loadKerasModel(json, { weightShards: { [shardPath]: weightData } });
     const again = reloaded.predict(x) as tf.Tensor;
-    expect(Array.from(again.dataSync())).toEqual(Array.from(trained.dataSync()));
+    expect(Array.from(await again.data())).toEqual(Array.from(await trained.data()));
 
     const layers = await tfl.loadLayersModel(
       tf.io.fromMemory({
@@ -387,8 +345,8 @@ describe('saveTfjs after fitModel', () => {
       }),
     );
     const theirs = layers.predict(x) as tf.Tensor;
-    expect(maxDiff([theirs], [trained])).toBeLessThan(1e-5);
-    expect(maxDiff([theirs], [oracle.predict(x) as tf.Tensor])).toBeGreaterThan(1e-4);
+    expect(await maxDiff([theirs], [trained])).toBeLessThan(1e-5);
+    expect(await maxDiff([theirs], [oracle.predict(x) as tf.Tensor])).toBeGreaterThan(1e-4);
     tf.dispose([x, y, trained, again, theirs]);
     [model, reloaded].forEach((m) => m.dispose());
     [oracle, layers].forEach((m) => m.dispose());
@@ -406,7 +364,7 @@ describe('fitModel refuses, weights unchanged', () => {
     const before = model.getWeights();
     await expect(fitModel(model, x, y, options)).rejects.toThrow(message);
     const after = model.getWeights();
-    expect(maxDiff(after, before)).toBe(0);
+    expect(await maxDiff(after, before)).toBe(0);
     tf.dispose([...before, ...after]);
   }
 
@@ -534,3 +492,131 @@ describe('fitModel refuses, weights unchanged', () => {
     model.dispose();
   });
 });
+
+// Last: each block leaves its backend active.
+for (const backend of workspaceBackends()) {
+  describe(`fitModel on ${backend.name} against tfjs-layers fit on ${backend.name}`, () => {
+    const started = startBackend(backend);
+    for (const c of cases) {
+      it(`two SGD epochs of ${c.name} give the weights tfjs-layers fit gives`, async (ctx) => {
+        started.skipIfDown(ctx);
+        skipWithoutGradients(ctx, backend.name, c.needs);
+        if (backend.name === 'webgpu' && !c.webgpu) ctx.skip();
+        const oracle = c.build();
+        setWeights(oracle, 11);
+        const model = await loadFromTfjs(oracle);
+        const x = c.x();
+        const y = tf.randomUniform([8, c.outputs], -0.5, 0.5, 'float32', 9);
+        const start = model.getWeights();
+        expect(await maxDiff(start, layerWeights(oracle))).toBe(0);
+
+        const history = await fitModel(model, x, y, {
+          optimizer: 'sgd',
+          learningRate: 0.2,
+          batchSize: 3,
+          epochs: 2,
+          shuffle: false,
+        });
+        oracle.compile({ optimizer: tf.train.sgd(0.2), loss: 'meanSquaredError' });
+        const theirs = await oracle.fit(x, y, {
+          batchSize: 3,
+          epochs: 2,
+          shuffle: false,
+          verbose: 0,
+        });
+
+        const ours = model.getWeights();
+        // Every trainable weight moved, and all land where tfjs-layers' do.
+        expect(await maxDiff(ours, start)).toBeGreaterThan(1e-3);
+        expect(await maxDiff(ours, layerWeights(oracle))).toBeLessThan(1e-5);
+        history.loss.forEach((l, i) =>
+          expect(Math.abs(l - (theirs.history.loss[i] as number))).toBeLessThan(1e-5),
+        );
+        // The trained model predicts what the trained oracle predicts (inference mode).
+        const mine = model.predict(x) as tf.Tensor;
+        expect(await maxDiff([mine], [oracle.predict(x) as tf.Tensor])).toBeLessThan(1e-5);
+        tf.dispose([x, y, mine, ...start, ...ours]);
+        model.dispose();
+        oracle.dispose();
+      }, 120_000);
+    }
+
+    it.runIf(backend.name === 'wasm')(
+      'refuses an Embedding where the backend has no gradient kernel for it, weights unchanged',
+      async (ctx) => {
+        started.skipIfDown(ctx);
+        const oracle = embeddingLstmDense();
+        setWeights(oracle, 17);
+        const model = await loadFromTfjs(oracle);
+        const x = ids();
+        const y = tf.zeros([8, 3]);
+        const before = model.getWeights();
+        await expect(fitModel(model, x, y)).rejects.toThrow(
+          /^fit: model '\w+' cannot be trained on backend 'wasm': .*'UnsortedSegmentSum' not registered/,
+        );
+        const after = model.getWeights();
+        expect(await maxDiff(after, before)).toBe(0);
+        tf.dispose([x, y, ...before, ...after]);
+        model.dispose();
+        oracle.dispose();
+      },
+    );
+
+    it('adds L1, L2 and L1L2 weight regularizers to the loss, as Keras does', async (ctx) => {
+      started.skipIfDown(ctx);
+      skipWithoutGradients(ctx, backend.name, ['Embedding']);
+      // tfjs-layers adds Embedding's and Dense's regularizers but not those of a recurrent cell,
+      // so its twin has none on the LSTM; one full-batch SGD step there moves each LSTM weight w0
+      // by a further -lr·(l1·sign(w0) + 2·l2·w0) here, and the loss grows by the LSTM's penalty.
+      const oracle = regularized(true);
+      setWeights(oracle, 16);
+      const twin = regularized(false);
+      twin.setWeights(oracle.getWeights());
+      const model = await loadFromTfjs(oracle);
+      const x = ids();
+      const y = tf.randomUniform([8, 3], -0.5, 0.5, 'float32', 9);
+      const lr = 0.2;
+      const history = await fitModel(model, x, y, {
+        optimizer: 'sgd',
+        learningRate: lr,
+        batchSize: 8,
+        shuffle: false,
+      });
+      twin.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
+      const theirs = await twin.fit(x, y, { batchSize: 8, epochs: 1, shuffle: false, verbose: 0 });
+      const [kernel0, recurrent0, bias0] = oracle.layers[1].getWeights();
+      const penalties: [tf.Tensor, number, number][] = [
+        [kernel0, 0, 0.02],
+        [recurrent0, 0.01, 0.03],
+        [bias0, 0, 0.05],
+      ];
+      const expected = tf.tidy(() => [
+        // tfjs-layers returns its variables themselves: copies are disposed below.
+        ...twin.layers[0].getWeights().map((w) => w.clone()),
+        ...twin.layers[1].getWeights().map((w, i) => {
+          const [w0, l1, l2] = penalties[i];
+          return tf.sub(w, tf.mul(lr, tf.add(tf.mul(l1, tf.sign(w0)), tf.mul(2 * l2, w0))));
+        }),
+        ...twin.layers[2].getWeights().map((w) => w.clone()),
+      ]);
+      const ours = model.getWeights();
+      expect(await maxDiff(ours, expected)).toBeLessThan(1e-5);
+      let lstmPenalty = 0;
+      for (const [w0, l1, l2] of penalties) {
+        const [abs, squares] = await Promise.all([
+          tf.sum(tf.abs(w0)).data(),
+          tf.sum(tf.square(w0)).data(),
+        ]);
+        lstmPenalty += l1 * abs[0] + l2 * squares[0];
+      }
+      expect(lstmPenalty).toBeGreaterThan(0.01);
+      expect(
+        Math.abs(history.loss[0] - ((theirs.history.loss[0] as number) + lstmPenalty)),
+      ).toBeLessThan(1e-5);
+      tf.dispose([x, y, ...expected, ...ours]);
+      model.dispose();
+      oracle.dispose();
+      twin.dispose();
+    }, 120_000);
+  });
+}

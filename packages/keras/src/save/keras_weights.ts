@@ -165,10 +165,11 @@ export async function saveWeightsH5(model: KerasModel): Promise<Uint8Array> {
       for (const g of groups) {
         const vars = groupAt(g.path === '' ? 'vars' : `${g.path}/vars`);
         vars.create_attribute('name', g.name);
-        g.vars.forEach((w, i) => {
-          const data = w.dataSync() as Float32Array;
+        for (const [i, w] of g.vars.entries()) {
+          // Asynchronous reads: GPU backends cannot be read synchronously.
+          const data = (await w.data()) as Float32Array;
           vars.create_dataset({ name: String(i), data, shape: [...w.shape], dtype: '<f' });
-        });
+        }
       }
     } finally {
       file.close();

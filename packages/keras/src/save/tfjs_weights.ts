@@ -30,7 +30,10 @@ export interface TfjsArtifacts {
  * layers-format container: `loadKerasModel(modelJson bytes, { weightShards: { [shardPath]:
  * weightData } })` reads it back, and so does tfjs-layers for a model it wrote.
  */
-export function saveTfjs(model: KerasModel, shardPath = 'group1-shard1of1.bin'): TfjsArtifacts {
+export async function saveTfjs(
+  model: KerasModel,
+  shardPath = 'group1-shard1of1.bin',
+): Promise<TfjsArtifacts> {
   const { spec, graph, modelConfig } = model.internals();
   const weights: TfjsArtifacts['modelJson']['weightsManifest'][0]['weights'] = [];
   const data: Float32Array[] = [];
@@ -41,7 +44,7 @@ export function saveTfjs(model: KerasModel, shardPath = 'group1-shard1of1.bin'):
     const values = layer.getWeights();
     const names = layer.weightSpecs(first.inputShapes)?.map((w) => w.name) ?? [];
     const seen = new Map<string, number>();
-    values.forEach((w, i) => {
+    for (const [i, w] of values.entries()) {
       const base = names[i] ?? `weight_${i}`;
       const n = seen.get(base) ?? 0;
       seen.set(base, n + 1);
@@ -50,8 +53,9 @@ export function saveTfjs(model: KerasModel, shardPath = 'group1-shard1of1.bin'):
         shape: [...w.shape],
         dtype: 'float32',
       });
-      data.push(w.dataSync() as Float32Array);
-    });
+      // Asynchronous reads: GPU backends cannot be read synchronously.
+      data.push((await w.data()) as Float32Array);
+    }
     tf.dispose(values);
   }
   const total = data.reduce((n, d) => n + d.length, 0);

@@ -15,7 +15,7 @@ import {
   type FitHistory,
   type FitOptions,
 } from '@rnnkit/core/training';
-import { describe, fail } from '../errors.js';
+import { describe, fail, messageOf } from '../errors.js';
 import { nodeKey, type GraphNode } from '../graph/build.js';
 import { nodeRefs, type TensorRef } from '../graph/spec.js';
 import type { CallArgs, LayerJson, ModelLayer } from '../layers/types.js';
@@ -121,6 +121,23 @@ function assign(trained: TrainedLayer[]): void {
 }
 
 /**
+ * One gradient on the first sample (inference mode: no statistics move), so that a backend
+ * without a kernel a gradient needs (tfjs's wasm backend has none for an Embedding's or a
+ * convolution's) refuses before the first step rather than during it.
+ */
+function checkGradients(name: string, model: DifferentiableModel, inputs: tf.Tensor[]): void {
+  if (model.variables.length === 0) return;
+  try {
+    tf.tidy(() => {
+      const sample = inputs.map((t) => tf.slice(t, 0, 1));
+      tf.valueAndGrads(() => tf.mean(tf.square(model.forward(sample, false))))(model.variables);
+    });
+  } catch (e) {
+    fail(`fit: model '${name}' cannot be trained on backend '${tf.getBackend()}': ${messageOf(e)}`);
+  }
+}
+
+/**
  * Trains `model` on `x` → `y` as Keras's `model.fit` does: `x` as `predict` takes it (one tensor,
  * a list in input order, or a record by input name), `y` of the model's output shape; the model's
  * one output is compared with `y` by `loss` (default `mean_squared_error`) and the optimizer
@@ -207,6 +224,7 @@ export async function fitModel(
         return forwardWith(xs, { training });
       },
     };
+    checkGradients(model.name, differentiable, inputs);
     return await runFit(differentiable, inputs, y, settings, options.onEpochEnd);
   } finally {
     // The layers keep copies of the final values.
