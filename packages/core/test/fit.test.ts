@@ -9,7 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GRU, LSTM } from '../src/index.js';
-import { fit, type FitOptions } from '../src/training/index.js';
+import {
+  checkFitOptions,
+  fit,
+  runFit,
+  type DifferentiableModel,
+  type FitOptions,
+} from '../src/training/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -152,4 +158,50 @@ describe('fit', () => {
       layer.dispose();
     });
   }
+});
+
+describe('fit verbose', () => {
+  async function lines(interactive: boolean): Promise<string> {
+    const { x, y } = data(10, 3, 2, 4);
+    const layer = new LSTM({ units: 4 });
+    layer.apply(x);
+    const model: DifferentiableModel = {
+      variables: layer.getWeights().map((w) => tf.variable(w)),
+      forward: ([input]) => {
+        layer.setWeights(model.variables);
+        return layer.apply(input) as tf.Tensor;
+      },
+    };
+    let text = '';
+    const settings = checkFitOptions([x], y, { epochs: 2, batchSize: 4, validationSplit: 0.2 });
+    await runFit(model, [x], y, settings, undefined, {
+      write: (t) => (text += t),
+      interactive,
+    });
+    tf.dispose([x, y, ...model.variables]);
+    layer.dispose();
+    return text;
+  }
+
+  it('prints one finished line per epoch where the output is not a terminal', async () => {
+    const text = await lines(false);
+    expect(text).toMatch(
+      /^Epoch 1\/2\n2\/2 \[={30}\] - \d+s - loss: \d\.\d{4} - val_loss: \d\.\d{4}\nEpoch 2\/2\n2\/2 \[={30}\] - \d+s - loss: \d\.\d{4} - val_loss: \d\.\d{4}\n$/,
+    );
+  });
+
+  it('redraws the bar after each batch on a terminal', async () => {
+    const text = await lines(true);
+    expect(text).toMatch(
+      /^Epoch 1\/2\n\r1\/2 \[={14}>\.{15}\] - \d+s - loss: \d\.\d{4}\r2\/2 \[={30}\]/,
+    );
+  });
+
+  it('rejects an unknown verbose level', async () => {
+    const { x, y } = data(4, 3, 2, 4);
+    expect(() => checkFitOptions([x], y, { verbose: 3 as 1 })).toThrow(
+      /^fit: verbose: expected one of 0, 1, 2, got 3$/,
+    );
+    tf.dispose([x, y]);
+  });
 });

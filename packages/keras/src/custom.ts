@@ -4,7 +4,7 @@
  * registered by class name ({@link registerKerasLayer}, or `customLayers` of `loadKerasModel`) or,
  * for one layer of a model, by layer name (`layerReplacements`).
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, fail, formatShape, KerasModelError, messageOf } from './errors.js';
 import { BaseLayer, dropMask } from './layers/base.js';
 import { ConfigReader } from './layers/config_reader.js';
@@ -233,6 +233,7 @@ class CustomModelLayer extends BaseLayer {
     let masks = args.masks;
     if (this.impl.computeMask == null)
       masks = masks.map((m) => dropMask(this.label, this.keras2, m));
+    if (args.dryRun === true && args.needsGradients === true) this.checkGradients(args, masks);
     let result: tf.Tensor | tf.Tensor[];
     try {
       result = this.impl.call(args.inputs, [...this.weights], masks);
@@ -265,5 +266,31 @@ class CustomModelLayer extends BaseLayer {
         );
     }
     return { outputs, masks: outMasks };
+  }
+
+  /**
+   * Training differentiates through the implementation: its float outputs must have gradients
+   * with respect to its float inputs and its weights (tfjs-core operations whose gradients are
+   * registered, no values read back to JavaScript on the way).
+   */
+  private checkGradients(args: CallArgs, masks: (tf.Tensor | null)[]): void {
+    const floats = args.inputs.filter((x) => x.dtype === 'float32');
+    const sources = [...floats, ...this.weights];
+    if (sources.length === 0) return;
+    try {
+      tf.tidy(() =>
+        tf.grads((...ts: tf.Tensor[]) => {
+          let next = 0;
+          const inputs = args.inputs.map((x) => (x.dtype === 'float32' ? ts[next++] : x));
+          const out = this.impl.call(inputs, ts.slice(floats.length), masks);
+          const outs = (Array.isArray(out) ? out : [out]).filter((o) => o.dtype === 'float32');
+          return tf.addN(outs.map((o) => tf.sum(o)));
+        })(sources),
+      );
+    } catch (e) {
+      fail(
+        `${this.label}: cannot be trained by fit: the registered implementation's call cannot be differentiated (${messageOf(e)}); expected tfjs-core operations with registered gradients from inputs and weights to outputs, or the layer and every layer before it frozen`,
+      );
+    }
   }
 }

@@ -25,4 +25,6 @@ export {
   type CustomLayerOptions,
 } from './custom.js';
 export { SUPPORTED_LAYERS } from './layers/registry.js';
+export { saveWeightsH5 } from './save/keras_weights.js';
+export { saveTfjs, type TfjsArtifacts } from './save/tfjs_weights.js';
 export { closeHdf5Reader } from './hdf5/read.js';

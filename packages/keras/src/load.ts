@@ -205,7 +205,13 @@ export async function loadKerasModel(
     graph.layers.forEach((l) => l.dispose());
     throw e;
   }
-  return new KerasModel(spec, graph, artifacts.kerasVersion || kerasVersion, artifacts.format);
+  return new KerasModel(
+    spec,
+    graph,
+    artifacts.kerasVersion || kerasVersion,
+    artifacts.format,
+    artifacts.modelConfig,
+  );
 }
 
 /**

@@ -6,7 +6,8 @@ import { nodeRefs, type ModelSpec, type NodeSpec, type TensorRef } from './graph
 import { fits } from './layers/shapes.js';
 import { CuDNNRecurrent } from './layers/cudnn.js';
 import { RecurrentModelLayer } from './layers/recurrent.js';
-import type { Shape } from './layers/types.js';
+import { TimeDistributed } from './layers/time_distributed.js';
+import type { ModelLayer, Shape } from './layers/types.js';
 import type { CallArgs, CallResult } from './layers/types.js';
 import { ModelStream, type ModelStreamOptions } from './model_stream.js';
 import { formatSummary, type LayerInfo } from './summary.js';
@@ -58,11 +59,19 @@ export class KerasModel {
   readonly outputNames: string[];
   private readonly graph: Graph;
   private readonly spec: ModelSpec;
+  private readonly modelConfig: unknown;
   private disposed = false;
 
   /** @internal Built by {@link loadKerasModel}. */
-  constructor(spec: ModelSpec, graph: Graph, kerasVersion: string, format: KerasFormat) {
+  constructor(
+    spec: ModelSpec,
+    graph: Graph,
+    kerasVersion: string,
+    format: KerasFormat,
+    modelConfig: unknown = null,
+  ) {
     this.spec = spec;
+    this.modelConfig = modelConfig;
     this.graph = graph;
     this.name = spec.name;
     this.className = spec.className;
@@ -157,7 +166,7 @@ export class KerasModel {
     });
   }
 
-  private prepareInputs(input: ModelInput): tf.Tensor[] {
+  private prepareInputs(input: ModelInput, what = 'predict input'): tf.Tensor[] {
     const n = this.inputNames.length;
     let list: unknown[];
     if (isTensor(input)) list = [input];
@@ -175,24 +184,22 @@ export class KerasModel {
       const record = input as Record<string, unknown>;
       for (const key of Object.keys(record)) {
         if (!this.inputNames.includes(key))
-          fail(`predict input: unknown input '${key}' (inputs: ${this.inputNames.join(', ')})`);
+          fail(`${what}: unknown input '${key}' (inputs: ${this.inputNames.join(', ')})`);
       }
       list = this.inputNames.map((name) => {
-        if (!(name in record)) fail(`predict input: missing input '${name}'`);
+        if (!(name in record)) fail(`${what}: missing input '${name}'`);
         return record[name];
       });
     } else
-      fail(
-        `predict input: expected a tensor, nested arrays or a record of them, got ${describe(input)}`,
-      );
+      fail(`${what}: expected a tensor, nested arrays or a record of them, got ${describe(input)}`);
     if (list.length !== n)
       fail(
-        `predict input: the model takes ${n} inputs (${this.inputNames.join(', ')}), got ${list.length}`,
+        `${what}: the model takes ${n} inputs (${this.inputNames.join(', ')}), got ${list.length}`,
       );
-    return list.map((value, i) => this.toInputTensor(value, i));
+    return list.map((value, i) => this.toInputTensor(value, i, what));
   }
 
-  private toInputTensor(value: unknown, i: number): tf.Tensor {
+  private toInputTensor(value: unknown, i: number, what: string): tf.Tensor {
     const { layer } = this.graph.inputs[i];
     const name = this.inputNames[i];
     let t: tf.Tensor;
@@ -202,11 +209,10 @@ export class KerasModel {
         t = tf.tensor(value as number[], undefined, layer.dtype);
       } catch (e) {
         fail(
-          `predict input '${name}': not a rectangular array of numbers (${e instanceof Error ? e.message : String(e)})`,
+          `${what} '${name}': not a rectangular array of numbers (${e instanceof Error ? e.message : String(e)})`,
         );
       }
-    } else
-      fail(`predict input '${name}': expected a tensor or nested arrays, got ${describe(value)}`);
+    } else fail(`${what} '${name}': expected a tensor or nested arrays, got ${describe(value)}`);
     if (
       !fits(
         t.shape,
@@ -214,10 +220,10 @@ export class KerasModel {
       )
     ) {
       fail(
-        `predict input '${name}': expected shape ${formatShape(layer.shape)}, got ${formatShape(t.shape)}`,
+        `${what} '${name}': expected shape ${formatShape(layer.shape)}, got ${formatShape(t.shape)}`,
       );
     }
-    if (t.shape[0] === 0) fail(`predict input '${name}': the batch is empty`);
+    if (t.shape[0] === 0) fail(`${what} '${name}': the batch is empty`);
     if (t.dtype !== 'float32' && t.dtype !== 'int32') t = tf.cast(t, 'float32');
     return t;
   }
@@ -289,6 +295,57 @@ export class KerasModel {
     );
   }
 
+  /**
+   * Copies of every weight, in Keras `model.get_weights()` order: layers in config order, each
+   * layer's weights in its `get_weights()` order (as `.keras` and `.h5` files store them). The
+   * caller owns (and disposes) them.
+   */
+  getWeights(): tf.Tensor[] {
+    if (this.disposed) fail(`model '${this.name}' was disposed`);
+    return this.spec.layers.flatMap((s) => this.layerOf(s.name).getWeights());
+  }
+
+  /** Copies of one layer's weights in its Keras `get_weights()` order; the caller owns them. */
+  getLayerWeights(name: string): tf.Tensor[] {
+    if (this.disposed) fail(`model '${this.name}' was disposed`);
+    return this.layerOf(name).getWeights();
+  }
+
+  /**
+   * Freezes (`false`) or unfreezes a layer for {@link fitModel}, as setting Keras's
+   * `layer.trainable` does: a frozen layer's weights stay as they are, and a frozen
+   * BatchNormalization normalizes with its moving statistics. A wrapper's inner layer follows it.
+   */
+  setTrainable(name: string, trainable: boolean): void {
+    if (typeof trainable !== 'boolean')
+      fail(`setTrainable: trainable: expected true or false, got ${describe(trainable)}`);
+    const layer = this.layerOf(name);
+    layer.trainable = trainable;
+    if (layer instanceof TimeDistributed) layer.inner.trainable = trainable;
+    if (layer instanceof CuDNNRecurrent) layer.layer.trainable = trainable;
+  }
+
+  private layerOf(name: string): ModelLayer {
+    const layer = this.graph.layers.get(name);
+    if (layer == null)
+      fail(
+        `model '${this.name}': no layer named ${describe(name)} (layers: ${this.spec.layers.map((s) => s.name).join(', ')})`,
+      );
+    return layer;
+  }
+
+  /** @internal What `fitModel` and the weight writers need of the model. */
+  internals(): ModelInternals {
+    if (this.disposed) fail(`model '${this.name}' was disposed`);
+    return {
+      graph: this.graph,
+      spec: this.spec,
+      modelConfig: this.modelConfig,
+      prepareInputs: (input, what) => this.prepareInputs(input, what),
+      run: (inputs, wanted, call) => this.run(inputs, wanted, call),
+    };
+  }
+
   /** Resets the states of stateful recurrent layers to zeros. */
   resetStates(): void {
     for (const layer of this.graph.layers.values())
@@ -318,6 +375,22 @@ export class KerasModel {
     this.disposed = true;
     this.graph.layers.forEach((l) => l.dispose());
   }
+}
+
+/** @internal The graph of a model and its runner, for training and saving. */
+export interface ModelInternals {
+  graph: Graph;
+  spec: ModelSpec;
+  /** The model config as the file held it (`{class_name, config}`). */
+  modelConfig: unknown;
+  /** Checks and converts inputs as `predict` does; `what` names them in messages. */
+  prepareInputs(input: ModelInput, what: string): tf.Tensor[];
+  /** Runs the nodes `wanted` depends on; `call` runs one node. */
+  run(
+    inputs: tf.Tensor[],
+    wanted: TensorRef[],
+    call: (node: GraphNode, args: CallArgs) => CallResult,
+  ): Map<string, { outputs: tf.Tensor[]; masks: (tf.Tensor | null)[] }>;
 }
 
 /** Masks a call passes explicitly (`mask=`), as bool tensors; null when it passes none. */

@@ -23,13 +23,19 @@ export function registerTrainingGradients(): void {
 
 registerTrainingGradients();
 
+export { fit, type TrainableLayer } from './fit.js';
 export {
-  fit,
+  checkFitOptions,
+  checkTargetShape,
+  fitFunction,
   FIT_LOSSES,
   FIT_OPTIMIZERS,
+  runFit,
+  type DifferentiableModel,
   type EpochLogs,
   type FitHistory,
   type FitLoss,
   type FitOptions,
-  type TrainableLayer,
-} from './fit.js';
+  type FitSettings,
+} from './loop.js';
+export type { ProgressSink } from './progress.js';

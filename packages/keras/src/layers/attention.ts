@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, formatShape } from '../errors.js';
-import { BaseLayer } from './base.js';
+import { BaseLayer, refuseTrainingDropout } from './base.js';
 import { ConfigReader } from './config_reader.js';
 import type {
   CallArgs,
@@ -51,12 +51,13 @@ abstract class DenseAttention extends BaseLayer {
   readonly callOptions = ATTENTION_CALL_OPTIONS;
   /** Keras 2's `causal` config option (Keras 3 has the `use_causal_mask` call argument). */
   readonly causal: boolean;
+  private readonly dropout: number;
 
   protected constructor(reader: ConfigReader) {
     super(reader);
     this.causal = reader.bool('causal', false);
     // Dropout acts only in training; the seed only feeds it.
-    reader.number('dropout', 0);
+    this.dropout = reader.number('dropout', 0);
     reader.ignore('seed');
   }
 
@@ -101,6 +102,7 @@ abstract class DenseAttention extends BaseLayer {
   protected abstract scores(query: tf.Tensor, key: tf.Tensor): tf.Tensor;
 
   call(args: CallArgs): CallResult {
+    refuseTrainingDropout(this.label, this.dropout, args);
     if (args.initialState != null) fail(`${this.label}: does not take initial_state`);
     this.inputShapesOf(args.inputs.map((x) => x.shape));
     const [query, value, key = value] = args.inputs.map((x) => tf.cast(x, 'float32'));

@@ -8,7 +8,7 @@ import type { ConfigReader } from './config_reader.js';
 export abstract class BaseLayer implements ModelLayer {
   readonly name: string;
   readonly className: string;
-  readonly trainable: boolean;
+  trainable: boolean;
   protected weights: tf.Tensor[] = [];
 
   constructor(reader: ConfigReader) {
@@ -33,6 +33,10 @@ export abstract class BaseLayer implements ModelLayer {
     this.weights = weights.map((w) => tf.keep(w));
   }
 
+  getWeights(): tf.Tensor[] {
+    return this.weights.map((w) => w.clone());
+  }
+
   /** The weight at `index`; throws when weights were never set. */
   protected weight(index: number): tf.Tensor {
     const w = this.weights[index];
@@ -50,6 +54,14 @@ export abstract class BaseLayer implements ModelLayer {
     this.weights.forEach((w) => w.dispose());
     this.weights = [];
   }
+}
+
+/** Refuses training a layer whose dropout `rate` is set: its training-time noise is not implemented. */
+export function refuseTrainingDropout(label: string, rate: number, args: CallArgs): void {
+  if (args.training === true && rate > 0)
+    fail(
+      `${label}: cannot be trained by fit with option 'dropout' = ${rate} (attention dropout in training is not supported); expected dropout = 0`,
+    );
 }
 
 /** Checks that a one-input layer got one input; returns it and its mask. */

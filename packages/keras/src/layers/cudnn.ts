@@ -29,8 +29,10 @@ export const CUDNN_CLASSES: Record<string, 'LSTM' | 'GRU'> = {
 export class CuDNNRecurrent implements ModelLayer {
   readonly name: string;
   readonly className: string;
-  readonly trainable: boolean;
+  trainable: boolean;
   readonly units: number;
+  /** The bias as the file holds it (both halves); the layer runs on their sum (LSTM). */
+  private bias: tf.Tensor | null = null;
   private readonly target: 'LSTM' | 'GRU';
   /** The standard recurrent layer it runs on (model streams step it). */
   readonly layer: RecurrentModelLayer;
@@ -90,8 +92,15 @@ export class CuDNNRecurrent implements ModelLayer {
     const halves = tf.tidy(() => tf.reshape(bias, [2, this.gates * this.units]));
     const converted = this.target === 'LSTM' ? tf.tidy(() => tf.sum(halves, 0)) : halves;
     if (converted !== halves) halves.dispose();
-    bias.dispose();
+    this.bias?.dispose();
+    this.bias = tf.keep(bias);
     this.layer.setWeights([kernel, recurrent, converted]);
+  }
+
+  getWeights(): tf.Tensor[] {
+    const [kernel, recurrent, converted] = this.layer.getWeights();
+    converted.dispose();
+    return [kernel, recurrent, this.bias == null ? tf.zeros([0]) : this.bias.clone()];
   }
 
   call(args: CallArgs): CallResult {
@@ -115,6 +124,8 @@ export class CuDNNRecurrent implements ModelLayer {
   }
 
   dispose(): void {
+    this.bias?.dispose();
+    this.bias = null;
     this.layer.dispose();
   }
 }

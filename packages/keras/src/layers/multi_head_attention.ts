@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, fail, formatShape } from '../errors.js';
 import { andMask, ATTENTION_CALL_OPTIONS, causalMask, wantsScores } from './attention.js';
-import { BaseLayer, dropMask } from './base.js';
+import { BaseLayer, dropMask, refuseTrainingDropout } from './base.js';
 import { ConfigReader } from './config_reader.js';
 import type {
   CallArgs,
@@ -170,6 +170,7 @@ export class MultiHeadAttention extends BaseLayer {
   }
 
   call(args: CallArgs): CallResult {
+    refuseTrainingDropout(this.label, this.dropout, args);
     if (args.initialState != null) fail(`${this.label}: does not take initial_state`);
     const [queryShape] = this.shapesOf(args.inputs.map((x) => x.shape));
     const [query, value, key = value] = args.inputs.map((x) => tf.cast(x, 'float32'));

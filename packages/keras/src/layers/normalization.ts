@@ -33,6 +33,7 @@ export class BatchNormalization extends BaseLayer {
   readonly scale: boolean;
   readonly renorm: boolean;
   readonly virtualBatchSize: number | null;
+  readonly momentum: number;
   private readonly fused: boolean | null;
   private readonly keras2: boolean;
 
@@ -44,7 +45,7 @@ export class BatchNormalization extends BaseLayer {
     this.axes = readAxes(r, -1, ctx.keras2).axes;
     this.epsilon = r.number('epsilon', 1e-3);
     if (!(this.epsilon >= 0)) r.error('epsilon', `must be >= 0, got ${this.epsilon}`);
-    r.number('momentum', 0.99); // Training only.
+    this.momentum = r.number('momentum', 0.99);
     this.center = r.bool('center', true);
     this.scale = r.bool('scale', true);
     this.renorm = r.bool('renorm', false);
@@ -169,6 +170,12 @@ export class BatchNormalization extends BaseLayer {
     const x = tf.cast(input, 'float32');
     const axes = this.resolve([null, ...x.shape.slice(1)]);
     const target = broadcastShape(x.shape, axes);
+    // Keras normalizes with the batch's statistics only when training a trainable layer.
+    if (args.training === true && this.trainable)
+      return {
+        outputs: [this.trainingCall(x, mask, axes, target, args.dryRun === true)],
+        masks: [mask],
+      };
     let k = 0;
     const next = () => tf.reshape(this.weight(k++), target);
     const gamma = this.scale ? next() : null;
@@ -183,6 +190,58 @@ export class BatchNormalization extends BaseLayer {
     let shift = tf.neg(tf.mul(mean, inv));
     if (beta != null) shift = tf.add(shift, beta);
     return { outputs: [tf.add(tf.mul(x, inv), shift)], masks: [mask] };
+  }
+
+  trainableFlags(): boolean[] {
+    const params = (this.scale ? 1 : 0) + (this.center ? 1 : 0);
+    return this.weights.map((_, i) => i < params);
+  }
+
+  /**
+   * Training mode: normalizes with the batch mean and (biased) variance over every axis but the
+   * feature axes, and moves the moving statistics toward them by `1 - momentum`. TensorFlow's
+   * fused kernel (tf.keras, rank 4/5) moves the variance toward the unbiased batch variance.
+   */
+  private trainingCall(
+    x: tf.Tensor,
+    mask: tf.Tensor | null,
+    axes: number[],
+    target: number[],
+    dryRun: boolean,
+  ): tf.Tensor {
+    const refuse = (why: string): never => fail(`${this.label}: cannot be trained by fit: ${why}`);
+    if (this.renorm) refuse(`option 'renorm' = true is not supported; expected renorm = false`);
+    if (this.virtualBatchSize != null)
+      refuse(`option 'virtual_batch_size' is not supported; expected null`);
+    if (mask != null)
+      refuse(
+        'its input carries a mask (masked batch statistics are not supported); expected an unmasked input, or the layer frozen',
+      );
+    const reduce = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const { mean, variance } = tf.moments(x, reduce, true);
+    const fused = this.usesFusedKernel(x.rank, axes);
+    const epsilon = fused ? Math.max(this.epsilon, FUSED_MIN_EPSILON) : this.epsilon;
+    let inv = tf.rsqrt(tf.add(variance, epsilon));
+    const params = (this.scale ? 1 : 0) + (this.center ? 1 : 0);
+    if (this.scale) inv = tf.mul(inv, tf.reshape(this.weight(0), target));
+    let y = tf.mul(tf.sub(x, mean), inv);
+    if (this.center) y = tf.add(y, tf.reshape(this.weight(params - 1), target));
+    if (!dryRun) {
+      const n = reduce.reduce((a, i) => a * x.shape[i], 1);
+      const unbiased = fused && n > 1 ? n / (n - 1) : 1;
+      const shape = this.weights[params].shape;
+      const update = (k: number, batch: tf.Tensor) => {
+        const moved = tf.add(
+          tf.mul(this.weight(k), this.momentum),
+          tf.mul(tf.reshape(batch, shape), 1 - this.momentum),
+        );
+        this.weights[k].dispose();
+        this.weights[k] = tf.keep(moved);
+      };
+      update(params, mean);
+      update(params + 1, tf.mul(variance, unbiased));
+    }
+    return y;
   }
 }
 

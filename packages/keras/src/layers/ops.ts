@@ -355,7 +355,7 @@ export const SUPPORTED_OPERATIONS = Object.keys(OPERATIONS).sort();
 export class OperationNode implements ModelLayer {
   readonly name: string;
   readonly className: string;
-  readonly trainable = false;
+  trainable = false;
   private readonly op: OpDefinition;
   private readonly node: NodeSpec;
   private readonly config: Record<string, unknown>;
@@ -395,6 +395,10 @@ export class OperationNode implements ModelLayer {
   }
 
   weightSpecs(): WeightSpec[] {
+    return [];
+  }
+
+  getWeights(): tf.Tensor[] {
     return [];
   }
 

@@ -114,7 +114,7 @@ function normalize(json: LayerJson, keras2: boolean, modelBatch: number | null =
 export class RecurrentModelLayer implements ModelLayer {
   readonly name: string;
   readonly className: string;
-  readonly trainable: boolean;
+  trainable: boolean;
   private readonly layer: KerasLayer;
 
   constructor(original: LayerJson, ctx: LayerContext) {
@@ -177,18 +177,29 @@ export class RecurrentModelLayer implements ModelLayer {
     }
   }
 
+  getWeights(): tf.Tensor[] {
+    return this.layer.getWeights();
+  }
+
   call(args: CallArgs): CallResult {
     if (args.inputs.length !== 1)
       fail(`${this.label}: expected 1 input, got ${args.inputs.length}`);
     const x =
       args.inputs[0].dtype === 'float32' ? args.inputs[0] : tf.cast(args.inputs[0], 'float32');
     const mask = args.masks[0] ?? undefined;
+    const stateful =
+      'stateful' in this.layer ? this.layer.stateful : this.layer.forwardLayer.stateful;
+    if (args.training === true && stateful)
+      fail(
+        `${this.label}: a stateful layer cannot be trained by fit (its states would carry across shuffled batches); expected stateful = false`,
+      );
     let result: tf.Tensor | tf.Tensor[];
     try {
       result = this.layer.apply(x, {
         mask,
         initialState: args.initialState ?? undefined,
-        training: false,
+        // Dropout and recurrent dropout act in training, as in Keras.
+        training: args.training === true,
       }) as tf.Tensor | tf.Tensor[];
     } catch (e) {
       fail(`${this.label}: ${messageOf(e)}`);

@@ -66,6 +66,8 @@ export class TimeDistributed extends BaseLayer {
       fail(`${r.label}: option 'layer' wraps a layer that cannot be built: ${messageOf(e)}`);
     }
     this.inner = built;
+    // Keras freezes a wrapped layer with its wrapper.
+    if (!this.trainable) built.trainable = false;
     r.finish();
   }
 
@@ -94,12 +96,26 @@ export class TimeDistributed extends BaseLayer {
     this.inner.setWeights(weights);
   }
 
+  override getWeights(): tf.Tensor[] {
+    return this.inner.getWeights();
+  }
+
+  trainableFlags(): boolean[] | null {
+    return this.inner.trainableFlags?.() ?? null;
+  }
+
   call(args: CallArgs): CallResult {
     const [x, mask] = oneInput(this.label, args);
     if (x.rank < 3) fail(`${this.label}: expected an input of rank >= 3, got rank ${x.rank}`);
     const [batch, time, ...rest] = x.shape;
     const steps = tf.reshape(x, [batch * time, ...rest]);
-    const [y] = this.inner.call({ inputs: [steps], masks: [null], initialState: null }).outputs;
+    const [y] = this.inner.call({
+      inputs: [steps],
+      masks: [null],
+      initialState: null,
+      training: args.training,
+      dryRun: args.dryRun,
+    }).outputs;
     return { outputs: [tf.reshape(y, [batch, time, ...y.shape.slice(1)])], masks: [mask] };
   }
 

@@ -21,6 +21,18 @@ export interface CallArgs {
   initialState: tf.Tensor[] | null;
   /** Keyword arguments of the call (e.g. `use_causal_mask`), for layers that list them. */
   options?: CallOptions;
+  /** Keras's `training` argument: true inside `fit` (dropout, batch statistics). */
+  training?: boolean;
+  /**
+   * A check run before training starts: the layer refuses what it cannot train, changes no state
+   * (no moving statistics) and, for a registered custom layer, checks its gradients.
+   */
+  dryRun?: boolean;
+  /**
+   * With `dryRun`: training needs gradients through this call (it has trainable weights or a
+   * trainable layer feeds it), so a layer that cannot be differentiated refuses.
+   */
+  needsGradients?: boolean;
 }
 
 /** Non-tensor keyword arguments of one call, as the model config wrote them. */
@@ -38,8 +50,11 @@ export interface ModelLayer {
   readonly name: string;
   /** Keras class name. */
   readonly className: string;
-  /** False when the config froze the layer; its weights count as non-trainable. */
-  readonly trainable: boolean;
+  /**
+   * False when the config froze the layer (or `KerasModel.setTrainable` did); its weights count as
+   * non-trainable and `fit` leaves them unchanged.
+   */
+  trainable: boolean;
   /** Keyword call arguments the layer accepts (e.g. `use_causal_mask`); none when absent. */
   readonly callOptions?: readonly string[];
   /** Output shapes for the given input shapes; throws when the inputs cannot fit the layer. */
@@ -48,6 +63,13 @@ export interface ModelLayer {
   weightSpecs(inputShapes: Shape[]): WeightSpec[] | null;
   /** Takes ownership of the given weights. */
   setWeights(weights: tf.Tensor[]): void;
+  /** Copies of the weights in Keras `get_weights()` order, owned by the caller. */
+  getWeights(): tf.Tensor[];
+  /**
+   * For each of {@link ModelLayer.getWeights}, whether Keras lists it among the trainable weights
+   * (BatchNormalization's moving statistics are not); all are when absent.
+   */
+  trainableFlags?(): boolean[] | null;
   /** Runs the layer (inside the caller's `tf.tidy`). */
   call(args: CallArgs): CallResult;
   /** Number of scalar weights. */
