@@ -1,8 +1,8 @@
 /** A loaded Keras model: prediction, intermediate outputs and a Keras-style summary. */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, fail, formatShape } from './errors.js';
-import { nodeKey, type Graph, type GraphNode } from './graph/build.js';
-import { nodeRefs, type ModelSpec, type NodeSpec, type TensorRef } from './graph/spec.js';
+import { neededNodes, nodeKey, type Graph, type GraphNode } from './graph/build.js';
+import { type ModelSpec, type NodeSpec, type TensorRef } from './graph/spec.js';
 import { fits } from './layers/shapes.js';
 import { CuDNNRecurrent } from './layers/cudnn.js';
 import { RecurrentModelLayer } from './layers/recurrent.js';
@@ -237,15 +237,7 @@ export class KerasModel {
     wanted: TensorRef[],
     call: (node: GraphNode, args: CallArgs) => CallResult = (node, args) => node.layer.call(args),
   ): Map<string, { outputs: tf.Tensor[]; masks: (tf.Tensor | null)[] }> {
-    const needed = new Set<string>();
-    const stack = wanted.map((r) => nodeKey(r.layer, r.node));
-    while (stack.length > 0) {
-      const key = stack.pop() as string;
-      if (needed.has(key)) continue;
-      needed.add(key);
-      const node = this.graph.nodes.get(key) as GraphNode;
-      for (const r of nodeRefs(node.spec)) stack.push(nodeKey(r.layer, r.node));
-    }
+    const needed = neededNodes(this.graph, wanted);
     const values = new Map<string, { outputs: tf.Tensor[]; masks: (tf.Tensor | null)[] }>();
     this.graph.inputs.forEach((input, i) => {
       values.set(nodeKey(input.ref.layer, input.ref.node), { outputs: [inputs[i]], masks: [null] });

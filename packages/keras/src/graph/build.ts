@@ -42,6 +42,20 @@ export function nodeKey(layer: string, node: number): string {
   return `${layer}#${node}`;
 }
 
+/** Keys of the nodes the `wanted` tensors depend on (themselves included). */
+export function neededNodes(graph: Graph, wanted: readonly TensorRef[]): Set<string> {
+  const needed = new Set<string>();
+  const stack = wanted.map((r) => nodeKey(r.layer, r.node));
+  while (stack.length > 0) {
+    const key = stack.pop() as string;
+    if (needed.has(key)) continue;
+    needed.add(key);
+    const node = graph.nodes.get(key) as GraphNode;
+    for (const r of nodeRefs(node.spec)) stack.push(nodeKey(r.layer, r.node));
+  }
+  return needed;
+}
+
 function nodeCount(spec: LayerSpec): number {
   return spec.json.class_name === 'InputLayer' ? 1 : spec.nodes.length;
 }

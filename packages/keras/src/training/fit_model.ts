@@ -16,8 +16,8 @@ import {
   type FitOptions,
 } from '@rnnkit/core/training';
 import { describe, fail, messageOf } from '../errors.js';
-import { nodeKey, type GraphNode } from '../graph/build.js';
-import { nodeRefs, type TensorRef } from '../graph/spec.js';
+import { neededNodes, nodeKey, type GraphNode } from '../graph/build.js';
+import { nodeRefs } from '../graph/spec.js';
 import type { CallArgs, LayerJson, ModelLayer } from '../layers/types.js';
 import type { KerasModel, ModelInput, ModelInternals } from '../model.js';
 import { penaltyLoss, weightPenalties, type Penalty } from './regularizers.js';
@@ -68,20 +68,6 @@ function layerPenalties(m: ModelInternals, node: GraphNode): (Penalty | null)[] 
   const json = m.graph.specs.get(node.layer.name)?.json as LayerJson;
   const label = `layer '${node.layer.name}' (${node.layer.className})`;
   return weightPenalties(label, names, weightConfigs(json, names.length));
-}
-
-/** The node keys the wanted tensor depends on. */
-function neededNodes(m: ModelInternals, wanted: TensorRef): Set<string> {
-  const needed = new Set<string>();
-  const stack = [nodeKey(wanted.layer, wanted.node)];
-  while (stack.length > 0) {
-    const key = stack.pop() as string;
-    if (needed.has(key)) continue;
-    needed.add(key);
-    const node = m.graph.nodes.get(key) as GraphNode;
-    for (const r of nodeRefs(node.spec)) stack.push(nodeKey(r.layer, r.node));
-  }
-  return needed;
 }
 
 /** The layers whose weights this run trains, with their variables (created here). */
@@ -173,7 +159,7 @@ export async function fitModel(
   try {
     const settings = checkFitOptions(inputs, y, options);
     const output = m.spec.outputs[0];
-    const needed = neededNodes(m, output);
+    const needed = neededNodes(m.graph, [output]);
     const nodes = m.graph.order.filter((n) => needed.has(n.key));
     // Keras adds the regularizers of trainable weights to the loss.
     const penalties = new Map<ModelLayer, (Penalty | null)[]>();
