@@ -12,11 +12,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const product = (values: readonly number[]): number => values.reduce((a, b) => a * b, 1);
 
-/** Every kernel tap over three axes, in the filter's row-major order. */
+/** Every kernel tap (its index per spatial axis), in the filter's row-major order. */
 function kernelTaps(kernel: readonly number[]): number[][] {
-  const taps: number[][] = [];
-  for (let d = 0; d < kernel[0]; d++)
-    for (let h = 0; h < kernel[1]; h++) for (let w = 0; w < kernel[2]; w++) taps.push([d, h, w]);
+  let taps: number[][] = [[]];
+  for (const size of kernel)
+    taps = taps.flatMap((tap) => Array.from({ length: size }, (_, j) => [...tap, j]));
   return taps;
 }
 
@@ -38,15 +38,10 @@ function spread(t: tf.Tensor, axis: number, stride: number, span: number): tf.Te
   return tf.reshape(kept, [...t.shape.slice(0, axis), span, ...t.shape.slice(axis + 1)]);
 }
 
-/** Pads a per-axis list of 1 to 3 spatial axes to three, leading axes of size 1. */
-const toThreeAxes = (values: readonly number[]): number[] => [
-  ...Array<number>(3 - values.length).fill(1),
-  ...values,
-];
-
 /**
- * The convolution over three spatial axes; the output sizes are read from `dy`, the padding
- * before each axis is TensorFlow's (`same`: `floor(total / 2)`, the larger half after).
+ * The convolution's geometry per spatial axis; the output sizes are read from `dy`, the padding
+ * before each axis is TensorFlow's (`same`: `floor(total / 2)`, the larger half after). The
+ * tensors keep their rank (no axes added): tfjs's WebGPU backend indexes up to rank 4.
  */
 function geometry(
   x: tf.Tensor,
@@ -56,18 +51,15 @@ function geometry(
   padding: 'valid' | 'same',
   dilations: readonly number[],
 ) {
-  const rank = x.rank - 2;
-  const inSize = toThreeAxes(x.shape.slice(1, -1));
-  const outSize = toThreeAxes(dy.shape.slice(1, -1));
-  const kernel = toThreeAxes(filter.shape.slice(0, rank));
-  const st = toThreeAxes(strides);
-  const dl = toThreeAxes(dilations);
+  const inSize = x.shape.slice(1, -1);
+  const outSize = dy.shape.slice(1, -1);
+  const kernel = filter.shape.slice(0, inSize.length);
   const padBefore = inSize.map((n, i) => {
     if (padding === 'valid') return 0;
-    const span = dl[i] * (kernel[i] - 1) + 1;
-    return Math.floor(Math.max((outSize[i] - 1) * st[i] + span - n, 0) / 2);
+    const span = dilations[i] * (kernel[i] - 1) + 1;
+    return Math.floor(Math.max((outSize[i] - 1) * strides[i] + span - n, 0) / 2);
   });
-  return { inSize, outSize, kernel, strides: st, dilations: dl, padBefore };
+  return { inSize, outSize, kernel, strides, dilations, padBefore };
 }
 
 /**
@@ -91,7 +83,7 @@ export function convNdGradients(
     const extent = span.map((s, i) => s + (g.kernel[i] - 1) * g.dilations[i]);
     const padAfter = extent.map((e, i) => Math.max(e - g.padBefore[i] - g.inSize[i], 0));
     const padded = g.inSize.map((s, i) => g.padBefore[i] + s + padAfter[i]);
-    const xPadded = tf.pad(tf.reshape(x, [n, ...g.inSize, channels]), [
+    const xPadded = tf.pad(x, [
       [0, 0],
       ...g.padBefore.map((b, i): [number, number] => [b, padAfter[i]]),
       [0, 0],
@@ -126,7 +118,7 @@ export function convNdGradients(
         tf.slice(dPatches, [0, k * channels], [positions, channels]),
         [n, ...g.outSize, channels],
       );
-      for (let i = 0; i < 3; i++)
+      for (let i = 0; i < g.inSize.length; i++)
         if (g.strides[i] > 1 && g.outSize[i] > 1) part = spread(part, i + 1, g.strides[i], span[i]);
       part = tf.pad(part, [
         [0, 0],
@@ -137,6 +129,6 @@ export function convNdGradients(
     });
     const dxPadded = tf.reshape(tf.addN(perTap), [n, ...padded, channels]);
     const dx = tf.slice(dxPadded, [0, ...g.padBefore, 0], [n, ...g.inSize, channels]);
-    return [tf.reshape(dx, x.shape), dFilter];
+    return [dx, dFilter];
   });
 }
