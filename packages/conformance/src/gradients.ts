@@ -3,6 +3,15 @@
  * float64 central differences of the Keras equations) run on the active backend. The loss is
  * `Σᵢ sum(returnedᵢ ⊙ cotangentᵢ)`; its gradients w.r.t. the input, every weight and every
  * initial state must match the expected ones within the case's tolerance.
+ *
+ * Cases cover plain layers, Bidirectional (every merge mode; both halves and the states enter the
+ * loss) and ConvLSTM. A case with `call.training` runs the layer in training: its dropout masks
+ * come from the layer's `seed`, and the expected gradients were computed with those masks (listed
+ * in `dropout_masks`), so forward and backward pass must both use the masks the layer drew.
+ *
+ * Kernel paths: a kernel in `expectFused` must run fused, every other kernel through core's
+ * reference. A backward kernel (`<kernel>Grad`) that a backend does not declare, as ConvLSTM's on
+ * every backend so far, therefore runs core's reference backward after the fused forward.
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,7 +34,18 @@ export interface GradientCase {
   source: string;
   layer: ConformanceCase['layer'];
   weights: CaseArray[];
-  call: { input: CaseArray; mask?: CaseArray; initial_state?: CaseArray[] };
+  call: {
+    input: CaseArray;
+    mask?: CaseArray;
+    initial_state?: CaseArray[];
+    /** Run the layer in training (dropout on). */
+    training?: boolean;
+  };
+  /**
+   * For reading only: the dropout masks the reference applied, per direction (forward first),
+   * drawn from the layer's `seed` as the layer draws them.
+   */
+  dropout_masks?: { input?: CaseArray; recurrent?: CaseArray }[];
   cotangents: CaseArray[];
   expected: { input: CaseArray; weights: CaseArray[]; initial_state?: CaseArray[] };
   tolerance: { atol: number; rtol: number };
@@ -72,7 +92,7 @@ export async function runGradientCase(c: GradientCase): Promise<GradientCaseResu
     const [input, ...rest] = args;
     layer.setWeights(rest.slice(0, weights.length));
     const initialState = states.length > 0 ? rest.slice(weights.length) : undefined;
-    const out = layer.apply(input, { mask, initialState });
+    const out = layer.apply(input, { mask, initialState, training: c.call.training === true });
     const outputs = Array.isArray(out) ? out : [out];
     return tf.addN(outputs.map((o, i) => tf.sum(tf.mul(o, cotangents[i])))) as tf.Scalar;
   };

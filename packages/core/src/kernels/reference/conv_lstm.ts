@@ -7,9 +7,33 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ConvLSTMSequenceAttrs, SequenceKernelInputs } from '../contract.js';
 import { timeLoop } from '../time_loop.js';
 import { lstmGates } from './lstm.js';
+import { convNdGradients } from './conv_nd_grad.js';
 
-/** An N-d convolution, channels last, TensorFlow padding. */
+/**
+ * An N-d convolution, channels last, TensorFlow padding. Its gradient is {@link convNdGradients}
+ * (every backend, every dilation), not tfjs's convolution gradients.
+ */
 export function convNd(
+  x: tf.Tensor,
+  filter: tf.Tensor,
+  strides: readonly number[],
+  padding: 'valid' | 'same',
+  dilations: readonly number[],
+): tf.Tensor {
+  const differentiable = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, kernel, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([input, kernel]);
+    return {
+      value: tfConv(input, kernel, strides, padding, dilations),
+      gradFunc: (dy: tf.Tensor, [savedInput, savedKernel]: tf.Tensor[]) =>
+        convNdGradients(savedInput, savedKernel, dy, strides, padding, dilations),
+    };
+  });
+  return differentiable(x, filter);
+}
+
+/** tfjs's convolution of the input's rank. */
+function tfConv(
   x: tf.Tensor,
   filter: tf.Tensor,
   strides: readonly number[],
