@@ -5,13 +5,18 @@ import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
 import { SimpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
+import { SimpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js';
 
-/** The fused kernels, one per kernel of the family table. */
+/**
+ * The fused kernels, one per kernel of the family table, and the backward kernels
+ * (`<kernel>Grad`) of the recurrent families.
+ */
 export const kernelConfigs: KernelConfig[] = [
   SimpleRNNSequenceConfig,
   LSTMSequenceConfig,
   GRUSequenceConfig,
   ConvLSTMSequenceConfig,
+  SimpleRNNSequenceGradConfig,
 ];
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */
