@@ -4,6 +4,7 @@ import { registerKernelConfigs } from '@rnnkit/core';
 import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
+import { LSTMSequenceGradConfig } from './kernels/LSTMSequenceGrad.js';
 import { SimpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 import { SimpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js';
 
@@ -17,6 +18,7 @@ export const kernelConfigs: KernelConfig[] = [
   GRUSequenceConfig,
   ConvLSTMSequenceConfig,
   SimpleRNNSequenceGradConfig,
+  LSTMSequenceGradConfig,
 ];
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */

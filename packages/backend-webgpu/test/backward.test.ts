@@ -30,6 +30,7 @@ const PARAMS: Param[] = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', '
 
 const VARIANTS: { family: CaseSpec['family']; resetAfter?: boolean; label: string }[] = [
   { family: 'simple', label: 'SimpleRNN' },
+  { family: 'lstm', label: 'LSTM' },
 ];
 
 /** The case as the flat float64 problem of the Keras equations. */
