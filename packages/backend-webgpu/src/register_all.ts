@@ -3,6 +3,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { registerKernelConfigs } from '@rnnkit/core';
 import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
+import { GRUSequenceGradConfig } from './kernels/GRUSequenceGrad.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
 import { LSTMSequenceGradConfig } from './kernels/LSTMSequenceGrad.js';
 import { SimpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
@@ -19,6 +20,7 @@ export const kernelConfigs: KernelConfig[] = [
   ConvLSTMSequenceConfig,
   SimpleRNNSequenceGradConfig,
   LSTMSequenceGradConfig,
+  GRUSequenceGradConfig,
 ];
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */

@@ -31,6 +31,8 @@ const PARAMS: Param[] = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', '
 const VARIANTS: { family: CaseSpec['family']; resetAfter?: boolean; label: string }[] = [
   { family: 'simple', label: 'SimpleRNN' },
   { family: 'lstm', label: 'LSTM' },
+  { family: 'gru', resetAfter: true, label: 'GRU resetAfter' },
+  { family: 'gru', resetAfter: false, label: 'GRU resetBefore' },
 ];
 
 /** The case as the flat float64 problem of the Keras equations. */
