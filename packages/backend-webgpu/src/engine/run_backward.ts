@@ -5,13 +5,16 @@
  * 1. the input projection `x·kernel` (tfjs's `BatchMatMul`, one dispatch);
  * 2. the forward pass again, keeping every step's activations in GPU buffers (`T` dispatches);
  * 3. the reverse-time loop: per step, the gate gradients and `dh_{t−1} = dGates·Uᵀ` in one
- *    dispatch (`T` dispatches), all of 2 and 3 in one compute pass, then one queue submit;
- * 4. the products hoisted out of the loop, each over all `B·T` rows (tfjs programs):
- *    `dx = dGates·Wᵀ`, `dW = xᵀ·dGates`, `dU = h_inᵀ·dGates`, `db = Σ dGates`. GRU with
- *    `resetAfter: false` takes `dU` in two column blocks (`h_in` for `z, r`, `r ⊙ h_in` for the
- *    candidate); with `resetAfter`, the recurrent half of the bias sums the gradients the
- *    recurrent product saw.
+ *    dispatch (`T` dispatches);
+ * 4. the bias gradient `db = Σ dGates`, column sums over all `B·T` rows (one dispatch; both
+ *    bias rows for GRU with `resetAfter`, whose recurrent row sums the gradients the recurrent
+ *    product saw); 2 to 4 are one compute pass, then one queue submit;
+ * 5. the products hoisted out of the loop, each over all `B·T` rows (tfjs's `BatchMatMul`):
+ *    `dx = dGates·Wᵀ`, `dW = xᵀ·dGates`, `dU = h_inᵀ·dGates` (3 dispatches). GRU with
+ *    `resetAfter: false` takes `dU` in two column blocks, `h_in` for `z, r` and `r ⊙ h_in` for
+ *    the candidate (two slices, two products and a concat: 7 dispatches in all).
  *
+ * So a call records `2·T + 5` dispatches (`2·T + 9` for GRU with `resetAfter: false`).
  * Nothing is read back; the gradients stay on the GPU.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -34,9 +37,13 @@ import { alignTo, bindEntries, emptyOrZeros, gpuOutput, perStepParams } from './
 import { checkCall, type CheckedCall } from './validate.js';
 import {
   BACK_BINDING,
+  BIAS_SUM_BINDING,
+  BIAS_SUM_WORKGROUP,
   KEEP_BINDING,
   backBindings,
   backwardStepShader,
+  biasSumBindings,
+  biasSumShader,
   keepBindings,
   keepForwardShader,
   forwardStateRegions,
@@ -61,6 +68,8 @@ interface BackwardPipelines {
   keep: GPUComputePipeline;
   backLayout: GPUBindGroupLayout;
   back: GPUComputePipeline;
+  biasLayout: GPUBindGroupLayout;
+  bias: GPUComputePipeline;
 }
 
 /** Invocations per workgroup: one per unit up to 256 (the WebGPU minimum limit). */
@@ -73,12 +82,14 @@ export function backwardWorkgroupSize(units: number, limits: GPUSupportedLimits)
   return Math.min(most, Math.ceil(units / 32) * 32);
 }
 
+/** A pipeline and its layout; `perStep`: the uniforms are per-step blocks at a dynamic offset. */
 function pipeline(
   device: GPUDevice,
   label: string,
   list: StorageBinding[],
   params: number,
   code: string,
+  perStep = true,
 ): { layout: GPUBindGroupLayout; pipeline: GPUComputePipeline } {
   const entries: GPUBindGroupLayoutEntry[] = list.map((b) => ({
     binding: b.binding,
@@ -88,7 +99,11 @@ function pipeline(
   entries.push({
     binding: params,
     visibility: GPUShaderStage.COMPUTE,
-    buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PER_STEP_PARAMS_BYTES },
+    buffer: {
+      type: 'uniform',
+      hasDynamicOffset: perStep,
+      minBindingSize: perStep ? PER_STEP_PARAMS_BYTES : 16,
+    },
   });
   const layout = device.createBindGroupLayout({ label, entries });
   const module = device.createShaderModule({ label, code });
@@ -119,11 +134,21 @@ function backwardPipelines(device: GPUDevice, c: ShaderConfig, wg: number): Back
       BACK_BINDING.params,
       backwardStepShader(c, wg),
     );
+    const bias = pipeline(
+      device,
+      `rnnkit-${c.family}-bias-gradient`,
+      biasSumBindings(c),
+      BIAS_SUM_BINDING.params,
+      biasSumShader(c),
+      false,
+    );
     return {
       keepLayout: keep.layout,
       keep: keep.pipeline,
       backLayout: back.layout,
       back: back.pipeline,
+      biasLayout: bias.layout,
+      bias: bias.pipeline,
     };
   });
 }
@@ -247,6 +272,7 @@ export function runSequenceBackward(
   const rh = twoPhase ? gpuOutput(b, [rows, units]) : null;
   const dg = gpuOutput(b, [rows, gu]);
   const dgr = resetAfter ? gpuOutput(b, [rows, gu]) : null;
+  const dBias = gpuOutput(b, c.bias.shape);
   const dh0 = gpuOutput(b, [batch, units]);
   const dc0 = lstm ? gpuOutput(b, [batch, units]) : null;
 
@@ -271,6 +297,8 @@ export function runSequenceBackward(
     perStepParams({ batch, steps, ...config }, stride, stateBlock),
   );
   b.queue.writeBuffer(backParams, 0, reverseParams(c, stride, stateBlock));
+  const biasParams = acquire(16, usage.UNIFORM | usage.COPY_DST);
+  b.queue.writeBuffer(biasParams, 0, new Uint32Array([rows, 0, 0, 0]));
 
   const mask = c.mask != null ? gpuBuffer(b, c.mask, 'mask') : undefined;
   const rmask =
@@ -313,6 +341,16 @@ export function runSequenceBackward(
     ),
   });
 
+  const biasGroup = b.device.createBindGroup({
+    layout: pipelines.biasLayout,
+    entries: bindEntries(
+      BIAS_SUM_BINDING,
+      { dg: dg.buffer, dgr: dgr?.buffer, db: dBias.buffer },
+      biasParams,
+      16,
+    ),
+  });
+
   const encoder = commandEncoder(b);
   const copyIn = (from: TensorInfo, what: string, at: number) =>
     encoder.copyBufferToBuffer(gpuBuffer(b, from, what), 0, saved, at, stateBytes);
@@ -333,12 +371,15 @@ export function runSequenceBackward(
     pass.setBindGroup(0, backGroup, [i * stride]);
     pass.dispatchWorkgroups(batch);
   }
+  pass.setPipeline(pipelines.bias);
+  pass.setBindGroup(0, biasGroup);
+  pass.dispatchWorkgroups(Math.ceil(gu / BIAS_SUM_WORKGROUP));
   pass.end();
   // Iteration i writes block (i + 1) % 2, so the initial states' gradients sit in block T % 2.
   const final = reverseAt + (steps % 2) * stateBlock * 4;
   encoder.copyBufferToBuffer(saved, final, dh0.buffer, 0, stateBytes);
   if (dc0 != null) encoder.copyBufferToBuffer(saved, final + stateBytes, dc0.buffer, 0, stateBytes);
-  countDispatches(2 * steps);
+  countDispatches(2 * steps + 1);
   b.submitQueue();
   // Safe once submitted: later users of these buffers are ordered after this work.
   for (const buffer of released) b.bufferManager.releaseBuffer(buffer);
@@ -361,8 +402,6 @@ export function runSequenceBackward(
   temporaries.push(dxFlat, xFlat);
 
   let dRecurrent: TensorInfo;
-  let dBias: TensorInfo;
-  const sum = (x: TensorInfo) => op(backend, 'Sum', { x }, { axis: [0], keepDims: false });
   if (rh != null) {
     const slice = (begin: number, size: number) =>
       op(backend, 'Slice', { x: dg.info }, { begin: [0, begin], size: [rows, size] });
@@ -372,20 +411,11 @@ export function runSequenceBackward(
     const hh = productTA(backend, rh.info, dH);
     dRecurrent = concat(backend, [zr, hh], 1);
     temporaries.push(dZR, dH, zr, hh);
-    dBias = sum(dg.info);
-  } else if (dgr != null) {
-    dRecurrent = productTA(backend, hin.info, dgr.info);
-    const input = sum(dg.info);
-    const recurrent = sum(dgr.info);
-    const both = concat(backend, [input, recurrent], 0);
-    dBias = op(backend, 'Reshape', { x: both }, { shape: [2, gu] });
-    temporaries.push(input, recurrent, both);
   } else {
-    dRecurrent = productTA(backend, hin.info, dg.info);
-    dBias = sum(dg.info);
+    dRecurrent = productTA(backend, hin.info, dgr?.info ?? dg.info);
   }
   for (const t of temporaries) b.disposeData(t.dataId);
-  const result = [dx, dKernel, dRecurrent, dBias, dh0.info];
+  const result = [dx, dKernel, dRecurrent, dBias.info, dh0.info];
   if (dc0 != null) result.push(dc0.info);
   return result;
 }

@@ -432,3 +432,49 @@ ${body}
 }
 `;
 }
+
+/** Bindings of {@link biasSumShader}. */
+export const BIAS_SUM_BINDING = { dg: 0, dgr: 1, db: 2, params: 3 } as const;
+
+/** The storage bindings of {@link biasSumShader}, in binding order. */
+export function biasSumBindings(c: ShaderConfig): StorageBinding[] {
+  const list: StorageBinding[] = [{ binding: BIAS_SUM_BINDING.dg, name: 'dg', write: false }];
+  if (c.family === 'gru' && c.resetAfter) {
+    list.push({ binding: BIAS_SUM_BINDING.dgr, name: 'dgr', write: false });
+  }
+  list.push({ binding: BIAS_SUM_BINDING.db, name: 'db', write: true });
+  return list;
+}
+
+/** Invocations per workgroup of {@link biasSumShader}. */
+export const BIAS_SUM_WORKGROUP = 64;
+
+/**
+ * The bias gradient: column sums of the gate gradients `dg [rows, G·U]` over all rows, one
+ * invocation per column; for GRU with `resetAfter`, also those of `dgr` (the recurrent bias),
+ * written after them as the bias's second row. `p.x` holds the row count.
+ */
+export function biasSumShader(c: ShaderConfig): string {
+  const GU = GATE_COUNT[c.family] * c.units;
+  const both = c.family === 'gru' && c.resetAfter;
+  return `struct Params { x: u32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read> dg: array<f32>;
+${both ? '@group(0) @binding(1) var<storage, read> dgr: array<f32>;' : ''}
+@group(0) @binding(2) var<storage, read_write> db: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+@compute @workgroup_size(${BIAS_SUM_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= ${u(GU)}) { return; }
+  var s = 0.0;
+  ${both ? 'var sr = 0.0;' : ''}
+  for (var r = 0u; r < p.x; r = r + 1u) {
+    s = s + dg[r * ${u(GU)} + j];
+    ${both ? `sr = sr + dgr[r * ${u(GU)} + j];` : ''}
+  }
+  db[j] = s;
+  ${both ? `db[${u(GU)} + j] = sr;` : ''}
+}
+`;
+}
