@@ -102,7 +102,7 @@ async function runBackward(
 ): Promise<Partial<Record<Param, Float32Array>>> {
   const inputs = caseInputs(cs);
   const B = cs.x.length;
-  const T = cs.x[0].length;
+  const T = B > 0 ? cs.x[0].length : 0;
   const U = cs.units;
   const grads: Record<string, tf.Tensor> = {
     dOutput: tf.tensor(dys[0], cs.returnSequences ? [B, T, U] : [B, U]),
@@ -230,6 +230,35 @@ describeGpu('fused webgpu backward kernels vs float64 central differences', () =
         param === 'x' ? undefined : entries,
       );
       expect(fraction, v.label).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('0 steps pass the state gradients through; 0 rows give empty and zero gradients', async () => {
+    for (const v of VARIANTS) {
+      for (const [batch, steps] of [
+        [2, 0],
+        [0, 0],
+      ]) {
+        const cs = makeCase({ ...v, batch: Math.max(batch, 1), steps, inputDim: 3, units: 4 });
+        cs.x = cs.x.slice(0, batch);
+        cs.initialH = cs.initialH.slice(0, batch);
+        cs.initialC = cs.initialC?.slice(0, batch);
+        const states = v.family === 'lstm' ? 2 : 1;
+        const r = rng(3);
+        const dStates = Array.from({ length: states }, () =>
+          Float32Array.from({ length: batch * 4 }, () => r()),
+        );
+        const dOutput = new Float32Array(batch * steps * 4).fill(1);
+        const got = await runBackward(cs, [dOutput, ...dStates]);
+        const G = v.family === 'lstm' ? 4 : v.family === 'gru' ? 3 : 1;
+        const biasSize = v.family === 'gru' && v.resetAfter ? 2 * G * 4 : G * 4;
+        expect(got.x, v.label).toEqual(new Float32Array(batch * steps * 3));
+        expect(got.kernel, v.label).toEqual(new Float32Array(3 * G * 4));
+        expect(got.recurrentKernel, v.label).toEqual(new Float32Array(4 * G * 4));
+        expect(got.bias, v.label).toEqual(new Float32Array(biasSize));
+        expect(got.initialH, v.label).toEqual(dStates[0]);
+        if (states > 1) expect(got.initialC, v.label).toEqual(dStates[1]);
+      }
     }
   });
 

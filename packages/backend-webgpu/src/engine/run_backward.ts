@@ -213,10 +213,11 @@ function trivialGradients(
   const { batch, steps, inputDim, units } = c;
   const gu = c.recurrentKernel.shape[1];
   const stateBytes = batch * units * 4;
-  const states = dStates.map((d) => {
+  const states = dStates.map((d, i) => {
     if (batch === 0) return emptyOrZeros(b, [0, units]);
     const out = gpuOutput(b, [batch, units]);
-    commandEncoder(b).copyBufferToBuffer(gpuBuffer(b, d, 'dH'), 0, out.buffer, 0, stateBytes);
+    const from = gpuBuffer(b, d, i === 0 ? 'dH' : 'dC');
+    commandEncoder(b).copyBufferToBuffer(from, 0, out.buffer, 0, stateBytes);
     return out.info;
   });
   if (batch > 0) b.submitQueue();
