@@ -3,15 +3,24 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { registerKernelConfigs } from '@rnnkit/core';
 import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
+import { GRUSequenceGradConfig } from './kernels/GRUSequenceGrad.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
+import { LSTMSequenceGradConfig } from './kernels/LSTMSequenceGrad.js';
 import { SimpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
+import { SimpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js';
 
-/** The fused kernels, one per kernel of the family table. */
+/**
+ * The fused kernels, one per kernel of the family table, and the backward kernels
+ * (`<kernel>Grad`) of the recurrent families.
+ */
 export const kernelConfigs: KernelConfig[] = [
   SimpleRNNSequenceConfig,
   LSTMSequenceConfig,
   GRUSequenceConfig,
   ConvLSTMSequenceConfig,
+  SimpleRNNSequenceGradConfig,
+  LSTMSequenceGradConfig,
+  GRUSequenceGradConfig,
 ];
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */

@@ -27,7 +27,8 @@ import { BINDING, PER_STEP_PARAMS_BYTES, hasCellState, isTwoPhase, type Family }
 
 const BACKEND = 'webgpu';
 
-function tfjsKernel(name: string): KernelFunc {
+/** tfjs's own webgpu kernel `name` (one program, so one dispatch, per call). */
+export function tfjsKernel(name: string): KernelFunc {
   const config = getKernel(name, BACKEND);
   if (config == null) {
     throw new Error(
@@ -39,7 +40,7 @@ function tfjsKernel(name: string): KernelFunc {
 }
 
 /** `x·kernel` as `[B·T, G·U]`: a free reshape, then tfjs's matrix product (one dispatch). */
-function project(backend: WebGPUBackend, c: CheckedCall): TensorInfo {
+export function project(backend: WebGPUBackend, c: CheckedCall): TensorInfo {
   const { batch, steps, inputDim } = c;
   const flat = tfjsKernel('Reshape')({
     inputs: { x: c.x },

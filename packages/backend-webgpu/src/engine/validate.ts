@@ -6,6 +6,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 import {
   checkSequenceCall,
   invalidShape,
+  type CheckedSequenceAttrs,
   type CheckedSequenceInputs,
   type SequenceKernelName,
 } from '@rnnkit/core';
@@ -14,6 +15,7 @@ import type { Family, ShaderConfig } from './wgsl.js';
 /** Validated inputs, sizes and the shader configuration they imply. */
 export interface CheckedCall extends CheckedSequenceInputs<TensorInfo> {
   config: ShaderConfig;
+  attrs: CheckedSequenceAttrs;
 }
 
 /** Validates a call of `kernelName` (of `family`) and derives its shader configuration. */
@@ -41,5 +43,5 @@ export function checkCall(
     mask,
     recurrentMask: p.recurrentMask != null,
   };
-  return { ...p, config };
+  return { ...p, config, attrs: a };
 }
