@@ -284,7 +284,8 @@ class CustomModelLayer extends BaseLayer {
           const inputs = args.inputs.map((x) => (x.dtype === 'float32' ? ts[next++] : x));
           const out = this.impl.call(inputs, ts.slice(floats.length), masks);
           const outs = (Array.isArray(out) ? out : [out]).filter((o) => o.dtype === 'float32');
-          return tf.addN(outs.map((o) => tf.sum(o)));
+          // Pairwise adds, not addN: tfjs's WebGPU AddN is wrong for more than 8 inputs.
+          return outs.map((o) => tf.sum(o)).reduce((a, b) => tf.add(a, b));
         })(sources),
       );
     } catch (e) {

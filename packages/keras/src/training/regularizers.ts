@@ -95,5 +95,6 @@ export function penaltyLoss(
     ...(penalty.l1 > 0 ? [tf.mul(penalty.l1, tf.sum(tf.abs(weight)))] : []),
     ...(penalty.l2 > 0 ? [tf.mul(penalty.l2, tf.sum(tf.square(weight)))] : []),
   ]);
-  return parts.length === 0 ? null : (tf.addN(parts) as tf.Scalar);
+  // Pairwise adds, not addN: tfjs's WebGPU AddN returns wrong sums for more than 8 inputs.
+  return parts.length === 0 ? null : (parts.reduce((a, b) => tf.add(a, b)) as tf.Scalar);
 }

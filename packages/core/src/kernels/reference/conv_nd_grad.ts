@@ -127,7 +127,10 @@ export function convNdGradients(
       ]);
       return tf.reshape(part, [n, -1]);
     });
-    const dxPadded = tf.reshape(tf.addN(perTap), [n, ...padded, channels]);
+    // Pairwise adds, not addN: tfjs's WebGPU AddN returns zeros for more than 8 inputs (a 3×3
+    // kernel has 9 taps).
+    const summed = perTap.reduce((sum, part) => tf.add(sum, part));
+    const dxPadded = tf.reshape(summed, [n, ...padded, channels]);
     const dx = tf.slice(dxPadded, [0, ...g.padBefore, 0], [n, ...g.inSize, channels]);
     return [dx, dFilter];
   });
