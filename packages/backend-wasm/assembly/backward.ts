@@ -142,6 +142,22 @@ export function gradScratchBytes(family: i32, B: i32, T: i32, D: i32, U: i32): u
 }
 
 /**
+ * Byte offset, in the scratch of a {@link sequenceGrad} call, of the activations its backward
+ * pass reads (every step's recurrent input, pre-activations, activations and family-specific
+ * values): what {@link sequenceGradForward} leaves there for a later call to take.
+ */
+export function gradSavedOffset(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
+  layout(family, B, T, D, U, 0);
+  return hIn;
+}
+
+/** Bytes of the activations at {@link gradSavedOffset}. */
+export function gradSavedBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
+  layout(family, B, T, D, U, 0);
+  return dX - hIn;
+}
+
+/**
  * `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats: 4×4 tiles
  * transposed in registers, the edges one float at a time.
  */
@@ -328,6 +344,73 @@ function taken(mask: usize, T: i32, b: i32, t: i32): bool {
   return mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
 }
 
+/** What a call runs: the whole backward pass, its forward half only, or its backward half. */
+const MODE_FULL = 0;
+const MODE_FORWARD = 1;
+const MODE_SAVED = 2;
+
+/**
+ * The forward pass of a sequence call as {@link sequenceGrad} runs it, for a call whose
+ * gradients will be asked for: writes the outputs as `sequence` does (`out`, `hOut`, `cOut`)
+ * and leaves the activations the backward pass reads at {@link gradSavedOffset} in `scratch`
+ * (of {@link gradScratchBytes} bytes). Arguments as for {@link sequenceGrad}.
+ */
+export function sequenceGradForward(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+): void {
+  gradCall(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    recurrent,
+    bias,
+    h0,
+    c0,
+    mask,
+    rmask,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    out,
+    hOut,
+    cOut,
+    scratch,
+    flags,
+    act,
+    ract,
+    MODE_FORWARD,
+  );
+}
+
 /**
  * Gradients of one sequence call with respect to its input, weights and initial states.
  * Pointers are byte offsets into the shared memory.
@@ -337,7 +420,9 @@ function taken(mask: usize, T: i32, b: i32, t: i32): bool {
  *   `rmask` `[B, U]` or 0; `flags` and activation codes as for `sequence`.
  * - Output gradients: `dOut` (the forward output's shape), `dH`, `dC` `[B, U]` (`dC` LSTM only).
  * - Results: `dx` `[B, T, D]`, `dW`, `dU`, `db` (shapes of the weights), `dh0`, `dc0` `[B, U]`.
- * - `scratch` of {@link gradScratchBytes} bytes.
+ * - `scratch` of {@link gradScratchBytes} bytes; `saved` 1 when the caller has put there, at
+ *   {@link gradSavedOffset}, the activations {@link sequenceGradForward} left for this call (the
+ *   forward pass is then not recomputed), else 0.
  */
 export function sequenceGrad(
   family: i32,
@@ -366,18 +451,178 @@ export function sequenceGrad(
   flags: i32,
   act: i32,
   ract: i32,
+  saved: i32,
+): void {
+  gradCall(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    recurrent,
+    bias,
+    h0,
+    c0,
+    mask,
+    rmask,
+    dOut,
+    dH,
+    dC,
+    dx,
+    dW,
+    dU,
+    db,
+    dh0,
+    dc0,
+    0,
+    0,
+    0,
+    scratch,
+    flags,
+    act,
+    ract,
+    saved != 0 ? MODE_SAVED : MODE_FULL,
+  );
+}
+
+function gradCall(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  dOut: usize,
+  dH: usize,
+  dC: usize,
+  dx: usize,
+  dW: usize,
+  dU: usize,
+  db: usize,
+  dh0: usize,
+  dc0: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  mode: i32,
 ): void {
   layout(family, B, T, D, U, scratch);
   // Rows of steps a mask skipped must read as zeros in the hoisted products; without a mask
-  // every row is written.
-  if (mask != 0) memory.fill(scratch, 0, scratchEnd - scratch);
-  const G = inputGates(family);
-  const GU = G * U;
+  // every row is written. Saved activations were zeroed so by the forward call.
+  if (mask != 0) {
+    if (mode == MODE_SAVED) {
+      memory.fill(scratch, 0, hIn - scratch);
+      memory.fill(dX, 0, scratchEnd - dX);
+    } else memory.fill(scratch, 0, scratchEnd - scratch);
+  }
+  const GU = inputGates(family) * U;
   const lstm = family == FAMILY_LSTM;
-  const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
   const before = family == FAMILY_GRU_RESET_BEFORE;
   // The forward kernels' activations for the default pair (see backward_rows.ts).
   const fast = act == ACT_TANH && ract == ACT_SIGMOID;
+  const GrU = before ? 2 * U : GU;
+  const uBytes = (<usize>U) << 2;
+  const gBytes = (<usize>GU) << 2;
+
+  // Weights: plain columns for the forward products, transposed for the back products.
+  if (mode != MODE_SAVED) {
+    packMatrix(kernel, D, GU, 0, 1, GU, wp);
+    packVector(bias, 0, 1, GU, bxp);
+    packMatrix(recurrent, U, GU, 0, 1, GrU, up);
+    if (family == FAMILY_GRU) packVector(bias + gBytes, 0, 1, GU, brp);
+    if (before) packMatrix(recurrent, U, GU, 2 * U, 1, U, u2p);
+  }
+  if (mode != MODE_FORWARD) {
+    transpose(recurrent, U, GU, GU, tr);
+    packMatrix(tr, GrU, U, 0, 1, U, utp);
+    if (before) packMatrix(tr + ((<usize>(2 * U * U)) << 2), U, U, 0, 1, U, u2tp);
+  }
+
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+
+  // The first processing step each row takes.
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    while (s < T && !taken(mask, T, b, backwards ? T - 1 - s : s)) s++;
+    store<i32>(first + ((<usize>b) << 2), s);
+  }
+
+  if (mode != MODE_SAVED) {
+    forwardPass(family, B, T, D, U, x, h0, c0, mask, rmask, out, flags, act, ract, fast);
+    if (mode == MODE_FORWARD) {
+      memory.copy(hOut, hs, <usize>B * uBytes);
+      if (lstm) memory.copy(cOut, cs, <usize>B * uBytes);
+      // The last output: the state, or under a mask the output of the last step (dh).
+      if (!sequences) memory.copy(out, mask != 0 ? dh : hs, <usize>B * uBytes);
+      return;
+    }
+  }
+  backwardPass(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    mask,
+    rmask,
+    dOut,
+    dH,
+    dC,
+    dx,
+    dW,
+    dU,
+    db,
+    dh0,
+    dc0,
+    flags,
+    act,
+    ract,
+    fast,
+  );
+}
+
+/**
+ * The forward pass, keeping every step in the scratch laid out; with `out` (not 0), writes the
+ * outputs as `sequence` does, the last output of each row kept in `dh` (free until the backward
+ * pass).
+ */
+function forwardPass(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  fast: bool,
+): void {
+  const G = inputGates(family);
+  const GU = G * U;
+  const lstm = family == FAMILY_LSTM;
+  const before = family == FAMILY_GRU_RESET_BEFORE;
   const GrU = before ? 2 * U : GU;
   const NSx = packedCols(1, GU);
   const NSr = packedCols(1, GrU);
@@ -389,29 +634,15 @@ export function sequenceGrad(
   const rRow = (<usize>NSr) << 2;
   const nRow = (<usize>NSu) << 2;
   const U2 = (<usize>(2 * U)) << 2; // byte offset of the third gate block
-
-  // Weights: plain columns for the forward products, transposed for the back products.
-  packMatrix(kernel, D, GU, 0, 1, GU, wp);
-  packVector(bias, 0, 1, GU, bxp);
-  packMatrix(recurrent, U, GU, 0, 1, GrU, up);
-  if (family == FAMILY_GRU) packVector(bias + gBytes, 0, 1, GU, brp);
-  transpose(recurrent, U, GU, GU, tr);
-  packMatrix(tr, GrU, U, 0, 1, U, utp);
-  if (before) {
-    packMatrix(recurrent, U, GU, 2 * U, 1, U, u2p);
-    packMatrix(tr + ((<usize>(2 * U * U)) << 2), U, U, 0, 1, U, u2tp);
-  }
-
   const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
   const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
   const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
   const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
 
-  // Forward, keeping every step.
   gemm(x, D, rows, D, wp, NSx, bxp, xp, NSx);
   memory.copy(hs, h0, <usize>B * uBytes);
   if (lstm) memory.copy(cs, c0, <usize>B * uBytes);
-  for (let b = 0; b < B; b++) store<i32>(first + ((<usize>b) << 2), T);
+  if (out != 0) memory.fill(dh, 0, <usize>B * uBytes);
   for (let s = 0; s < T; s++) {
     const t = backwards ? T - 1 - s : s;
     if (rmask != 0) mulRows(hk, hs, rmask, B * U);
@@ -419,7 +650,6 @@ export function sequenceGrad(
     gemm(hk, U, B, U, up, NSr, family == FAMILY_GRU ? brp : 0, rp, NSr);
     for (let b = 0; b < B; b++) {
       if (!taken(mask, T, b, t)) continue;
-      if (load<i32>(first + ((<usize>b) << 2)) == T) store<i32>(first + ((<usize>b) << 2), s);
       const row = <usize>(b * T + t);
       const h = hs + <usize>b * uBytes;
       const hkb = hk + <usize>b * uBytes;
@@ -479,7 +709,59 @@ export function sequenceGrad(
         gruCandidateForwardRow(xr, r2, hkb, zs + row * gBytes, as_ + row * gBytes, h, U, fast, act);
       }
     }
+    if (out == 0) continue;
+    // Masked: states carry over; the output repeats the previous one (or is zero).
+    const pos = aligned ? t : s;
+    for (let b = 0; b < B; b++) {
+      const last = dh + <usize>b * uBytes;
+      if (taken(mask, T, b, t)) memory.copy(last, hs + <usize>b * uBytes, uBytes);
+      else if (zeroMasked) memory.fill(last, 0, uBytes);
+      if (sequences) memory.copy(out + <usize>(b * T + pos) * uBytes, last, uBytes);
+    }
   }
+}
+
+/** The backward pass over the activations of the forward pass in the scratch laid out. */
+function backwardPass(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  mask: usize,
+  rmask: usize,
+  dOut: usize,
+  dH: usize,
+  dC: usize,
+  dx: usize,
+  dW: usize,
+  dU: usize,
+  db: usize,
+  dh0: usize,
+  dc0: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  fast: bool,
+): void {
+  const G = inputGates(family);
+  const GU = G * U;
+  const lstm = family == FAMILY_LSTM;
+  const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
+  const before = family == FAMILY_GRU_RESET_BEFORE;
+  const GrU = before ? 2 * U : GU;
+  const NSu = packedCols(1, U);
+  const rows = B * T;
+  const uBytes = (<usize>U) << 2;
+  const gBytes = (<usize>GU) << 2;
+  const nRow = (<usize>NSu) << 2;
+  const U2 = (<usize>(2 * U)) << 2; // byte offset of the third gate block
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
+  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
 
   // Backward through time.
   memory.copy(dh, dH, <usize>B * uBytes);

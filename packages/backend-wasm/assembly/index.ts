@@ -14,5 +14,11 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
-export { gradScratchBytes, sequenceGrad } from './backward';
+export {
+  gradScratchBytes,
+  gradSavedOffset,
+  gradSavedBytes,
+  sequenceGrad,
+  sequenceGradForward,
+} from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';

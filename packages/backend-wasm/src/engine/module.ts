@@ -84,8 +84,9 @@ export interface RnnkitWasmExports {
     units: number,
   ): number;
   /**
-   * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass,
-   * then runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
+   * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass
+   * (unless `saved` is 1: the scratch holds the activations `sequenceGradForward` left), then
+   * runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
    */
   sequenceGrad(
     family: number,
@@ -110,6 +111,49 @@ export interface RnnkitWasmExports {
     dBias: number,
     dh0: number,
     dc0: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    saved: number,
+  ): void;
+  /** Byte offset in a `sequenceGrad` scratch of the activations its backward pass reads. */
+  gradSavedOffset(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+  ): number;
+  /** Bytes of the activations at `gradSavedOffset`. */
+  gradSavedBytes(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+  ): number;
+  /**
+   * The forward pass of a call whose gradients will be asked for (`assembly/backward.ts`):
+   * writes the outputs and leaves the activations at `gradSavedOffset` in `scratch`.
+   */
+  sequenceGradForward(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+    x: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    output: number,
+    hOut: number,
+    cOut: number,
     scratch: number,
     flags: number,
     activation: number,

@@ -1,8 +1,9 @@
 /**
  * The backward kernel body shared by the three families (`<kernel>Grad`): check the call against
  * the contract (@rnnkit/core), allocate the gradients on the wasm heap, then hand the whole call
- * to the WebAssembly module (`assembly/backward.ts`), which recomputes the forward pass in its
- * scratch and runs it backwards. Nothing is kept between the forward and the backward call.
+ * to the WebAssembly module (`assembly/backward.ts`), which runs the forward pass backwards: over
+ * the activations the taped forward call kept (`saved.ts`) when there are some, else over a
+ * forward pass it recomputes in its scratch.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import {
@@ -23,6 +24,7 @@ import {
   sequenceFlags,
   writeByteMask,
 } from './run.js';
+import { takeForward } from './saved.js';
 
 /**
  * Runs the backward call of `kernel`. Returns `[dx, dKernel, dRecurrentKernel, dBias,
@@ -84,6 +86,11 @@ export function runSequenceGrad(
       writeByteMask(state, mask, batch * steps, maskPtr);
     }
     const [dxPtr, dWPtr, dUPtr, dbPtr, dh0Ptr, dc0Ptr] = frame.outputs;
+    // Activations of the taped forward call, where it ran with the same inputs and shapes.
+    const savedAt = ex.gradSavedOffset(family, batch, steps, inputDim, units);
+    let saved = takeForward(kernel, inputs, attrs);
+    if (saved?.length !== ex.gradSavedBytes(family, batch, steps, inputDim, units)) saved = null;
+    if (saved != null) state.bytes().set(saved, frame.scratch + savedAt);
     ex.sequenceGrad(
       family,
       batch,
@@ -111,6 +118,7 @@ export function runSequenceGrad(
       sequenceFlags(a),
       activationCode(a.activation),
       activationCode(a.recurrentActivation),
+      saved != null ? 1 : 0,
     );
     outputs = frame.finish();
   } catch (e) {
