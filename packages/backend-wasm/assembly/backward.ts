@@ -81,13 +81,17 @@ let first: usize = 0; // i32 [B]: first processing step a row took
 let tmpB: usize = 0; // packed right operand of a hoisted product
 let tmpC: usize = 0; // output of a hoisted product
 let scratchEnd: usize = 0;
+let savedEnd: usize = 0; // end of the activations (`hIn` to `aux3`)
 
 function maxOf(a: usize, b: usize): usize {
   return a > b ? a : b;
 }
 
-/** Lays out the scratch of a call at `base` (0 to size it). */
-function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void {
+/**
+ * Lays out the scratch of a call at `base` (0 to size it); the activations the backward pass
+ * reads (`hIn` to `aux3`) at `saved` instead when it is not 0.
+ */
+function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize, saved: usize): void {
   const G = inputGates(family);
   const GU = <usize>(G * U);
   const GrU = <usize>((family == FAMILY_GRU_RESET_BEFORE ? 2 : G) * U);
@@ -116,12 +120,16 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
   rhk = take(b * u);
   hs = take(b * u);
   cs = take(b * u);
+  const rest = cursor;
+  if (saved != 0) cursor = saved;
   hIn = take(rows * u);
   zs = take(rows * GU);
   as_ = take(rows * GU);
   aux = take(rows * u);
   aux2 = take(rows * u);
   aux3 = take(rows * u);
+  savedEnd = cursor;
+  if (saved != 0) cursor = rest;
   dX = take(rows * GU);
   dR = take(rows * GU);
   dh = take(b * u);
@@ -137,24 +145,18 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
 
 /** Bytes of scratch a {@link sequenceGrad} call needs (64-byte aligned pointer expected). */
 export function gradScratchBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
-  layout(family, B, T, D, U, 0);
+  layout(family, B, T, D, U, 0, 0);
   return scratchEnd;
 }
 
 /**
- * Byte offset, in the scratch of a {@link sequenceGrad} call, of the activations its backward
- * pass reads (every step's recurrent input, pre-activations, activations and family-specific
- * values): what {@link sequenceGradForward} leaves there for a later call to take.
+ * Bytes of the activations a backward pass reads (every step's recurrent input,
+ * pre-activations, activations and family-specific values), which {@link sequenceGradForward}
+ * leaves in a block of the caller's for a later {@link sequenceGrad} call.
  */
-export function gradSavedOffset(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
-  layout(family, B, T, D, U, 0);
-  return hIn;
-}
-
-/** Bytes of the activations at {@link gradSavedOffset}. */
 export function gradSavedBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
-  layout(family, B, T, D, U, 0);
-  return dX - hIn;
+  layout(family, B, T, D, U, 0, 64);
+  return savedEnd - 64;
 }
 
 /**
@@ -352,8 +354,8 @@ const MODE_SAVED = 2;
 /**
  * The forward pass of a sequence call as {@link sequenceGrad} runs it, for a call whose
  * gradients will be asked for: writes the outputs as `sequence` does (`out`, `hOut`, `cOut`)
- * and leaves the activations the backward pass reads at {@link gradSavedOffset} in `scratch`
- * (of {@link gradScratchBytes} bytes). Arguments as for {@link sequenceGrad}.
+ * and leaves the activations the backward pass reads in `saved` (of {@link gradSavedBytes}
+ * bytes, 64-byte aligned). Arguments as for {@link sequenceGrad}.
  */
 export function sequenceGradForward(
   family: i32,
@@ -376,6 +378,7 @@ export function sequenceGradForward(
   flags: i32,
   act: i32,
   ract: i32,
+  saved: usize,
 ): void {
   gradCall(
     family,
@@ -408,6 +411,7 @@ export function sequenceGradForward(
     act,
     ract,
     MODE_FORWARD,
+    saved,
   );
 }
 
@@ -420,9 +424,9 @@ export function sequenceGradForward(
  *   `rmask` `[B, U]` or 0; `flags` and activation codes as for `sequence`.
  * - Output gradients: `dOut` (the forward output's shape), `dH`, `dC` `[B, U]` (`dC` LSTM only).
  * - Results: `dx` `[B, T, D]`, `dW`, `dU`, `db` (shapes of the weights), `dh0`, `dc0` `[B, U]`.
- * - `scratch` of {@link gradScratchBytes} bytes; `saved` 1 when the caller has put there, at
- *   {@link gradSavedOffset}, the activations {@link sequenceGradForward} left for this call (the
- *   forward pass is then not recomputed), else 0.
+ * - `scratch` of {@link gradScratchBytes} bytes; `saved` the block where
+ *   {@link sequenceGradForward} left the activations of this call's forward pass (which is then
+ *   not recomputed), or 0.
  */
 export function sequenceGrad(
   family: i32,
@@ -451,7 +455,7 @@ export function sequenceGrad(
   flags: i32,
   act: i32,
   ract: i32,
-  saved: i32,
+  saved: usize,
 ): void {
   gradCall(
     family,
@@ -484,6 +488,7 @@ export function sequenceGrad(
     act,
     ract,
     saved != 0 ? MODE_SAVED : MODE_FULL,
+    saved,
   );
 }
 
@@ -518,15 +523,14 @@ function gradCall(
   act: i32,
   ract: i32,
   mode: i32,
+  saved: usize,
 ): void {
-  layout(family, B, T, D, U, scratch);
+  layout(family, B, T, D, U, scratch, saved);
   // Rows of steps a mask skipped must read as zeros in the hoisted products; without a mask
   // every row is written. Saved activations were zeroed so by the forward call.
   if (mask != 0) {
-    if (mode == MODE_SAVED) {
-      memory.fill(scratch, 0, hIn - scratch);
-      memory.fill(dX, 0, scratchEnd - dX);
-    } else memory.fill(scratch, 0, scratchEnd - scratch);
+    memory.fill(scratch, 0, scratchEnd - scratch);
+    if (mode == MODE_FORWARD && saved != 0) memory.fill(saved, 0, savedEnd - saved);
   }
   const GU = inputGates(family) * U;
   const lstm = family == FAMILY_LSTM;

@@ -14,11 +14,5 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
-export {
-  gradScratchBytes,
-  gradSavedOffset,
-  gradSavedBytes,
-  sequenceGrad,
-  sequenceGradForward,
-} from './backward';
+export { gradScratchBytes, gradSavedBytes, sequenceGrad, sequenceGradForward } from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';

@@ -146,12 +146,10 @@ const backward = () =>
     2,
     0,
   );
-// Under a tape: the forward half of `sequenceGrad`, its activations copied out of the heap (as
-// the kernel does for the backward call), and the backward half over them, copied back in.
-const savedAt = gradScratch + ex.gradSavedOffset(family, B, T, D, U);
-const savedBytes = ex.gradSavedBytes(family, B, T, D, U);
-let kept = new Uint8Array(0);
-const tapedForward = () => {
+// Under a tape: the forward half of `sequenceGrad`, its activations left in a block of their own
+// for the backward half.
+const saved = alloc(ex.gradSavedBytes(family, B, T, D, U));
+const tapedForward = () =>
   ex.sequenceGradForward(
     family,
     B,
@@ -173,11 +171,9 @@ const tapedForward = () => {
     2,
     1,
     2,
+    saved,
   );
-  kept = new Uint8Array(memory.buffer).slice(savedAt, savedAt + savedBytes);
-};
-const savedBackward = () => {
-  new Uint8Array(memory.buffer).set(kept, savedAt);
+const savedBackward = () =>
   ex.sequenceGrad(
     family,
     B,
@@ -205,9 +201,8 @@ const savedBackward = () => {
     2,
     1,
     2,
-    1,
+    saved,
   );
-};
 /** `[M, K] · packed [K, NS]` timed alone. */
 const gemm = (M, K, N) => {
   const NS = ex.packedCols(1, N);

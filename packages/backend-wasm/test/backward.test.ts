@@ -269,6 +269,7 @@ describe('activations saved by a taped forward pass', () => {
     const x = seededTensor([2, 3, 2], 6);
     const w = tf.scalar(2);
     let during = -1;
+    const blocks = getWasmMemoryStats().liveBlocks;
     const grads = tf.grads((s: tf.Tensor) => {
       for (let i = 0; i < 3; i++) tf.dispose(layer.apply(x) as tf.Tensor); // the loss ignores them
       during = savedActivationCount();
@@ -276,6 +277,7 @@ describe('activations saved by a taped forward pass', () => {
     })([w]);
     expect(during).toBe(3);
     expect(savedActivationCount()).toBe(0);
+    expect(getWasmMemoryStats().liveBlocks).toBe(blocks);
     tf.dispose([...grads, w, x]);
     layer.dispose();
   });

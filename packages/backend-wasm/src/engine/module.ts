@@ -85,7 +85,7 @@ export interface RnnkitWasmExports {
   ): number;
   /**
    * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass
-   * (unless `saved` is 1: the scratch holds the activations `sequenceGradForward` left), then
+   * (unless `saved` is not 0: the block where `sequenceGradForward` left them), then
    * runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
    */
   sequenceGrad(
@@ -117,15 +117,7 @@ export interface RnnkitWasmExports {
     recurrentActivation: number,
     saved: number,
   ): void;
-  /** Byte offset in a `sequenceGrad` scratch of the activations its backward pass reads. */
-  gradSavedOffset(
-    family: number,
-    batch: number,
-    steps: number,
-    inputDim: number,
-    units: number,
-  ): number;
-  /** Bytes of the activations at `gradSavedOffset`. */
+  /** Bytes of the activations a `sequenceGrad` backward pass reads. */
   gradSavedBytes(
     family: number,
     batch: number,
@@ -135,7 +127,7 @@ export interface RnnkitWasmExports {
   ): number;
   /**
    * The forward pass of a call whose gradients will be asked for (`assembly/backward.ts`):
-   * writes the outputs and leaves the activations at `gradSavedOffset` in `scratch`.
+   * writes the outputs and leaves the activations in `saved` (`gradSavedBytes` bytes).
    */
   sequenceGradForward(
     family: number,
@@ -158,6 +150,7 @@ export interface RnnkitWasmExports {
     flags: number,
     activation: number,
     recurrentActivation: number,
+    saved: number,
   ): void;
   /**
    * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are

@@ -13,6 +13,7 @@ import {
   sequenceGradKernelName,
   type SequenceKernelName,
 } from '@rnnkit/core';
+import type { Block } from '../../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
 import {
   activationCode,
@@ -77,6 +78,7 @@ export function runSequenceGrad(
     gradBytes + maskBytes,
   );
   let outputs: TensorInfo[];
+  let saved: Block | null = null;
   try {
     const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr, dOutPtr, dHPtr, dCPtr] =
       frame.inputs;
@@ -87,10 +89,11 @@ export function runSequenceGrad(
     }
     const [dxPtr, dWPtr, dUPtr, dbPtr, dh0Ptr, dc0Ptr] = frame.outputs;
     // Activations of the taped forward call, where it ran with the same inputs and shapes.
-    const savedAt = ex.gradSavedOffset(family, batch, steps, inputDim, units);
-    let saved = takeForward(kernel, inputs, attrs);
-    if (saved?.length !== ex.gradSavedBytes(family, batch, steps, inputDim, units)) saved = null;
-    if (saved != null) state.bytes().set(saved, frame.scratch + savedAt);
+    saved = takeForward(kernel, inputs, attrs);
+    if (saved != null && saved.bytes !== ex.gradSavedBytes(family, batch, steps, inputDim, units)) {
+      state.releaseBlock(saved);
+      saved = null;
+    }
     ex.sequenceGrad(
       family,
       batch,
@@ -118,12 +121,14 @@ export function runSequenceGrad(
       sequenceFlags(a),
       activationCode(a.activation),
       activationCode(a.recurrentActivation),
-      saved != null ? 1 : 0,
+      saved?.pointer ?? 0,
     );
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
     throw e;
+  } finally {
+    if (saved != null) state.releaseBlock(saved);
   }
   recordCall(sequenceGradKernelName(kernel), false);
   return outputs;

@@ -1,8 +1,8 @@
 /**
  * The forward kernel body while tfjs records a gradient tape: the module's
  * `sequenceGradForward` (the forward half of the backward kernel) writes the outputs and leaves
- * every step's activations in its scratch, which are kept for the backward call (`saved.ts`), so
- * that it need not recompute the forward pass.
+ * every step's activations in a heap block kept for the backward call (`saved.ts`), so that it
+ * need not recompute the forward pass.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import {
@@ -43,8 +43,6 @@ export function runSequenceRecording(
   const ex = state.exports;
   state.beginCall();
   const gradBytes = align(ex.gradScratchBytes(family, batch, steps, inputDim, units));
-  const savedAt = ex.gradSavedOffset(family, batch, steps, inputDim, units);
-  const savedBytes = ex.gradSavedBytes(family, batch, steps, inputDim, units);
   // A bool mask is read as is; any other is written as bytes after the module's scratch.
   const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
   const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
@@ -55,7 +53,7 @@ export function runSequenceRecording(
     gradBytes + maskBytes,
   );
   let outputs: TensorInfo[];
-  let activations: Uint8Array;
+  const block = state.ownBlock(ex.gradSavedBytes(family, batch, steps, inputDim, units));
   try {
     const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = frame.inputs;
     let maskPtr = byteMaskPtr;
@@ -85,15 +83,15 @@ export function runSequenceRecording(
       sequenceFlags(a),
       activationCode(a.activation),
       activationCode(a.recurrentActivation),
+      block.pointer,
     );
-    const start = frame.scratch + savedAt;
-    activations = state.bytes().slice(start, start + savedBytes);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
+    state.releaseBlock(block);
     throw e;
   }
-  saveForward(wasmBackend, kernel, outputs, attrs, activations);
+  saveForward(state, kernel, outputs, attrs, block);
   recordCall(kernel, false);
   return outputs;
 }
