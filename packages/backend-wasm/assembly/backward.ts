@@ -81,13 +81,17 @@ let first: usize = 0; // i32 [B]: first processing step a row took
 let tmpB: usize = 0; // packed right operand of a hoisted product
 let tmpC: usize = 0; // output of a hoisted product
 let scratchEnd: usize = 0;
+let savedEnd: usize = 0; // end of the activations (`hIn` to `aux3`)
 
 function maxOf(a: usize, b: usize): usize {
   return a > b ? a : b;
 }
 
-/** Lays out the scratch of a call at `base` (0 to size it). */
-function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void {
+/**
+ * Lays out the scratch of a call at `base` (0 to size it); the activations the backward pass
+ * reads (`hIn` to `aux3`) at `saved` instead when it is not 0.
+ */
+function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize, saved: usize): void {
   const G = inputGates(family);
   const GU = <usize>(G * U);
   const GrU = <usize>((family == FAMILY_GRU_RESET_BEFORE ? 2 : G) * U);
@@ -116,12 +120,16 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
   rhk = take(b * u);
   hs = take(b * u);
   cs = take(b * u);
+  const rest = cursor;
+  if (saved != 0) cursor = saved;
   hIn = take(rows * u);
   zs = take(rows * GU);
   as_ = take(rows * GU);
   aux = take(rows * u);
   aux2 = take(rows * u);
   aux3 = take(rows * u);
+  savedEnd = cursor;
+  if (saved != 0) cursor = rest;
   dX = take(rows * GU);
   dR = take(rows * GU);
   dh = take(b * u);
@@ -137,8 +145,18 @@ function layout(family: i32, B: i32, T: i32, D: i32, U: i32, base: usize): void 
 
 /** Bytes of scratch a {@link sequenceGrad} call needs (64-byte aligned pointer expected). */
 export function gradScratchBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
-  layout(family, B, T, D, U, 0);
+  layout(family, B, T, D, U, 0, 0);
   return scratchEnd;
+}
+
+/**
+ * Bytes of the activations a backward pass reads (every step's recurrent input,
+ * pre-activations, activations and family-specific values), which {@link sequenceGradForward}
+ * leaves in a block of the caller's for a later {@link sequenceGrad} call.
+ */
+export function gradSavedBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usize {
+  layout(family, B, T, D, U, 0, 64);
+  return savedEnd - 64;
 }
 
 /**
@@ -328,6 +346,75 @@ function taken(mask: usize, T: i32, b: i32, t: i32): bool {
   return mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
 }
 
+/** What a call runs: the whole backward pass, its forward half only, or its backward half. */
+const MODE_FULL = 0;
+const MODE_FORWARD = 1;
+const MODE_SAVED = 2;
+
+/**
+ * The forward pass of a sequence call as {@link sequenceGrad} runs it, for a call whose
+ * gradients will be asked for: writes the outputs as `sequence` does (`out`, `hOut`, `cOut`)
+ * and leaves the activations the backward pass reads in `saved` (of {@link gradSavedBytes}
+ * bytes, 64-byte aligned). Arguments as for {@link sequenceGrad}.
+ */
+export function sequenceGradForward(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  saved: usize,
+): void {
+  gradCall(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    recurrent,
+    bias,
+    h0,
+    c0,
+    mask,
+    rmask,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    out,
+    hOut,
+    cOut,
+    scratch,
+    flags,
+    act,
+    ract,
+    MODE_FORWARD,
+    saved,
+  );
+}
+
 /**
  * Gradients of one sequence call with respect to its input, weights and initial states.
  * Pointers are byte offsets into the shared memory.
@@ -337,7 +424,9 @@ function taken(mask: usize, T: i32, b: i32, t: i32): bool {
  *   `rmask` `[B, U]` or 0; `flags` and activation codes as for `sequence`.
  * - Output gradients: `dOut` (the forward output's shape), `dH`, `dC` `[B, U]` (`dC` LSTM only).
  * - Results: `dx` `[B, T, D]`, `dW`, `dU`, `db` (shapes of the weights), `dh0`, `dc0` `[B, U]`.
- * - `scratch` of {@link gradScratchBytes} bytes.
+ * - `scratch` of {@link gradScratchBytes} bytes; `saved` the block where
+ *   {@link sequenceGradForward} left the activations of this call's forward pass (which is then
+ *   not recomputed), or 0.
  */
 export function sequenceGrad(
   family: i32,
@@ -366,18 +455,178 @@ export function sequenceGrad(
   flags: i32,
   act: i32,
   ract: i32,
+  saved: usize,
 ): void {
-  layout(family, B, T, D, U, scratch);
+  gradCall(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    recurrent,
+    bias,
+    h0,
+    c0,
+    mask,
+    rmask,
+    dOut,
+    dH,
+    dC,
+    dx,
+    dW,
+    dU,
+    db,
+    dh0,
+    dc0,
+    0,
+    0,
+    0,
+    scratch,
+    flags,
+    act,
+    ract,
+    saved != 0 ? MODE_SAVED : MODE_FULL,
+    saved,
+  );
+}
+
+function gradCall(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  dOut: usize,
+  dH: usize,
+  dC: usize,
+  dx: usize,
+  dW: usize,
+  dU: usize,
+  db: usize,
+  dh0: usize,
+  dc0: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  mode: i32,
+  saved: usize,
+): void {
+  layout(family, B, T, D, U, scratch, saved);
   // Rows of steps a mask skipped must read as zeros in the hoisted products; without a mask
-  // every row is written.
-  if (mask != 0) memory.fill(scratch, 0, scratchEnd - scratch);
-  const G = inputGates(family);
-  const GU = G * U;
+  // every row is written. Saved activations were zeroed so by the forward call.
+  if (mask != 0) {
+    memory.fill(scratch, 0, scratchEnd - scratch);
+    if (mode == MODE_FORWARD && saved != 0) memory.fill(saved, 0, savedEnd - saved);
+  }
+  const GU = inputGates(family) * U;
   const lstm = family == FAMILY_LSTM;
-  const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
   const before = family == FAMILY_GRU_RESET_BEFORE;
   // The forward kernels' activations for the default pair (see backward_rows.ts).
   const fast = act == ACT_TANH && ract == ACT_SIGMOID;
+  const GrU = before ? 2 * U : GU;
+  const uBytes = (<usize>U) << 2;
+  const gBytes = (<usize>GU) << 2;
+
+  // Weights: plain columns for the forward products, transposed for the back products.
+  if (mode != MODE_SAVED) {
+    packMatrix(kernel, D, GU, 0, 1, GU, wp);
+    packVector(bias, 0, 1, GU, bxp);
+    packMatrix(recurrent, U, GU, 0, 1, GrU, up);
+    if (family == FAMILY_GRU) packVector(bias + gBytes, 0, 1, GU, brp);
+    if (before) packMatrix(recurrent, U, GU, 2 * U, 1, U, u2p);
+  }
+  if (mode != MODE_FORWARD) {
+    transpose(recurrent, U, GU, GU, tr);
+    packMatrix(tr, GrU, U, 0, 1, U, utp);
+    if (before) packMatrix(tr + ((<usize>(2 * U * U)) << 2), U, U, 0, 1, U, u2tp);
+  }
+
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+
+  // The first processing step each row takes.
+  for (let b = 0; b < B; b++) {
+    let s = 0;
+    while (s < T && !taken(mask, T, b, backwards ? T - 1 - s : s)) s++;
+    store<i32>(first + ((<usize>b) << 2), s);
+  }
+
+  if (mode != MODE_SAVED) {
+    forwardPass(family, B, T, D, U, x, h0, c0, mask, rmask, out, flags, act, ract, fast);
+    if (mode == MODE_FORWARD) {
+      memory.copy(hOut, hs, <usize>B * uBytes);
+      if (lstm) memory.copy(cOut, cs, <usize>B * uBytes);
+      // The last output: the state, or under a mask the output of the last step (dh).
+      if (!sequences) memory.copy(out, mask != 0 ? dh : hs, <usize>B * uBytes);
+      return;
+    }
+  }
+  backwardPass(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    mask,
+    rmask,
+    dOut,
+    dH,
+    dC,
+    dx,
+    dW,
+    dU,
+    db,
+    dh0,
+    dc0,
+    flags,
+    act,
+    ract,
+    fast,
+  );
+}
+
+/**
+ * The forward pass, keeping every step in the scratch laid out; with `out` (not 0), writes the
+ * outputs as `sequence` does, the last output of each row kept in `dh` (free until the backward
+ * pass).
+ */
+function forwardPass(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  fast: bool,
+): void {
+  const G = inputGates(family);
+  const GU = G * U;
+  const lstm = family == FAMILY_LSTM;
+  const before = family == FAMILY_GRU_RESET_BEFORE;
   const GrU = before ? 2 * U : GU;
   const NSx = packedCols(1, GU);
   const NSr = packedCols(1, GrU);
@@ -389,29 +638,15 @@ export function sequenceGrad(
   const rRow = (<usize>NSr) << 2;
   const nRow = (<usize>NSu) << 2;
   const U2 = (<usize>(2 * U)) << 2; // byte offset of the third gate block
-
-  // Weights: plain columns for the forward products, transposed for the back products.
-  packMatrix(kernel, D, GU, 0, 1, GU, wp);
-  packVector(bias, 0, 1, GU, bxp);
-  packMatrix(recurrent, U, GU, 0, 1, GrU, up);
-  if (family == FAMILY_GRU) packVector(bias + gBytes, 0, 1, GU, brp);
-  transpose(recurrent, U, GU, GU, tr);
-  packMatrix(tr, GrU, U, 0, 1, U, utp);
-  if (before) {
-    packMatrix(recurrent, U, GU, 2 * U, 1, U, u2p);
-    packMatrix(tr + ((<usize>(2 * U * U)) << 2), U, U, 0, 1, U, u2tp);
-  }
-
   const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
   const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
   const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
   const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
 
-  // Forward, keeping every step.
   gemm(x, D, rows, D, wp, NSx, bxp, xp, NSx);
   memory.copy(hs, h0, <usize>B * uBytes);
   if (lstm) memory.copy(cs, c0, <usize>B * uBytes);
-  for (let b = 0; b < B; b++) store<i32>(first + ((<usize>b) << 2), T);
+  if (out != 0) memory.fill(dh, 0, <usize>B * uBytes);
   for (let s = 0; s < T; s++) {
     const t = backwards ? T - 1 - s : s;
     if (rmask != 0) mulRows(hk, hs, rmask, B * U);
@@ -419,7 +654,6 @@ export function sequenceGrad(
     gemm(hk, U, B, U, up, NSr, family == FAMILY_GRU ? brp : 0, rp, NSr);
     for (let b = 0; b < B; b++) {
       if (!taken(mask, T, b, t)) continue;
-      if (load<i32>(first + ((<usize>b) << 2)) == T) store<i32>(first + ((<usize>b) << 2), s);
       const row = <usize>(b * T + t);
       const h = hs + <usize>b * uBytes;
       const hkb = hk + <usize>b * uBytes;
@@ -479,7 +713,59 @@ export function sequenceGrad(
         gruCandidateForwardRow(xr, r2, hkb, zs + row * gBytes, as_ + row * gBytes, h, U, fast, act);
       }
     }
+    if (out == 0) continue;
+    // Masked: states carry over; the output repeats the previous one (or is zero).
+    const pos = aligned ? t : s;
+    for (let b = 0; b < B; b++) {
+      const last = dh + <usize>b * uBytes;
+      if (taken(mask, T, b, t)) memory.copy(last, hs + <usize>b * uBytes, uBytes);
+      else if (zeroMasked) memory.fill(last, 0, uBytes);
+      if (sequences) memory.copy(out + <usize>(b * T + pos) * uBytes, last, uBytes);
+    }
   }
+}
+
+/** The backward pass over the activations of the forward pass in the scratch laid out. */
+function backwardPass(
+  family: i32,
+  B: i32,
+  T: i32,
+  D: i32,
+  U: i32,
+  x: usize,
+  kernel: usize,
+  mask: usize,
+  rmask: usize,
+  dOut: usize,
+  dH: usize,
+  dC: usize,
+  dx: usize,
+  dW: usize,
+  dU: usize,
+  db: usize,
+  dh0: usize,
+  dc0: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  fast: bool,
+): void {
+  const G = inputGates(family);
+  const GU = G * U;
+  const lstm = family == FAMILY_LSTM;
+  const gru = family == FAMILY_GRU || family == FAMILY_GRU_RESET_BEFORE;
+  const before = family == FAMILY_GRU_RESET_BEFORE;
+  const GrU = before ? 2 * U : GU;
+  const NSu = packedCols(1, U);
+  const rows = B * T;
+  const uBytes = (<usize>U) << 2;
+  const gBytes = (<usize>GU) << 2;
+  const nRow = (<usize>NSu) << 2;
+  const U2 = (<usize>(2 * U)) << 2; // byte offset of the third gate block
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
+  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
 
   // Backward through time.
   memory.copy(dh, dH, <usize>B * uBytes);

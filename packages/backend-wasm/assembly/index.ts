@@ -14,5 +14,5 @@ export {
   recurrentGates,
   syncBytes,
 } from './sequence';
-export { gradScratchBytes, sequenceGrad } from './backward';
+export { gradScratchBytes, gradSavedBytes, sequenceGrad, sequenceGradForward } from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';

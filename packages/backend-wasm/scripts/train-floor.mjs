@@ -1,5 +1,6 @@
 // Splits one training step of the module (forward `sequence` call, backward `sequenceGrad`
-// call) into its products, to show where a step's time goes and how close each part runs to the
+// call; and, as under a gradient tape, `sequenceGradForward` and `sequenceGrad` over its saved
+// activations) into its products, to show where a step's time goes and how close each part runs to the
 // packed GEMM's rate: the forward's input projection and T recurrent products, the backward's
 // T `dGates·Uᵀ` products and its whole-sequence dx, dW, dU products (the gates, derivatives,
 // transposes and packing are the difference). Runs the module on a memory of its own, with no
@@ -143,6 +144,64 @@ const backward = () =>
     2,
     1,
     2,
+    0,
+  );
+// Under a tape: the forward half of `sequenceGrad`, its activations left in a block of their own
+// for the backward half.
+const saved = alloc(ex.gradSavedBytes(family, B, T, D, U));
+const tapedForward = () =>
+  ex.sequenceGradForward(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    recurrent,
+    bias,
+    h0,
+    c0,
+    0,
+    0,
+    out,
+    hOut,
+    cOut,
+    gradScratch,
+    2,
+    1,
+    2,
+    saved,
+  );
+const savedBackward = () =>
+  ex.sequenceGrad(
+    family,
+    B,
+    T,
+    D,
+    U,
+    x,
+    kernel,
+    recurrent,
+    bias,
+    h0,
+    c0,
+    0,
+    0,
+    dOut,
+    dH,
+    dC,
+    dx,
+    dW,
+    dU,
+    db,
+    dh0,
+    dc0,
+    gradScratch,
+    2,
+    1,
+    2,
+    saved,
   );
 /** `[M, K] · packed [K, NS]` timed alone. */
 const gemm = (M, K, N) => {
@@ -157,6 +216,8 @@ const parts = [
     'backward call',
     { ms: time(backward, n), flop: 4 * rows * G * U * (D + U) + 2 * rows * G * U * (D + U) },
   ],
+  ['taped forward call', { ms: time(tapedForward, n), flop: 2 * rows * G * U * (D + U) }],
+  ['backward call, saved', { ms: time(savedBackward, n), flop: 4 * rows * G * U * (D + U) }],
   ['  fwd projection x·W', gemm(rows, D, G * U)],
   [`  fwd ${T} products h·U`, steps(gemm(B, U, Gr * U))],
   ...(family === 3 ? [[`  fwd ${T} products (r⊙h)·U_h`, steps(gemm(B, U, U))]] : []),
@@ -176,7 +237,11 @@ for (const [label, { ms, flop }] of parts) {
   );
 }
 const rest = parts[0][1].ms + parts[1][1].ms - products;
+const [fwd, bwd, tapedFwd, savedBwd] = parts.slice(0, 4).map(([, { ms }]) => ms);
 console.log(`${'gates, derivatives, packing'.padEnd(30)} ${rest.toFixed(3).padStart(8)} ms`);
 console.log(
-  `backward ÷ forward ${(parts[1][1].ms / parts[0][1].ms).toFixed(2)}×, (forward + backward) ÷ forward ${((parts[0][1].ms + parts[1][1].ms) / parts[0][1].ms).toFixed(2)}×`,
+  `backward ÷ forward ${(bwd / fwd).toFixed(2)}×, (forward + backward) ÷ forward ${((fwd + bwd) / fwd).toFixed(2)}×`,
+);
+console.log(
+  `activations saved: (taped forward + backward) ÷ forward ${((tapedFwd + savedBwd) / fwd).toFixed(2)}×`,
 );

@@ -40,6 +40,7 @@ export { lstmSequence, lstmSequenceConfig } from './kernels/LSTMSequence.js';
 export { gruSequence, gruSequenceConfig } from './kernels/GRUSequence.js';
 export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNSequence.js';
 export { convLSTMSequence, convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
+export { savedForwardCount as savedActivationCount } from './kernels/shared/saved.js';
 export {
   DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,

@@ -11,6 +11,8 @@ import {
   GRUSequence,
   LSTM,
   LSTMSequence,
+  differentiableInputs,
+  referenceKernels,
   SimpleRNN,
   SimpleRNNSequence,
   sequenceBackwardReference,
@@ -19,13 +21,18 @@ import {
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { seededTensor } from '@rnnkit/conformance';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
   getWasmMemoryStats,
   init,
   kernelConfigs,
+  relaxedSimdSupported,
   resetKernelCalls,
+  savedActivationCount,
+  setMemoryMode,
+  setWasmVariant,
+  type WasmVariant,
 } from '../src/index.js';
 import {
   expectClose,
@@ -35,6 +42,7 @@ import {
   makeProblem,
   type ProblemOptions,
 } from './helpers.js';
+import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 beforeAll(async () => {
   await init();
@@ -62,58 +70,59 @@ const layers: { kernel: SequenceKernelName; label: string; make: () => SimpleRNN
     },
   ];
 
+const shared = { batch: 3, steps: 7, inputDim: 9, units: 13, initialStates: true };
+const wide = { batch: 3, steps: 6, inputDim: 7, initialStates: true };
+const cases: (ProblemOptions & { numericMask?: boolean })[] = [
+  { family: 'simple', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
+  {
+    family: 'simple',
+    ...shared,
+    activation: 'relu',
+    mask: 'random',
+    numericMask: true,
+    goBackwards: true,
+    zeroOutputForMask: true,
+  },
+  { family: 'lstm', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
+  {
+    family: 'lstm',
+    ...shared,
+    activation: 'softsign',
+    recurrentActivation: 'hard_sigmoid',
+    mask: 'random',
+    goBackwards: true,
+    returnSequences: true,
+    alignToInput: true,
+    zeroOutputForMask: true,
+  },
+  {
+    family: 'gru',
+    ...shared,
+    resetAfter: true,
+    mask: 'random',
+    recurrentMask: true,
+    returnSequences: true,
+  },
+  {
+    family: 'gru',
+    ...shared,
+    resetAfter: false,
+    mask: 'random',
+    numericMask: true,
+    recurrentMask: true,
+    goBackwards: true,
+  },
+  // Wider layers (tanh and sigmoid): gate blocks spanning 16-column GEMM panels, a whole
+  // number of them (32 units) or not (20, 24), with and without a mask.
+  { family: 'lstm', ...wide, units: 20, returnSequences: true },
+  { family: 'lstm', ...wide, units: 32, mask: 'random', returnSequences: true },
+  { family: 'gru', ...wide, units: 20, resetAfter: false, returnSequences: true },
+  { family: 'gru', ...wide, units: 24, resetAfter: false, mask: 'random' },
+  { family: 'gru', ...wide, units: 32, resetAfter: false, goBackwards: true },
+  { family: 'gru', ...wide, units: 20, resetAfter: true, returnSequences: true },
+];
+
 describe("agreement with core's reference backward", () => {
-  const shared = { batch: 3, steps: 7, inputDim: 9, units: 13, initialStates: true };
-  const wide = { batch: 3, steps: 6, inputDim: 7, initialStates: true };
-  const cases: (ProblemOptions & { numericMask?: boolean })[] = [
-    { family: 'simple', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
-    {
-      family: 'simple',
-      ...shared,
-      activation: 'relu',
-      mask: 'random',
-      numericMask: true,
-      goBackwards: true,
-      zeroOutputForMask: true,
-    },
-    { family: 'lstm', ...shared, mask: 'random', recurrentMask: true, returnSequences: true },
-    {
-      family: 'lstm',
-      ...shared,
-      activation: 'softsign',
-      recurrentActivation: 'hard_sigmoid',
-      mask: 'random',
-      goBackwards: true,
-      returnSequences: true,
-      alignToInput: true,
-      zeroOutputForMask: true,
-    },
-    {
-      family: 'gru',
-      ...shared,
-      resetAfter: true,
-      mask: 'random',
-      recurrentMask: true,
-      returnSequences: true,
-    },
-    {
-      family: 'gru',
-      ...shared,
-      resetAfter: false,
-      mask: 'random',
-      numericMask: true,
-      recurrentMask: true,
-      goBackwards: true,
-    },
-    // Wider layers (tanh and sigmoid): gate blocks spanning 16-column GEMM panels, a whole
-    // number of them (32 units) or not (20, 24), with and without a mask.
-    { family: 'lstm', ...wide, units: 20, returnSequences: true },
-    { family: 'lstm', ...wide, units: 32, mask: 'random', returnSequences: true },
-    { family: 'gru', ...wide, units: 20, resetAfter: false, returnSequences: true },
-    { family: 'gru', ...wide, units: 24, resetAfter: false, mask: 'random' },
-    { family: 'gru', ...wide, units: 32, resetAfter: false, goBackwards: true },
-    { family: 'gru', ...wide, units: 20, resetAfter: true, returnSequences: true },
-  ];
   for (const [i, c] of cases.entries()) {
     const p = makeProblem({ ...c, seed: 40 + i });
     const kernel = KERNEL_NAMES[p.family] as SequenceKernelName;
@@ -153,6 +162,127 @@ describe("agreement with core's reference backward", () => {
   }
 });
 
+// Both module variants when the engine has relaxed SIMD, in place on tfjs's memory, and the
+// plain variant in copy mode (own memory).
+const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
+  { variant: 'simd', mode: 'shared' },
+  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
+  { variant: 'simd', mode: 'copy' },
+];
+
+describe.each(CONFIGS)('a taped forward pass ($variant, $mode)', ({ variant, mode }) => {
+  // Under a tape the forward kernel keeps every step's activations and the backward kernel
+  // takes them instead of recomputing the forward pass: outputs and gradients against core's
+  // reference, and the gradients to the bit those of the recomputing backward kernel.
+  beforeAll(() => {
+    setMemoryMode(mode === 'copy' ? 'copy' : null);
+    setWasmVariant(variant);
+  });
+  afterAll(() => {
+    setMemoryMode(null);
+    setWasmVariant(null);
+  });
+  for (const [i, c] of cases.entries()) {
+    const p = makeProblem({ ...c, seed: 40 + i });
+    const kernel = KERNEL_NAMES[p.family] as SequenceKernelName;
+    const gradName = sequenceGradKernelName(kernel);
+    it.runIf(registered.has(gradName))(`${kernel} #${i} (${JSON.stringify(c)})`, () => {
+      const { batch: B, steps: T, units: U } = p;
+      // tfjs saves every input of a taped call by name: the dispatcher fills in the masks.
+      const inputs = kernelInputs(p);
+      inputs.mask ??= tf.ones([B, T], 'bool');
+      inputs.recurrentMask ??= tf.ones([B, U]);
+      const fusedInputs: tf.NamedTensorMap = { ...inputs };
+      if (c.numericMask === true) fusedInputs.mask = tf.cast(inputs.mask, 'int32');
+      const attrs = kernelAttrs(p);
+      const dys = [
+        seededTensor(p.returnSequences ? [B, T, U] : [B, U], 70 + i),
+        seededTensor([B, U], 80 + i),
+        ...(p.family === 'lstm' ? [seededTensor([B, U], 90 + i)] : []),
+      ];
+      const keys = differentiableInputs(kernel);
+      let taped: Float32Array[] = [];
+      let savedDuring = -1;
+      const takenBefore = takenForwardCount();
+      resetKernelCalls();
+      const grads = tf.grads((...values: tf.Tensor[]) => {
+        const replaced: tf.NamedTensorMap = { ...fusedInputs };
+        keys.forEach((k, j) => (replaced[k] = values[j]));
+        const outs = tf.engine().runKernel(kernel, replaced, attrs) as tf.Tensor[];
+        taped = outs.map((o) => o.dataSync() as Float32Array);
+        savedDuring = savedActivationCount();
+        return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
+      })(keys.map((k) => inputs[k] as tf.Tensor));
+      expect(getKernelCalls()[gradName]).toBe(1);
+      expect(savedDuring).toBe(1);
+      expect(takenForwardCount() - takenBefore).toBe(1);
+      expect(savedActivationCount()).toBe(0);
+
+      const reference = referenceKernels[kernel](
+        inputs as unknown as SequenceKernelInputs,
+        attrs as never,
+      );
+      taped.forEach((o, k) => expectClose(o, reference[k].dataSync(), `output ${k}`));
+      const referenceGrads = sequenceBackwardReference(
+        kernel,
+        inputs as unknown as SequenceKernelInputs,
+        dys,
+        attrs as never,
+      );
+      const named: tf.NamedTensorMap = { ...fusedInputs, dOutput: dys[0], dH: dys[1] };
+      if (dys.length > 2) named.dC = dys[2];
+      const recomputed = tf.engine().runKernel(gradName, named, attrs) as tf.Tensor[];
+      grads.forEach((g, k) => {
+        expectClose(g.dataSync(), referenceGrads[k].dataSync(), `gradient ${k}`, 1e-4, 1e-4);
+        expect(Array.from(g.dataSync()), `gradient ${k}`).toEqual(
+          Array.from(recomputed[k].dataSync()),
+        );
+      });
+      tf.dispose([...Object.values(fusedInputs), inputs.mask, ...dys, ...grads]);
+      tf.dispose([...reference, ...referenceGrads, ...recomputed]);
+    });
+  }
+});
+
+describe('activations saved by a taped forward pass', () => {
+  it('are taken by the backward pass', () => {
+    const layer = new LSTM({ units: 4, returnSequences: true });
+    const x = seededTensor([2, 3, 2], 5);
+    layer.apply(x);
+    const ws = layer.getWeights();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const grads = tf.grads((...w: tf.Tensor[]) => {
+        layer.setWeights(w);
+        return tf.mean(tf.square(layer.apply(x) as tf.Tensor));
+      })(ws);
+      expect(savedActivationCount()).toBe(0);
+      tf.dispose(grads);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, ...ws]);
+    layer.dispose();
+  });
+
+  it("of a forward pass no gradient flows through are freed with the tape's copies", () => {
+    const layer = new LSTM({ units: 4 });
+    const x = seededTensor([2, 3, 2], 6);
+    const w = tf.scalar(2);
+    let during = -1;
+    const blocks = getWasmMemoryStats().liveBlocks;
+    const grads = tf.grads((s: tf.Tensor) => {
+      for (let i = 0; i < 3; i++) tf.dispose(layer.apply(x) as tf.Tensor); // the loss ignores them
+      during = savedActivationCount();
+      return tf.mul(s, s) as tf.Scalar;
+    })([w]);
+    expect(during).toBe(3);
+    expect(savedActivationCount()).toBe(0);
+    expect(getWasmMemoryStats().liveBlocks).toBe(blocks);
+    tf.dispose([...grads, w, x]);
+    layer.dispose();
+  });
+});
+
 describe('fused backward kernels', () => {
   for (const { kernel, label, make } of layers) {
     const gradName = sequenceGradKernelName(kernel);
@@ -177,15 +307,18 @@ describe('fused backward kernels', () => {
         };
         backward();
         resetKernelCalls();
+        const takenBefore = takenForwardCount();
         const tensors = tf.memory().numTensors;
         const before = getWasmMemoryStats();
         for (let i = 0; i < 300; i++) backward();
         const after = getWasmMemoryStats();
         expect(getKernelCalls()[gradName]).toBe(300);
+        expect(takenForwardCount() - takenBefore).toBe(300);
         expect(tf.memory().numTensors).toBe(tensors);
         expect(after.liveBytes).toBe(before.liveBytes);
         expect(after.liveBlocks).toBe(before.liveBlocks);
         expect(after.memoryBytes).toBe(before.memoryBytes);
+        expect(savedActivationCount()).toBe(0);
         tf.dispose([x, mask, ...weights]);
         layer.dispose();
       },

@@ -84,8 +84,9 @@ export interface RnnkitWasmExports {
     units: number,
   ): number;
   /**
-   * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass,
-   * then runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
+   * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass
+   * (unless `saved` is not 0: the block where `sequenceGradForward` left them), then
+   * runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
    */
   sequenceGrad(
     family: number,
@@ -114,6 +115,42 @@ export interface RnnkitWasmExports {
     flags: number,
     activation: number,
     recurrentActivation: number,
+    saved: number,
+  ): void;
+  /** Bytes of the activations a `sequenceGrad` backward pass reads. */
+  gradSavedBytes(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+  ): number;
+  /**
+   * The forward pass of a call whose gradients will be asked for (`assembly/backward.ts`):
+   * writes the outputs and leaves the activations in `saved` (`gradSavedBytes` bytes).
+   */
+  sequenceGradForward(
+    family: number,
+    batch: number,
+    steps: number,
+    inputDim: number,
+    units: number,
+    x: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    output: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    saved: number,
   ): void;
   /**
    * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are

@@ -168,6 +168,11 @@ export class BackendState {
     return this.alloc(bytes);
   }
 
+  /** Whether the tfjs backend still holds the data of `dataId` (not disposed). */
+  hasData(dataId: object): boolean {
+    return this.backend.dataIdMap.has(dataId);
+  }
+
   /** Frees a region from {@link ownBlock}. */
   releaseBlock(block: Block): void {
     if (this.blocks.has(block.raw)) this.free(block);

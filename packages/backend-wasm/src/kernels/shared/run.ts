@@ -17,6 +17,8 @@ import {
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../../engine/state.js';
+import { runSequenceRecording } from './run_recording.js';
+import { recordingGradients } from './saved.js';
 
 /**
  * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
@@ -192,6 +194,7 @@ function packed(
 
 /**
  * Runs one call of `kernel` (GRU in either reset mode). Returns `[output, h]`, plus `c` for LSTM.
+ * While a gradient tape records, runs {@link runSequenceRecording} instead.
  */
 export function runSequence(
   kernel: SequenceKernelName,
@@ -199,6 +202,7 @@ export function runSequence(
   backend: unknown,
   attrs: NamedAttrMap | undefined,
 ): TensorInfo[] {
+  if (recordingGradients()) return runSequenceRecording(kernel, inputs, backend, attrs);
   const wasmBackend = backend as WasmBackendLike;
   const { attrs: a, inputs: p } = checkSequenceCall(kernel, inputs, attrs);
   const family = familyOf(kernel, a.resetAfter);

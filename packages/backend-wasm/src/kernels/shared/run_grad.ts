@@ -1,8 +1,9 @@
 /**
  * The backward kernel body shared by the three families (`<kernel>Grad`): check the call against
  * the contract (@rnnkit/core), allocate the gradients on the wasm heap, then hand the whole call
- * to the WebAssembly module (`assembly/backward.ts`), which recomputes the forward pass in its
- * scratch and runs it backwards. Nothing is kept between the forward and the backward call.
+ * to the WebAssembly module (`assembly/backward.ts`), which runs the forward pass backwards: over
+ * the activations the taped forward call kept (`saved.ts`) when there are some, else over a
+ * forward pass it recomputes in its scratch.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import {
@@ -12,6 +13,7 @@ import {
   sequenceGradKernelName,
   type SequenceKernelName,
 } from '@rnnkit/core';
+import type { Block } from '../../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
 import {
   activationCode,
@@ -23,6 +25,7 @@ import {
   sequenceFlags,
   writeByteMask,
 } from './run.js';
+import { takeForward } from './saved.js';
 
 /**
  * Runs the backward call of `kernel`. Returns `[dx, dKernel, dRecurrentKernel, dBias,
@@ -75,6 +78,7 @@ export function runSequenceGrad(
     gradBytes + maskBytes,
   );
   let outputs: TensorInfo[];
+  let saved: Block | null = null;
   try {
     const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr, dOutPtr, dHPtr, dCPtr] =
       frame.inputs;
@@ -84,6 +88,12 @@ export function runSequenceGrad(
       writeByteMask(state, mask, batch * steps, maskPtr);
     }
     const [dxPtr, dWPtr, dUPtr, dbPtr, dh0Ptr, dc0Ptr] = frame.outputs;
+    // Activations of the taped forward call, where it ran with the same inputs and shapes.
+    saved = takeForward(kernel, inputs, attrs);
+    if (saved != null && saved.bytes !== ex.gradSavedBytes(family, batch, steps, inputDim, units)) {
+      state.releaseBlock(saved);
+      saved = null;
+    }
     ex.sequenceGrad(
       family,
       batch,
@@ -111,11 +121,14 @@ export function runSequenceGrad(
       sequenceFlags(a),
       activationCode(a.activation),
       activationCode(a.recurrentActivation),
+      saved?.pointer ?? 0,
     );
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
     throw e;
+  } finally {
+    if (saved != null) state.releaseBlock(saved);
   }
   recordCall(sequenceGradKernelName(kernel), false);
   return outputs;
