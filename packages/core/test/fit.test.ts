@@ -28,6 +28,18 @@ function data(samples: number, steps: number, features: number, outputs: number)
 }
 
 describe('fit', () => {
+  it('builds layers that have not run yet, then trains their weights', async () => {
+    const { x, y } = data(6, 5, 3, 4);
+    const layer = new LSTM({ units: 4 });
+    expect(layer.getWeights()).toHaveLength(0);
+    const history = await fit([layer], x, y, { optimizer: 'sgd', learningRate: 0.5 });
+    const weights = layer.getWeights();
+    expect(weights.map((w) => w.shape)).toEqual([[3, 16], [4, 16], [16]]);
+    expect(Number.isFinite(history.loss[0])).toBe(true);
+    tf.dispose([x, y, ...weights]);
+    layer.dispose();
+  });
+
   it('one full-batch SGD epoch gives the weights tfjs-layers fit gives', async () => {
     const { x, y } = data(6, 5, 3, 4);
     const layer = new LSTM({ units: 4 });

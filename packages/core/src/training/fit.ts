@@ -58,6 +58,14 @@ export async function fit(
 ): Promise<FitHistory> {
   checkStack(model, x);
   const settings = checkFitOptions([x], y, options);
+  // A layer makes its weights on its first call: one sample's forward builds any unbuilt ones.
+  tf.tidy(() => {
+    let out = tf.slice(x, 0, 1);
+    for (const layer of model) {
+      const next = layer.apply(out);
+      out = Array.isArray(next) ? next[0] : next;
+    }
+  });
   // getWeights returns copies: each becomes a variable's value, then is freed.
   const initial = model.map((layer) => layer.getWeights());
   const counts = initial.map((weights) => weights.length);
