@@ -42,12 +42,11 @@ export { simpleRNNSequence, simpleRNNSequenceConfig } from './kernels/SimpleRNNS
 export { convLSTMSequence, convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
 export { savedForwardCount as savedActivationCount } from './kernels/shared/saved.js';
 export {
-  DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,
   getThreadedCalls,
   resetKernelCalls,
-  setMinStepWorkPerThread,
-} from './kernels/shared/run.js';
+} from './kernels/shared/module_args.js';
+export { DEFAULT_MIN_STEP_WORK_PER_THREAD, setMinStepWorkPerThread } from './kernels/shared/run.js';
 export { relaxedSimdSupported, selectedVariant, simdSupported, threadsUnavailableReason };
 export type { MemoryMode, WasmMemoryStats, WasmVariant };
 

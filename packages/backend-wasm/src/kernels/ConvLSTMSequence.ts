@@ -23,11 +23,11 @@ import { stateFor, type BackendState, type WasmBackendLike } from '../engine/sta
 import {
   activationCode,
   align,
-  minStepWorkPerThread,
   recordCall,
   sequenceFlags,
   writeByteMask,
-} from './shared/run.js';
+} from './shared/module_args.js';
+import { minStepWorkPerThread } from './shared/run.js';
 
 /** The module's family code whose bias layout ConvLSTM shares (LSTM's `[4·F]`). */
 const LSTM_BIAS = 1;

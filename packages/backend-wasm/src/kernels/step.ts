@@ -20,7 +20,7 @@ import {
 } from '@rnnkit/core';
 import type { Block } from '../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../engine/state.js';
-import { activationCode, align, Family, familyOf } from './shared/run.js';
+import { activationCode, align, Family, familyOf } from './shared/module_args.js';
 
 function wasmStepKernel(args: StepKernelArgs): StepKernel {
   const state = stateFor(tf.backend() as unknown as WasmBackendLike);

@@ -7,84 +7,24 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 import {
   checkSequenceCall,
   GATES,
-  KERNEL_ACTIVATIONS,
-  LSTMSequence,
   sequenceFamily,
-  SimpleRNNSequence,
   stateShapes,
-  type KernelActivation,
-  type SequenceKernelAttrs,
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../../engine/state.js';
+import {
+  activationCode,
+  align,
+  effectiveMask,
+  effectiveRecurrentMask,
+  Family,
+  familyOf,
+  recordCall,
+  sequenceFlags,
+  writeByteMask,
+} from './module_args.js';
 import { runSequenceRecording } from './run_recording.js';
 import { recordingGradients } from './saved.js';
-
-/**
- * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
- * from core's family table at build).
- */
-export const Family = {
-  simpleRNN: 0,
-  lstm: 1,
-  /** GRU, `resetAfter: true`. */
-  gru: 2,
-  /** GRU, `resetAfter: false`. */
-  gruResetBefore: 3,
-} as const;
-/** A family code. */
-export type FamilyCode = (typeof Family)[keyof typeof Family];
-
-export function familyOf(kernel: SequenceKernelName, resetAfter: boolean): FamilyCode {
-  if (kernel === SimpleRNNSequence) return Family.simpleRNN;
-  if (kernel === LSTMSequence) return Family.lstm;
-  return resetAfter ? Family.gru : Family.gruResetBefore;
-}
-
-/** Index of an activation in the contract's list: the code the WebAssembly module switches on. */
-export function activationCode(name: KernelActivation | null): number {
-  return name == null ? 0 : KERNEL_ACTIVATIONS.indexOf(name);
-}
-
-const FLAG_GO_BACKWARDS = 1;
-const FLAG_RETURN_SEQUENCES = 2;
-const FLAG_ALIGN_TO_INPUT = 4;
-const FLAG_ZERO_OUTPUT_FOR_MASK = 8;
-
-/** The module's flag bits (`assembly/sequence.ts`) for a call's shared attributes. */
-export function sequenceFlags(a: SequenceKernelAttrs): number {
-  return (
-    (a.goBackwards ? FLAG_GO_BACKWARDS : 0) |
-    (a.returnSequences ? FLAG_RETURN_SEQUENCES : 0) |
-    (a.alignToInput ? FLAG_ALIGN_TO_INPUT : 0) |
-    (a.zeroOutputForMask ? FLAG_ZERO_OUTPUT_FOR_MASK : 0)
-  );
-}
-
-const calls: Record<string, number> = {};
-let threadedCalls = 0;
-
-/** How many times each fused wasm kernel ran since the last {@link resetKernelCalls}. */
-export function getKernelCalls(): Record<string, number> {
-  return { ...calls };
-}
-
-/** How many fused calls since the last {@link resetKernelCalls} ran on more than one thread. */
-export function getThreadedCalls(): number {
-  return threadedCalls;
-}
-
-/** Counts a call of a fused kernel for {@link getKernelCalls} (and {@link getThreadedCalls}). */
-export function recordCall(kernel: string, threaded: boolean): void {
-  calls[kernel] = (calls[kernel] ?? 0) + 1;
-  if (threaded) threadedCalls++;
-}
-
-/** Clears the counts returned by {@link getKernelCalls} and {@link getThreadedCalls}. */
-export function resetKernelCalls(): void {
-  for (const key of Object.keys(calls)) delete calls[key];
-  threadedCalls = 0;
-}
 
 /**
  * Multiply-adds of one step's recurrent product that each thread must get, by default, for a
@@ -121,58 +61,7 @@ function threadsFor(state: BackendState, gates: number, batch: number, units: nu
   return state.exports.usefulThreads(units, Math.max(1, Math.min(state.pool.threads, byWork)));
 }
 
-/** `n` rounded up to a multiple of 64 (the module's buffers are 64-byte aligned). */
-export function align(n: number): number {
-  return Math.ceil(n / 64) * 64;
-}
-
-/**
- * Writes a numeric (int32 or float32) mask of `count` values as the bytes the module reads
- * (1: keep the step) at `at`; a bool mask is read in place instead.
- */
-export function writeByteMask(
-  state: BackendState,
-  mask: TensorInfo,
-  count: number,
-  at: number,
-): void {
-  const source = state.tensorBytes(mask);
-  const values =
-    mask.dtype === 'int32'
-      ? new Int32Array(source.buffer, source.byteOffset, count)
-      : new Float32Array(source.buffer, source.byteOffset, count);
-  const target = state.bytes();
-  for (let i = 0; i < count; i++) target[at + i] = values[i] !== 0 ? 1 : 0;
-}
-
 /** Weight packing: the packed pointer of `tensor` for `gates` gates starting at gate `firstGate`. */
-/**
- * `maskPtr`, or 0 when the byte mask there keeps every one of its `count` steps: a gradient
- * tape passes an all-true mask where the call had none (`runTaped` in @rnnkit/core), and the
- * unmasked path gives the same results without the per-row selection.
- */
-export function effectiveMask(state: BackendState, maskPtr: number, count: number): number {
-  if (maskPtr === 0) return 0;
-  const bytes = state.bytes();
-  for (let i = 0; i < count; i++) if (bytes[maskPtr + i] === 0) return maskPtr;
-  return 0;
-}
-
-/**
- * `maskPtr`, or 0 when the recurrent mask there (`count` floats) is all ones, as the one a
- * gradient tape passes where the call had none: `h ⊙ 1` is `h`.
- */
-export function effectiveRecurrentMask(
-  state: BackendState,
-  maskPtr: number,
-  count: number,
-): number {
-  if (maskPtr === 0) return 0;
-  const values = new Float32Array(state.bytes().buffer, maskPtr, count);
-  for (let i = 0; i < count; i++) if (values[i] !== 1) return maskPtr;
-  return 0;
-}
-
 function packed(
   state: BackendState,
   tensor: TensorInfo,

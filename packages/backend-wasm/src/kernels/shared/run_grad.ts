@@ -24,7 +24,7 @@ import {
   recordCall,
   sequenceFlags,
   writeByteMask,
-} from './run.js';
+} from './module_args.js';
 import { takeForward } from './saved.js';
 
 /**

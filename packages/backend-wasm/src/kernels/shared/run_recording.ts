@@ -21,7 +21,7 @@ import {
   recordCall,
   sequenceFlags,
   writeByteMask,
-} from './run.js';
+} from './module_args.js';
 import { saveForward } from './saved.js';
 
 /**
