@@ -234,9 +234,12 @@ describe('fitModel', () => {
       const x = tf.tensor(flat(expected.input), expected.input_shape);
       const out = model.predict(x) as tf.Tensor;
       const y = tf.add(out, 0.1);
-      const history = await fitModel(model, x, y, { epochs: 4, batchSize: 2, learningRate: 1e-3 });
+      const history = await fitModel(model, x, y, { epochs: 30, batchSize: 2, learningRate: 0.01 });
       history.loss.forEach((l) => expect(Number.isFinite(l)).toBe(true));
-      expect(history.loss[3]).toBeLessThan(history.loss[0]);
+      // Each epoch's training loss carries the noise of its three Dropout layers, so the loss is
+      // compared over five epochs at the start and at the end of training.
+      const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+      expect(mean(history.loss.slice(-5))).toBeLessThan(mean(history.loss.slice(0, 5)));
       tf.dispose([x, out, y]);
       model.dispose();
     },
