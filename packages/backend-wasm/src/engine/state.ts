@@ -199,7 +199,10 @@ export class BackendState {
   /** A tensor's bytes on tfjs's heap. */
   tensorBytes(tensor: TensorInfo): Uint8Array {
     const size = tensor.shape.reduce((a, b) => a * b, 1) * (BYTES[tensor.dtype] ?? 4);
-    return new Uint8Array(this.tfjs().HEAPU8.buffer, this.data(tensor).memoryOffset, size);
+    // First the lookup: it moves a tensor still held by another backend onto tfjs's heap, which
+    // may grow it and detach any view taken before.
+    const offset = this.data(tensor).memoryOffset;
+    return new Uint8Array(this.tfjs().HEAPU8.buffer, offset, size);
   }
 
   /** Starts a kernel call: drops packed weights whose tensors are gone or moved. */
@@ -321,6 +324,9 @@ export class BackendState {
         abort: () => infos.forEach((t) => this.backend.disposeData(t.dataId, true)),
       };
     }
+    // Look every input up before taking any view: a lookup may move a tensor onto tfjs's heap
+    // from another backend, growing the heap and detaching the views taken so far.
+    for (const t of inputs) if (t != null) this.data(t);
     const sources = inputs.map((t) => (t == null ? null : this.tensorBytes(t)));
     let total = align(scratchBytes);
     const inputAt = sources.map((s) => {
