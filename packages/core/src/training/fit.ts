@@ -41,6 +41,16 @@ function checkStack(model: readonly TrainableLayer[], x: tf.Tensor): void {
   }
 }
 
+/** The stack's output: each layer's output (the first, where it returns states) feeds the next. */
+function runStack(model: readonly TrainableLayer[], input: tf.Tensor): tf.Tensor {
+  let out = input;
+  for (const layer of model) {
+    const next = layer.apply(out);
+    out = Array.isArray(next) ? next[0] : next;
+  }
+  return out;
+}
+
 /**
  * Trains `model`, a stack of layers applied in order, on `x` → `y` with the loss `loss` and a
  * tfjs-core optimizer: per epoch, one gradient step per batch of `batchSize` training samples,
@@ -60,11 +70,7 @@ export async function fit(
   const settings = checkFitOptions([x], y, options);
   // A layer makes its weights on its first call: one sample's forward builds any unbuilt ones.
   tf.tidy(() => {
-    let out = tf.slice(x, 0, 1);
-    for (const layer of model) {
-      const next = layer.apply(out);
-      out = Array.isArray(next) ? next[0] : next;
-    }
+    runStack(model, tf.slice(x, 0, 1));
   });
   // getWeights returns copies: each becomes a variable's value, then is freed.
   const initial = model.map((layer) => layer.getWeights());
@@ -83,12 +89,7 @@ export async function fit(
     variables,
     forward: ([input]) => {
       assign();
-      let out = input;
-      for (const layer of model) {
-        const y = layer.apply(out);
-        out = Array.isArray(y) ? y[0] : y;
-      }
-      return out;
+      return runStack(model, input);
     },
   };
   try {
