@@ -250,17 +250,31 @@ export function packedWeights(
   depth: number,
   segments: readonly number[],
 ): PackedWeights {
+  const key = `${depth}:${segments.join(',')}`;
+  return cachedPacking(backend, info, values, key, () => packWeights(values, depth, segments));
+}
+
+/**
+ * The packing named `layout` of `values` (the data of `info` on `backend`), from the cache or
+ * made now by `pack`: for layouts other than plain panels, e.g. a transformed kernel.
+ */
+export function cachedPacking(
+  backend: MathBackendCPU,
+  info: TensorInfo,
+  values: Float32Array,
+  layout: string,
+  pack: () => PackedWeights,
+): PackedWeights {
   let e = cache.get(info.dataId);
   if (e == null || e.values !== values || e.backend !== backend) {
     e = { backend, values, layouts: new Map(), lastUse: calls };
     cache.set(info.dataId, e);
   }
   e.lastUse = calls;
-  const key = `${depth}:${segments.join(',')}`;
-  let w = e.layouts.get(key);
+  let w = e.layouts.get(layout);
   if (w == null) {
-    w = packWeights(values, depth, segments);
-    e.layouts.set(key, w);
+    w = pack();
+    e.layouts.set(layout, w);
   }
   return w;
 }
