@@ -16,3 +16,4 @@ export {
 } from './sequence';
 export { gradScratchBytes, gradSavedBytes, sequenceGrad, sequenceGradForward } from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';
+export { convGradScratchBytes, convLSTMGrad } from './conv_lstm_backward';

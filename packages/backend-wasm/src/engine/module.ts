@@ -201,6 +201,53 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
+  /** Bytes of scratch a `convLSTMGrad` call needs (patch depths are taps · channels). */
+  convGradScratchBytes(
+    batch: number,
+    steps: number,
+    filters: number,
+    positions: number,
+    inDepth: number,
+    recDepth: number,
+  ): number;
+  /**
+   * Gradients of a whole ConvLSTM call (`assembly/conv_lstm_backward.ts`): recomputes the
+   * forward pass, then runs it backwards, writing `dx`, `dKernel`, `dRecurrent`, `dBias`, `dh0`
+   * and `dc0`. Weights unpacked, geometry as for `convLSTM`.
+   */
+  convLSTMGrad(
+    batch: number,
+    steps: number,
+    channels: number,
+    filters: number,
+    frameSize: number,
+    positions: number,
+    inTaps: number,
+    recTaps: number,
+    x: number,
+    inSource: number,
+    recSource: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    dOutput: number,
+    dH: number,
+    dC: number,
+    dx: number,
+    dKernel: number,
+    dRecurrent: number,
+    dBias: number,
+    dh0: number,
+    dc0: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+  ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;
   /** Bytes of the zeroed sync block `sequence` takes when run by several threads. */
