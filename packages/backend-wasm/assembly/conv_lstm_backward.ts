@@ -80,6 +80,7 @@ let accU: usize = 0; // dU accumulated [recDepth, NSg]
 let sums: usize = 0; // float64 column sums of dz [4F]
 let first: usize = 0; // i32 [B]: first processing step a row takes
 let scratchEnd: usize = 0;
+let savedEnd: usize = 0; // end of the activations (`hIn` to `cAct`)
 
 function layout(
   B: i32,
@@ -89,6 +90,7 @@ function layout(
   inDepth: i32,
   recDepth: i32,
   base: usize,
+  saved: usize,
 ): void {
   const g4 = <usize>(4 * F);
   const NSg = <usize>packedCols(1, 4 * F);
@@ -109,12 +111,16 @@ function layout(
   cs = take(image);
   dh = take(image);
   dc = take(image);
+  const rest = cursor;
+  if (saved != 0) cursor = saved;
   hIn = take(rows * f);
   zs = take(rows * g4);
   as_ = take(rows * g4);
   cPrev = take(rows * f);
   cNew = take(rows * f);
   cAct = take(rows * f);
+  savedEnd = cursor;
+  if (saved != 0) cursor = rest;
   dZ = take(rows * g4);
   patches = take(<usize>CHUNK_ROWS * depth);
   patches2 = take(<usize>CHUNK_ROWS * <usize>recDepth);
@@ -145,8 +151,91 @@ export function convGradScratchBytes(
   inDepth: i32,
   recDepth: i32,
 ): usize {
-  layout(B, T, F, positions, inDepth, recDepth, 0);
+  layout(B, T, F, positions, inDepth, recDepth, 0, 0);
   return scratchEnd;
+}
+
+/**
+ * Bytes of the activations a backward pass reads (every step's recurrent input,
+ * pre-activations, activations and cell states), which {@link convLSTMGradForward} leaves in a
+ * block of the caller's for a later {@link convLSTMGrad} call.
+ */
+export function convGradSavedBytes(
+  B: i32,
+  T: i32,
+  F: i32,
+  positions: i32,
+  inDepth: i32,
+  recDepth: i32,
+): usize {
+  layout(B, T, F, positions, inDepth, recDepth, 0, 64);
+  return savedEnd - 64;
+}
+
+/**
+ * The forward pass of a ConvLSTM call whose gradients will be asked for: writes the outputs as
+ * `convLSTM` does (`out`, `hOut`, `cOut`) and leaves the activations the backward pass reads in
+ * `saved` ({@link convGradSavedBytes} bytes, 64-byte aligned). Other arguments as for
+ * {@link convLSTMGrad}; `scratch` of {@link convGradScratchBytes} bytes.
+ */
+export function convLSTMGradForward(
+  B: i32,
+  T: i32,
+  C: i32,
+  F: i32,
+  frameSize: i32,
+  positions: i32,
+  inTaps: i32,
+  recTaps: i32,
+  x: usize,
+  inSource: usize,
+  recSource: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
+  mask: usize,
+  rmask: usize,
+  out: usize,
+  hOut: usize,
+  cOut: usize,
+  scratch: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  saved: usize,
+): void {
+  const inDepth = inTaps * C;
+  const recDepth = recTaps * F;
+  layout(B, T, F, positions, inDepth, recDepth, scratch, saved);
+  const G4 = 4 * F;
+  const imageBytes = (<usize>(positions * F)) << 2;
+  packForward(kernel, recurrent, bias, inDepth, recDepth, G4);
+  memory.copy(hs, h0, <usize>B * imageBytes);
+  memory.copy(cs, c0, <usize>B * imageBytes);
+  // prettier-ignore
+  forwardPass(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, out, flags, act, ract);
+  memory.copy(hOut, hs, <usize>B * imageBytes);
+  memory.copy(cOut, cs, <usize>B * imageBytes);
+  // The last output: the state, or under a mask the output of the last step (kept in dh).
+  if ((flags & FLAG_RETURN_SEQUENCES) == 0) {
+    memory.copy(out, mask != 0 ? dh : hs, <usize>B * imageBytes);
+  }
+}
+
+/** Packs the weights of the forward products. */
+function packForward(
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  inDepth: i32,
+  recDepth: i32,
+  G4: i32,
+): void {
+  packMatrix(kernel, inDepth, G4, 0, 1, G4, wp);
+  packVector(bias, 0, 1, G4, bxp);
+  packMatrix(recurrent, recDepth, G4, 0, 1, G4, up);
 }
 
 /**
@@ -279,6 +368,8 @@ function taken(mask: usize, T: i32, b: i32, t: i32): bool {
  * - Output gradients: `dOut` (the forward output's shape), `dH`, `dC` `[B, positions, F]`.
  * - Results: `dx` (`x`'s shape), `dW`, `dU`, `db` (the weights' shapes), `dh0`, `dc0`.
  * - `scratch` of {@link convGradScratchBytes} bytes; `flags` and activation codes as `convLSTM`'s.
+ * - `saved`: the block where {@link convLSTMGradForward} left the activations of this call's
+ *   forward pass (which is then not recomputed), or 0.
  */
 export function convLSTMGrad(
   B: i32,
@@ -312,19 +403,17 @@ export function convLSTMGrad(
   flags: i32,
   act: i32,
   ract: i32,
+  saved: usize,
 ): void {
   const inDepth = inTaps * C;
   const recDepth = recTaps * F;
-  layout(B, T, F, positions, inDepth, recDepth, scratch);
+  layout(B, T, F, positions, inDepth, recDepth, scratch, saved);
   const G4 = 4 * F;
   const NSg = packedCols(1, G4);
   const NSk = packedCols(1, inDepth);
   const imageBytes = (<usize>(positions * F)) << 2;
   const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
 
-  packMatrix(kernel, inDepth, G4, 0, 1, G4, wp);
-  packVector(bias, 0, 1, G4, bxp);
-  packMatrix(recurrent, recDepth, G4, 0, 1, G4, up);
   transposeTo(recurrent, recDepth, G4, G4, tr, recDepth);
   packMatrix(tr, G4, recDepth, 0, 1, recDepth, utp);
   transposeTo(kernel, inDepth, G4, G4, tr, inDepth);
@@ -337,26 +426,13 @@ export function convLSTMGrad(
     store<i32>(first + ((<usize>b) << 2), s);
   }
 
-  memory.copy(hs, h0, <usize>B * imageBytes);
-  memory.copy(cs, c0, <usize>B * imageBytes);
-  forwardPass(
-    B,
-    T,
-    C,
-    F,
-    frameSize,
-    positions,
-    inTaps,
-    recTaps,
-    x,
-    inSource,
-    recSource,
-    mask,
-    rmask,
-    flags,
-    act,
-    ract,
-  );
+  if (saved == 0) {
+    packForward(kernel, recurrent, bias, inDepth, recDepth, G4);
+    memory.copy(hs, h0, <usize>B * imageBytes);
+    memory.copy(cs, c0, <usize>B * imageBytes);
+    // prettier-ignore
+    forwardPass(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, 0, flags, act, ract);
+  }
 
   memory.copy(dh, dH, <usize>B * imageBytes);
   memory.copy(dc, dC, <usize>B * imageBytes);
@@ -373,7 +449,11 @@ export function convLSTMGrad(
   }
 }
 
-/** The forward pass, keeping every step's activations in the scratch laid out. */
+/**
+ * The forward pass, keeping every step's activations in the scratch laid out; with `out` (not
+ * 0), writes the outputs of every step as `convLSTM` does, the last output of each image kept in
+ * `dh` (free until the backward pass).
+ */
 function forwardPass(
   B: i32,
   T: i32,
@@ -388,7 +468,49 @@ function forwardPass(
   recSource: usize,
   mask: usize,
   rmask: usize,
+  out: usize,
   flags: i32,
+  act: i32,
+  ract: i32,
+): void {
+  const imageBytes = (<usize>(positions * F)) << 2;
+  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
+  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
+  if (out != 0) memory.fill(dh, 0, <usize>B * imageBytes);
+  for (let s = 0; s < T; s++) {
+    const t = backwards ? T - 1 - s : s;
+    for (let b = 0; b < B; b++) {
+      const keep = taken(mask, T, b, t);
+      // prettier-ignore
+      if (keep) stepImage(b, t, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, rmask, act, ract);
+      if (out == 0) continue;
+      // Masked: states carry over; the output repeats the previous one (or is zero).
+      const last = dh + <usize>b * imageBytes;
+      if (keep) memory.copy(last, hs + <usize>b * imageBytes, imageBytes);
+      else if (zeroMasked) memory.fill(last, 0, imageBytes);
+      const pos = aligned ? t : s;
+      if (sequences) memory.copy(out + <usize>(b * T + pos) * imageBytes, last, imageBytes);
+    }
+  }
+}
+
+/** One step of one image: both convolutions in blocks of positions, then its gates. */
+function stepImage(
+  b: i32,
+  t: i32,
+  T: i32,
+  C: i32,
+  F: i32,
+  frameSize: i32,
+  positions: i32,
+  inTaps: i32,
+  recTaps: i32,
+  x: usize,
+  inSource: usize,
+  recSource: usize,
+  rmask: usize,
   act: i32,
   ract: i32,
 ): void {
@@ -402,44 +524,37 @@ function forwardPass(
   const imageBytes = <usize>positions * fBytes;
   const frameBytes = (<usize>frameSize) << 2;
   const fast = act == ACT_TANH && ract == ACT_SIGMOID;
-  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
-  for (let s = 0; s < T; s++) {
-    const t = backwards ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
-      if (!taken(mask, T, b, t)) continue;
-      const row0 = <usize>(b * T + t) * <usize>positions;
-      const h = hs + <usize>b * imageBytes;
-      const c = cs + <usize>b * imageBytes;
-      const hk = hIn + row0 * fBytes;
-      if (rmask != 0) mulInto(hk, h, rmask + <usize>b * imageBytes, positions * F);
-      else memory.copy(hk, h, imageBytes);
-      const frame = x + <usize>(b * T + t) * frameBytes;
-      for (let p0 = 0; p0 < positions; p0 += BLOCK_ROWS) {
-        const rows = min(BLOCK_ROWS, positions - p0);
-        gatherPatches(frame, C, C, inSource, inTaps, p0, rows, patches);
-        gemm(patches, inDepth, rows, inDepth, wp, NSg, bxp, xb, NSg);
-        gatherPatches(hk, F, F, recSource, recTaps, p0, rows, patches);
-        gemm(patches, recDepth, rows, recDepth, up, NSg, 0, rb, NSg);
-        for (let r = 0; r < rows; r++) {
-          const p = <usize>(p0 + r);
-          const row = row0 + p;
-          lstmForwardRow(
-            xb + <usize>r * nsBytes,
-            rb + <usize>r * nsBytes,
-            zs + row * gBytes,
-            as_ + row * gBytes,
-            c + p * fBytes,
-            cPrev + row * fBytes,
-            cNew + row * fBytes,
-            cAct + row * fBytes,
-            h + p * fBytes,
-            F,
-            fast,
-            act,
-            ract,
-          );
-        }
-      }
+  const row0 = <usize>(b * T + t) * <usize>positions;
+  const h = hs + <usize>b * imageBytes;
+  const c = cs + <usize>b * imageBytes;
+  const hk = hIn + row0 * fBytes;
+  if (rmask != 0) mulInto(hk, h, rmask + <usize>b * imageBytes, positions * F);
+  else memory.copy(hk, h, imageBytes);
+  const frame = x + <usize>(b * T + t) * frameBytes;
+  for (let p0 = 0; p0 < positions; p0 += BLOCK_ROWS) {
+    const rows = min(BLOCK_ROWS, positions - p0);
+    gatherPatches(frame, C, C, inSource, inTaps, p0, rows, patches);
+    gemm(patches, inDepth, rows, inDepth, wp, NSg, bxp, xb, NSg);
+    gatherPatches(hk, F, F, recSource, recTaps, p0, rows, patches);
+    gemm(patches, recDepth, rows, recDepth, up, NSg, 0, rb, NSg);
+    for (let r = 0; r < rows; r++) {
+      const p = <usize>(p0 + r);
+      const row = row0 + p;
+      lstmForwardRow(
+        xb + <usize>r * nsBytes,
+        rb + <usize>r * nsBytes,
+        zs + row * gBytes,
+        as_ + row * gBytes,
+        c + p * fBytes,
+        cPrev + row * fBytes,
+        cNew + row * fBytes,
+        cAct + row * fBytes,
+        h + p * fBytes,
+        F,
+        fast,
+        act,
+        ract,
+      );
     }
   }
 }

@@ -16,4 +16,9 @@ export {
 } from './sequence';
 export { gradScratchBytes, gradSavedBytes, sequenceGrad, sequenceGradForward } from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';
-export { convGradScratchBytes, convLSTMGrad } from './conv_lstm_backward';
+export {
+  convGradSavedBytes,
+  convGradScratchBytes,
+  convLSTMGrad,
+  convLSTMGradForward,
+} from './conv_lstm_backward';

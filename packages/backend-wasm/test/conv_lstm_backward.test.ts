@@ -3,7 +3,8 @@
  * conformance cases (`gradients.test.ts`): agreement with core's reference backward over every
  * geometry of the forward tests (3 spatial axes included) and every flag, recurrent and numeric
  * masks, other activations, several blocks and chunks of positions, per module variant and memory
- * mode; its errors; and flat tensors and heap over a training run.
+ * mode; a taped forward pass, whose activations the backward takes; its errors; and flat
+ * tensors and heap over a training run.
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,6 +24,7 @@ import {
   seededTensor,
   type ConvLSTMCallSpec,
 } from '@rnnkit/conformance';
+import { naiveConvLSTM } from '@rnnkit/conformance/naive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
@@ -30,11 +32,13 @@ import {
   init,
   relaxedSimdSupported,
   resetKernelCalls,
+  savedActivationCount,
   setMemoryMode,
   setWasmVariant,
   type WasmVariant,
 } from '../src/index.js';
 import { expectClose } from './helpers.js';
+import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
 
@@ -187,6 +191,119 @@ describe.each(CONFIGS)(
   },
 );
 
+const TAPED: (ConvLSTMCallSpec & { numericMask?: boolean })[] = [
+  {
+    spatial: [6, 5],
+    kernelSize: [3, 3],
+    strides: [1, 1],
+    dilationRate: [1, 1],
+    padding: 'same',
+    batch: 2,
+    steps: 4,
+    channels: 3,
+    filters: 5,
+    mask: true,
+    recurrentMask: true,
+    goBackwards: true,
+    returnSequences: true,
+    alignToInput: true,
+  },
+  {
+    spatial: [5, 4, 6],
+    kernelSize: [2, 3, 2],
+    strides: [2, 1, 3],
+    dilationRate: [1, 1, 1],
+    padding: 'valid',
+    batch: 2,
+    steps: 3,
+    channels: 2,
+    filters: 4,
+  },
+  {
+    spatial: [9],
+    kernelSize: [4],
+    strides: [2],
+    dilationRate: [1],
+    padding: 'same',
+    batch: 3,
+    steps: 5,
+    channels: 3,
+    filters: 6,
+    mask: true,
+    numericMask: true,
+    zeroOutputForMask: true,
+  },
+];
+
+describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', ({ variant, mode }) => {
+  // Under a tape the forward kernel keeps every step's activations and the backward kernel takes
+  // them instead of recomputing the forward pass: outputs against the float64 equations,
+  // gradients against core's reference backward, and to the bit those of the recomputing kernel.
+  beforeAll(() => {
+    setMemoryMode(mode === 'copy' ? 'copy' : null);
+    setWasmVariant(variant);
+  });
+  afterAll(() => {
+    setMemoryMode(null);
+    setWasmVariant(null);
+  });
+  TAPED.forEach((p, i) => {
+    it(`${JSON.stringify(p.spatial)} #${i}`, () => {
+      const { problem, inputs, attrs } = convLSTMKernelCall(p, 60 + i);
+      const want = naiveConvLSTM(problem);
+      const state = [p.batch, ...want.outSpatial, p.filters];
+      // tfjs saves every input of a taped call by name: the dispatcher fills in the masks.
+      inputs.mask ??= tf.ones([p.batch, p.steps], 'bool');
+      inputs.recurrentMask ??= tf.ones(state);
+      const named: tf.NamedTensorMap = {};
+      for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
+      if (p.numericMask === true) named.mask = tf.cast(inputs.mask, 'int32');
+      const dys = outputGradients(p, want.outSpatial, 80 + i);
+      const keys = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', 'initialC'] as const;
+      let taped: Float32Array[] = [];
+      let savedDuring = -1;
+      const takenBefore = takenForwardCount();
+      resetKernelCalls();
+      const grads = tf.grads((...values: tf.Tensor[]) => {
+        const replaced: tf.NamedTensorMap = { ...named };
+        keys.forEach((k, j) => (replaced[k] = values[j]));
+        const outs = tf
+          .engine()
+          .runKernel(
+            ConvLSTMSequence,
+            replaced,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as tf.Tensor[];
+        taped = outs.map((o) => o.dataSync() as Float32Array);
+        savedDuring = savedActivationCount();
+        return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
+      })(keys.map((k) => inputs[k] as tf.Tensor));
+      expect(getKernelCalls()[GRAD]).toBe(1);
+      expect(savedDuring).toBe(1);
+      expect(takenForwardCount() - takenBefore).toBe(1);
+      expect(savedActivationCount()).toBe(0);
+      [want.output, want.h, want.c].forEach((w, k) => expectClose(taped[k], w, `output ${k}`));
+
+      const reference = sequenceBackwardReference(ConvLSTMSequence, inputs, dys, attrs);
+      const recomputed = tf
+        .engine()
+        .runKernel(
+          GRAD,
+          { ...named, dOutput: dys[0], dH: dys[1], dC: dys[2] },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+      grads.forEach((g, k) => {
+        expectClose(g.dataSync(), reference[k].dataSync(), `gradient ${k}`, 1e-4, 1e-4);
+        expect(Array.from(g.dataSync()), `gradient ${k}`).toEqual(
+          Array.from(recomputed[k].dataSync()),
+        );
+      });
+      tf.dispose([...Object.values(named), ...Object.values(inputs), ...dys, ...grads]);
+      tf.dispose([...reference, ...recomputed]);
+    });
+  });
+});
+
 describe('ConvLSTM backward errors', () => {
   const base: ConvLSTMCallSpec = {
     spatial: [5, 5],
@@ -241,7 +358,7 @@ describe('ConvLSTM backward errors', () => {
 });
 
 describe('ConvLSTM2D training on wasm', () => {
-  it('runs the fused backward; tensors and heap stay flat over 100 training steps', () => {
+  it('runs the fused backward over saved activations; tensors and heap stay flat over 100 steps', () => {
     const layer = new ConvLSTM2D({ filters: 4, kernelSize: 3, padding: 'same' });
     const x = tf.randomUniform([2, 4, 6, 6, 2], -1, 1, 'float32', 3);
     const mask = tf.tensor2d(
@@ -268,6 +385,7 @@ describe('ConvLSTM2D training on wasm', () => {
     const first = step();
     const tensors = tf.memory().numTensors;
     const before = getWasmMemoryStats();
+    const takenBefore = takenForwardCount();
     resetKernelCalls();
     resetDispatchStats();
     let last = first;
@@ -275,6 +393,9 @@ describe('ConvLSTM2D training on wasm', () => {
     const after = getWasmMemoryStats();
     expect(getKernelCalls()[GRAD]).toBe(100);
     expect(getDispatchStats()[GRAD]).toEqual({ fused: 100, reference: 0 });
+    // Every backward call took the activations its taped forward call kept.
+    expect(takenForwardCount() - takenBefore).toBe(100);
+    expect(savedActivationCount()).toBe(0);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(after.liveBytes).toBe(before.liveBytes);
     expect(after.liveBlocks).toBe(before.liveBlocks);

@@ -212,7 +212,8 @@ export interface RnnkitWasmExports {
   ): number;
   /**
    * Gradients of a whole ConvLSTM call (`assembly/conv_lstm_backward.ts`): recomputes the
-   * forward pass, then runs it backwards, writing `dx`, `dKernel`, `dRecurrent`, `dBias`, `dh0`
+   * forward pass (unless `saved` is not 0: the block where `convLSTMGradForward` left it), then
+   * runs it backwards, writing `dx`, `dKernel`, `dRecurrent`, `dBias`, `dh0`
    * and `dc0`. Weights unpacked, geometry as for `convLSTM`.
    */
   convLSTMGrad(
@@ -247,6 +248,49 @@ export interface RnnkitWasmExports {
     flags: number,
     activation: number,
     recurrentActivation: number,
+    saved: number,
+  ): void;
+  /** Bytes of the activations a `convLSTMGrad` backward pass reads. */
+  convGradSavedBytes(
+    batch: number,
+    steps: number,
+    filters: number,
+    positions: number,
+    inDepth: number,
+    recDepth: number,
+  ): number;
+  /**
+   * The forward pass of a ConvLSTM call whose gradients will be asked for
+   * (`assembly/conv_lstm_backward.ts`): writes the outputs and leaves the activations in `saved`
+   * (`convGradSavedBytes` bytes).
+   */
+  convLSTMGradForward(
+    batch: number,
+    steps: number,
+    channels: number,
+    filters: number,
+    frameSize: number,
+    positions: number,
+    inTaps: number,
+    recTaps: number,
+    x: number,
+    inSource: number,
+    recSource: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    output: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    saved: number,
   ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;

@@ -27,7 +27,9 @@ import {
   sequenceFlags,
   writeByteMask,
 } from './shared/module_args.js';
+import { runConvLSTMRecording } from './shared/conv_lstm_recording.js';
 import { minStepWorkPerThread } from './shared/run.js';
+import { recordingGradients } from './shared/saved.js';
 
 /** The module's family code whose bias layout ConvLSTM shares (LSTM's `[4·F]`). */
 const LSTM_BIAS = 1;
@@ -62,8 +64,12 @@ function threadsFor(state: BackendState, batch: number, stepWork: number): numbe
   return state.exports.convUsefulThreads(batch, Math.max(1, Math.min(state.pool.threads, byWork)));
 }
 
-/** Runs the ConvLSTM; returns `[output, h, c]`. */
+/**
+ * Runs the ConvLSTM; returns `[output, h, c]`. On a gradient tape, the forward half of the
+ * backward kernel runs instead, keeping its activations for the backward call.
+ */
 export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+  if (recordingGradients()) return runConvLSTMRecording(inputs, backend, attrs);
   const call = checkConvLSTMCall(inputs, attrs);
   const { attrs: a, batch, steps, channels, filters, x, mask, recurrentMask } = call;
   const geometry = convLSTMGeometry(call);

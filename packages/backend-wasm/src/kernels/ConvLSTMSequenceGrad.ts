@@ -2,27 +2,24 @@
  * Fused backward ConvLSTM (1, 2 or 3 spatial axes) for the tfjs `wasm` backend
  * (`RnnkitConvLSTMSequenceGrad`): checks the call as the forward kernel does, stages the
  * geometry tables beside the module's scratch and hands the whole call to the WebAssembly module
- * (`assembly/conv_lstm_backward.ts`), which recomputes the forward pass and runs it backwards.
+ * (`assembly/conv_lstm_backward.ts`), which runs the forward pass backwards: over the activations
+ * the taped forward call kept (`shared/saved.ts`) when there are some, else over a forward pass
+ * it recomputes in its scratch.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import {
-  checkConvLSTMCall,
-  convLSTMGeometry,
-  ConvLSTMSequence,
-  convSourceTable,
-  sequenceGradKernelName,
-} from '@rnnkit/core';
+import { checkConvLSTMCall, ConvLSTMSequence, sequenceGradKernelName } from '@rnnkit/core';
+import type { Block } from '../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../engine/state.js';
+import { convGradCall, stageConvGradCall } from './shared/conv_grad_call.js';
+import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
 import {
   activationCode,
-  align,
   effectiveMask,
   effectiveRecurrentMask,
   recordCall,
   sequenceFlags,
-  writeByteMask,
 } from './shared/module_args.js';
-import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
+import { takeForward } from './shared/saved.js';
 
 /**
  * Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH, dInitialC]` of a
@@ -31,32 +28,11 @@ import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
 export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const call = checkConvLSTMCall(inputs, attrs);
   const g = checkConvLSTMGradients(inputs, call);
-  const { attrs: a, batch, steps, channels, filters, x, mask, recurrentMask } = call;
-  const geometry = convLSTMGeometry(call);
-  const inTable = convSourceTable(geometry.input);
-  const recTable = convSourceTable(geometry.recurrent);
-  const { positions } = inTable;
-  const frameSize = call.spatial.reduce((n, d) => n * d, channels);
-  const stateSize = batch * positions * filters;
-
+  const { batch, steps, filters, x } = call;
   const state = stateFor(backend as WasmBackendLike);
   const ex = state.exports;
   state.beginCall();
-  const gradBytes = align(
-    ex.convGradScratchBytes(
-      batch,
-      steps,
-      filters,
-      positions,
-      inTable.taps * channels,
-      recTable.taps * filters,
-    ),
-  );
-  const inTableBytes = align(inTable.source.byteLength);
-  const recTableBytes = align(recTable.source.byteLength);
-  // A bool mask is read as is; any other is written as bytes after the tables.
-  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
-  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
+  const c = convGradCall(state, call);
   const stateShape = [batch, ...call.outSpatial, filters];
   const frame = state.frame(
     [
@@ -66,8 +42,8 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
       call.bias,
       call.initialH,
       call.initialC,
-      byteMask,
-      recurrentMask,
+      c.byteMask,
+      call.recurrentMask,
       g.dOutput,
       g.dH,
       g.dC,
@@ -80,32 +56,29 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
       stateShape,
       stateShape,
     ],
-    gradBytes + inTableBytes + recTableBytes + maskBytes,
+    c.frameBytes,
   );
   let outputs: TensorInfo[];
+  let saved: Block | null = null;
   try {
     const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr, dOutPtr, dHPtr, dCPtr] =
       frame.inputs;
-    const inSource = frame.scratch + gradBytes;
-    const recSource = inSource + inTableBytes;
-    let maskPtr = byteMaskPtr;
-    if (mask != null && byteMask == null) {
-      maskPtr = recSource + recTableBytes;
-      writeByteMask(state, mask, batch * steps, maskPtr);
+    const [inSource, recSource, maskPtr] = stageConvGradCall(
+      state,
+      call,
+      c,
+      frame.scratch,
+      byteMaskPtr,
+    );
+    // Activations of the taped forward call, where it ran with the same inputs and shapes.
+    saved = takeForward(ConvLSTMSequence, inputs, attrs);
+    if (saved != null && saved.bytes !== c.savedBytes) {
+      state.releaseBlock(saved);
+      saved = null;
     }
-    const memory = state.bytes();
-    new Int32Array(memory.buffer, inSource, inTable.source.length).set(inTable.source);
-    new Int32Array(memory.buffer, recSource, recTable.source.length).set(recTable.source);
     const [dxPtr, dWPtr, dUPtr, dbPtr, dh0Ptr, dc0Ptr] = frame.outputs;
     ex.convLSTMGrad(
-      batch,
-      steps,
-      channels,
-      filters,
-      frameSize,
-      positions,
-      inTable.taps,
-      recTable.taps,
+      ...c.sizes,
       xPtr,
       inSource,
       recSource,
@@ -115,7 +88,7 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
       h0Ptr,
       c0Ptr,
       effectiveMask(state, maskPtr, batch * steps),
-      effectiveRecurrentMask(state, rmPtr, stateSize),
+      effectiveRecurrentMask(state, rmPtr, batch * c.positions * filters),
       dOutPtr,
       dHPtr,
       dCPtr,
@@ -126,14 +99,17 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
       dh0Ptr,
       dc0Ptr,
       frame.scratch,
-      sequenceFlags(a),
-      activationCode(a.activation),
-      activationCode(a.recurrentActivation),
+      sequenceFlags(call.attrs),
+      activationCode(call.attrs.activation),
+      activationCode(call.attrs.recurrentActivation),
+      saved?.pointer ?? 0,
     );
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
     throw e;
+  } finally {
+    if (saved != null) state.releaseBlock(saved);
   }
   recordCall(sequenceGradKernelName(ConvLSTMSequence), false);
   return outputs;
