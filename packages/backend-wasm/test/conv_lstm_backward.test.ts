@@ -357,7 +357,10 @@ describe('ConvLSTM backward errors', () => {
   });
 });
 
-describe('ConvLSTM2D training on wasm', () => {
+describe.each(['shared', 'copy'] as const)('ConvLSTM2D training on wasm (%s)', (mode) => {
+  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
+  afterAll(() => setMemoryMode(null));
+
   it('runs the fused backward over saved activations; tensors and heap stay flat over 100 steps', () => {
     const layer = new ConvLSTM2D({ filters: 4, kernelSize: 3, padding: 'same' });
     const x = tf.randomUniform([2, 4, 6, 6, 2], -1, 1, 'float32', 3);
@@ -403,5 +406,44 @@ describe('ConvLSTM2D training on wasm', () => {
     expect(last).toBeLessThan(first); // the steps did train
     tf.dispose([x, mask, ...weights]);
     layer.dispose();
+  });
+});
+
+describe('ConvLSTM backward without a tape', () => {
+  it('recomputes the forward pass; tensors and heap stay flat over 200 calls', () => {
+    const p: ConvLSTMCallSpec = {
+      spatial: [6, 6],
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      dilationRate: [1, 1],
+      padding: 'same',
+      batch: 2,
+      steps: 3,
+      channels: 2,
+      filters: 4,
+      mask: true,
+      recurrentMask: true,
+      returnSequences: true,
+    };
+    const { inputs, attrs } = convLSTMKernelCall(p, 5);
+    const named: tf.NamedTensorMap = {};
+    for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
+    [named.dOutput, named.dH, named.dC] = outputGradients(p, [6, 6], 7);
+    const call = (): void =>
+      tf.dispose(tf.engine().runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap));
+    call();
+    const takenBefore = takenForwardCount();
+    const tensors = tf.memory().numTensors;
+    const before = getWasmMemoryStats();
+    resetKernelCalls();
+    for (let i = 0; i < 200; i++) call();
+    const after = getWasmMemoryStats();
+    expect(getKernelCalls()[GRAD]).toBe(200);
+    expect(takenForwardCount()).toBe(takenBefore);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(after.liveBytes).toBe(before.liveBytes);
+    expect(after.liveBlocks).toBe(before.liveBlocks);
+    expect(after.memoryBytes).toBe(before.memoryBytes);
+    tf.dispose(Object.values(named));
   });
 });
