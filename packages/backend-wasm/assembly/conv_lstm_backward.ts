@@ -1,10 +1,12 @@
 /**
  * Whole-sequence ConvLSTM backward pass (`RnnkitConvLSTMSequenceGrad`), 1 to 3 spatial axes as
- * tables of source positions per tap (see `conv_lstm.ts`). One call recomputes the forward pass,
- * keeping every step's pre-activations, activations, cell states and recurrent input, then runs
- * the reverse time loop: per step the gate gradients `dz` of each position (`lstmBackwardRow`)
- * and the recurrent transposed convolution `dh_{t−1} = col2im(dz_t · Uᵀ) ⊙ rm`, one packed
- * product per step, in blocks of positions whose result is scattered while in cache.
+ * tables of source positions per tap (see `conv_lstm.ts`). The forward pass keeps every step's
+ * pre-activations, activations, cell states and recurrent input: run by the taped forward kernel
+ * ({@link convLSTMGradForward}, into a block of the caller's) or recomputed by the backward call
+ * in its scratch. The backward call then runs the reverse time loop: per step the gate gradients
+ * `dz` of each position (`lstmBackwardRow`) and the recurrent transposed convolution
+ * `dh_{t−1} = col2im(dz_t · Uᵀ) ⊙ rm`, one packed product per step, in blocks of positions whose
+ * result is scattered while in cache.
  *
  * The rest is hoisted out of the loop, over all `B·T·positions` rows of steps a mask did not
  * skip: `dx = col2im(dz · Wᵀ)` (strides, dilation and padding through the input table),
