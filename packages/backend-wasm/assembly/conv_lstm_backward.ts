@@ -83,7 +83,17 @@ let sums: usize = 0; // float64 column sums of dz [4F]
 let first: usize = 0; // i32 [B]: first processing step a row takes
 let scratchEnd: usize = 0;
 let savedEnd: usize = 0; // end of the activations (`hIn` to `cAct`)
+let threadStride: usize = 0; // bytes between two threads' own regions
+// This thread's batch items [firstItem, endItem).
+let firstItem: i32 = 0;
+let endItem: i32 = 0;
 
+/**
+ * Lays out the scratch of thread `thread` of a call run by `threads` threads at `base` (0 to size
+ * it): the state images, activations and gate gradients of all batch items (each thread writes
+ * its items' only), then each thread's own buffers; the activations at `saved` instead when it is
+ * not 0. Sets the thread's batch items.
+ */
 function layout(
   B: i32,
   T: i32,
@@ -93,22 +103,17 @@ function layout(
   recDepth: i32,
   base: usize,
   saved: usize,
+  threads: i32,
+  thread: i32,
 ): void {
   const g4 = <usize>(4 * F);
-  const NSg = <usize>packedCols(1, 4 * F);
-  const NSr = <usize>packedCols(1, recDepth);
-  const NSk = <usize>packedCols(1, inDepth);
-  const depth = <usize>maxOf(inDepth, recDepth);
   const image = <usize>B * <usize>positions * <usize>F;
   const rows = <usize>B * <usize>T * <usize>positions;
   const f = <usize>F;
+  cursor = 0;
+  layoutThread(F, inDepth, recDepth);
+  threadStride = cursor;
   cursor = base;
-  wp = take(<usize>inDepth * NSg);
-  bxp = take(NSg);
-  up = take(<usize>recDepth * NSg);
-  utp = take(g4 * NSr);
-  wtp = take(g4 * NSk);
-  tr = take(g4 * depth);
   hs = take(image);
   cs = take(image);
   dh = take(image);
@@ -124,6 +129,29 @@ function layout(
   savedEnd = cursor;
   if (saved != 0) cursor = rest;
   dZ = take(rows * g4);
+  first = take(<usize>B);
+  const own = cursor;
+  scratchEnd = own + <usize>threads * threadStride;
+  cursor = own + <usize>thread * threadStride;
+  layoutThread(F, inDepth, recDepth);
+  const perThread = (B + threads - 1) / threads;
+  firstItem = min(B, thread * perThread);
+  endItem = min(B, firstItem + perThread);
+}
+
+/** Lays out one thread's own buffers at the cursor. */
+function layoutThread(F: i32, inDepth: i32, recDepth: i32): void {
+  const g4 = <usize>(4 * F);
+  const NSg = <usize>packedCols(1, 4 * F);
+  const NSr = <usize>packedCols(1, recDepth);
+  const NSk = <usize>packedCols(1, inDepth);
+  const depth = <usize>maxOf(inDepth, recDepth);
+  wp = take(<usize>inDepth * NSg);
+  bxp = take(NSg);
+  up = take(<usize>recDepth * NSg);
+  utp = take(g4 * NSr);
+  wtp = take(g4 * NSk);
+  tr = take(g4 * depth);
   patches = take(<usize>CHUNK_ROWS * depth);
   patches2 = take(<usize>CHUNK_ROWS * <usize>recDepth);
   xb = take(<usize>BLOCK_ROWS * NSg);
@@ -136,14 +164,13 @@ function layout(
   accW = take(<usize>inDepth * NSg);
   accU = take(<usize>recDepth * NSg);
   sums = take(2 * g4);
-  first = take(<usize>B);
   // Vector loads of a row's last lanes may read up to 12 bytes past its end.
-  scratchEnd = take(16);
+  take(16);
 }
 
 /**
- * Bytes of scratch a {@link convLSTMGrad} call needs (64-byte aligned pointer expected); patch
- * depths are taps · channels.
+ * Bytes of scratch a {@link convLSTMGrad} or {@link convLSTMGradForward} call run by `threads`
+ * threads needs (64-byte aligned pointer expected); patch depths are taps · channels.
  */
 export function convGradScratchBytes(
   B: i32,
@@ -152,8 +179,9 @@ export function convGradScratchBytes(
   positions: i32,
   inDepth: i32,
   recDepth: i32,
+  threads: i32,
 ): usize {
-  layout(B, T, F, positions, inDepth, recDepth, 0, 0);
+  layout(B, T, F, positions, inDepth, recDepth, 0, 0, threads, 0);
   return scratchEnd;
 }
 
@@ -170,7 +198,7 @@ export function convGradSavedBytes(
   inDepth: i32,
   recDepth: i32,
 ): usize {
-  layout(B, T, F, positions, inDepth, recDepth, 0, 64);
+  layout(B, T, F, positions, inDepth, recDepth, 0, 64, 1, 0);
   return savedEnd - 64;
 }
 
@@ -178,7 +206,8 @@ export function convGradSavedBytes(
  * The forward pass of a ConvLSTM call whose gradients will be asked for: writes the outputs as
  * `convLSTM` does (`out`, `hOut`, `cOut`) and leaves the activations the backward pass reads in
  * `saved` ({@link convGradSavedBytes} bytes, 64-byte aligned). Other arguments as for
- * {@link convLSTMGrad}; `scratch` of {@link convGradScratchBytes} bytes.
+ * {@link convLSTMGrad}; `scratch` of {@link convGradScratchBytes} bytes. Several threads split
+ * the batch items as for {@link convLSTMGrad}.
  */
 export function convLSTMGradForward(
   B: i32,
@@ -207,22 +236,28 @@ export function convLSTMGradForward(
   act: i32,
   ract: i32,
   saved: usize,
+  _sync: usize,
+  threads: i32,
+  thread: i32,
+  _canWait: bool,
 ): void {
   const inDepth = inTaps * C;
   const recDepth = recTaps * F;
-  layout(B, T, F, positions, inDepth, recDepth, scratch, saved);
+  layout(B, T, F, positions, inDepth, recDepth, scratch, saved, threads, thread);
   const G4 = 4 * F;
   const imageBytes = (<usize>(positions * F)) << 2;
+  const at = <usize>firstItem * imageBytes; // this thread's images
+  const bytes = <usize>(endItem - firstItem) * imageBytes;
   packForward(kernel, recurrent, bias, inDepth, recDepth, G4);
-  memory.copy(hs, h0, <usize>B * imageBytes);
-  memory.copy(cs, c0, <usize>B * imageBytes);
+  memory.copy(hs + at, h0 + at, bytes);
+  memory.copy(cs + at, c0 + at, bytes);
   // prettier-ignore
   forwardPass(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, out, flags, act, ract);
-  memory.copy(hOut, hs, <usize>B * imageBytes);
-  memory.copy(cOut, cs, <usize>B * imageBytes);
+  memory.copy(hOut + at, hs + at, bytes);
+  memory.copy(cOut + at, cs + at, bytes);
   // The last output: the state, or under a mask the output of the last step (kept in dh).
   if ((flags & FLAG_RETURN_SEQUENCES) == 0) {
-    memory.copy(out, mask != 0 ? dh : hs, <usize>B * imageBytes);
+    memory.copy(out + at, (mask != 0 ? dh : hs) + at, bytes);
   }
 }
 
@@ -372,6 +407,9 @@ function taken(mask: usize, T: i32, b: i32, t: i32): bool {
  * - `scratch` of {@link convGradScratchBytes} bytes; `flags` and activation codes as `convLSTM`'s.
  * - `saved`: the block where {@link convLSTMGradForward} left the activations of this call's
  *   forward pass (which is then not recomputed), or 0.
+ * - One thread: `threads` 1, `thread` 0. Several (at most `convUsefulThreads`): each runs the
+ *   batch items of its slice, in its own buffers, and never waits for another (`_sync` and
+ *   `_canWait` are unused); `dW`, `dU`, `db` are then written by {@link convLSTMGradReduce}.
  */
 export function convLSTMGrad(
   B: i32,
@@ -406,14 +444,19 @@ export function convLSTMGrad(
   act: i32,
   ract: i32,
   saved: usize,
+  _sync: usize,
+  threads: i32,
+  thread: i32,
+  _canWait: bool,
 ): void {
   const inDepth = inTaps * C;
   const recDepth = recTaps * F;
-  layout(B, T, F, positions, inDepth, recDepth, scratch, saved);
+  layout(B, T, F, positions, inDepth, recDepth, scratch, saved, threads, thread);
   const G4 = 4 * F;
-  const NSg = packedCols(1, G4);
   const NSk = packedCols(1, inDepth);
   const imageBytes = (<usize>(positions * F)) << 2;
+  const at = <usize>firstItem * imageBytes; // this thread's images
+  const bytes = <usize>(endItem - firstItem) * imageBytes;
   const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
 
   transposeTo(recurrent, recDepth, G4, G4, tr, recDepth);
@@ -422,7 +465,7 @@ export function convLSTMGrad(
   packMatrix(tr, G4, inDepth, 0, 1, inDepth, wtp);
 
   // The first processing step each row takes.
-  for (let b = 0; b < B; b++) {
+  for (let b = firstItem; b < endItem; b++) {
     let s = 0;
     while (s < T && !taken(mask, T, b, backwards ? T - 1 - s : s)) s++;
     store<i32>(first + ((<usize>b) << 2), s);
@@ -430,25 +473,71 @@ export function convLSTMGrad(
 
   if (saved == 0) {
     packForward(kernel, recurrent, bias, inDepth, recDepth, G4);
-    memory.copy(hs, h0, <usize>B * imageBytes);
-    memory.copy(cs, c0, <usize>B * imageBytes);
+    memory.copy(hs + at, h0 + at, bytes);
+    memory.copy(cs + at, c0 + at, bytes);
     // prettier-ignore
     forwardPass(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, 0, flags, act, ract);
   }
 
-  memory.copy(dh, dH, <usize>B * imageBytes);
-  memory.copy(dc, dC, <usize>B * imageBytes);
+  memory.copy(dh + at, dH + at, bytes);
+  memory.copy(dc + at, dC + at, bytes);
   backwardPass(B, T, F, positions, recTaps, recSource, mask, rmask, dOut, flags, act, ract);
-  memory.copy(dh0, dh, <usize>B * imageBytes);
-  memory.copy(dc0, dc, <usize>B * imageBytes);
+  memory.copy(dh0 + at, dh + at, bytes);
+  memory.copy(dc0 + at, dc + at, bytes);
 
   inputGradient(B, T, C, F, frameSize, positions, inTaps, inSource, mask, dx, NSk);
   weightGradients(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask);
+  if (threads == 1) writeWeightGradients(F, inDepth, recDepth, dW, dU, db);
+}
+
+/** Writes the accumulated `dW`, `dU` and `db` of the thread laid out. */
+function writeWeightGradients(
+  F: i32,
+  inDepth: i32,
+  recDepth: i32,
+  dW: usize,
+  dU: usize,
+  db: usize,
+): void {
+  const G4 = 4 * F;
+  const NSg = packedCols(1, G4);
   copyBlock(accW, NSg, inDepth, G4, dW, G4);
   copyBlock(accU, NSg, recDepth, G4, dU, G4);
   for (let j = 0; j < G4; j++) {
     store<f32>(db + ((<usize>j) << 2), <f32>load<f64>(sums + ((<usize>j) << 3)));
   }
+}
+
+/**
+ * After a {@link convLSTMGrad} call run by `threads` (> 1) threads: sums the threads' `dW`, `dU`
+ * and `db` (in thread order) and writes them. Sizes and pointers as that call's.
+ */
+export function convLSTMGradReduce(
+  B: i32,
+  T: i32,
+  F: i32,
+  positions: i32,
+  inDepth: i32,
+  recDepth: i32,
+  scratch: usize,
+  saved: usize,
+  threads: i32,
+  dW: usize,
+  dU: usize,
+  db: usize,
+): void {
+  layout(B, T, F, positions, inDepth, recDepth, scratch, saved, threads, 0);
+  const NSg = packedCols(1, 4 * F);
+  for (let t = 1; t < threads; t++) {
+    const off = <usize>t * threadStride;
+    addInto(accW, accW + off, inDepth * NSg);
+    addInto(accU, accU + off, recDepth * NSg);
+    for (let j = 0; j < 4 * F; j++) {
+      const acc = sums + ((<usize>j) << 3);
+      store<f64>(acc, load<f64>(acc) + load<f64>(acc + off));
+    }
+  }
+  writeWeightGradients(F, inDepth, recDepth, dW, dU, db);
 }
 
 /**
@@ -480,10 +569,11 @@ function forwardPass(
   const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
   const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
   const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
-  if (out != 0) memory.fill(dh, 0, <usize>B * imageBytes);
+  const at = <usize>firstItem * imageBytes;
+  if (out != 0) memory.fill(dh + at, 0, <usize>(endItem - firstItem) * imageBytes);
   for (let s = 0; s < T; s++) {
     const t = backwards ? T - 1 - s : s;
-    for (let b = 0; b < B; b++) {
+    for (let b = firstItem; b < endItem; b++) {
       const keep = taken(mask, T, b, t);
       // prettier-ignore
       if (keep) stepImage(b, t, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, rmask, act, ract);
@@ -594,7 +684,7 @@ function backwardPass(
   // An output is h where its step was taken; else the previous output (h of the last step
   // taken, zeros before the first) or, with zeroOutputForMask, zeros.
   if (!sequences) {
-    for (let b = 0; b < B; b++) {
+    for (let b = firstItem; b < endItem; b++) {
       const isH = zeroMasked
         ? taken(mask, T, b, backwards ? 0 : T - 1)
         : load<i32>(first + ((<usize>b) << 2)) < T;
@@ -606,7 +696,7 @@ function backwardPass(
     const t = backwards ? T - 1 - s : s;
     if (sequences) {
       const pos = aligned ? t : s;
-      for (let b = 0; b < B; b++) {
+      for (let b = firstItem; b < endItem; b++) {
         const isH = zeroMasked ? taken(mask, T, b, t) : s >= load<i32>(first + ((<usize>b) << 2));
         if (isH)
           addInto(
@@ -616,7 +706,7 @@ function backwardPass(
           );
       }
     }
-    for (let b = 0; b < B; b++) {
+    for (let b = firstItem; b < endItem; b++) {
       // A masked step keeps both states: their gradients pass through unchanged.
       if (!taken(mask, T, b, t)) continue;
       const row0 = <usize>(b * T + t) * <usize>positions;
@@ -669,8 +759,9 @@ function inputGradient(
   const G4 = 4 * F;
   const gBytes = (<usize>G4) << 2;
   const frameBytes = (<usize>frameSize) << 2;
-  memory.fill(dx, 0, <usize>(B * T) * frameBytes);
-  for (let b = 0; b < B; b++) {
+  const at = <usize>(firstItem * T) * frameBytes;
+  memory.fill(dx + at, 0, <usize>((endItem - firstItem) * T) * frameBytes);
+  for (let b = firstItem; b < endItem; b++) {
     for (let t = 0; t < T; t++) {
       if (!taken(mask, T, b, t)) continue;
       const row0 = <usize>(b * T + t) * <usize>positions;
@@ -713,7 +804,7 @@ function weightGradients(
   memory.fill(accU, 0, (<usize>(recDepth * NSg)) << 2);
   memory.fill(sums, 0, (<usize>G4) << 3);
   let n = 0; // rows in the chunk
-  for (let b = 0; b < B; b++) {
+  for (let b = firstItem; b < endItem; b++) {
     for (let t = 0; t < T; t++) {
       if (!taken(mask, T, b, t)) continue;
       const row0 = <usize>(b * T + t) * <usize>positions;

@@ -21,4 +21,5 @@ export {
   convGradScratchBytes,
   convLSTMGrad,
   convLSTMGradForward,
+  convLSTMGradReduce,
 } from './conv_lstm_backward';

@@ -201,7 +201,10 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
-  /** Bytes of scratch a `convLSTMGrad` call needs (patch depths are taps · channels). */
+  /**
+   * Bytes of scratch a `convLSTMGrad` or `convLSTMGradForward` call run by `threads` threads
+   * needs (patch depths are taps · channels).
+   */
   convGradScratchBytes(
     batch: number,
     steps: number,
@@ -209,12 +212,14 @@ export interface RnnkitWasmExports {
     positions: number,
     inDepth: number,
     recDepth: number,
+    threads: number,
   ): number;
   /**
    * Gradients of a whole ConvLSTM call (`assembly/conv_lstm_backward.ts`): recomputes the
    * forward pass (unless `saved` is not 0: the block where `convLSTMGradForward` left it), then
    * runs it backwards, writing `dx`, `dKernel`, `dRecurrent`, `dBias`, `dh0`
-   * and `dc0`. Weights unpacked, geometry as for `convLSTM`.
+   * and `dc0`. Weights unpacked, geometry and threads as for `convLSTM` (with several threads,
+   * `convLSTMGradReduce` writes the weight gradients).
    */
   convLSTMGrad(
     batch: number,
@@ -249,6 +254,28 @@ export interface RnnkitWasmExports {
     activation: number,
     recurrentActivation: number,
     saved: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
+  ): void;
+  /**
+   * After a `convLSTMGrad` call run by `threads` (> 1) threads: sums the threads' kernel,
+   * recurrent kernel and bias gradients and writes them.
+   */
+  convLSTMGradReduce(
+    batch: number,
+    steps: number,
+    filters: number,
+    positions: number,
+    inDepth: number,
+    recDepth: number,
+    scratch: number,
+    saved: number,
+    threads: number,
+    dKernel: number,
+    dRecurrent: number,
+    dBias: number,
   ): void;
   /** Bytes of the activations a `convLSTMGrad` backward pass reads. */
   convGradSavedBytes(
@@ -291,6 +318,10 @@ export interface RnnkitWasmExports {
     activation: number,
     recurrentActivation: number,
     saved: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
   ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;

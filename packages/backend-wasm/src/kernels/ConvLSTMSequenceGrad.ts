@@ -77,7 +77,8 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
       saved = null;
     }
     const [dxPtr, dWPtr, dUPtr, dbPtr, dh0Ptr, dc0Ptr] = frame.outputs;
-    ex.convLSTMGrad(
+    const savedPtr = saved?.pointer ?? 0;
+    const args = [
       ...c.sizes,
       xPtr,
       inSource,
@@ -102,8 +103,15 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
       sequenceFlags(call.attrs),
       activationCode(call.attrs.activation),
       activationCode(call.attrs.recurrentActivation),
-      saved?.pointer ?? 0,
-    );
+      savedPtr,
+    ];
+    if (c.threads > 1) {
+      state.pool!.run(args, c.threads, 'convLSTMGrad');
+      // prettier-ignore
+      ex.convLSTMGradReduce(batch, steps, filters, c.positions, ...c.depths, frame.scratch, savedPtr, c.threads, dWPtr, dUPtr, dbPtr);
+    } else {
+      (ex.convLSTMGrad as (...values: number[]) => void)(...args, 0, 1, 0, 0);
+    }
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
@@ -111,7 +119,7 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
   } finally {
     if (saved != null) state.releaseBlock(saved);
   }
-  recordCall(sequenceGradKernelName(ConvLSTMSequence), false);
+  recordCall(sequenceGradKernelName(ConvLSTMSequence), c.threads > 1);
   return outputs;
 };
 

@@ -11,6 +11,7 @@ import {
   type ConvSourceTable,
 } from '@rnnkit/core';
 import type { BackendState } from '../../engine/state.js';
+import { convThreadsFor } from './conv_threads.js';
 import { align, writeByteMask } from './module_args.js';
 
 /** The module's size arguments: batch, steps, channels, filters, frameSize, positions, taps ×2. */
@@ -31,6 +32,10 @@ export interface ConvGradCall {
   byteMask: TensorInfo | null;
   /** The input and recurrent convolutions' tables. */
   tables: ConvSourceTable[];
+  /** Patch depths `[inTaps·channels, recTaps·filters]`. */
+  depths: [number, number];
+  /** Threads the call runs on (each runs whole batch items). */
+  threads: number;
 }
 
 /** Sizes of the module call for `call`. */
@@ -44,9 +49,12 @@ export function convGradCall(
   const recTable = convSourceTable(geometry.recurrent);
   const positions = inTable.positions;
   const frameSize = call.spatial.reduce((n, d) => n * d, channels);
-  const depths = [inTable.taps * channels, recTable.taps * filters] as const;
+  const depths: [number, number] = [inTable.taps * channels, recTable.taps * filters];
   const ex = state.exports;
-  const scratchBytes = align(ex.convGradScratchBytes(batch, steps, filters, positions, ...depths));
+  const threads = convThreadsFor(state, batch, batch * positions * depths[1] * 4 * filters);
+  const scratchBytes = align(
+    ex.convGradScratchBytes(batch, steps, filters, positions, ...depths, threads),
+  );
   const savedBytes = ex.convGradSavedBytes(batch, steps, filters, positions, ...depths);
   const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
   const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
@@ -59,6 +67,8 @@ export function convGradCall(
     frameBytes: scratchBytes + tableBytes + maskBytes,
     byteMask,
     tables: [inTable, recTable],
+    depths,
+    threads,
   };
 }
 

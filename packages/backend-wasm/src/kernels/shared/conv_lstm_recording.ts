@@ -59,7 +59,7 @@ export function runConvLSTMRecording(
       byteMaskPtr,
     );
     const [outPtr, hPtr, cPtr] = frame.outputs;
-    ex.convLSTMGradForward(
+    const args = [
       ...c.sizes,
       xPtr,
       inSource,
@@ -79,7 +79,9 @@ export function runConvLSTMRecording(
       activationCode(call.attrs.activation),
       activationCode(call.attrs.recurrentActivation),
       block.pointer,
-    );
+    ];
+    if (c.threads > 1) state.pool!.run(args, c.threads, 'convLSTMGradForward');
+    else (ex.convLSTMGradForward as (...values: number[]) => void)(...args, 0, 1, 0, 0);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();
@@ -87,6 +89,6 @@ export function runConvLSTMRecording(
     throw e;
   }
   saveForward(state, ConvLSTMSequence, outputs, attrs, block);
-  recordCall(ConvLSTMSequence, false);
+  recordCall(ConvLSTMSequence, c.threads > 1);
   return outputs;
 }
