@@ -4,7 +4,8 @@
  * geometry tables beside the module's scratch and hands the whole call to the WebAssembly module
  * (`assembly/conv_lstm_backward.ts`), which runs the forward pass backwards: over the activations
  * the taped forward call kept (`shared/saved.ts`) when there are some, else over a forward pass
- * it recomputes in its scratch.
+ * it recomputes in its scratch. With worker threads, a call with several batch items splits them
+ * between threads as the forward kernel does; their weight gradients are summed after the call.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkConvLSTMCall, ConvLSTMSequence, sequenceGradKernelName } from '@rnnkit/core';
