@@ -79,7 +79,7 @@ export function convUsefulThreads(B: i32, threads: i32): i32 {
  * row): `channels` floats of each source position, positions `stride` floats apart in `src`.
  * Runs of a few floats each: plain vector or scalar moves, not `memory.copy` (a call per run).
  */
-function gatherPatches(
+export function gatherPatches(
   src: usize,
   stride: i32,
   channels: i32,

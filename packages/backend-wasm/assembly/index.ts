@@ -16,3 +16,10 @@ export {
 } from './sequence';
 export { gradScratchBytes, gradSavedBytes, sequenceGrad, sequenceGradForward } from './backward';
 export { convScratchBytes, convLSTM, convUsefulThreads } from './conv_lstm';
+export {
+  convGradSavedBytes,
+  convGradScratchBytes,
+  convLSTMGrad,
+  convLSTMGradForward,
+  convLSTMGradReduce,
+} from './conv_lstm_backward';

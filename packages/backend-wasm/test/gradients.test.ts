@@ -1,7 +1,7 @@
 /**
  * Every gradient case of @rnnkit/conformance on the wasm backend: the fused forward kernels run
- * on the tape, their backward kernels fused where this backend registers them; ConvLSTM's
- * backward, which this backend does not register, runs core's reference.
+ * on the tape and their fused backward kernels (ConvLSTM's included) after them, never core's
+ * reference.
  */
 import { defineGradientSuite } from '@rnnkit/conformance';
 import { beforeAll, describe, it } from 'vitest';

@@ -201,6 +201,128 @@ export interface RnnkitWasmExports {
     thread: number,
     canWait: number,
   ): void;
+  /**
+   * Bytes of scratch a `convLSTMGrad` or `convLSTMGradForward` call run by `threads` threads
+   * needs (patch depths are taps · channels).
+   */
+  convGradScratchBytes(
+    batch: number,
+    steps: number,
+    filters: number,
+    positions: number,
+    inDepth: number,
+    recDepth: number,
+    threads: number,
+  ): number;
+  /**
+   * Gradients of a whole ConvLSTM call (`assembly/conv_lstm_backward.ts`): recomputes the
+   * forward pass (unless `saved` is not 0: the block where `convLSTMGradForward` left it), then
+   * runs it backwards, writing `dx`, `dKernel`, `dRecurrent`, `dBias`, `dh0`
+   * and `dc0`. Weights unpacked, geometry and threads as for `convLSTM` (with several threads,
+   * `convLSTMGradReduce` writes the weight gradients).
+   */
+  convLSTMGrad(
+    batch: number,
+    steps: number,
+    channels: number,
+    filters: number,
+    frameSize: number,
+    positions: number,
+    inTaps: number,
+    recTaps: number,
+    x: number,
+    inSource: number,
+    recSource: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    dOutput: number,
+    dH: number,
+    dC: number,
+    dx: number,
+    dKernel: number,
+    dRecurrent: number,
+    dBias: number,
+    dh0: number,
+    dc0: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    saved: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
+  ): void;
+  /**
+   * After a `convLSTMGrad` call run by `threads` (> 1) threads: sums the threads' kernel,
+   * recurrent kernel and bias gradients and writes them.
+   */
+  convLSTMGradReduce(
+    batch: number,
+    steps: number,
+    filters: number,
+    positions: number,
+    inDepth: number,
+    recDepth: number,
+    scratch: number,
+    saved: number,
+    threads: number,
+    dKernel: number,
+    dRecurrent: number,
+    dBias: number,
+  ): void;
+  /** Bytes of the activations a `convLSTMGrad` backward pass reads. */
+  convGradSavedBytes(
+    batch: number,
+    steps: number,
+    filters: number,
+    positions: number,
+    inDepth: number,
+    recDepth: number,
+  ): number;
+  /**
+   * The forward pass of a ConvLSTM call whose gradients will be asked for
+   * (`assembly/conv_lstm_backward.ts`): writes the outputs and leaves the activations in `saved`
+   * (`convGradSavedBytes` bytes).
+   */
+  convLSTMGradForward(
+    batch: number,
+    steps: number,
+    channels: number,
+    filters: number,
+    frameSize: number,
+    positions: number,
+    inTaps: number,
+    recTaps: number,
+    x: number,
+    inSource: number,
+    recSource: number,
+    kernel: number,
+    recurrent: number,
+    bias: number,
+    h0: number,
+    c0: number,
+    mask: number,
+    recurrentMask: number,
+    output: number,
+    hOut: number,
+    cOut: number,
+    scratch: number,
+    flags: number,
+    activation: number,
+    recurrentActivation: number,
+    saved: number,
+    sync: number,
+    threads: number,
+    thread: number,
+    canWait: number,
+  ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;
   /** Bytes of the zeroed sync block `sequence` takes when run by several threads. */

@@ -27,7 +27,9 @@ import {
   sequenceFlags,
   writeByteMask,
 } from './shared/module_args.js';
-import { minStepWorkPerThread } from './shared/run.js';
+import { runConvLSTMRecording } from './shared/conv_lstm_recording.js';
+import { convThreadsFor } from './shared/conv_threads.js';
+import { recordingGradients } from './shared/saved.js';
 
 /** The module's family code whose bias layout ConvLSTM shares (LSTM's `[4·F]`). */
 const LSTM_BIAS = 1;
@@ -52,18 +54,11 @@ function packedKernel(
 }
 
 /**
- * Threads for one call: those the pool has, the batch items can keep busy, and the work pays
- * for, by the same per-thread minimum of one step's recurrent multiply-adds as the dense kernels.
+ * Runs the ConvLSTM; returns `[output, h, c]`. On a gradient tape, the forward half of the
+ * backward kernel runs instead, keeping its activations for the backward call.
  */
-function threadsFor(state: BackendState, batch: number, stepWork: number): number {
-  if (state.pool == null) return 1;
-  const least = minStepWorkPerThread();
-  const byWork = least === 0 ? state.pool.threads : Math.floor(stepWork / least);
-  return state.exports.convUsefulThreads(batch, Math.max(1, Math.min(state.pool.threads, byWork)));
-}
-
-/** Runs the ConvLSTM; returns `[output, h, c]`. */
 export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
+  if (recordingGradients()) return runConvLSTMRecording(inputs, backend, attrs);
   const call = checkConvLSTMCall(inputs, attrs);
   const { attrs: a, batch, steps, channels, filters, x, mask, recurrentMask } = call;
   const geometry = convLSTMGeometry(call);
@@ -78,7 +73,7 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const wk = packedKernel(state, call.kernel, 'kernel', filters);
   const wr = packedKernel(state, call.recurrentKernel, 'recurrent', filters);
   const recDepth = recTable.taps * filters;
-  const threads = threadsFor(state, batch, batch * positions * recDepth * GATES * filters);
+  const threads = convThreadsFor(state, batch, batch * positions * recDepth * GATES * filters);
 
   // Scratch: the module's buffers, the packed bias, both tables, and a byte mask when the mask
   // is not bool (a bool mask is read as is).

@@ -1,0 +1,194 @@
+/**
+ * The ConvLSTM backward kernel and its taped forward on worker threads: calls split by batch
+ * items agree with one thread (bit for bit but for the weight gradients, which sum the threads'
+ * parts) and with core's reference backward, really run threaded, and leak nothing.
+ */
+import '@rnnkit/core/training';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  ConvLSTMSequence,
+  sequenceBackwardReference,
+  sequenceGradKernelName,
+  type SequenceKernelInputs,
+} from '@rnnkit/core';
+import {
+  CONV_LSTM_GEOMETRIES,
+  convLSTMKernelCall,
+  seededTensor,
+  type ConvLSTMCallSpec,
+} from '@rnnkit/conformance';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MIN_STEP_WORK_PER_THREAD,
+  getKernelCalls,
+  getThreadedCalls,
+  getWasmMemoryStats,
+  init,
+  resetKernelCalls,
+  savedActivationCount,
+  setMinStepWorkPerThread,
+  setThreads,
+} from '../src/index.js';
+import { takenForwardCount } from '../src/kernels/shared/saved.js';
+import { expectClose } from './helpers.js';
+
+const GRAD = sequenceGradKernelName(ConvLSTMSequence);
+/** `dx`, `dh0`, `dc0`: each batch item's own, computed by one thread as by several. */
+const PER_ITEM = [0, 4, 5];
+
+/** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
+const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
+  CONV_LSTM_GEOMETRIES.map((geometry, i) => {
+    const problem: ConvLSTMCallSpec = {
+      ...geometry,
+      batch: 2 + (i % 4),
+      steps: 3,
+      channels: 1 + (i % 3),
+      filters: 2 + (i % 5),
+      goBackwards: i % 2 === 1,
+      returnSequences: i % 3 !== 0,
+      alignToInput: i % 4 === 1,
+      zeroOutputForMask: i % 2 === 0,
+      mask: i % 3 !== 2,
+      recurrentMask: i % 3 === 1,
+    };
+    return { label: `${JSON.stringify(geometry)} batch ${problem.batch}`, problem, seed: 700 + i };
+  });
+
+/** A case's kernel inputs with its output gradients (the caller disposes them). */
+function gradCall(problem: ConvLSTMCallSpec, seed: number) {
+  const { inputs, attrs } = convLSTMKernelCall(problem, seed);
+  const outSpatial = inputs.initialH.shape.slice(1, -1);
+  const state = [problem.batch, ...outSpatial, problem.filters];
+  const dys = [
+    seededTensor(
+      problem.returnSequences === true
+        ? [problem.batch, problem.steps, ...outSpatial, problem.filters]
+        : state,
+      seed + 1,
+    ),
+    seededTensor(state, seed + 2),
+    seededTensor(state, seed + 3),
+  ];
+  const named: tf.NamedTensorMap = { dOutput: dys[0], dH: dys[1], dC: dys[2] };
+  for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
+  return { inputs, attrs, dys, named };
+}
+
+/** Runs the backward kernel on a case; returns its gradients' values. */
+function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
+  const { attrs, named } = gradCall(problem, seed);
+  const out = tf
+    .engine()
+    .runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const values = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...out, ...Object.values(named)]);
+  return values;
+}
+
+let single: Float32Array[][] = [];
+
+beforeAll(async () => {
+  await init();
+  await setThreads(1);
+  single = CASES.map((c) => run(c.problem, c.seed));
+});
+
+afterAll(async () => {
+  setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
+  await setThreads(1);
+});
+
+describe('ConvLSTM backward on threads', () => {
+  for (const threads of [2, 3]) {
+    it(`${threads} threads agree with one thread and with core's reference backward`, async () => {
+      await setThreads(threads);
+      setMinStepWorkPerThread(0);
+      resetKernelCalls();
+      CASES.forEach((c, i) => {
+        const actual = run(c.problem, c.seed);
+        actual.forEach((a, k) => {
+          if (PER_ITEM.includes(k)) {
+            expect(Array.from(a), `${c.label} gradient ${k}`).toEqual(Array.from(single[i][k]));
+          } else {
+            expectClose(a, single[i][k], `${c.label} gradient ${k} vs one thread`, 1e-5, 1e-5);
+          }
+        });
+        const { inputs, attrs, dys, named } = gradCall(c.problem, c.seed);
+        const reference = sequenceBackwardReference(ConvLSTMSequence, inputs, dys, attrs);
+        reference.forEach((r, k) =>
+          expectClose(actual[k], r.dataSync(), `${c.label} gradient ${k} vs reference`, 1e-4, 1e-4),
+        );
+        tf.dispose([...reference, ...Object.values(named)]);
+      });
+      expect(getKernelCalls()[GRAD]).toBe(CASES.length);
+      // Every case has at least two batch items, so every call ran threaded.
+      expect(getThreadedCalls()).toBe(CASES.length);
+      expect(getWasmMemoryStats()).toMatchObject({ threads });
+    });
+  }
+
+  it('a taped forward runs threaded too, and the backward takes its activations', async () => {
+    await setThreads(2);
+    setMinStepWorkPerThread(0);
+    const c = CASES[4];
+    const { inputs, attrs, dys, named } = gradCall(c.problem, c.seed);
+    const state = inputs.initialH.shape;
+    inputs.mask ??= tf.ones([c.problem.batch, c.problem.steps], 'bool');
+    inputs.recurrentMask ??= tf.ones(state);
+    const keys = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', 'initialC'] as const;
+    const takenBefore = takenForwardCount();
+    resetKernelCalls();
+    const grads = tf.grads((...values: tf.Tensor[]) => {
+      const replaced: tf.NamedTensorMap = { ...(inputs as unknown as tf.NamedTensorMap) };
+      keys.forEach((k, j) => (replaced[k] = values[j]));
+      const outs = tf
+        .engine()
+        .runKernel(ConvLSTMSequence, replaced, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
+    })(keys.map((k) => inputs[k] as tf.Tensor));
+    expect(getKernelCalls()[GRAD]).toBe(1);
+    expect(getThreadedCalls()).toBe(2);
+    expect(takenForwardCount() - takenBefore).toBe(1);
+    expect(savedActivationCount()).toBe(0);
+    const reference = sequenceBackwardReference(
+      ConvLSTMSequence,
+      inputs as SequenceKernelInputs,
+      dys,
+      attrs,
+    );
+    grads.forEach((g, k) =>
+      expectClose(g.dataSync(), reference[k].dataSync(), `gradient ${k}`, 1e-4, 1e-4),
+    );
+    tf.dispose([
+      ...grads,
+      ...reference,
+      ...Object.values(named),
+      inputs.mask,
+      inputs.recurrentMask,
+    ]);
+  });
+
+  it('tensors and memory stay flat over 100 threaded backward calls', async () => {
+    await setThreads(2);
+    setMinStepWorkPerThread(0);
+    const { attrs, named } = gradCall({ ...CASES[3].problem, batch: 4 }, 77);
+    const backward = (): void =>
+      tf.dispose(tf.engine().runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap));
+    backward();
+    const tensors = tf.memory().numTensors;
+    const before = getWasmMemoryStats();
+    resetKernelCalls();
+    for (let i = 0; i < 100; i++) backward();
+    const after = getWasmMemoryStats();
+    expect(getThreadedCalls()).toBe(100);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(after).toMatchObject({
+      liveBytes: before.liveBytes,
+      liveBlocks: before.liveBlocks,
+      memoryBytes: before.memoryBytes,
+      threads: 2,
+    });
+    tf.dispose(Object.values(named));
+  });
+});
