@@ -154,7 +154,7 @@ export function flops(w: Workload): number {
   const perRow = gateCount(w.cell) * w.units * (w.input + w.units);
   if (isConv(w.cell)) {
     const { height, width, kernel } = frameOf(w);
-    return 2 * w.time * w.batch * height * width * kernel * kernel * perRow;
+    return 2 * w.time * w.batch * height * width * kernel * kernel * perRow * (w.train ? 3 : 1);
   }
   return 2 * w.time * w.batch * perRow * directions(w) * (w.train ? 3 : 1);
 }
@@ -163,7 +163,8 @@ export function flops(w: Workload): number {
 export function describe(w: Workload): string {
   if (isConv(w.cell)) {
     const { height, width, kernel } = frameOf(w);
-    return `ConvLSTM2D ${w.batch}·${w.time}·${height}×${width}×${w.input}→${w.units}, ${kernel}×${kernel} same`;
+    const shape = `ConvLSTM2D ${w.batch}·${w.time}·${height}×${width}×${w.input}→${w.units}, ${kernel}×${kernel} same`;
+    return w.train ? `train ${shape}, sequences, loss mean(y²)` : shape;
   }
   const name = w.cell === 'lstm' ? 'LSTM' : 'GRU';
   const kind = w.bidirectional ? `Bidirectional(${name}, concat)` : name;
