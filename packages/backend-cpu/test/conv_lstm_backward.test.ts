@@ -14,10 +14,18 @@ import {
   CONV_LSTM_GEOMETRIES,
   convLSTMKernelCall,
   type ConvLSTMCallSpec,
+  type ConvLSTMKernelCall,
 } from '@rnnkit/conformance';
 import { naiveConvLSTM, type NaiveConvLSTMProblem } from '@rnnkit/conformance/naive';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { init, savedActivationCount } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MIN_PRODUCT_WORK,
+  init,
+  savedActivationCount,
+  setMinProductWork,
+  setThreads,
+} from '../src/index.js';
+import { activeProductPool } from '../src/engine/active.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
 const STEP = 1e-5;
@@ -63,41 +71,44 @@ function expectedGradients(p: NaiveConvLSTMProblem, dys: Float64Array[]): Float6
   });
 }
 
-/** Runs the backward kernel on `spec`'s call; returns its gradients and the expected ones. */
-function gradients(
-  spec: ConvLSTMCallSpec,
-  seed: number,
-): { got: tf.Tensor[]; want: Float64Array[] } {
-  const { problem, inputs, attrs } = convLSTMKernelCall(spec, seed);
-  const dys = cotangents(problem);
+/**
+ * Runs the backward kernel on `call` with the cotangents `dys`; returns the gradients and
+ * disposes the call's inputs.
+ */
+function runBackward(call: ConvLSTMKernelCall, dys: Float64Array[]): Float32Array[] {
+  const { inputs, attrs, problem } = call;
   const state = inputs.initialH.shape;
-  const outShape = attrs.returnSequences ? [spec.batch, spec.steps, ...state.slice(1)] : state;
+  const outShape = attrs.returnSequences
+    ? [problem.batch, problem.steps, ...state.slice(1)]
+    : state;
   const grads = {
     dOutput: tf.tensor(Float32Array.from(dys[0]), outShape),
     dH: tf.tensor(Float32Array.from(dys[1]), state),
     dC: tf.tensor(Float32Array.from(dys[2]), state),
   };
   const named = { ...inputs, ...grads } as unknown as tf.NamedTensorMap;
-  const got = tf
+  const out = tf
     .engine()
     .runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  tf.dispose([...Object.values(inputs), ...Object.values(grads)] as tf.Tensor[]);
-  return { got, want: expectedGradients(problem, dys) };
+  const values = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...out, ...Object.values(inputs), ...Object.values(grads)] as tf.Tensor[]);
+  return values;
 }
 
-/** Largest `|got − want| / (atol + rtol·|want|)`; shapes must match the inputs'. */
+/** Largest `|got − want| / (atol + rtol·|want|)` against central differences. */
 function worstFraction(spec: ConvLSTMCallSpec, seed: number): number {
-  const { got, want } = gradients(spec, seed);
+  const call = convLSTMKernelCall(spec, seed);
+  const dys = cotangents(call.problem);
+  const want = expectedGradients(call.problem, dys);
+  const got = runBackward(call, dys);
   expect(got).toHaveLength(PARAMS.length);
   let worst = 0;
   want.forEach((w, k) => {
-    const values = got[k].dataSync();
-    expect(values.length).toBe(w.length);
+    expect(got[k].length).toBe(w.length);
     w.forEach(
-      (v, i) => (worst = Math.max(worst, Math.abs(values[i] - v) / (ATOL + RTOL * Math.abs(v)))),
+      (v, i) => (worst = Math.max(worst, Math.abs(got[k][i] - v) / (ATOL + RTOL * Math.abs(v)))),
     );
   });
-  tf.dispose(got);
   return worst;
 }
 
@@ -204,5 +215,40 @@ describe('ConvLSTM backward kernel: taped activations and errors', () => {
       small,
       ints,
     ] as tf.Tensor[]);
+  });
+});
+
+describe('ConvLSTM backward kernel on two threads', () => {
+  afterAll(async () => {
+    setMinProductWork(DEFAULT_MIN_PRODUCT_WORK);
+    await setThreads(1);
+  });
+  it('gives the one-thread gradients to the bit, with the workers taking every block', async () => {
+    const spec: ConvLSTMCallSpec = {
+      ...CONV_LSTM_GEOMETRIES[9],
+      batch: 2,
+      steps: 3,
+      channels: 3,
+      filters: 5,
+      mask: true,
+      recurrentMask: true,
+      returnSequences: true,
+    };
+    const first = convLSTMKernelCall(spec, 9);
+    const dys = cotangents(first.problem);
+    await setThreads(1);
+    const one = runBackward(first, dys);
+    await setThreads(2);
+    setMinProductWork(0);
+    const pool = activeProductPool()!;
+    const blocks = pool.workerBlocks;
+    pool.leaveBlocksToWorkers(true);
+    try {
+      const two = runBackward(convLSTMKernelCall(spec, 9), dys);
+      two.forEach((g, i) => expect(Array.from(g), `gradient ${i}`).toEqual(Array.from(one[i])));
+    } finally {
+      pool.leaveBlocksToWorkers(false);
+    }
+    expect(pool.workerBlocks).toBeGreaterThan(blocks);
   });
 });
