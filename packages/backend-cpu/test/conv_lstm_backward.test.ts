@@ -9,7 +9,12 @@
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConvLSTM2D, ConvLSTMSequence, sequenceGradKernelName } from '@rnnkit/core';
+import {
+  ConvLSTM2D,
+  ConvLSTMSequence,
+  sequenceGradKernelName,
+  type KernelActivation,
+} from '@rnnkit/core';
 import {
   CONV_LSTM_GEOMETRIES,
   convLSTMKernelCall,
@@ -133,21 +138,27 @@ describe('ConvLSTM backward kernel on cpu, recomputing the forward pass', () => 
     });
   });
 
-  it('other activations (softsign, hard_sigmoid_keras2)', { timeout: 30_000 }, () => {
-    const spec: ConvLSTMCallSpec = {
-      ...CONV_LSTM_GEOMETRIES[4],
-      batch: 2,
-      steps: 3,
-      channels: 2,
-      filters: 3,
-      activation: 'softsign',
-      recurrentActivation: 'hard_sigmoid_keras2',
-      mask: true,
-      recurrentMask: true,
-      returnSequences: true,
-    };
-    expect(worstFraction(spec, 401)).toBeLessThanOrEqual(1);
-  });
+  const pairs: [KernelActivation, KernelActivation][] = [
+    ['softsign', 'hard_sigmoid_keras2'],
+    ['relu', 'sigmoid'],
+  ];
+  for (const [activation, recurrentActivation] of pairs) {
+    it(`other activations (${activation}, ${recurrentActivation})`, { timeout: 30_000 }, () => {
+      const spec: ConvLSTMCallSpec = {
+        ...CONV_LSTM_GEOMETRIES[4],
+        batch: 2,
+        steps: 3,
+        channels: 2,
+        filters: 3,
+        activation,
+        recurrentActivation,
+        mask: true,
+        recurrentMask: true,
+        returnSequences: true,
+      };
+      expect(worstFraction(spec, 401)).toBeLessThanOrEqual(1);
+    });
+  }
 });
 
 describe('ConvLSTM backward kernel: taped activations and errors', () => {
