@@ -51,12 +51,23 @@ const CONV = { time: 10, input: 8, units: 16, frame: { height: 32, width: 32, ke
 /** Training shapes: batch 16, 50 steps, 32 inputs, 128 units; and W2. */
 const T1 = { batch: 16, time: 50, input: 32, units: 128 };
 
-/** Training steps of LSTM and of the GRU tfjs-layers has (reset_after=False), on T1 and W2. */
+/**
+ * Training steps of LSTM and of the GRU tfjs-layers has (reset_after=False), on T1 and W2, and
+ * of ConvLSTM2D on the `convlstm2d-b1` shape.
+ */
 const TRAIN_WORKLOADS: readonly Workload[] = [
   { id: 'train-lstm-t1', cell: 'lstm', bidirectional: false, train: true, ...T1 },
   { id: 'train-lstm-w2', cell: 'lstm', bidirectional: false, train: true, ...W2 },
   { id: 'train-gru-before-t1', cell: 'gru-reset-before', bidirectional: false, train: true, ...T1 },
   { id: 'train-gru-before-w2', cell: 'gru-reset-before', bidirectional: false, train: true, ...W2 },
+  {
+    id: 'train-convlstm2d-b1',
+    cell: 'convlstm2d',
+    bidirectional: false,
+    train: true,
+    batch: 1,
+    ...CONV,
+  },
 ];
 
 /**
@@ -143,7 +154,7 @@ export function flops(w: Workload): number {
   const perRow = gateCount(w.cell) * w.units * (w.input + w.units);
   if (isConv(w.cell)) {
     const { height, width, kernel } = frameOf(w);
-    return 2 * w.time * w.batch * height * width * kernel * kernel * perRow;
+    return 2 * w.time * w.batch * height * width * kernel * kernel * perRow * (w.train ? 3 : 1);
   }
   return 2 * w.time * w.batch * perRow * directions(w) * (w.train ? 3 : 1);
 }
@@ -152,7 +163,8 @@ export function flops(w: Workload): number {
 export function describe(w: Workload): string {
   if (isConv(w.cell)) {
     const { height, width, kernel } = frameOf(w);
-    return `ConvLSTM2D ${w.batch}·${w.time}·${height}×${width}×${w.input}→${w.units}, ${kernel}×${kernel} same`;
+    const shape = `ConvLSTM2D ${w.batch}·${w.time}·${height}×${width}×${w.input}→${w.units}, ${kernel}×${kernel} same`;
+    return w.train ? `train ${shape}, sequences, loss mean(y²)` : shape;
   }
   const name = w.cell === 'lstm' ? 'LSTM' : 'GRU';
   const kind = w.bidirectional ? `Bidirectional(${name}, concat)` : name;

@@ -153,6 +153,36 @@ describe('runBench on tiny workloads', () => {
     expect(result.workloads[0].gflop * 1e9).toBe(2 * 3 * 2 * 5 * 4 * 12 * 9 * (2 + 3));
   }, 120_000);
 
+  it('times a ConvLSTM2D training step: fused backward on cpu, gradients agree with tfjs-layers', async () => {
+    const conv: Workload = {
+      id: 'train-convlstm2d-tiny',
+      cell: 'convlstm2d',
+      bidirectional: false,
+      train: true,
+      batch: 1,
+      time: 3,
+      input: 2,
+      units: 3,
+      frame: { height: 5, width: 4, kernel: 3 },
+    };
+    const result = await runBench({
+      quick: true,
+      reps: 2,
+      warmup: 1,
+      sampleMs: 0,
+      workloads: [conv],
+      filter: /\/(rnnkit-cpu|rnnkit-cpu-forward|tfjs-layers-cpu)$/,
+    });
+    checkRows(result, 2);
+    const row = (id: string) => result.workloads[0].rows.find((r) => r.runner === id);
+    expect(row('rnnkit-cpu')?.kernelPath).toBe('fused');
+    expect(row('tfjs-layers-cpu')?.status).toBe('ok');
+    expect(row('tfjs-layers-cpu')?.maxAbsDiff).toBeLessThan(1e-5);
+    expect(row('rnnkit-cpu')?.timeRatioToRnnkit['rnnkit-cpu-forward']).toBeGreaterThan(0);
+    // Three times the forward's multiply-adds.
+    expect(result.workloads[0].gflop * 1e9).toBe(3 * 2 * 3 * 1 * 5 * 4 * 12 * 9 * (2 + 3));
+  }, 120_000);
+
   it('--filter keeps only matching workload/runner pairs', async () => {
     const result = await runBench({
       quick: true,

@@ -1,6 +1,7 @@
 /** Every kernel this package provides for the tfjs `cpu` backend. */
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { convLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
+import { convLSTMSequenceGradConfig } from './kernels/ConvLSTMSequenceGrad.js';
 import { gruSequenceConfig } from './kernels/GRUSequence.js';
 import { gruSequenceGradConfig } from './kernels/GRUSequenceGrad.js';
 import { lstmSequenceConfig } from './kernels/LSTMSequence.js';
@@ -17,4 +18,5 @@ export const kernelConfigs: KernelConfig[] = [
   simpleRNNSequenceGradConfig,
   lstmSequenceGradConfig,
   gruSequenceGradConfig,
+  convLSTMSequenceGradConfig,
 ];

@@ -1,19 +1,23 @@
 /**
  * Memory over a long training run on the fused kernels: 1,000 gradient steps (SGD updates of
- * the weights) of each family leave the tensor count and the backend's bytes where they were
- * after the first step, and no saved activations behind.
+ * the weights) of each family (200 of a ConvLSTM2D) leave the tensor count and the backend's
+ * bytes where they were after the first step, and no saved activations behind.
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
-import { GRU, LSTM, SimpleRNN, type RecurrentLayer } from '@rnnkit/core';
+import { ConvLSTM2D, GRU, LSTM, SimpleRNN, type RecurrentLayer } from '@rnnkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, savedActivationCount } from '../src/index.js';
 
 const STEPS = 1000;
 
-function trainingRun(make: () => RecurrentLayer): void {
+function trainingRun(
+  make: () => RecurrentLayer,
+  inputShape: number[] = [2, 5, 3],
+  steps = STEPS,
+): void {
   const layer = make();
-  const x = tf.randomUniform([2, 5, 3], -1, 1, 'float32', 1);
+  const x = tf.randomUniform(inputShape, -1, 1, 'float32', 1);
   const mask = tf.tensor2d(
     [
       [1, 1, 0, 1, 1],
@@ -39,7 +43,7 @@ function trainingRun(make: () => RecurrentLayer): void {
   const tensors = tf.memory().numTensors;
   const bytes = tf.memory().numBytes;
   let last = first;
-  for (let i = 1; i < STEPS; i++) last = step();
+  for (let i = 1; i < steps; i++) last = step();
   expect(tf.memory().numTensors).toBe(tensors);
   expect(tf.memory().numBytes).toBe(bytes);
   expect(savedActivationCount()).toBe(0);
@@ -48,10 +52,16 @@ function trainingRun(make: () => RecurrentLayer): void {
   layer.dispose();
 }
 
-describe(`${STEPS} training steps on cpu`, () => {
+describe(`training steps on cpu`, () => {
   beforeAll(init);
   it('LSTM', () => trainingRun(() => new LSTM({ units: 4, returnSequences: true })));
   it('GRU (reset_after=False)', () =>
     trainingRun(() => new GRU({ units: 4, returnSequences: true, resetAfter: false })));
   it('SimpleRNN', () => trainingRun(() => new SimpleRNN({ units: 4, returnSequences: true })));
+  it('ConvLSTM2D (200 steps)', () =>
+    trainingRun(
+      () => new ConvLSTM2D({ filters: 3, kernelSize: 3, padding: 'same', returnSequences: true }),
+      [2, 5, 6, 6, 2],
+      200,
+    ));
 });

@@ -275,6 +275,14 @@ def specs():
                "ConvLSTM1D(3, 2, same, strides 2): TensorFlow's uneven same padding, sequences, initial states",
                C(1, 3, 2, padding="same", strides=[2], return_sequences=True), (2, 3, 7, 2),
                initial_state=True)
+    yield spec("convlstm3d_same_seq_state_initial",
+               "ConvLSTM3D(2, 3x3x3, same) sequences and states, initial states",
+               C(3, 2, 3, padding="same", return_sequences=True, return_state=True), (2, 3, 3, 4, 4, 2),
+               initial_state=True)
+    yield spec("convlstm3d_valid_strides_mask_backwards",
+               "ConvLSTM3D(2, 2x3x2, valid, strides 1x2x1) go_backwards, mask, last output",
+               C(3, 2, [2, 3, 2], strides=[1, 2, 1], go_backwards=True), (2, 3, 3, 5, 4, 2),
+               mask=CONV_MASK)
     # Dropout in training: the masks rnnkit draws from the seed, in the forward and backward pass.
     yield spec("lstm_dropout_recurrent_dropout_mask_state",
                "LSTM dropout 0.25, recurrent_dropout 0.25 in training, mask, sequences and states, initial states",

@@ -10,8 +10,9 @@
  * in `dropout_masks`), so forward and backward pass must both use the masks the layer drew.
  *
  * Kernel paths: a kernel in `expectFused` must run fused, every other kernel through core's
- * reference. A backward kernel (`<kernel>Grad`) that a backend does not declare, as ConvLSTM's on
- * every backend so far, therefore runs core's reference backward after the fused forward.
+ * reference. A backward kernel (`<kernel>Grad`) that a backend does not declare (a backend may
+ * fuse a forward kernel without its backward) therefore runs core's reference backward after
+ * the fused forward; one it declares, ConvLSTM's included, must run fused.
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';

@@ -103,7 +103,7 @@ export async function rnnkitRunner(
               filters: units,
               kernelSize: frameOf(data.workload).kernel,
               padding: 'same',
-              returnSequences: false,
+              returnSequences: train,
             })
           : cell === 'lstm'
             ? new LSTM({ units, returnSequences: train })

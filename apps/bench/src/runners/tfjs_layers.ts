@@ -14,6 +14,9 @@ import { tfjsPrepared, weightTensors } from './tfjs_common.js';
 import { checkedGradients, trainingLoss, gradientScale } from './training.js';
 import type { PreparedRun, Runner, WorkloadData } from './types.js';
 
+/** The kernels of a convolution's gradients, which tfjs-layers' ConvLSTM2D training runs. */
+const CONV_GRADIENT_KERNELS = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+
 /** The tfjs-layers runner for `backend`. */
 export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner {
   const setup = env.backends[backend];
@@ -27,6 +30,13 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       if (cell === 'gru')
         return { skip: 'n/a: tfjs-layers 4.22 has no GRU reset_after (Keras default)' };
       await useBackend(backend);
+      if (isConv(cell) && data.workload.train === true) {
+        const missing = CONV_GRADIENT_KERNELS.find((k) => tf.getKernel(k, backend) == null);
+        if (missing != null)
+          return {
+            skip: `n/a: tfjs's ${backend} backend has no ${missing} kernel (conv training)`,
+          };
+      }
       if (isConv(cell)) return convLstm2dPrepared(data, backend, setup.dispatches);
       if (data.workload.stepping != null) return statefulPredictPrepared(data, backend);
       // tfjs-layers defaults differ from Keras (hardSigmoid gates): set the Keras activation.
@@ -55,24 +65,11 @@ export function tfjsLayersRunner(env: BenchEnv, backend: TfBackendName): Runner 
       layer.setWeights(weights);
       for (const w of weights) w.dispose(); // setWeights copies the values
       const forward = (x: tf.Tensor): tf.Tensor => layer.apply(x) as tf.Tensor;
-      // Training: the gradients w.r.t. the layer's own variables, in get_weights() order.
-      const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
-      const gradients = (x: tf.Tensor): tf.Tensor =>
-        tf.tidy(() => {
-          const { grads } = tf.variableGrads(() => trainingLoss(forward(x)), variables);
-          return tf.concat(variables.map((v) => tf.reshape(grads[v.name], [-1])));
-        });
+      const gradients = trainingGradients(layer, forward);
       return tfjsPrepared(data, {
         backend,
         apply: train ? gradients : forward,
-        checked: train
-          ? (x) => {
-              const g = gradients(x);
-              const out = checkedGradients(g, gradientScale(data.workload));
-              g.dispose();
-              return out;
-            }
-          : undefined,
+        checked: train ? checkedTrainingGradients(data, gradients) : undefined,
         dispatches: setup.dispatches,
         disposeModel: () => {
           layer.dispose();
@@ -134,6 +131,7 @@ async function convLstm2dPrepared(
   dispatches: DispatchCounter | undefined,
 ): Promise<PreparedRun> {
   const { kernel } = frameOf(data.workload);
+  const train = data.workload.train === true;
   const layer = tfl.layers.convLstm2d({
     filters: data.workload.units,
     kernelSize: kernel,
@@ -147,7 +145,7 @@ async function convLstm2dPrepared(
     unitForgetBias: true,
     dropout: 0,
     recurrentDropout: 0,
-    returnSequences: false,
+    returnSequences: train,
     returnState: false,
     goBackwards: false,
     stateful: false,
@@ -161,10 +159,42 @@ async function convLstm2dPrepared(
   const weights = weightTensors(data);
   layer.setWeights(weights);
   for (const w of weights) w.dispose();
+  const forward = (x: tf.Tensor): tf.Tensor => layer.apply(x) as tf.Tensor;
+  const gradients = trainingGradients(layer, forward);
   return tfjsPrepared(data, {
     backend,
-    apply: (x) => layer.apply(x) as tf.Tensor,
+    apply: train ? gradients : forward,
+    checked: train ? checkedTrainingGradients(data, gradients) : undefined,
     dispatches,
     disposeModel: () => layer.dispose(),
   });
+}
+
+/**
+ * A training step of a tfjs-layers layer: the gradients of the training loss w.r.t. the layer's
+ * own variables, in get_weights() order, flattened and concatenated.
+ */
+function trainingGradients(
+  layer: tfl.layers.Layer,
+  forward: (x: tf.Tensor) => tf.Tensor,
+): (x: tf.Tensor) => tf.Tensor {
+  const variables = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+  return (x) =>
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => trainingLoss(forward(x)), variables);
+      return tf.concat(variables.map((v) => tf.reshape(grads[v.name], [-1])));
+    });
+}
+
+/** The gradients a training runner returns for comparison (`./training.ts`). */
+function checkedTrainingGradients(
+  data: WorkloadData,
+  gradients: (x: tf.Tensor) => tf.Tensor,
+): (x: tf.Tensor) => tf.Tensor {
+  return (x) => {
+    const g = gradients(x);
+    const out = checkedGradients(g, gradientScale(data.workload));
+    g.dispose();
+    return out;
+  };
 }

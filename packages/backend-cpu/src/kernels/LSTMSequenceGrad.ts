@@ -5,8 +5,7 @@
  * `[B, 4U]·[4U, U]` product per step; the weight and input gradients are hoisted out of the loop
  * as GEMMs over all steps.
  *
- *   dc_t = dc + dh ⊙ o ⊙ act'(c_t);  d_o = dh ⊙ act(c_t);  d_i = dc_t ⊙ g;  d_f = dc_t ⊙ c_{t−1};
- *   d_g = dc_t ⊙ i;  dc_{t−1} = dc_t ⊙ f;  dh_{t−1} = rm ⊙ (dz·Uᵀ)
+ * The cell's steps are `./shared/lstm_cell.ts`'s; between steps, `dh_{t−1} = rm ⊙ (dz·Uᵀ)`.
  */
 import type {
   KernelConfig,
@@ -24,12 +23,6 @@ import {
   type KernelActivation,
 } from '@rnnkit/core';
 import {
-  activateInPlace,
-  clampTanhInput,
-  tanhDenominator,
-  tanhNumerator,
-} from './shared/activations.js';
-import {
   columnSums,
   inputGradient,
   packTransposedBlock,
@@ -38,7 +31,6 @@ import {
   runBackwardLoop,
   weightGradients,
 } from './shared/backward.js';
-import { scaleByDerivative } from './shared/derivatives.js';
 import { PANEL } from './shared/gemm.js';
 import {
   activationAttr,
@@ -46,6 +38,12 @@ import {
   sequenceAttrs,
   type SequenceProblem,
 } from './shared/inputs.js';
+import {
+  lstmBackwardStep,
+  lstmDefaultStep,
+  lstmKeepingStep,
+  type LSTMKept,
+} from './shared/lstm_cell.js';
 import { recycle, recycledArray, recycledZeros } from './shared/recycled.js';
 import { recordedOutputs, saveForward, takeForward } from './shared/saved.js';
 import { projectInputs, runTimeLoop } from './shared/sequence.js';
@@ -55,21 +53,13 @@ const KERNEL = LSTMSequence;
 /** G of the LSTM, from the family table. */
 const GATES = gateCount(FAMILIES.LSTM);
 
-/** Every step's activations (row `b·T + t`), as the backward pass needs them. */
-interface LSTMActivations {
-  /** `h_{t−1}` as it entered the recurrent product `[B·T, U]`. */
+/**
+ * Every step's activations (row `b·T + t`), as the backward pass needs them: the gates `[B·T, 4U]`
+ * and the cell values `[B·T, U]` of `./shared/lstm_cell.ts`, and `h_{t−1}` as it entered the
+ * recurrent product `[B·T, U]`.
+ */
+interface LSTMActivations extends LSTMKept {
   hIn: Float32Array;
-  /** Gate pre-activations and activations `[B·T, 4U]`. */
-  pre: Float32Array;
-  gates: Float32Array;
-  /** `c` before the step, and `act(c)` after it, `[B·T, U]`. */
-  cPrev: Float32Array;
-  actC: Float32Array;
-  /**
-   * `c` after the step, which the derivative of an activation other than tanh reads; with tanh,
-   * whose derivative comes from `actC`, the same array as `actC`.
-   */
-  cNext: Float32Array;
 }
 
 /**
@@ -104,6 +94,7 @@ function forwardKeeping(
   const cPrev = recycledArray(rows * u);
   const actC = recycledArray(rows * u);
   const cNext = kerasDefaults ? actC : recycledArray(rows * u);
+  const kept: LSTMActivations = { hIn, pre, gates, cPrev, cNext, actC };
   const output = runTimeLoop(p, a, (t, active) => {
     packLeft(recurrent, h, 0, u, batch, rm);
     multiply(batch, recurrent, 0, recurrent.panels, xw, t * ld, steps * ld, z, 0, ld);
@@ -114,89 +105,12 @@ function forwardKeeping(
       const g0 = r * gu;
       const r0 = r * u;
       for (let j = 0; j < u; j++) hIn[r0 + j] = rm == null ? h[s + j] : h[s + j] * rm[s + j];
-      if (kerasDefaults) {
-        lstmDefaultStep(z, b * ld, gates, g0, c, s, cPrev, actC, r0, h, u);
-        continue;
-      }
-      pre.set(z.subarray(b * ld, b * ld + gu), g0);
-      gates.set(z.subarray(b * ld, b * ld + gu), g0);
-      activateInPlace(recAct, gates, g0, 2 * u);
-      activateInPlace(act, gates, g0 + 2 * u, u);
-      activateInPlace(recAct, gates, g0 + 3 * u, u);
-      cPrev.set(c.subarray(s, s + u), r0);
-      for (let j = 0; j < u; j++) {
-        c[s + j] = gates[g0 + u + j] * c[s + j] + gates[g0 + j] * gates[g0 + 2 * u + j];
-      }
-      cNext.set(c.subarray(s, s + u), r0);
-      actC.set(c.subarray(s, s + u), r0);
-      activateInPlace(act, actC, r0, u);
-      for (let j = 0; j < u; j++) h[s + j] = gates[g0 + 3 * u + j] * actC[r0 + j];
+      if (kerasDefaults) lstmDefaultStep(z, b * ld, gates, g0, c, s, cPrev, actC, r0, h, u);
+      else lstmKeepingStep(act, recAct, z, b * ld, kept, g0, c, s, r0, h, u);
     }
   });
 
-  return { output, kept: { hIn, pre, gates, cPrev, cNext, actC } };
-}
-
-/**
- * One row's step for the Keras default activations (tanh, sigmoid) in one pass over the units:
- * the gates from `z [zb ..]` into `gates [g0 ..]`, `c` updated in place with its old value and
- * `act(c)` kept, `h` written.
- *
- * Each activation is the rational `p/q` of `tanhOfSquared` (σ(x) = (q + p) / 2q at x/2); the
- * four gates share one division: with `r = 1 / (q_i·q_f·q_g·q_o)`, `1/q_i = r·q_f·q_g·q_o` and
- * so on. The denominators lie in [4.8e-3, 1] on the clamped inputs, so their product neither
- * underflows nor loses accuracy.
- */
-function lstmDefaultStep(
-  z: Float32Array,
-  zb: number,
-  gates: Float32Array,
-  g0: number,
-  c: Float32Array,
-  s: number,
-  cPrev: Float32Array,
-  actC: Float32Array,
-  r0: number,
-  h: Float32Array,
-  u: number,
-): void {
-  for (let j = 0; j < u; j++) {
-    const xi = clampTanhInput(0.5 * z[zb + j]);
-    const xf = clampTanhInput(0.5 * z[zb + u + j]);
-    const xg = clampTanhInput(z[zb + 2 * u + j]);
-    const xo = clampTanhInput(0.5 * z[zb + 3 * u + j]);
-    const xi2 = xi * xi;
-    const xf2 = xf * xf;
-    const xg2 = xg * xg;
-    const xo2 = xo * xo;
-    const qi = tanhDenominator(xi2);
-    const qf = tanhDenominator(xf2);
-    const qg = tanhDenominator(xg2);
-    const qo = tanhDenominator(xo2);
-    const qif = qi * qf;
-    const qgo = qg * qo;
-    const r = 1 / (qif * qgo);
-    const rif = r * qgo; // 1 / (q_i·q_f)
-    const rgo = r * qif; // 1 / (q_g·q_o)
-    const i = 0.5 * (qi + tanhNumerator(xi, xi2)) * (rif * qf);
-    const f = 0.5 * (qf + tanhNumerator(xf, xf2)) * (rif * qi);
-    const g = tanhNumerator(xg, xg2) * (rgo * qo);
-    const o = 0.5 * (qo + tanhNumerator(xo, xo2)) * (rgo * qg);
-    gates[g0 + j] = i;
-    gates[g0 + u + j] = f;
-    gates[g0 + 2 * u + j] = g;
-    gates[g0 + 3 * u + j] = o;
-    const cp = c[s + j];
-    cPrev[r0 + j] = cp;
-    // c is a float32 state, and act(c) as kept: h uses the rounded values the backward reads.
-    const cn = Math.fround(Math.fround(f) * cp + Math.fround(i) * Math.fround(g));
-    c[s + j] = cn;
-    const xc = clampTanhInput(cn);
-    const xc2 = xc * xc;
-    const a = Math.fround(tanhNumerator(xc, xc2) / tanhDenominator(xc2));
-    actC[r0 + j] = a;
-    h[s + j] = Math.fround(o) * a;
-  }
+  return { output, kept };
 }
 
 /**
@@ -227,9 +141,10 @@ export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const rm = p.recurrentMask;
   const rows = batch * steps;
 
-  const { hIn, pre, gates, cPrev, cNext, actC } =
+  const kept =
     takeForward<LSTMActivations>(KERNEL, inputs, attrs) ??
     forwardKeeping(cpu, inputs, a, recAct, p).kept;
+  const { hIn, pre, gates, cPrev, cNext, actC } = kept;
 
   // Rows of steps a mask skips stay zero: the hoisted products read every row.
   const dz = recycledZeros(rows * gu);
@@ -241,29 +156,8 @@ export const lstmSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   runBackwardLoop(p, a, dOutput, dh, (t, active) => {
     for (let b = 0; b < batch; b++) {
       if (active[b] === 0) continue;
-      const s = b * u;
       const r = b * steps + t;
-      const g0 = r * gu;
-      const r0 = r * u;
-      const i0 = g0;
-      const f0 = g0 + u;
-      const c0 = g0 + 2 * u;
-      const o0 = g0 + 3 * u;
-      for (let j = 0; j < u; j++) {
-        dz[o0 + j] = dh[s + j] * actC[r0 + j];
-        dAct[j] = dh[s + j] * gates[o0 + j];
-      }
-      scaleByDerivative(act, cNext, actC, r0, dAct, 0, u);
-      for (let j = 0; j < u; j++) {
-        const dct = dc[s + j] + dAct[j];
-        dz[i0 + j] = dct * gates[c0 + j];
-        dz[f0 + j] = dct * cPrev[r0 + j];
-        dz[c0 + j] = dct * gates[i0 + j];
-        dc[s + j] = dct * gates[f0 + j];
-      }
-      scaleByDerivative(recAct, pre, gates, i0, dz, i0, 2 * u);
-      scaleByDerivative(act, pre, gates, c0, dz, c0, u);
-      scaleByDerivative(recAct, pre, gates, o0, dz, o0, u);
+      lstmBackwardStep(act, recAct, kept, r * gu, r * u, dh, dc, b * u, dz, dAct, u);
     }
     recurrentBackProduct(ut, dz, 0, gu, p, t, zeros, back);
     for (let b = 0; b < batch; b++) {

@@ -10,7 +10,11 @@
  */
 import type { NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { checkSequenceGradients, type CheckedSequenceAttrs } from '@rnnkit/core';
+import {
+  checkSequenceGradients,
+  type CheckedSequenceAttrs,
+  type SequenceKernelAttrs,
+} from '@rnnkit/core';
 import type { SequenceKernelName } from '@rnnkit/core';
 import { ensureLength, newDoubleArray, packPanels, PANEL, panelsFor } from './gemm.js';
 import { readSequenceInputs, type SequenceProblem } from './inputs.js';
@@ -60,8 +64,8 @@ export type BackwardStep = (t: number, active: Uint8Array) => void;
  * forward pass keeps their states.
  */
 export function runBackwardLoop(
-  p: SequenceProblem,
-  attrs: CheckedSequenceAttrs,
+  p: Pick<SequenceProblem, 'batch' | 'steps' | 'units' | 'mask'>,
+  attrs: SequenceKernelAttrs,
   dOutput: Float32Array,
   dh: Float32Array,
   step: BackwardStep,

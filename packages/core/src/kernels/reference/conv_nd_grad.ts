@@ -39,6 +39,54 @@ function spread(t: tf.Tensor, axis: number, stride: number, span: number): tf.Te
 }
 
 /**
+ * `t` `[N, ...S, C]` padded on its spatial axes by `pads` (before, after), at rank ≤ 4: tfjs's
+ * WebGPU backend compiles no pad beyond rank 4 (it returns zeros), so three spatial axes are
+ * padded as two: the last two over `[N·D, H, W, C]`, then the first over `[N, D, H·W·C]`.
+ */
+function padSpatial(t: tf.Tensor, pads: [number, number][]): tf.Tensor {
+  if (pads.length < 3) return tf.pad(t, [[0, 0], ...pads, [0, 0]]);
+  const [n, d, h, w, c] = t.shape;
+  const inner = tf.pad(tf.reshape(t, [n * d, h, w, c]), [[0, 0], pads[1], pads[2], [0, 0]]);
+  const [, h2, w2] = inner.shape;
+  const outer = tf.pad(tf.reshape(inner, [n, d, h2 * w2 * c]), [[0, 0], pads[0], [0, 0]]);
+  return tf.reshape(outer, [n, d + pads[0][0] + pads[0][1], h2, w2, c]);
+}
+
+/**
+ * The entries `begin, begin + stride, …` (below `end`) of every spatial axis of `t`
+ * `[N, ...S, C]`, at rank ≤ 4 as {@link padSpatial} (tfjs's WebGPU strided slice beyond rank 4
+ * returns zeros too).
+ */
+function sliceSpatial(
+  t: tf.Tensor,
+  begin: readonly number[],
+  end: readonly number[],
+  strides: readonly number[],
+): tf.Tensor {
+  const [n, ...rest] = t.shape;
+  const c = rest[rest.length - 1];
+  if (begin.length < 3) {
+    return tf.stridedSlice(t, [0, ...begin, 0], [n, ...end, c], [1, ...strides, 1]);
+  }
+  const [d, h, w] = rest;
+  const outer = tf.stridedSlice(
+    tf.reshape(t, [n, d, h * w * c]),
+    [0, begin[0], 0],
+    [n, end[0], h * w * c],
+    [1, strides[0], 1],
+  );
+  const count = (i: number): number => Math.ceil((end[i] - begin[i]) / strides[i]);
+  const d2 = count(0);
+  const inner = tf.stridedSlice(
+    tf.reshape(outer, [n * d2, h, w, c]),
+    [0, begin[1], begin[2], 0],
+    [n * d2, end[1], end[2], c],
+    [1, strides[1], strides[2], 1],
+  );
+  return tf.reshape(inner, [n, d2, count(1), count(2), c]);
+}
+
+/**
  * The convolution's geometry per spatial axis; the output sizes are read from `dy`, the padding
  * before each axis is TensorFlow's (`same`: `floor(total / 2)`, the larger half after). The
  * tensors keep their rank (no axes added): tfjs's WebGPU backend indexes up to rank 4.
@@ -83,22 +131,21 @@ export function convNdGradients(
     const extent = span.map((s, i) => s + (g.kernel[i] - 1) * g.dilations[i]);
     const padAfter = extent.map((e, i) => Math.max(e - g.padBefore[i] - g.inSize[i], 0));
     const padded = g.inSize.map((s, i) => g.padBefore[i] + s + padAfter[i]);
-    const xPadded = tf.pad(x, [
-      [0, 0],
-      ...g.padBefore.map((b, i): [number, number] => [b, padAfter[i]]),
-      [0, 0],
-    ]);
+    const xPadded = padSpatial(
+      x,
+      g.padBefore.map((b, i): [number, number] => [b, padAfter[i]]),
+    );
     const taps = kernelTaps(g.kernel);
     const starts = taps.map((tap) => tap.map((j, i) => j * g.dilations[i]));
     const positions = n * product(g.outSize);
     const patches = tf.concat(
       starts.map((start) =>
         tf.reshape(
-          tf.stridedSlice(
+          sliceSpatial(
             xPadded,
-            [0, ...start, 0],
-            [n, ...start.map((b, i) => b + span[i]), channels],
-            [1, ...g.strides, 1],
+            start,
+            start.map((b, i) => b + span[i]),
+            g.strides,
           ),
           [positions, channels],
         ),
@@ -120,18 +167,22 @@ export function convNdGradients(
       );
       for (let i = 0; i < g.inSize.length; i++)
         if (g.strides[i] > 1 && g.outSize[i] > 1) part = spread(part, i + 1, g.strides[i], span[i]);
-      part = tf.pad(part, [
-        [0, 0],
-        ...start.map((b, i): [number, number] => [b, padded[i] - b - span[i]]),
-        [0, 0],
-      ]);
+      part = padSpatial(
+        part,
+        start.map((b, i): [number, number] => [b, padded[i] - b - span[i]]),
+      );
       return tf.reshape(part, [n, -1]);
     });
     // Pairwise adds, not addN: tfjs's WebGPU AddN returns zeros for more than 8 inputs (a 3×3
     // kernel has 9 taps).
     const summed = perTap.reduce((sum, part) => tf.add(sum, part));
     const dxPadded = tf.reshape(summed, [n, ...padded, channels]);
-    const dx = tf.slice(dxPadded, [0, ...g.padBefore, 0], [n, ...g.inSize, channels]);
+    const dx = sliceSpatial(
+      dxPadded,
+      g.padBefore,
+      g.padBefore.map((b, i) => b + g.inSize[i]),
+      g.inSize.map(() => 1),
+    );
     return [dx, dFilter];
   });
 }
