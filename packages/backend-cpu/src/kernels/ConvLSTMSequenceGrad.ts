@@ -27,6 +27,7 @@ import {
   checkConvLSTMCall,
   convLSTMGeometry,
   ConvLSTMSequence,
+  checkConvLSTMGradients,
   convSourceTable,
   sequenceGradKernelName,
 } from '@rnnkit/core';
@@ -37,7 +38,6 @@ import {
   transpose,
   transposedProduct,
 } from './shared/backward.js';
-import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
 import {
   convLSTMOutputs,
   runConvLSTM,

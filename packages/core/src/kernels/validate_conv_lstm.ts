@@ -6,7 +6,11 @@
  */
 import { RnnkitError } from '../errors.js';
 import { convOutputSize } from '../layers/conv_lstm_cell.js';
-import { ConvLSTMSequence, type ConvLSTMSequenceAttrs } from './contract.js';
+import {
+  ConvLSTMSequence,
+  sequenceGradKernelName,
+  type ConvLSTMSequenceAttrs,
+} from './contract.js';
 import { checkKernelActivation, MASK_DTYPES, type KernelTensorLike } from './validate.js';
 
 type Attrs = Readonly<Record<string, unknown>> | undefined;
@@ -36,8 +40,13 @@ export interface CheckedConvLSTMCall<T extends KernelTensorLike> {
   recurrentMask: T | null;
 }
 
-function invalid(argument: string, expected: string, given: string): never {
-  throw new RnnkitError(`${ConvLSTMSequence}: ${argument}: expected ${expected}, got ${given}`);
+function invalid(
+  argument: string,
+  expected: string,
+  given: string,
+  kernel: string = ConvLSTMSequence,
+): never {
+  throw new RnnkitError(`${kernel}: ${argument}: expected ${expected}, got ${given}`);
 }
 
 function valueText(value: unknown): string {
@@ -109,12 +118,16 @@ function checkTensor<T extends KernelTensorLike>(
   info: T | undefined,
   expected: readonly number[],
   dtypes: readonly string[] = ['float32'],
+  kernel: string = ConvLSTMSequence,
 ): T {
-  if (info == null) invalid(argument, `a tensor of shape [${expected.join(', ')}]`, 'none');
+  const want = `shape [${expected.join(', ')}]`;
+  if (info == null) invalid(argument, `a tensor of ${want}`, 'none', kernel);
   if (info.shape.length !== expected.length || info.shape.some((d, i) => d !== expected[i])) {
-    invalid(argument, `shape [${expected.join(', ')}]`, shapeText(info.shape));
+    invalid(argument, want, shapeText(info.shape), kernel);
   }
-  if (!dtypes.includes(info.dtype)) invalid(argument, `dtype ${dtypes.join(' or ')}`, info.dtype);
+  if (!dtypes.includes(info.dtype)) {
+    invalid(argument, `dtype ${dtypes.join(' or ')}`, info.dtype, kernel);
+  }
   return info;
 }
 
@@ -192,5 +205,36 @@ export function checkConvLSTMCall<T extends KernelTensorLike>(
       inputs.recurrentMask == null
         ? null
         : checkTensor('recurrentMask', inputs.recurrentMask, stateShape),
+  };
+}
+
+/** The output gradients of a ConvLSTM backward call, checked by {@link checkConvLSTMGradients}. */
+export interface CheckedConvLSTMGradients<T extends KernelTensorLike> {
+  /** The gradient of `output`: `[B, T, ...O, F]` with `returnSequences`, else `[B, ...O, F]`. */
+  dOutput: T;
+  /** The gradients of the final states, `[B, ...O, F]`. */
+  dH: T;
+  dC: T;
+}
+
+/**
+ * Checks the output gradients a ConvLSTM backward call (`RnnkitConvLSTMSequenceGrad`) takes
+ * beside the forward inputs of `call` (checked by {@link checkConvLSTMCall}): `dOutput` of the
+ * forward output's shape, `dH` and `dC` of the states' shape, all float32. Errors name the
+ * backward kernel, the argument, what was expected and what was given.
+ */
+export function checkConvLSTMGradients<T extends KernelTensorLike>(
+  call: CheckedConvLSTMCall<T>,
+  inputs: Inputs<T>,
+): CheckedConvLSTMGradients<T> {
+  const kernel = sequenceGradKernelName(ConvLSTMSequence);
+  const { batch, steps, outSpatial, filters } = call;
+  const state = [batch, ...outSpatial, filters];
+  const output = call.attrs.returnSequences ? [batch, steps, ...outSpatial, filters] : state;
+  const float32 = ['float32'];
+  return {
+    dOutput: checkTensor('dOutput', inputs.dOutput, output, float32, kernel),
+    dH: checkTensor('dH', inputs.dH, state, float32, kernel),
+    dC: checkTensor('dC', inputs.dC, state, float32, kernel),
   };
 }
