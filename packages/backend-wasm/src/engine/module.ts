@@ -4,10 +4,12 @@
  *
  * The module imports `env.memory` and defines no memory or data of its own, so an instance works
  * directly on tfjs tensors. Variants: `simd` (128-bit SIMD) and `relaxed` (adds fused
- * multiply-add through `f32x4.relaxed_madd`), each built for a plain or a shared memory (the
- * threaded tfjs-backend-wasm build imports a shared one).
+ * multiply-add through `f32x4.relaxed_madd`), each for a plain or a shared memory (the threaded
+ * tfjs-backend-wasm build and the worker threads use a shared one). Only the shared-memory builds
+ * are embedded; the plain-memory modules are derived from them (`unshared.ts`).
  */
 import { WASM_BINARIES } from './binaries.generated.js';
+import { withUnsharedMemory } from './unshared.js';
 
 /** The functions the module exports; pointers are byte offsets into the shared memory. */
 export interface RnnkitWasmExports {
@@ -406,8 +408,8 @@ export function selectedVariant(): WasmVariant {
   return forcedVariant ?? (relaxedSimdSupported() ? 'relaxed' : 'simd');
 }
 
-function binaryName(variant: WasmVariant, shared: boolean): keyof typeof WASM_BINARIES {
-  return shared ? (`${variant}Shared` as const) : variant;
+function binaryName(variant: WasmVariant, shared: boolean): string {
+  return shared ? `${variant}Shared` : variant;
 }
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
@@ -415,6 +417,12 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
+}
+
+/** The binary of a variant for a shared or a plain memory. */
+export function variantBinary(variant: WasmVariant, shared: boolean): Uint8Array<ArrayBuffer> {
+  const binary = decode(WASM_BINARIES[variant]);
+  return shared ? binary : withUnsharedMemory(binary);
 }
 
 const compiled = new Map<string, WebAssembly.Module>();
@@ -427,7 +435,7 @@ export function compileVariant(variant: WasmVariant, shared: boolean): Promise<W
   if (done != null) return Promise.resolve(done);
   let promise = pending.get(name);
   if (promise == null) {
-    promise = WebAssembly.compile(decode(WASM_BINARIES[name])).then((mod) => {
+    promise = WebAssembly.compile(variantBinary(variant, shared)).then((mod) => {
       compiled.set(name, mod);
       pending.delete(name);
       return mod;
@@ -443,7 +451,7 @@ function compiledSync(variant: WasmVariant, shared: boolean): WebAssembly.Module
   if (mod == null) {
     // Synchronous compilation: fine in Node and workers; browsers may refuse it on the main
     // thread for large modules, which is why init() compiles ahead of time.
-    mod = new WebAssembly.Module(decode(WASM_BINARIES[name]));
+    mod = new WebAssembly.Module(variantBinary(variant, shared));
     compiled.set(name, mod);
   }
   return mod;
