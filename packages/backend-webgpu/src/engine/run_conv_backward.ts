@@ -63,14 +63,15 @@ function trivialGradients(
   dH: TensorInfo,
   dC: TensorInfo,
 ): TensorInfo[] {
+  const copied = product(dH.shape) > 0;
   const states = [dH, dC].map((d, k) => {
-    if (product(d.shape) === 0) return emptyOrZeros(b, d.shape);
+    if (!copied) return emptyOrZeros(b, d.shape);
     const out = gpuOutput(b, d.shape);
     const from = gpuBuffer(b, d, k === 0 ? 'dH' : 'dC');
     commandEncoder(b).copyBufferToBuffer(from, 0, out.buffer, 0, product(d.shape) * 4);
     return out.info;
   });
-  b.submitQueue();
+  if (copied) b.submitQueue();
   return [
     emptyOrZeros(b, c.x.shape),
     emptyOrZeros(b, c.kernel.shape),
