@@ -3,8 +3,10 @@ import type { ConvShaderConfig } from './conv_validate.js';
 import {
   CONV_BACK_BINDING,
   CONV_BACK_ENTRIES,
+  CONV_BACK_MODULE,
   convBackBindings,
-  convLstmBackwardShader,
+  convBackwardProductsShader,
+  convBackwardStepsShader,
   type ConvBackEntry,
 } from './conv_wgsl_backward.js';
 import { cachedPipelines } from './pipelines.js';
@@ -36,10 +38,16 @@ export function getConvBackwardPipelines(
 }
 
 function compile(device: GPUDevice, config: ConvShaderConfig): ConvBackwardPipelines {
-  const module = device.createShaderModule({
-    label: 'rnnkit-conv-lstm-backward',
-    code: convLstmBackwardShader(config),
-  });
+  const modules = {
+    steps: device.createShaderModule({
+      label: 'rnnkit-conv-lstm-backward-steps',
+      code: convBackwardStepsShader(config),
+    }),
+    products: device.createShaderModule({
+      label: 'rnnkit-conv-lstm-backward-products',
+      code: convBackwardProductsShader(config),
+    }),
+  };
   const make = (entryPoint: ConvBackEntry): PipelineAndLayout => {
     const entries: GPUBindGroupLayoutEntry[] = convBackBindings(config, entryPoint).map((b) => ({
       binding: b.binding,
@@ -57,7 +65,7 @@ function compile(device: GPUDevice, config: ConvShaderConfig): ConvBackwardPipel
     const pipeline = device.createComputePipeline({
       label,
       layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint },
+      compute: { module: modules[CONV_BACK_MODULE[entryPoint]], entryPoint },
     });
     return { pipeline, layout };
   };

@@ -1,31 +1,42 @@
 /**
- * WGSL of the fused ConvLSTM backward (`ConvLSTMSequenceGrad`): one module, one entry point per
+ * WGSL of the fused ConvLSTM backward (`ConvLSTMSequenceGrad`): two modules, one entry point per
  * phase, each with its own bind group (group 0) and the per-step uniform block of the forward
  * (`PER_STEP_PARAMS_BYTES`). After the forward module's `project` has written the input
  * convolution of every frame, bias included, to `xw` (`[B·T, P, 4·F]`, P = state positions):
  *
- * - `forward`: one forward step (as the forward's `main`, one invocation per state value), which
- *   overwrites the step's columns of `xw` with the gates' pre-activations `z` and keeps
- *   `h_in = h_{t−1} ⊙ recurrentMask` (`hin`, `[B·T, P, F]`, the input of `dU`) and `c_{t−1}`
- *   (`cprev`). `hst` holds two ping-pong blocks `(h, c)` of `B·P·F` floats, then per row and
- *   processing step whether the row took a step yet (its outputs before that are zeros).
+ * - `forward`: one forward step (as the forward's `main`), which overwrites the step's columns
+ *   of `xw` with the gates' pre-activations `z` and keeps `h_in = h_{t−1} ⊙ recurrentMask`
+ *   (`hin`, `[B·T, P, F]`, the input of `dU`) and `c_{t−1}` (`cprev`). `hst` holds two ping-pong
+ *   blocks `(h, c)` of `B·P·F` floats, then per row and processing step whether the row took a
+ *   step yet (its outputs before that are zeros), one value per filter group.
  * - `gates`: one reverse step, first half: the state gradients after the step (`dst`, ping-pong
  *   blocks `(dh, dc)`) plus the step's output gradient give the gate gradients `dz` (`dg`, zeros
  *   for a row that skipped the step) and `dc_{t−1}`; the whole `dh` is written back in place.
  * - `dstate`: second half: `dh_{t−1} = conv_sameᵀ(dz, U) ⊙ recurrentMask`, which reads the
  *   `dz` of every neighbouring position, hence its own dispatch; a skipped row passes `dh` on.
  * - `dkernel`, `drecurrent`: `dW = Σ patches(x)ᵀ·dz` and `dU = Σ patches(h_in)ᵀ·dz` over all
- *   `B·T` frames, one invocation per weight.
+ *   `B·T` frames, one invocation per four weights.
  * - `dinput`: `dx = convᵀ(dz, W)` honouring strides, dilation and padding, one invocation per
  *   input value (a gather over the output positions that read it).
  * - `dbias`: `db`, the column sums of `dg`.
  *
- * Values are scalar f32 throughout; geometry, filters, channels and flags are constants, batch
- * and time come from the uniforms.
+ * `forward` and `gates` (the `steps` module) move values as the forward kernel does (`vec4<f32>`
+ * per four filters when F is a multiple of 4); the others (the `products` module) read rows of
+ * `4·F` columns as `vec4<f32>`. Geometry, filters, channels and flags are constants, batch and
+ * time come from the uniforms.
  */
 import { convGeometry, type ConvGeometry } from '@rnnkit/core';
 import type { ConvShaderConfig } from './conv_validate.js';
-import { CONV_WORKGROUP, i, invocation, keepExpr, product, tapLoops, u } from './conv_wgsl.js';
+import {
+  CONV_WORKGROUP,
+  filtersPerInvocation,
+  i,
+  invocation,
+  keepExpr,
+  product,
+  tapLoops,
+  u,
+} from './conv_wgsl.js';
 import { activationFn } from './wgsl_activations.js';
 import { activationsAndDerivativesWgsl, derivativeFn } from './wgsl_derivatives.js';
 
@@ -163,9 +174,10 @@ ${body}
 }
 
 /**
- * A weight gradient: invocation `(tap, channel ch, column col)` sums
- * `src[frame, input position, ch] · dg[frame, o, col]` over every frame and output position
- * `o` whose tap reads inside the input. `src` is `[frames, ...g.inSize, channels]`.
+ * A weight gradient: invocation `(tap, channel ch, column group col)` sums
+ * `src[frame, input position, ch] · dg[frame, o, col]` (four columns at once) over every frame
+ * and output position `o` whose tap reads inside the input. `src` is
+ * `[frames, ...g.inSize, channels]`; rows of `dg` and of the result hold `cols` vec4 columns.
  */
 function weightGradient(
   entry: string,
@@ -174,7 +186,6 @@ function weightGradient(
   src: string,
   out: string,
   cols: number,
-  builtins: string,
 ): string {
   const [, k1, k2] = g.kernel;
   const [, o1, o2] = g.outSize;
@@ -188,7 +199,7 @@ function weightGradient(
     )
     .join('\n');
   return `@compute @workgroup_size(${CONV_WORKGROUP})
-fn ${entry}(${builtins}) {
+fn ${entry}(${BUILTINS}) {
   let idx = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
   if (idx >= ${u(product(g.kernel) * channels * cols)}) { return; }
   let col = idx % ${u(cols)};
@@ -198,7 +209,7 @@ fn ${entry}(${builtins}) {
   let kw = tap % ${i(k2)};
   let kh = (tap / ${i(k2)}) % ${i(k1)};
   let kd = tap / ${i(k1 * k2)};
-  var acc = 0.0;
+  var acc = vec4<f32>(0.0);
   for (var f = 0u; f < p.batch * p.steps; f = f + 1u) {
     let sb = f * ${u(product(g.inSize) * channels)} + ch;
     let gb = f * ${u(product(g.outSize) * cols)} + col;
@@ -212,168 +223,226 @@ fn ${entry}(${builtins}) {
 }`;
 }
 
-/** The WGSL module of the ConvLSTM backward of `c` (entry points {@link CONV_BACK_ENTRIES}). */
-export function convLstmBackwardShader(c: ConvShaderConfig): string {
-  const F = c.filters;
-  const C = c.channels;
-  const G = 4 * F;
-  const input = c.input;
-  const P = product(input.outSize);
-  const recurrent = convGeometry(input.outSize, input.kernel, [1, 1, 1], [1, 1, 1], 'same');
-  const seen = needsSeen(c);
-  const names = [
-    ...new Set(CONV_BACK_ENTRIES.flatMap((e) => convBackBindings(c, e).map((b) => b.name))),
-  ].sort((a, b) => CONV_BACK_BINDING[a] - CONV_BACK_BINDING[b]);
-  const declarations = names.map((name) => {
-    const type = name === 'mask' && c.mask === 'i32' ? 'i32' : 'f32';
+/** The two modules of the backward: the per-state-value steps, and the products. */
+export type ConvBackModule = 'steps' | 'products';
+
+/** The module each entry point lives in. */
+export const CONV_BACK_MODULE: Record<ConvBackEntry, ConvBackModule> = {
+  forward: 'steps',
+  gates: 'steps',
+  dstate: 'products',
+  dkernel: 'products',
+  drecurrent: 'products',
+  dinput: 'products',
+  dbias: 'products',
+};
+
+const BUILTINS = `@builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nw: vec3<u32>`;
+
+/** Storage declarations of the buffers `module`'s entry points use, typed by `typeOf`. */
+function declarations(
+  c: ConvShaderConfig,
+  module: ConvBackModule,
+  typeOf: (name: ConvBackBufferName) => string,
+): string {
+  const entries = CONV_BACK_ENTRIES.filter((e) => CONV_BACK_MODULE[e] === module);
+  const names = [...new Set(entries.flatMap((e) => convBackBindings(c, e).map((b) => b.name)))];
+  names.sort((a, b) => CONV_BACK_BINDING[a] - CONV_BACK_BINDING[b]);
+  const lines = names.map((name) => {
+    const type = name === 'mask' ? (c.mask === 'i32' ? 'i32' : 'f32') : typeOf(name);
     const access = WRITTEN.includes(name) ? 'read_write' : 'read';
     return `@group(0) @binding(${CONV_BACK_BINDING[name]}) var<storage, ${access}> ${name}: array<${type}>;`;
   });
-  const act = activationFn(c.activation);
-  const ract = activationFn(c.recurrentActivation);
-  const dact = derivativeFn(c.activation);
-  const dract = derivativeFn(c.recurrentActivation);
-  const builtins = `@builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nw: vec3<u32>`;
-  const rm = (k: string) => (c.recurrentMask ? `rmask[${k}]` : '1.0');
-  // Where the flags "row n took a step at or before processing step s" start in `hst`.
+  return `struct Params { batch: u32, steps: u32, s: u32, t: u32, pos: u32, aux: u32, src: u32, dst: u32 }
+${lines.join('\n')}
+@group(0) @binding(${CONV_BACK_BINDING.params}) var<uniform> p: Params;`;
+}
+
+/**
+ * The module of the entry points `forward` and `gates`: one invocation per state value, or per
+ * four filters of one position when the filters are a multiple of 4 (values then move as
+ * `vec4<f32>`, as in the forward kernel). Element offsets in the uniforms are divided by the
+ * filters per invocation.
+ */
+export function convBackwardStepsShader(c: ConvShaderConfig): string {
+  const F = c.filters;
+  const J = filtersPerInvocation(F);
+  const V = J === 4 ? 'vec4<f32>' : 'f32';
+  const FJ = F / J;
+  const GFJ = 4 * FJ;
+  const P = product(c.input.outSize);
+  const recurrent = convGeometry(c.input.outSize, c.input.kernel, [1, 1, 1], [1, 1, 1], 'same');
+  const zero = `${V}(0.0)`;
+  const names = [c.activation, c.recurrentActivation];
+  const vectorized = [...new Set(names)].flatMap((n) => [activationFn(n), derivativeFn(n)]);
+  const wrapper = (f: string) =>
+    `fn v${f}(v: ${V}) -> ${V} { return ${
+      J === 4 ? `vec4<f32>(${f}(v.x), ${f}(v.y), ${f}(v.z), ${f}(v.w))` : `${f}(v)`
+    }; }`;
+  const act = `v${activationFn(c.activation)}`;
+  const ract = `v${activationFn(c.recurrentActivation)}`;
+  const dact = `v${derivativeFn(c.activation)}`;
+  const dract = `v${derivativeFn(c.recurrentActivation)}`;
+  const rm = (k: string) => (c.recurrentMask ? `rmask[${k}]` : `${V}(1.0)`);
+  // Per row n and processing step s, whether the row took a step yet, after the two blocks.
   const seenAt = '4u * nb + n * p.steps';
-  const flag = seen
-    ? `hst[${seenAt} + p.s]`
+  const scalar = (v: string) => (J === 4 ? `${v}.x` : v);
+  const flag = needsSeen(c)
+    ? scalar(`hst[${seenAt} + p.s]`)
     : c.zeroOutputForMask
       ? 'select(0.0, 1.0, keep)'
       : '1.0';
   const outGrad = c.returnSequences
-    ? `dout[((n * p.steps + p.pos) * ${u(P)} + pp) * ${u(F)} + j]`
-    : `select(0.0, dout[st], p.aux != 0u)`;
+    ? `dout[((n * p.steps + p.pos) * ${u(P)} + pp) * ${u(FJ)} + jq]`
+    : `select(${zero}, dout[st], p.aux != 0u)`;
+  /** `a<g> += v · rk[row + g·FJ]` for the four gates. */
   const accumulate = (v: string, row: string) =>
     [0, 1, 2, 3]
-      .map((g) => `      a${g} = a${g} + ${v} * rk[${row}${g > 0 ? ` + ${u(g * F)}` : ''}];`)
+      .map((g) => `      a${g} = a${g} + ${v} * rk[${row}${g > 0 ? ` + ${u(g * FJ)}` : ''}];`)
       .join('\n');
+  const hIn = (k: string) => `hst[src0 + q + ${k}] * ${rm(`q + ${k}`)}`;
+  // The recurrent sum over the F channels of h at one input position, h moving as V too.
+  const recurrentSum =
+    J === 4
+      ? `    for (var kq = 0u; kq < ${u(FJ)}; kq = kq + 1u) {
+      let h4 = ${hIn('kq')};
+      let w = wb + kq * ${u(4 * GFJ)};
+${['x', 'y', 'z', 'w']
+  .map((e, k) => accumulate(`h4.${e}`, `w${k > 0 ? ` + ${u(k * GFJ)}` : ''}`))
+  .join('\n')}
+    }`
+      : `    for (var k = 0u; k < ${u(F)}; k = k + 1u) {
+      let hk = ${hIn('k')};
+${accumulate('hk', `wb + k * ${u(GFJ)}`)}
+    }`;
+  const gate = (g: number) => `zb${g > 0 ? ` + ${u(g * FJ)}` : ''}`;
+  const common = `  let nb = p.batch * ${u(P * FJ)};
+${invocation(recurrent, FJ, 'nb')}
+  let src0 = p.src / ${u(J)};
+  let dst0 = p.dst / ${u(J)};
+  let st = rest * ${u(FJ)} + jq;
+  let r = (n * p.steps + p.t) * ${u(P)} + pp;
+  let zb = r * ${u(GFJ)} + jq;
+  let keep = ${keepExpr(c)};`;
 
-  return `${activationsAndDerivativesWgsl([c.activation, c.recurrentActivation])}
-struct Params { batch: u32, steps: u32, s: u32, t: u32, pos: u32, aux: u32, src: u32, dst: u32 }
-${declarations.join('\n')}
-@group(0) @binding(${CONV_BACK_BINDING.params}) var<uniform> p: Params;
+  return `${activationsAndDerivativesWgsl(names)}
+${vectorized.map(wrapper).join('\n')}
+${declarations(c, 'steps', (name) => (name === 'mask' ? 'f32' : V))}
 
 @compute @workgroup_size(${CONV_WORKGROUP})
-fn forward(${builtins}) {
-  let nb = p.batch * ${u(P * F)};
-${invocation(recurrent, F, 'nb')}
-  let j = jq;
-  var a0 = 0.0;
-  var a1 = 0.0;
-  var a2 = 0.0;
-  var a3 = 0.0;
-  let mb = n * ${u(P * F)};
+fn forward(${BUILTINS}) {
+${common}
+  var a0 = ${zero};
+  var a1 = ${zero};
+  var a2 = ${zero};
+  var a3 = ${zero};
+  let mb = n * ${u(P * FJ)};
   ${tapLoops(
     recurrent,
-    `  let q = mb + src * ${u(F)};
-    let wb = tap * ${u(F * G)} + j;
-    for (var k = 0u; k < ${u(F)}; k = k + 1u) {
-      let hk = hst[p.src + q + k] * ${rm('q + k')};
-${accumulate('hk', `wb + k * ${u(G)}`)}
-    }`,
+    `  let q = mb + src * ${u(FJ)};
+    let wb = tap * ${u(F * GFJ)} + jq;
+${recurrentSum}`,
   )}
-  let st = rest * ${u(F)} + j;
-  let r = (n * p.steps + p.t) * ${u(P)} + pp;
-  let zb = r * ${u(G)} + j;
-  let zi = xw[zb] + a0;
-  let zf = xw[zb + ${u(F)}] + a1;
-  let zc = xw[zb + ${u(2 * F)}] + a2;
-  let zo = xw[zb + ${u(3 * F)}] + a3;
-  xw[zb] = zi;
-  xw[zb + ${u(F)}] = zf;
-  xw[zb + ${u(2 * F)}] = zc;
-  xw[zb + ${u(3 * F)}] = zo;
-  let hp = hst[p.src + st];
-  let cp = hst[p.src + nb + st];
-  hin[r * ${u(F)} + j] = hp * ${rm('st')};
-  cprev[r * ${u(F)} + j] = cp;
+  let zi = xw[${gate(0)}] + a0;
+  let zf = xw[${gate(1)}] + a1;
+  let zc = xw[${gate(2)}] + a2;
+  let zo = xw[${gate(3)}] + a3;
+  xw[${gate(0)}] = zi;
+  xw[${gate(1)}] = zf;
+  xw[${gate(2)}] = zc;
+  xw[${gate(3)}] = zo;
+  let hp = hst[src0 + st];
+  let cp = hst[src0 + nb + st];
+  hin[r * ${u(FJ)} + jq] = hp * ${rm('st')};
+  cprev[r * ${u(FJ)} + jq] = cp;
   let cn = ${ract}(zf) * cp + ${ract}(zi) * ${act}(zc);
   let hn = ${ract}(zo) * ${act}(cn);
-  let keep = ${keepExpr(c)};
-  hst[p.dst + st] = select(hp, hn, keep);
-  hst[p.dst + nb + st] = select(cp, cn, keep);
-  if (pp == 0u && j == 0u) {
-    let before = select(0.0, hst[${seenAt} + p.s - 1u], p.s > 0u);
-    hst[${seenAt} + p.s] = select(before, 1.0, keep);
+  hst[dst0 + st] = select(hp, hn, keep);
+  hst[dst0 + nb + st] = select(cp, cn, keep);
+  if (pp == 0u && jq == 0u) {
+    let before = select(0.0, ${scalar(`hst[${seenAt} + p.s - 1u]`)}, p.s > 0u);
+    hst[${seenAt} + p.s] = ${V}(select(before, 1.0, keep));
   }
 }
 
 @compute @workgroup_size(${CONV_WORKGROUP})
-fn gates(${builtins}) {
-  let nb = p.batch * ${u(P * F)};
-${invocation(recurrent, F, 'nb')}
-  let j = jq;
-  let st = rest * ${u(F)} + j;
-  let r = (n * p.steps + p.t) * ${u(P)} + pp;
-  let zb = r * ${u(G)} + j;
-  let keep = ${keepExpr(c)};
-  let dh = dst[p.src + st] + ${flag} * ${outGrad};
-  let dc = dst[p.src + nb + st];
-  let zi = xw[zb];
-  let zf = xw[zb + ${u(F)}];
-  let zc = xw[zb + ${u(2 * F)}];
-  let zo = xw[zb + ${u(3 * F)}];
-  let cp = cprev[r * ${u(F)} + j];
+fn gates(${BUILTINS}) {
+${common}
+  let dh = dst[src0 + st] + ${flag} * ${outGrad};
+  let dc = dst[src0 + nb + st];
+  let zi = xw[${gate(0)}];
+  let zf = xw[${gate(1)}];
+  let zc = xw[${gate(2)}];
+  let zo = xw[${gate(3)}];
+  let cp = cprev[r * ${u(FJ)} + jq];
   let ig = ${ract}(zi);
   let fg = ${ract}(zf);
   let cg = ${act}(zc);
   let cn = fg * cp + ig * cg;
   let dct = dc + dh * ${ract}(zo) * ${dact}(cn);
-  dg[zb] = select(0.0, dct * cg * ${dract}(zi), keep);
-  dg[zb + ${u(F)}] = select(0.0, dct * cp * ${dract}(zf), keep);
-  dg[zb + ${u(2 * F)}] = select(0.0, dct * ig * ${dact}(zc), keep);
-  dg[zb + ${u(3 * F)}] = select(0.0, dh * ${act}(cn) * ${dract}(zo), keep);
-  dst[p.src + st] = dh;
-  dst[p.dst + nb + st] = select(dc, dct * fg, keep);
+  dg[${gate(0)}] = select(${zero}, dct * cg * ${dract}(zi), keep);
+  dg[${gate(1)}] = select(${zero}, dct * cp * ${dract}(zf), keep);
+  dg[${gate(2)}] = select(${zero}, dct * ig * ${dact}(zc), keep);
+  dg[${gate(3)}] = select(${zero}, dh * ${act}(cn) * ${dract}(zo), keep);
+  dst[src0 + st] = dh;
+  dst[dst0 + nb + st] = select(dc, dct * fg, keep);
+}
+`;
 }
 
+/**
+ * The module of the products: `dstate`, `dkernel`, `drecurrent`, `dinput` and `dbias`. Rows of
+ * `4·F` columns (`dg`, the weights, their gradients) move as `F` values of `vec4<f32>`, so the
+ * inner loops take four columns per load; states and inputs are scalar.
+ */
+export function convBackwardProductsShader(c: ConvShaderConfig): string {
+  const F = c.filters;
+  const C = c.channels;
+  const input = c.input;
+  const P = product(input.outSize);
+  const recurrent = convGeometry(input.outSize, input.kernel, [1, 1, 1], [1, 1, 1], 'same');
+  const rows = new Set<ConvBackBufferName>(['dg', 'rk', 'kernel', 'dw', 'du', 'db']);
+  const rm = c.recurrentMask ? 'rmask[st]' : '1.0';
+  /** `acc += dot(dg row, weight row)` over the `F` vec4 columns. */
+  const rowDot = (weights: string, row: string, grads: string) => `  let gb = ${grads};
+  let wb = ${row};
+  for (var jj = 0u; jj < ${u(F)}; jj = jj + 1u) {
+    acc = acc + dot(dg[gb + jj], ${weights}[wb + jj]);
+  }`;
+
+  return `${declarations(c, 'products', (name) => (rows.has(name) ? 'vec4<f32>' : 'f32'))}
+
 @compute @workgroup_size(${CONV_WORKGROUP})
-fn dstate(${builtins}) {
+fn dstate(${BUILTINS}) {
   let nb = p.batch * ${u(P * F)};
 ${inputInvocation(recurrent, F, 'nb')}
   let st = idx;
   let fb = (n * p.steps + p.t) * ${u(P)};
   var acc = 0.0;
-  ${transposedTapLoops(
-    recurrent,
-    `  let gb = (fb + o) * ${u(G)};
-  let wb = (tap * ${u(F)} + ch) * ${u(G)};
-  for (var jj = 0u; jj < ${u(G)}; jj = jj + 1u) {
-    acc = acc + dg[gb + jj] * rk[wb + jj];
-  }`,
-  )}
+  ${transposedTapLoops(recurrent, rowDot('rk', `(tap * ${u(F)} + ch) * ${u(F)}`, `(fb + o) * ${u(F)}`))}
   let keep = ${keepExpr(c)};
-  dst[p.dst + st] = select(dst[p.src + st], acc * ${rm('st')}, keep);
+  dst[p.dst + st] = select(dst[p.src + st], acc * ${rm}, keep);
 }
 
-${weightGradient('dkernel', input, C, 'x', 'dw', G, builtins)}
-${weightGradient('drecurrent', recurrent, F, 'hin', 'du', G, builtins)}
+${weightGradient('dkernel', input, C, 'x', 'dw', F)}
+${weightGradient('drecurrent', recurrent, F, 'hin', 'du', F)}
 @compute @workgroup_size(${CONV_WORKGROUP})
-fn dinput(${builtins}) {
+fn dinput(${BUILTINS}) {
 ${inputInvocation(input, C, `p.batch * p.steps * ${u(product(input.inSize) * C)}`)}
   var acc = 0.0;
-  ${transposedTapLoops(
-    input,
-    `  let gb = (n * ${u(P)} + o) * ${u(G)};
-  let wb = (tap * ${u(C)} + ch) * ${u(G)};
-  for (var jj = 0u; jj < ${u(G)}; jj = jj + 1u) {
-    acc = acc + dg[gb + jj] * kernel[wb + jj];
-  }`,
-  )}
+  ${transposedTapLoops(input, rowDot('kernel', `(tap * ${u(C)} + ch) * ${u(F)}`, `(n * ${u(P)} + o) * ${u(F)}`))}
   dx[idx] = acc;
 }
 
 @compute @workgroup_size(${CONV_WORKGROUP})
-fn dbias(${builtins}) {
+fn dbias(${BUILTINS}) {
   let col = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
-  if (col >= ${u(G)}) { return; }
-  var acc = 0.0;
+  if (col >= ${u(F)}) { return; }
+  var acc = vec4<f32>(0.0);
   for (var r = 0u; r < p.batch * p.steps * ${u(P)}; r = r + 1u) {
-    acc = acc + dg[r * ${u(G)} + col];
+    acc = acc + dg[r * ${u(F)} + col];
   }
   db[col] = acc;
 }

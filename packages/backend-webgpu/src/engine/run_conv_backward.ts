@@ -101,6 +101,7 @@ export function runConvLSTMBackward(
   const filters = config.filters;
   const stateSize = product([batch, ...c.outSpatial, filters]);
   const stateBytes = stateSize * 4;
+  const perInvocation = filtersPerInvocation(filters);
   const limits = b.device.limits;
   const projectedBytes = steps * stateBytes * 4; // B·T·P·4F float32 values
   const inputBytes = product(c.x.shape) * 4;
@@ -131,8 +132,9 @@ export function runConvLSTMBackward(
   const dg = acquire(projectedBytes, storage);
   const hin = acquire(steps * stateBytes, storage);
   const cprev = acquire(steps * stateBytes, storage);
-  // Two (h, c) blocks, then one flag per row and step; two (dh, dc) blocks.
-  const hst = acquire(4 * stateBytes + batch * steps * 4, storage);
+  // Two (h, c) blocks, then one flag per row and step (one value per filter group); two
+  // (dh, dc) blocks.
+  const hst = acquire(4 * stateBytes + batch * steps * perInvocation * 4, storage);
   const dst = acquire(4 * stateBytes, storage);
   const stride = alignTo(PER_STEP_PARAMS_BYTES, limits.minUniformBufferOffsetAlignment);
   const order = { batch, steps, goBackwards: c.goBackwards, alignToInput: c.alignToInput };
@@ -194,12 +196,15 @@ export function runConvLSTMBackward(
   }));
 
   const threads = (n: number) => grid(n, limits, GRAD_NAME);
+  // `forward` and `gates` take a filter group per invocation; the weight and bias gradients
+  // four columns.
+  const groupGrid = threads(stateSize / perInvocation);
   const stateGrid = threads(stateSize);
   const hoistedGrid = {
-    dkernel: threads(product(c.kernel.shape)),
-    drecurrent: threads(product(c.recurrentKernel.shape)),
+    dkernel: threads(product(c.kernel.shape) / 4),
+    drecurrent: threads(product(c.recurrentKernel.shape) / 4),
     dinput: threads(product(c.x.shape)),
-    dbias: threads(4 * filters),
+    dbias: threads(filters),
   };
 
   const encoder = commandEncoder(b);
@@ -210,19 +215,19 @@ export function runConvLSTMBackward(
   copyIn(g.dH, 'dH', dst, 0);
   copyIn(g.dC, 'dC', dst, stateBytes);
   const pass = encoder.beginComputePass();
-  const projectGrid = threads((steps * stateSize) / filtersPerInvocation(filters));
+  const projectGrid = threads((steps * stateSize) / perInvocation);
   pass.setBindGroup(0, projectGroup, [0]); // the projection reads batch and steps from block 0
   pass.setPipeline(project.pipeline);
   pass.dispatchWorkgroups(projectGrid[0], projectGrid[1]);
   pass.setPipeline(pipelines.forward.pipeline);
   for (let s = 0; s < steps; s++) {
     pass.setBindGroup(0, forwardGroup, [s * stride]);
-    pass.dispatchWorkgroups(stateGrid[0], stateGrid[1]);
+    pass.dispatchWorkgroups(groupGrid[0], groupGrid[1]);
   }
   for (let i = 0; i < steps; i++) {
     pass.setPipeline(pipelines.gates.pipeline);
     pass.setBindGroup(0, gatesGroup, [i * stride]);
-    pass.dispatchWorkgroups(stateGrid[0], stateGrid[1]);
+    pass.dispatchWorkgroups(groupGrid[0], groupGrid[1]);
     pass.setPipeline(pipelines.dstate.pipeline);
     pass.setBindGroup(0, dstateGroup, [i * stride]);
     pass.dispatchWorkgroups(stateGrid[0], stateGrid[1]);
