@@ -15,10 +15,10 @@
  * - `dstate`: second half: `dh_{t−1} = conv_sameᵀ(dz, U) ⊙ recurrentMask`, which reads the
  *   `dz` of every neighbouring position, hence its own dispatch; a skipped row passes `dh` on.
  * - `dkernel`, `drecurrent`: `dW = Σ patches(x)ᵀ·dz` and `dU = Σ patches(h_in)ᵀ·dz` over all
- *   `B·T` frames, one invocation per four weights.
+ *   `B·T` frames, one workgroup per four weights (its invocations split the rows, then add up).
  * - `dinput`: `dx = convᵀ(dz, W)` honouring strides, dilation and padding, one invocation per
  *   input value (a gather over the output positions that read it).
- * - `dbias`: `db`, the column sums of `dg`.
+ * - `dbias`: `db`, the column sums of `dg`, one workgroup per four columns.
  *
  * `forward` and `gates` (the `steps` module) move values as the forward kernel does (`vec4<f32>`
  * per four filters when F is a multiple of 4); the others (the `products` module) read rows of
@@ -174,9 +174,22 @@ ${body}
 }
 
 /**
- * A weight gradient: invocation `(tap, channel ch, column group col)` sums
+ * `partial[0] = Σ partial[0 … CONV_WORKGROUP)` (a tree in workgroup memory); every invocation of
+ * the workgroup must reach it.
+ */
+const WORKGROUP_SUM = `  workgroupBarrier();
+  for (var span = ${u(CONV_WORKGROUP / 2)}; span > 0u; span = span / 2u) {
+    if (lid < span) {
+      partial[lid] = partial[lid] + partial[lid + span];
+    }
+    workgroupBarrier();
+  }`;
+
+/**
+ * A weight gradient: workgroup `(tap, channel ch, column group col)` sums
  * `src[frame, input position, ch] · dg[frame, o, col]` (four columns at once) over every frame
- * and output position `o` whose tap reads inside the input. `src` is
+ * and output position `o` whose tap reads inside the input, its invocations striding over the
+ * `B·T·P` rows of `dg`, then adding up in workgroup memory. `src` is
  * `[frames, ...g.inSize, channels]`; rows of `dg` and of the result hold `cols` vec4 columns.
  */
 function weightGradient(
@@ -190,36 +203,44 @@ function weightGradient(
   const [, k1, k2] = g.kernel;
   const [, o1, o2] = g.outSize;
   const [, n1, n2] = g.inSize;
-  const axes = ['d', 'h', 'w'];
-  const loops = axes
-    .map(
-      (a, k) => `for (var o${a} = 0i; o${a} < ${i(g.outSize[k])}; o${a} = o${a} + 1i) {
-      let i${a} = o${a} * ${i(g.strides[k])} - ${i(g.padBefore[k])} + k${a} * ${i(g.dilations[k])};
-      if (i${a} < 0i || i${a} >= ${i(g.inSize[k])}) { continue; }`,
-    )
-    .join('\n');
+  const total = product(g.kernel) * channels * cols;
+  const at = (a: string, k: number) =>
+    `let i${a} = o${a} * ${i(g.strides[k])} - ${i(g.padBefore[k])} + k${a} * ${i(g.dilations[k])};`;
+  const inside = ['d', 'h', 'w']
+    .map((a, k) => `i${a} >= 0i && i${a} < ${i(g.inSize[k])}`)
+    .join(' && ');
   return `@compute @workgroup_size(${CONV_WORKGROUP})
 fn ${entry}(${BUILTINS}) {
-  let idx = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
-  if (idx >= ${u(product(g.kernel) * channels * cols)}) { return; }
-  let col = idx % ${u(cols)};
-  let rest = idx / ${u(cols)};
+  // One workgroup per result value (workgroup ids are uniform: no early return before the sum).
+  let idx = wid.y * nw.x + wid.x;
+  let w = min(idx, ${u(total - 1)});
+  let col = w % ${u(cols)};
+  let rest = w / ${u(cols)};
   let ch = rest % ${u(channels)};
   let tap = i32(rest / ${u(channels)});
   let kw = tap % ${i(k2)};
   let kh = (tap / ${i(k2)}) % ${i(k1)};
   let kd = tap / ${i(k1 * k2)};
   var acc = vec4<f32>(0.0);
-  for (var f = 0u; f < p.batch * p.steps; f = f + 1u) {
-    let sb = f * ${u(product(g.inSize) * channels)} + ch;
-    let gb = f * ${u(product(g.outSize) * cols)} + col;
-    ${loops}
-      let s = u32((id * ${i(n1)} + ih) * ${i(n2)} + iw);
-      let o = u32((od * ${i(o1)} + oh) * ${i(o2)} + ow);
-      acc = acc + ${src}[sb + s * ${u(channels)}] * dg[gb + o * ${u(cols)}];
-    }}}
+  for (var r = lid; r < p.batch * p.steps * ${u(product(g.outSize))}; r = r + ${u(CONV_WORKGROUP)}) {
+    let f = r / ${u(product(g.outSize))};
+    let o = i32(r % ${u(product(g.outSize))});
+    let ow = o % ${i(o2)};
+    let oh = (o / ${i(o2)}) % ${i(o1)};
+    let od = o / ${i(o1 * o2)};
+    ${at('d', 0)}
+    ${at('h', 1)}
+    ${at('w', 2)}
+    if (${inside}) {
+      let s = f * ${u(product(g.inSize))} + u32((id * ${i(n1)} + ih) * ${i(n2)} + iw);
+      acc = acc + ${src}[s * ${u(channels)} + ch] * dg[r * ${u(cols)} + col];
+    }
   }
-  ${out}[idx] = acc;
+  partial[lid] = acc;
+${WORKGROUP_SUM}
+  if (lid == 0u && idx < ${u(total)}) {
+    ${out}[idx] = partial[0];
+  }
 }`;
 }
 
@@ -413,6 +434,7 @@ export function convBackwardProductsShader(c: ConvShaderConfig): string {
   }`;
 
   return `${declarations(c, 'products', (name) => (rows.has(name) ? 'vec4<f32>' : 'f32'))}
+var<workgroup> partial: array<vec4<f32>, ${CONV_WORKGROUP}>;
 
 @compute @workgroup_size(${CONV_WORKGROUP})
 fn dstate(${BUILTINS}) {
@@ -438,13 +460,18 @@ ${inputInvocation(input, C, `p.batch * p.steps * ${u(product(input.inSize) * C)}
 
 @compute @workgroup_size(${CONV_WORKGROUP})
 fn dbias(${BUILTINS}) {
-  let col = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
-  if (col >= ${u(F)}) { return; }
+  // One workgroup per four columns, as the weight gradients.
+  let idx = wid.y * nw.x + wid.x;
+  let col = min(idx, ${u(F - 1)});
   var acc = vec4<f32>(0.0);
-  for (var r = 0u; r < p.batch * p.steps * ${u(P)}; r = r + 1u) {
+  for (var r = lid; r < p.batch * p.steps * ${u(P)}; r = r + ${u(CONV_WORKGROUP)}) {
     acc = acc + dg[r * ${u(F)} + col];
   }
-  db[col] = acc;
+  partial[lid] = acc;
+${WORKGROUP_SUM}
+  if (lid == 0u && idx < ${u(F)}) {
+    db[idx] = partial[0];
+  }
 }
 `;
 }

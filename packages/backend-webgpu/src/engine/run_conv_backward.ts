@@ -27,7 +27,7 @@ import {
 import { getConvBackwardPipelines } from './conv_backward_pipelines.js';
 import { getConvPipelines } from './conv_pipelines.js';
 import { checkConvCall, checkConvGradients, type CheckedConvCall } from './conv_validate.js';
-import { CONV_BINDING, filtersPerInvocation, product } from './conv_wgsl.js';
+import { CONV_BINDING, CONV_WORKGROUP, filtersPerInvocation, product } from './conv_wgsl.js';
 import {
   CONV_BACK_BINDING,
   convBackBindings,
@@ -196,15 +196,16 @@ export function runConvLSTMBackward(
   }));
 
   const threads = (n: number) => grid(n, limits, GRAD_NAME);
-  // `forward` and `gates` take a filter group per invocation; the weight and bias gradients
-  // four columns.
+  // `forward` and `gates` take a filter group per invocation.
   const groupGrid = threads(stateSize / perInvocation);
   const stateGrid = threads(stateSize);
+  // The weight and bias gradients take one workgroup per four columns.
+  const workgroups = (n: number) => threads(n * CONV_WORKGROUP);
   const hoistedGrid = {
-    dkernel: threads(product(c.kernel.shape) / 4),
-    drecurrent: threads(product(c.recurrentKernel.shape) / 4),
+    dkernel: workgroups(product(c.kernel.shape) / 4),
+    drecurrent: workgroups(product(c.recurrentKernel.shape) / 4),
     dinput: threads(product(c.x.shape)),
-    dbias: threads(filters),
+    dbias: workgroups(filters),
   };
 
   const encoder = commandEncoder(b);
