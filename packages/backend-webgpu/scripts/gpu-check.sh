@@ -100,6 +100,10 @@ else
     --reps "${BENCH_REPS:-5}") || fail "bench"
 fi
 
+step "timing: a ConvLSTM2D training step, fused vs reference backward (scripts/bench-conv-backward.mjs)"
+(cd "$pkg" && timeout 180 node scripts/bench-conv-backward.mjs "${BENCH_REPS:-5}") ||
+  fail "ConvLSTM backward bench"
+
 step "result"
 if [[ $status -eq 0 ]]; then echo "PASS"; else echo "FAILED (see FAIL lines above)"; fi
 exit $status

@@ -2,6 +2,7 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { registerKernelConfigs } from '@rnnkit/core';
 import { ConvLSTMSequenceConfig } from './kernels/ConvLSTMSequence.js';
+import { ConvLSTMSequenceGradConfig } from './kernels/ConvLSTMSequenceGrad.js';
 import { GRUSequenceConfig } from './kernels/GRUSequence.js';
 import { GRUSequenceGradConfig } from './kernels/GRUSequenceGrad.js';
 import { LSTMSequenceConfig } from './kernels/LSTMSequence.js';
@@ -11,7 +12,7 @@ import { SimpleRNNSequenceGradConfig } from './kernels/SimpleRNNSequenceGrad.js'
 
 /**
  * The fused kernels, one per kernel of the family table, and the backward kernels
- * (`<kernel>Grad`) of the recurrent families.
+ * (`<kernel>Grad`) of every family.
  */
 export const kernelConfigs: KernelConfig[] = [
   SimpleRNNSequenceConfig,
@@ -21,6 +22,7 @@ export const kernelConfigs: KernelConfig[] = [
   SimpleRNNSequenceGradConfig,
   LSTMSequenceGradConfig,
   GRUSequenceGradConfig,
+  ConvLSTMSequenceGradConfig,
 ];
 
 /** Registers {@link kernelConfigs} with tfjs-core, skipping any already registered. */

@@ -1,7 +1,7 @@
 /**
  * Every gradient case of @rnnkit/conformance on the webgpu backend: the fused forward kernels
- * run on the tape and the fused backward kernels (`<kernel>Grad`) compute the gradients;
- * ConvLSTM's backward, which this backend does not register, runs core's reference.
+ * run on the tape and the fused backward kernels (`<kernel>Grad`, ConvLSTM's included) compute
+ * the gradients.
  */
 import { beforeAll, describe, it } from 'vitest';
 import { defineGradientSuite } from '@rnnkit/conformance';

@@ -1,11 +1,13 @@
 /**
- * Training on the fused kernels: fifty SGD steps of each family (after ten to warm up) run the forward and
- * backward kernels fused, train (the loss falls), and leave the tensor count, the backend's GPU
- * bytes and its buffer pool where they were after warming up.
+ * Training on the fused kernels: fifty SGD steps of each family, ConvLSTM2D included (after ten
+ * to warm up), run the forward and backward kernels fused, train (the loss falls), and leave the
+ * tensor count, the backend's GPU bytes and its buffer pool where they were after warming up.
  */
 import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ConvLSTM2D,
+  ConvLSTMSequence,
   GRU,
   GRUSequence,
   LSTM,
@@ -30,9 +32,18 @@ const TIMEOUT_MS = 600_000;
 
 type Manager = { getNumUsedBuffers(): number; getNumFreeBuffers(): number };
 
-async function trainingRun(make: () => RecurrentLayer, kernel: SequenceKernelName): Promise<void> {
+/** One family's training run: the layer, its kernel and its input's shape. */
+interface TrainingCase {
+  name: string;
+  make: () => RecurrentLayer;
+  kernel: SequenceKernelName;
+  /** `[2, 5, ...]`: the mask is `[2, 5]`. */
+  inputShape: number[];
+}
+
+async function trainingRun({ make, kernel, inputShape }: TrainingCase): Promise<void> {
   const layer = make();
-  const x = tf.randomUniform([2, 5, 3], -1, 1, 'float32', 1);
+  const x = tf.randomUniform(inputShape, -1, 1, 'float32', 1);
   const mask = tf.tensor2d(
     [
       [1, 1, 0, 1, 1],
@@ -85,15 +96,36 @@ describeGpu(`${STEPS} training steps on webgpu`, () => {
   beforeAll(async () => {
     await init();
   });
-  const cases: [string, () => RecurrentLayer, SequenceKernelName][] = [
-    ['SimpleRNN', () => new SimpleRNN({ units: 4, returnSequences: true }), SimpleRNNSequence],
-    ['LSTM', () => new LSTM({ units: 4, returnSequences: true }), LSTMSequence],
-    ['GRU (reset_after=True)', () => new GRU({ units: 4, returnSequences: true }), GRUSequence],
-    [
+  const recurrent = (name: string, make: () => RecurrentLayer, kernel: SequenceKernelName) => ({
+    name,
+    make,
+    kernel,
+    inputShape: [2, 5, 3],
+  });
+  const cases: TrainingCase[] = [
+    recurrent(
+      'SimpleRNN',
+      () => new SimpleRNN({ units: 4, returnSequences: true }),
+      SimpleRNNSequence,
+    ),
+    recurrent('LSTM', () => new LSTM({ units: 4, returnSequences: true }), LSTMSequence),
+    recurrent(
+      'GRU (reset_after=True)',
+      () => new GRU({ units: 4, returnSequences: true }),
+      GRUSequence,
+    ),
+    recurrent(
       'GRU (reset_after=False)',
       () => new GRU({ units: 4, returnSequences: true, resetAfter: false }),
       GRUSequence,
-    ],
+    ),
+    {
+      name: 'ConvLSTM2D',
+      make: () =>
+        new ConvLSTM2D({ filters: 3, kernelSize: 3, padding: 'same', returnSequences: true }),
+      kernel: ConvLSTMSequence,
+      inputShape: [2, 5, 4, 4, 2],
+    },
   ];
-  for (const [name, make, kernel] of cases) it(name, () => trainingRun(make, kernel), TIMEOUT_MS);
+  for (const c of cases) it(c.name, () => trainingRun(c), TIMEOUT_MS);
 });

@@ -69,3 +69,49 @@ export function checkConvCall(inputs: NamedTensorInfoMap, attrs: NamedAttrMap): 
     },
   };
 }
+
+/** The output gradients of a ConvLSTM backward call, checked by {@link checkConvGradients}. */
+export interface CheckedConvGradients {
+  dOutput: TensorInfo;
+  dH: TensorInfo;
+  dC: TensorInfo;
+}
+
+/**
+ * Checks the output gradients a ConvLSTM backward call takes beside the forward's inputs (already
+ * checked into `call`): float32 `dOutput` of the forward output's shape (`[B, T, ...O, F]` with
+ * `returnSequences`, else `[B, ...O, F]`), and `dH`, `dC` `[B, ...O, F]`.
+ */
+export function checkConvGradients(
+  inputs: NamedTensorInfoMap,
+  call: CheckedConvLSTMCall<TensorInfo>,
+): CheckedConvGradients {
+  const name = `${ConvLSTMSequence}Grad`;
+  const state = [call.batch, ...call.outSpatial, call.filters];
+  const check = (argument: string, expected: number[]): TensorInfo => {
+    const info = inputs[argument];
+    const want = `shape [${expected.join(', ')}]`;
+    if (info == null) {
+      throw new RnnkitError(`${name}: ${argument}: expected a tensor of ${want}, got none`);
+    }
+    if (info.shape.length !== expected.length || info.shape.some((d, k) => d !== expected[k])) {
+      throw new RnnkitError(
+        `${name}: ${argument}: expected ${want}, got shape [${info.shape.join(', ')}]`,
+      );
+    }
+    if (info.dtype !== 'float32') {
+      throw new RnnkitError(`${name}: ${argument}: expected dtype float32, got ${info.dtype}`);
+    }
+    return info;
+  };
+  return {
+    dOutput: check(
+      'dOutput',
+      call.attrs.returnSequences
+        ? [call.batch, call.steps, ...call.outSpatial, call.filters]
+        : state,
+    ),
+    dH: check('dH', state),
+    dC: check('dC', state),
+  };
+}

@@ -68,15 +68,18 @@ export function convStorageBindings(
   }));
 }
 
-function u(n: number): string {
+/** WGSL `u32` literal. */
+export function u(n: number): string {
   return `${n}u`;
 }
 
-function i(n: number): string {
+/** WGSL `i32` literal. */
+export function i(n: number): string {
   return `${n}i`;
 }
 
-function product(sizes: readonly number[]): number {
+/** The product of `sizes` (1 for none). */
+export function product(sizes: readonly number[]): number {
   return sizes.reduce((a, d) => a * d, 1);
 }
 
@@ -84,7 +87,7 @@ function product(sizes: readonly number[]): number {
  * Loops over the taps of `g` for the output position `(od, oh, ow)` (i32 locals), skipping taps
  * in the padding; `body` sees `src` (the input position, u32) and `tap` (u32).
  */
-function tapLoops(g: ConvGeometry, body: string): string {
+export function tapLoops(g: ConvGeometry, body: string): string {
   const axes = ['d', 'h', 'w'];
   const open = axes
     .map(
@@ -106,7 +109,7 @@ ${body}
  * The flattened invocation index and the `(row n, position pp, filter group jq)` it stands for
  * (`groups` filter groups per position).
  */
-function invocation(g: ConvGeometry, groups: number, count: string): string {
+export function invocation(g: ConvGeometry, groups: number, count: string): string {
   const [, oh, ow] = g.outSize;
   return `  let idx = (wid.y * nw.x + wid.x) * ${u(CONV_WORKGROUP)} + lid;
   if (idx >= ${count}) { return; }
@@ -120,7 +123,7 @@ function invocation(g: ConvGeometry, groups: number, count: string): string {
 }
 
 /** The mask test for step `p.t` of row `n`, as a WGSL bool expression. */
-function keepExpr(c: ConvShaderConfig): string {
+export function keepExpr(c: ConvShaderConfig): string {
   if (c.mask === 'none') return 'true';
   const v = 'mask[n * p.steps + p.t]';
   return c.mask === 'i32' ? `(${v} != 0)` : `(${v} != 0.0)`;

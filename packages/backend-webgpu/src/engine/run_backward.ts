@@ -33,7 +33,14 @@ import {
 import { assertDeviceAlive, countDispatches, trackBackend } from './device.js';
 import { cachedPipelines } from './pipelines.js';
 import { project, tfjsKernel } from './run_sequence.js';
-import { alignTo, bindEntries, emptyOrZeros, gpuOutput, perStepParams } from './step_buffers.js';
+import {
+  alignTo,
+  bindEntries,
+  emptyOrZeros,
+  gpuOutput,
+  perStepParams,
+  reverseStepParams,
+} from './step_buffers.js';
 import { checkCall, type CheckedCall } from './validate.js';
 import {
   BACK_BINDING,
@@ -153,33 +160,6 @@ function backwardPipelines(device: GPUDevice, c: ShaderConfig, wg: number): Back
   });
 }
 
-/**
- * Uniform blocks of the reverse loop, one per iteration `i` (processing step `s = T−1−i`):
- * `batch, steps, s, t, pos, last, src, dst`, the state gradients ping-ponged between element
- * offsets `0` and `stateBlock`.
- */
-function reverseParams(c: CheckedCall, stride: number, stateBlock: number): ArrayBuffer {
-  const { batch, steps } = c;
-  const { goBackwards, alignToInput } = c.config;
-  const data = new ArrayBuffer(steps * stride);
-  for (let i = 0; i < steps; i++) {
-    const s = steps - 1 - i;
-    const t = goBackwards ? steps - 1 - s : s;
-    const pos = goBackwards && alignToInput ? t : s;
-    new Uint32Array(data, i * stride, PER_STEP_PARAMS_BYTES / 4).set([
-      batch,
-      steps,
-      s,
-      t,
-      pos,
-      s === steps - 1 ? 1 : 0,
-      (i % 2) * stateBlock,
-      ((i + 1) % 2) * stateBlock,
-    ]);
-  }
-  return data;
-}
-
 /** Runs tfjs kernel `name` and returns its single output. */
 function op(
   backend: WebGPUBackend,
@@ -297,7 +277,11 @@ export function runSequenceBackward(
     0,
     perStepParams({ batch, steps, ...config }, stride, stateBlock),
   );
-  b.queue.writeBuffer(backParams, 0, reverseParams(c, stride, stateBlock));
+  b.queue.writeBuffer(
+    backParams,
+    0,
+    reverseStepParams({ batch, steps, ...config }, stride, stateBlock),
+  );
   const biasParams = acquire(16, usage.UNIFORM | usage.COPY_DST);
   b.queue.writeBuffer(biasParams, 0, new Uint32Array([rows, 0, 0, 0]));
 

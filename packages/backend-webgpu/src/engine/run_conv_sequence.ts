@@ -27,13 +27,17 @@ import { PER_STEP_PARAMS_BYTES } from './wgsl.js';
  * Workgroups for `invocations` along one flattened index, as `[x, y]` within the device's
  * per-dimension limit (the shaders rebuild the index from `num_workgroups`).
  */
-function grid(invocations: number, limits: GPUSupportedLimits): [number, number] {
+export function grid(
+  invocations: number,
+  limits: GPUSupportedLimits,
+  kernelName: string = ConvLSTMSequence,
+): [number, number] {
   const groups = Math.ceil(invocations / CONV_WORKGROUP);
   const x = Math.min(groups, limits.maxComputeWorkgroupsPerDimension);
   const y = Math.ceil(groups / x);
   if (y > limits.maxComputeWorkgroupsPerDimension) {
     throw new RnnkitError(
-      `${ConvLSTMSequence}: x: expected at most ` +
+      `${kernelName}: x: expected at most ` +
         `${CONV_WORKGROUP * limits.maxComputeWorkgroupsPerDimension ** 2} invocations for this ` +
         `device, got ${invocations}`,
     );

@@ -57,6 +57,33 @@ export function perStepParams(o: StepOrder, stride: number, stateBlock: number):
   return data;
 }
 
+/**
+ * Uniform data for the reverse-time loop of a backward kernel, one block per iteration `i`
+ * (processing step `s = T−1−i`): `batch, steps, s, t, pos, last, src, dst`, where `last` is 1 at
+ * the last processed step and the state gradients ping-pong between element offsets `0` and
+ * `stateBlock` (iteration `i` reads block `i % 2`).
+ */
+export function reverseStepParams(o: StepOrder, stride: number, stateBlock: number): ArrayBuffer {
+  const { batch, steps, goBackwards, alignToInput } = o;
+  const data = new ArrayBuffer(Math.max(1, steps) * stride);
+  for (let i = 0; i < steps; i++) {
+    const s = steps - 1 - i;
+    const t = goBackwards ? steps - 1 - s : s;
+    const pos = goBackwards && alignToInput ? t : s;
+    new Uint32Array(data, i * stride, PER_STEP_PARAMS_BYTES / 4).set([
+      batch,
+      steps,
+      s,
+      t,
+      pos,
+      s === steps - 1 ? 1 : 0,
+      (i % 2) * stateBlock,
+      ((i + 1) % 2) * stateBlock,
+    ]);
+  }
+  return data;
+}
+
 /** `n` rounded up to a multiple of `alignment`. */
 export function alignTo(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
