@@ -17,7 +17,12 @@
  */
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { ConvLSTMSequence, RnnkitError, sequenceGradKernelName } from '@rnnkit/core';
+import {
+  checkConvLSTMGradients,
+  ConvLSTMSequence,
+  RnnkitError,
+  sequenceGradKernelName,
+} from '@rnnkit/core';
 import {
   commandEncoder,
   gpuBuffer,
@@ -26,7 +31,7 @@ import {
 } from './backend_internals.js';
 import { getConvBackwardPipelines } from './conv_backward_pipelines.js';
 import { getConvPipelines } from './conv_pipelines.js';
-import { checkConvCall, checkConvGradients, type CheckedConvCall } from './conv_validate.js';
+import { checkConvCall, type CheckedConvCall } from './conv_validate.js';
 import { CONV_BINDING, CONV_WORKGROUP, filtersPerInvocation, product } from './conv_wgsl.js';
 import {
   CONV_BACK_BINDING,
@@ -94,7 +99,7 @@ export function runConvLSTMBackward(
   trackBackend(backend);
   assertDeviceAlive(b.device, GRAD_NAME);
   const c = checkConvCall(inputs, attrs);
-  const g = checkConvGradients(inputs, c);
+  const g = checkConvLSTMGradients(c, inputs);
   const { batch, steps, config } = c;
   if (batch === 0 || steps === 0) return trivialGradients(b, c, g.dH, g.dC);
 
