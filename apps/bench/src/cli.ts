@@ -43,9 +43,11 @@ export const USAGE = `Usage: node dist/main.js [options]   (from the repo root: 
   --help              this text
 
 Workloads: lstm-w1 lstm-w2 lstm-w3 gru-w1 gru-w2 bilstm-w2 gru-before-w1 gru-before-w2
-convlstm2d-b1 convlstm2d-b4 train-lstm-t1 train-lstm-w2 train-gru-before-t1 train-gru-before-w2 (gru: reset_after, the Keras default; gru-before:
-reset_after=False; convlstm2d: 10 frames of 32×32×8, 16 filters, 3×3 same, batch 1 and 4;
-quick: lstm-q gru-q bilstm-q train-lstm-q train-gru-before-q; train-*: training steps,
+convlstm2d-b1 convlstm2d-b4 lstm-s512 stream-lstm-w1 stream-gru-w1 stream-lstm-s512
+train-lstm-t1 train-lstm-w2 train-gru-before-t1 train-gru-before-w2 train-convlstm2d-b1
+(gru: reset_after, the Keras default; gru-before: reset_after=False; convlstm2d: 10 frames of
+32×32×8, 16 filters, 3×3 same, batch 1 and 4; stream-*: one step at a time, stateful;
+quick: lstm-q gru-q bilstm-q stream-lstm-q train-lstm-q train-gru-before-q; train-*: training steps,
 forward and backward, loss mean(y²) over the output sequence).
 Runners: rnnkit-{cpu,wasm,wasm-2t,webgpu} rnnkit-{cpu,wasm,webgpu}-forward (training
 workloads' forward pass alone) tfjs-layers-{cpu,wasm,webgpu} ort-web-1t ort-web-2t\nort-node-1t.`;

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { burstSize, runBench, type BenchResult } from '../src/bench.js';
-import { parseArgs } from '../src/cli.js';
+import { parseArgs, USAGE } from '../src/cli.js';
 import { runCli } from '../src/cli_main.js';
-import type { Workload } from '../src/workloads.js';
+import { FULL_WORKLOADS, QUICK_WORKLOADS, type Workload } from '../src/workloads.js';
 
 const TINY: Workload[] = [
   { id: 'lstm-tiny', cell: 'lstm', bidirectional: false, batch: 2, time: 4, input: 3, units: 5 },
@@ -238,6 +238,12 @@ describe('sampling by bursts', () => {
 });
 
 describe('command line', () => {
+  it("names every workload in --help's list", () => {
+    for (const w of [...FULL_WORKLOADS, ...QUICK_WORKLOADS]) {
+      expect(USAGE, w.id).toMatch(new RegExp(`(^|\\s)${w.id}([\\s;,)]|$)`));
+    }
+  });
+
   it('--quick writes JSON, chart and doc end to end', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rnnkit-bench-'));
     const code = await runCli(
