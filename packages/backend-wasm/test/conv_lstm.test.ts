@@ -24,19 +24,15 @@ import {
   type ConvLSTMCallSpec,
 } from '@rnnkit/conformance';
 import { maxRelError, naiveConvLSTM } from '@rnnkit/conformance/naive';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
   getWasmMemoryStats,
   init,
-  relaxedSimdSupported,
   releaseWasmMemory,
   resetKernelCalls,
-  setMemoryMode,
-  setWasmVariant,
-  type WasmVariant,
 } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import { CONFIGS, expectClose, expectFlatOver, useConfig, useMemoryMode } from './helpers.js';
 
 beforeAll(async () => {
   await init();
@@ -56,25 +52,11 @@ function check(p: ConvLSTMCallSpec, seed: number, label: string): void {
   tf.dispose([...got, ...Object.values(inputs)]);
 }
 
-// Both module variants when the engine has relaxed SIMD (vitest.config.ts enables it on Node 20),
-// in place on tfjs's memory, and the plain variant in copy mode (own memory, copies in and out).
-const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
-  { variant: 'simd', mode: 'shared' },
-  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
-  { variant: 'simd', mode: 'copy' },
-];
-
 describe.each(CONFIGS)(
   'fused ConvLSTM ($variant, $mode) vs float64 ConvLSTM equations',
-  ({ variant, mode }) => {
-    beforeAll(() => {
-      setMemoryMode(mode === 'copy' ? 'copy' : null);
-      setWasmVariant(variant);
-    });
-    afterAll(() => {
-      setMemoryMode(null);
-      setWasmVariant(null);
-    });
+  (config) => {
+    useConfig(config);
+    const { variant, mode } = config;
 
     it('1, 2 and 3 spatial axes, strides, dilation, both paddings, every flag', () => {
       const rand = mulberry32(11);
@@ -342,8 +324,7 @@ describe('ConvLSTM scratch', () => {
 });
 
 describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) => {
-  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
-  afterAll(() => setMemoryMode(null));
+  useMemoryMode(mode);
 
   it('tensors and heap use stay flat over 500 forwards (mask, recurrent mask, sequences)', () => {
     const { inputs, attrs } = convLSTMKernelCall(
@@ -365,14 +346,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) =
     );
     const forward = (): void => tf.dispose(runConvLSTMKernel(inputs, attrs));
     forward();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
-    for (let i = 0; i < 500; i++) forward();
-    const after = getWasmMemoryStats();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after.liveBytes).toBe(before.liveBytes);
-    expect(after.liveBlocks).toBe(before.liveBlocks);
-    expect(after.memoryBytes).toBe(before.memoryBytes);
+    const after = expectFlatOver(500, forward);
     expect(after.packedWeights).toBe(2);
     expect(after.mode).toBe(mode);
     tf.dispose(Object.values(inputs));

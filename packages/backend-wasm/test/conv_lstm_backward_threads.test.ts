@@ -11,12 +11,7 @@ import {
   sequenceGradKernelName,
   type SequenceKernelInputs,
 } from '@rnnkit/core';
-import {
-  CONV_LSTM_GEOMETRIES,
-  convLSTMKernelCall,
-  seededTensor,
-  type ConvLSTMCallSpec,
-} from '@rnnkit/conformance';
+import { CONV_LSTM_GEOMETRIES, type ConvLSTMCallSpec } from '@rnnkit/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIN_STEP_WORK_PER_THREAD,
@@ -30,7 +25,8 @@ import {
   setThreads,
 } from '../src/index.js';
 import { takenForwardCount } from '../src/kernels/shared/saved.js';
-import { expectClose } from './helpers.js';
+import { CONV_LSTM_KEYS, convGradCase } from './conv_lstm_helpers.js';
+import { expectClose, expectFlatOver, tapedGradients } from './helpers.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
 /** `dx`, `dh0`, `dc0`: each batch item's own, computed by one thread as by several. */
@@ -57,22 +53,7 @@ const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
 
 /** A case's kernel inputs with its output gradients (the caller disposes them). */
 function gradCall(problem: ConvLSTMCallSpec, seed: number) {
-  const { inputs, attrs } = convLSTMKernelCall(problem, seed);
-  const outSpatial = inputs.initialH.shape.slice(1, -1);
-  const state = [problem.batch, ...outSpatial, problem.filters];
-  const dys = [
-    seededTensor(
-      problem.returnSequences === true
-        ? [problem.batch, problem.steps, ...outSpatial, problem.filters]
-        : state,
-      seed + 1,
-    ),
-    seededTensor(state, seed + 2),
-    seededTensor(state, seed + 3),
-  ];
-  const named: tf.NamedTensorMap = { dOutput: dys[0], dH: dys[1], dC: dys[2] };
-  for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
-  return { inputs, attrs, dys, named };
+  return convGradCase(problem, seed, seed + 1);
 }
 
 /** Runs the backward kernel on a case; returns its gradients' values. */
@@ -136,17 +117,15 @@ describe('ConvLSTM backward on threads', () => {
     const state = inputs.initialH.shape;
     inputs.mask ??= tf.ones([c.problem.batch, c.problem.steps], 'bool');
     inputs.recurrentMask ??= tf.ones(state);
-    const keys = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', 'initialC'] as const;
     const takenBefore = takenForwardCount();
     resetKernelCalls();
-    const grads = tf.grads((...values: tf.Tensor[]) => {
-      const replaced: tf.NamedTensorMap = { ...(inputs as unknown as tf.NamedTensorMap) };
-      keys.forEach((k, j) => (replaced[k] = values[j]));
-      const outs = tf
-        .engine()
-        .runKernel(ConvLSTMSequence, replaced, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
-    })(keys.map((k) => inputs[k] as tf.Tensor));
+    const grads = tapedGradients(
+      ConvLSTMSequence,
+      inputs as unknown as tf.NamedTensorMap,
+      attrs as unknown as tf.NamedAttrMap,
+      CONV_LSTM_KEYS,
+      dys,
+    );
     expect(getKernelCalls()[GRAD]).toBe(1);
     expect(getThreadedCalls()).toBe(2);
     expect(takenForwardCount() - takenBefore).toBe(1);
@@ -176,19 +155,10 @@ describe('ConvLSTM backward on threads', () => {
     const backward = (): void =>
       tf.dispose(tf.engine().runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap));
     backward();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
     resetKernelCalls();
-    for (let i = 0; i < 100; i++) backward();
-    const after = getWasmMemoryStats();
+    const after = expectFlatOver(100, backward);
     expect(getThreadedCalls()).toBe(100);
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after).toMatchObject({
-      liveBytes: before.liveBytes,
-      liveBlocks: before.liveBlocks,
-      memoryBytes: before.memoryBytes,
-      threads: 2,
-    });
+    expect(after.threads).toBe(2);
     tf.dispose(Object.values(named));
   });
 });

@@ -23,7 +23,7 @@ import {
   setMinStepWorkPerThread,
   setThreads,
 } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import { expectClose, expectFlatOver } from './helpers.js';
 
 /** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
 const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
@@ -108,17 +108,8 @@ describe('ConvLSTM on threads', () => {
     const { inputs, attrs } = convLSTMKernelCall({ ...CASES[3].problem, batch: 4 }, 77);
     const forward = (): void => tf.dispose(runConvLSTMKernel(inputs, attrs));
     forward();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
-    for (let i = 0; i < 300; i++) forward();
-    const after = getWasmMemoryStats();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after).toMatchObject({
-      liveBytes: before.liveBytes,
-      liveBlocks: before.liveBlocks,
-      memoryBytes: before.memoryBytes,
-      threads: 2,
-    });
+    const after = expectFlatOver(300, forward);
+    expect(after.threads).toBe(2);
     expect(getThreadedCalls()).toBe(301);
     tf.dispose(Object.values(inputs));
   });

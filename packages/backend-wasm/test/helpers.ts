@@ -1,4 +1,7 @@
-/** Test helpers: seeded data, tensors for the kernel contract, and tolerant comparison. */
+/**
+ * Test helpers: seeded data, tensors for the kernel contract, tolerant comparison, the module
+ * variants and memory modes to run under, taped gradients, and flat memory over many calls.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '@rnnkit/core';
 import {
@@ -7,8 +10,15 @@ import {
   type NaiveProblem,
   type NaiveSettings,
 } from '@rnnkit/conformance/naive';
-import { expect } from 'vitest';
-import { getWasmMemoryStats, type WasmMemoryStats } from '../src/index.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import {
+  getWasmMemoryStats,
+  relaxedSimdSupported,
+  setMemoryMode,
+  setWasmVariant,
+  type WasmMemoryStats,
+  type WasmVariant,
+} from '../src/index.js';
 
 /** A problem for the float64 oracle, as float64 arrays of float32 values. */
 export interface Problem extends NaiveProblem {
@@ -183,6 +193,78 @@ export function expectClose(
   }
 }
 
+/** A module variant and memory mode to run tests under. */
+export interface WasmConfig {
+  variant: WasmVariant;
+  mode: 'shared' | 'copy';
+}
+
+/**
+ * Both module variants when the engine has relaxed SIMD (vitest.config.ts enables it on Node 20),
+ * in place on tfjs's memory, and the plain variant in copy mode (own memory, copies in and out).
+ */
+export const CONFIGS: WasmConfig[] = [
+  { variant: 'simd', mode: 'shared' },
+  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
+  { variant: 'simd', mode: 'copy' },
+];
+
+/** Runs the tests of the enclosing `describe` in memory mode `mode`. */
+export function useMemoryMode(mode: WasmConfig['mode']): void {
+  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
+  afterAll(() => setMemoryMode(null));
+}
+
+/** Runs the tests of the enclosing `describe` on `config`'s module variant and memory mode. */
+export function useConfig({ variant, mode }: WasmConfig): void {
+  beforeAll(() => {
+    setMemoryMode(mode === 'copy' ? 'copy' : null);
+    setWasmVariant(variant);
+  });
+  afterAll(() => {
+    setMemoryMode(null);
+    setWasmVariant(null);
+  });
+}
+
+/**
+ * The gradients of `Σ_j sum(outputs_j ⊙ dys_j)` of a call of `kernel` on `inputs` with respect to
+ * the inputs named `keys`, by `tf.grads`: through the kernel's taped forward and its backward.
+ * `seen` sees the call's outputs while the tape records.
+ */
+export function tapedGradients(
+  kernel: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap,
+  keys: readonly string[],
+  dys: tf.Tensor[],
+  seen?: (outputs: tf.Tensor[]) => void,
+): tf.Tensor[] {
+  return tf.grads((...values: tf.Tensor[]) => {
+    const replaced: tf.NamedTensorMap = { ...inputs };
+    keys.forEach((k, j) => (replaced[k] = values[j]));
+    const outs = tf.engine().runKernel(kernel, replaced, attrs) as tf.Tensor[];
+    seen?.(outs);
+    return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
+  })(keys.map((k) => inputs[k]));
+}
+
+/**
+ * Runs `call` `times` times and checks that neither the live tensor count nor this package's wasm
+ * memory use changes. Returns the stats after the run.
+ */
+export function expectFlatOver(times: number, call: () => void): WasmMemoryStats {
+  const tensors = tf.memory().numTensors;
+  const before = getWasmMemoryStats();
+  for (let i = 0; i < times; i++) call();
+  expect(tf.memory().numTensors).toBe(tensors);
+  const after = getWasmMemoryStats();
+  expect(after.liveBytes).toBe(before.liveBytes);
+  expect(after.liveBlocks).toBe(before.liveBlocks);
+  expect(after.memoryBytes).toBe(before.memoryBytes);
+  return after;
+}
+
 /**
  * Runs `p`'s kernel `forwards` times after one warm-up call and checks that neither the live
  * tensor count nor this package's wasm memory use changes. Returns the stats after the run.
@@ -194,14 +276,7 @@ export function expectFlatMemory(p: Problem, forwards: number): WasmMemoryStats 
     tf.dispose(tf.engine().runKernel(KERNEL_NAMES[p.family], inputs, attrs) as tf.Tensor[]);
   };
   forward();
-  const tensors = tf.memory().numTensors;
-  const before = getWasmMemoryStats();
-  for (let i = 0; i < forwards; i++) forward();
-  expect(tf.memory().numTensors).toBe(tensors);
-  const after = getWasmMemoryStats();
-  expect(after.liveBytes).toBe(before.liveBytes);
-  expect(after.liveBlocks).toBe(before.liveBlocks);
-  expect(after.memoryBytes).toBe(before.memoryBytes);
+  const after = expectFlatOver(forwards, forward);
   tf.dispose(Object.values(inputs));
   return after;
 }

@@ -11,9 +11,9 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { checkConvLSTMCall, ConvLSTMSequence, sequenceGradKernelName } from '@rnnkit/core';
 import type { Block } from '../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../engine/state.js';
-import { convGradCall, convGradInputs, stageConvGradCall } from './shared/conv_grad_call.js';
+import { convGradCall, stageConvGradCall } from './shared/conv_grad_call.js';
 import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
-import { callOptions, recordCall, runOnThreads } from './shared/module_args.js';
+import { callOptions, forwardInputs, recordCall, runOnThreads } from './shared/module_args.js';
 import { takeForwardOfSize } from './shared/saved.js';
 
 /**
@@ -27,7 +27,7 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
   const state = stateFor(backend as WasmBackendLike);
   state.beginCall();
   const c = convGradCall(state, call);
-  const forward = convGradInputs(c);
+  const forward = forwardInputs(c.call, c.mask);
   const frame = state.frame(
     [...forward, g.dOutput, g.dH, g.dC],
     [

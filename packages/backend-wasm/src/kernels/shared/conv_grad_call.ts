@@ -12,14 +12,7 @@ import {
 } from '@rnnkit/core';
 import type { BackendState } from '../../engine/state.js';
 import { convThreadsFor } from './conv_threads.js';
-import {
-  align,
-  effectiveMask,
-  effectiveRecurrentMask,
-  stageStepMask,
-  stepMask,
-  type StepMask,
-} from './module_args.js';
+import { align, forwardPointers, stepMask, type StepMask } from './module_args.js';
 
 /** The module's size arguments: batch, steps, channels, filters, frameSize, positions, taps ×2. */
 export type ConvSizes = [number, number, number, number, number, number, number, number];
@@ -83,27 +76,9 @@ export function convGradCall(
 }
 
 /**
- * The forward inputs of the call in the order of the module's arguments, the frame's first
- * inputs (`x` to the recurrent mask; the mask when read in place).
- */
-export function convGradInputs(c: ConvGradCall): (TensorInfo | null)[] {
-  const { call } = c;
-  return [
-    call.x,
-    call.kernel,
-    call.recurrentKernel,
-    call.bias,
-    call.initialH,
-    call.initialC,
-    c.mask.byteMask,
-    call.recurrentMask,
-  ];
-}
-
-/**
  * Writes both tables after the scratch at `scratch` (and a numeric mask as bytes after them);
  * returns the module arguments both backward entry points start with, from the sizes to the
- * recurrent mask, given the frame's pointers of {@link convGradInputs}.
+ * recurrent mask, given the frame's pointers of `forwardInputs`.
  */
 export function stageConvGradCall(
   state: BackendState,
@@ -111,31 +86,20 @@ export function stageConvGradCall(
   scratch: number,
   inputs: readonly number[],
 ): number[] {
-  const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = inputs;
   const [inTable, recTable] = c.tables;
   const { batch, filters } = c.call;
   const inSource = scratch + c.scratchBytes;
   const recSource = inSource + align(inTable.source.byteLength);
-  const maskPtr = stageStepMask(
+  const maskAt = recSource + align(recTable.source.byteLength);
+  const [xPtr, ...rest] = forwardPointers(
     state,
     c.mask,
-    byteMaskPtr,
-    recSource + align(recTable.source.byteLength),
+    inputs,
+    maskAt,
+    batch * c.positions * filters,
   );
   const memory = state.bytes();
   new Int32Array(memory.buffer, inSource, inTable.source.length).set(inTable.source);
   new Int32Array(memory.buffer, recSource, recTable.source.length).set(recTable.source);
-  return [
-    ...c.sizes,
-    xPtr,
-    inSource,
-    recSource,
-    wPtr,
-    uPtr,
-    bPtr,
-    h0Ptr,
-    c0Ptr,
-    effectiveMask(state, maskPtr, c.mask.count),
-    effectiveRecurrentMask(state, rmPtr, batch * c.positions * filters),
-  ];
+  return [...c.sizes, xPtr, inSource, recSource, ...rest];
 }

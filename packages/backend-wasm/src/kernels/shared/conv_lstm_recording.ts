@@ -7,8 +7,8 @@
 import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { checkConvLSTMCall, ConvLSTMSequence } from '@rnnkit/core';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
-import { convGradCall, convGradInputs, stageConvGradCall } from './conv_grad_call.js';
-import { callOptions, recordCall, runOnThreads } from './module_args.js';
+import { convGradCall, stageConvGradCall } from './conv_grad_call.js';
+import { callOptions, forwardInputs, recordCall, runOnThreads } from './module_args.js';
 import { saveForward } from './saved.js';
 
 /** Runs one ConvLSTM call, keeping its activations for the backward call; `[output, h, c]`. */
@@ -26,7 +26,7 @@ export function runConvLSTMRecording(
     ? [batch, steps, ...call.outSpatial, filters]
     : c.stateShape;
   const frame = state.frame(
-    convGradInputs(c),
+    forwardInputs(c.call, c.mask),
     [outShape, c.stateShape, c.stateShape],
     c.frameBytes,
   );

@@ -8,10 +8,8 @@ import type { CheckedSequenceCall, SequenceKernelName } from '@rnnkit/core';
 import type { BackendState } from '../../engine/state.js';
 import {
   align,
-  effectiveMask,
-  effectiveRecurrentMask,
   familyOf,
-  stageStepMask,
+  forwardPointers,
   stepMask,
   type FamilyCode,
   type StepMask,
@@ -58,27 +56,9 @@ export function gradCall(
 }
 
 /**
- * The forward inputs of the call in the order of the module's arguments, the frame's first
- * inputs (`x` to the recurrent mask; the mask when read in place).
- */
-export function gradInputs(c: GradCall): (TensorInfo | null)[] {
-  const p = c.call.inputs;
-  return [
-    p.x,
-    p.kernel,
-    p.recurrentKernel,
-    p.bias,
-    p.initialH,
-    p.initialC,
-    c.mask.byteMask,
-    p.recurrentMask,
-  ];
-}
-
-/**
  * Writes a numeric mask as bytes after the scratch at `scratch`; returns the module arguments
  * both backward entry points start with, from the sizes to the recurrent mask, given the frame's
- * pointers of {@link gradInputs}.
+ * pointers of `forwardInputs`.
  */
 export function stageGradCall(
   state: BackendState,
@@ -86,18 +66,9 @@ export function stageGradCall(
   scratch: number,
   inputs: readonly number[],
 ): number[] {
-  const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = inputs;
   const { batch, units } = c.call.inputs;
-  const maskPtr = stageStepMask(state, c.mask, byteMaskPtr, scratch + c.scratchBytes);
   return [
     ...c.sizes,
-    xPtr,
-    wPtr,
-    uPtr,
-    bPtr,
-    h0Ptr,
-    c0Ptr,
-    effectiveMask(state, maskPtr, c.mask.count),
-    effectiveRecurrentMask(state, rmPtr, batch * units),
+    ...forwardPointers(state, c.mask, inputs, scratch + c.scratchBytes, batch * units),
   ];
 }

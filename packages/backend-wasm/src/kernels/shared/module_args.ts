@@ -169,6 +169,60 @@ export function stageStepMask(
   return at;
 }
 
+/** The forward inputs of a call as the kernels that keep activations hand them to the module. */
+export interface ForwardInputs {
+  x: TensorInfo;
+  kernel: TensorInfo;
+  recurrentKernel: TensorInfo;
+  bias: TensorInfo;
+  initialH: TensorInfo;
+  initialC: TensorInfo | null;
+  recurrentMask: TensorInfo | null;
+}
+
+/**
+ * The frame inputs of a backward or taped forward call, in the order of the module's arguments:
+ * `x`, the weights, the initial states, the step mask (when read in place) and the recurrent mask.
+ */
+export function forwardInputs(p: ForwardInputs, mask: StepMask): (TensorInfo | null)[] {
+  return [
+    p.x,
+    p.kernel,
+    p.recurrentKernel,
+    p.bias,
+    p.initialH,
+    p.initialC,
+    mask.byteMask,
+    p.recurrentMask,
+  ];
+}
+
+/**
+ * The module's pointer arguments for the frame's pointers of {@link forwardInputs}, the step mask
+ * staged at `maskAt` when it is not read in place, either mask 0 when it keeps everything
+ * (`recurrentCount` floats of the recurrent mask).
+ */
+export function forwardPointers(
+  state: BackendState,
+  mask: StepMask,
+  inputs: readonly number[],
+  maskAt: number,
+  recurrentCount: number,
+): number[] {
+  const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = inputs;
+  const maskPtr = stageStepMask(state, mask, byteMaskPtr, maskAt);
+  return [
+    xPtr,
+    wPtr,
+    uPtr,
+    bPtr,
+    h0Ptr,
+    c0Ptr,
+    effectiveMask(state, maskPtr, mask.count),
+    effectiveRecurrentMask(state, rmPtr, recurrentCount),
+  ];
+}
+
 /**
  * `maskPtr`, or 0 when the byte mask there keeps every one of its `count` steps: a gradient
  * tape passes an all-true mask where the call had none (`runTaped` in @rnnkit/core), and the

@@ -15,8 +15,8 @@ import {
 } from '@rnnkit/core';
 import type { Block } from '../../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
-import { gradCall, gradInputs, stageGradCall } from './grad_call.js';
-import { callOptions, recordCall } from './module_args.js';
+import { gradCall, stageGradCall } from './grad_call.js';
+import { callOptions, forwardInputs, recordCall } from './module_args.js';
 import { takeForwardOfSize } from './saved.js';
 
 /**
@@ -46,7 +46,7 @@ export function runSequenceGrad(
     state2,
     ...(g.dC != null ? [state2] : []),
   ];
-  const forward = gradInputs(c);
+  const forward = forwardInputs(c.call.inputs, c.mask);
   const frame = state.frame([...forward, g.dOutput, g.dH, g.dC], outShapes, c.frameBytes);
   let outputs: TensorInfo[];
   let saved: Block | null = null;

@@ -12,8 +12,8 @@ import {
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
-import { gradCall, gradInputs, stageGradCall } from './grad_call.js';
-import { callOptions, recordCall } from './module_args.js';
+import { gradCall, stageGradCall } from './grad_call.js';
+import { callOptions, forwardInputs, recordCall } from './module_args.js';
 import { saveForward } from './saved.js';
 
 /**
@@ -34,7 +34,7 @@ export function runSequenceRecording(
   const c = gradCall(state, kernel, call);
   const outShape = call.attrs.returnSequences ? [batch, steps, units] : [batch, units];
   const frame = state.frame(
-    gradInputs(c),
+    forwardInputs(c.call.inputs, c.mask),
     [outShape, ...stateShapes(sequenceFamily(kernel), batch, units)],
     c.frameBytes,
   );
