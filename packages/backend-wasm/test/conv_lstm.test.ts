@@ -32,6 +32,7 @@ import {
   releaseWasmMemory,
   resetKernelCalls,
 } from '../src/index.js';
+import { conv3x3 } from './conv_lstm_helpers.js';
 import { CONFIGS, expectClose, expectFlatOver, useConfig, useMemoryMode } from './helpers.js';
 
 beforeAll(async () => {
@@ -102,11 +103,7 @@ describe.each(CONFIGS)(
     ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
       check(
         {
-          spatial: [5, 5],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([5, 5], 'same'),
           batch: 2,
           steps: 4,
           channels: 3,
@@ -124,11 +121,7 @@ describe.each(CONFIGS)(
     it('the bench shape (32×32×8, 16 filters, 3×3) with a batch of 2: several patch blocks', () => {
       check(
         {
-          spatial: [32, 32],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([32, 32], 'same'),
           batch: 2,
           steps: 3,
           channels: 8,
@@ -208,11 +201,7 @@ describe('ConvLSTM layers on wasm', () => {
 
 describe('ConvLSTM kernel errors', () => {
   const base: ConvLSTMCallSpec = {
-    spatial: [5, 5],
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    dilationRate: [1, 1],
-    padding: 'valid',
+    ...conv3x3([5, 5], 'valid'),
     batch: 2,
     steps: 3,
     channels: 2,
@@ -269,11 +258,7 @@ describe('ConvLSTM kernel errors', () => {
 describe('ConvLSTM NaN', () => {
   it('a NaN in the input reaches the outputs of its batch item only, as in Keras', () => {
     const p: ConvLSTMCallSpec = {
-      spatial: [4, 4],
-      kernelSize: [3, 3],
-      strides: [1, 1],
-      dilationRate: [1, 1],
-      padding: 'same',
+      ...conv3x3([4, 4], 'same'),
       batch: 2,
       steps: 2,
       channels: 2,
@@ -301,11 +286,7 @@ describe('ConvLSTM scratch', () => {
     const scratchAfter = (steps: number): number => {
       const { inputs, attrs } = convLSTMKernelCall(
         {
-          spatial: [16, 16],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([16, 16], 'same'),
           batch: 1,
           steps,
           channels: 4,
@@ -329,11 +310,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) =
   it('tensors and heap use stay flat over 500 forwards (mask, recurrent mask, sequences)', () => {
     const { inputs, attrs } = convLSTMKernelCall(
       {
-        spatial: [9, 9],
-        kernelSize: [3, 3],
-        strides: [1, 1],
-        dilationRate: [1, 1],
-        padding: 'same',
+        ...conv3x3([9, 9], 'same'),
         batch: 2,
         steps: 4,
         channels: 3,

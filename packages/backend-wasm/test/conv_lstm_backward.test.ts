@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ConvLSTM2D,
   ConvLSTMSequence,
+  differentiableInputs,
   getDispatchStats,
   mulberry32,
   resetDispatchStats,
@@ -40,12 +41,7 @@ import {
   useConfig,
   useMemoryMode,
 } from './helpers.js';
-import {
-  CONV_LSTM_KEYS,
-  convGradCase,
-  namedTensors,
-  outputGradients,
-} from './conv_lstm_helpers.js';
+import { conv3x3, convGradCase, namedTensors, outputGradients } from './conv_lstm_helpers.js';
 import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
@@ -124,11 +120,7 @@ describe.each(CONFIGS)(
     ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
       check(
         {
-          spatial: [5, 5],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([5, 5], 'same'),
           batch: 2,
           steps: 4,
           channels: 3,
@@ -147,11 +139,7 @@ describe.each(CONFIGS)(
     it('several blocks of positions and chunks of rows (12×12, 20 filters, a mask)', () => {
       check(
         {
-          spatial: [12, 12],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([12, 12], 'same'),
           batch: 3,
           steps: 3,
           channels: 5,
@@ -169,11 +157,7 @@ describe.each(CONFIGS)(
 
 const TAPED: (ConvLSTMCallSpec & { numericMask?: boolean })[] = [
   {
-    spatial: [6, 5],
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    dilationRate: [1, 1],
-    padding: 'same',
+    ...conv3x3([6, 5], 'same'),
     batch: 2,
     steps: 4,
     channels: 3,
@@ -231,8 +215,9 @@ describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', (confi
       let savedDuring = -1;
       const takenBefore = takenForwardCount();
       resetKernelCalls();
-      // prettier-ignore
-      const grads = tapedGradients(ConvLSTMSequence, named, attrs as unknown as tf.NamedAttrMap, CONV_LSTM_KEYS, dys, (outs) => {
+      const keys = differentiableInputs(ConvLSTMSequence);
+      const tapedAttrs = attrs as unknown as tf.NamedAttrMap;
+      const grads = tapedGradients(ConvLSTMSequence, named, tapedAttrs, keys, dys, (outs) => {
         taped = outs.map((o) => o.dataSync() as Float32Array);
         savedDuring = savedActivationCount();
       });
@@ -264,11 +249,7 @@ describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', (confi
 
 describe('ConvLSTM backward errors', () => {
   const base: ConvLSTMCallSpec = {
-    spatial: [5, 5],
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    dilationRate: [1, 1],
-    padding: 'valid',
+    ...conv3x3([5, 5], 'valid'),
     batch: 2,
     steps: 3,
     channels: 2,
@@ -359,11 +340,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM2D training on wasm (%s)', (
 describe('ConvLSTM backward without a tape', () => {
   it('recomputes the forward pass; tensors and heap stay flat over 200 calls', () => {
     const p: ConvLSTMCallSpec = {
-      spatial: [6, 6],
-      kernelSize: [3, 3],
-      strides: [1, 1],
-      dilationRate: [1, 1],
-      padding: 'same',
+      ...conv3x3([6, 6], 'same'),
       batch: 2,
       steps: 3,
       channels: 2,

@@ -7,49 +7,32 @@ import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ConvLSTMSequence,
+  differentiableInputs,
   sequenceBackwardReference,
   sequenceGradKernelName,
   type SequenceKernelInputs,
 } from '@rnnkit/core';
-import { CONV_LSTM_GEOMETRIES, type ConvLSTMCallSpec } from '@rnnkit/conformance';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConvLSTMCallSpec } from '@rnnkit/conformance';
+import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,
   getThreadedCalls,
   getWasmMemoryStats,
-  init,
   resetKernelCalls,
   savedActivationCount,
   setMinStepWorkPerThread,
   setThreads,
 } from '../src/index.js';
 import { takenForwardCount } from '../src/kernels/shared/saved.js';
-import { CONV_LSTM_KEYS, convGradCase } from './conv_lstm_helpers.js';
-import { expectClose, expectFlatOver, tapedGradients } from './helpers.js';
+import { convGradCase, threadCases } from './conv_lstm_helpers.js';
+import { expectClose, expectFlatOver, tapedGradients, useOneThreadFirst } from './helpers.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
 /** `dx`, `dh0`, `dc0`: each batch item's own, computed by one thread as by several. */
 const PER_ITEM = [0, 4, 5];
 
 /** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
-const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
-  CONV_LSTM_GEOMETRIES.map((geometry, i) => {
-    const problem: ConvLSTMCallSpec = {
-      ...geometry,
-      batch: 2 + (i % 4),
-      steps: 3,
-      channels: 1 + (i % 3),
-      filters: 2 + (i % 5),
-      goBackwards: i % 2 === 1,
-      returnSequences: i % 3 !== 0,
-      alignToInput: i % 4 === 1,
-      zeroOutputForMask: i % 2 === 0,
-      mask: i % 3 !== 2,
-      recurrentMask: i % 3 === 1,
-    };
-    return { label: `${JSON.stringify(geometry)} batch ${problem.batch}`, problem, seed: 700 + i };
-  });
+const CASES = threadCases(700);
 
 /** A case's kernel inputs with its output gradients (the caller disposes them). */
 function gradCall(problem: ConvLSTMCallSpec, seed: number) {
@@ -69,16 +52,7 @@ function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
 
 let single: Float32Array[][] = [];
 
-beforeAll(async () => {
-  await init();
-  await setThreads(1);
-  single = CASES.map((c) => run(c.problem, c.seed));
-});
-
-afterAll(async () => {
-  setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
-  await setThreads(1);
-});
+useOneThreadFirst(() => (single = CASES.map((c) => run(c.problem, c.seed))));
 
 describe('ConvLSTM backward on threads', () => {
   for (const threads of [2, 3]) {
@@ -123,7 +97,7 @@ describe('ConvLSTM backward on threads', () => {
       ConvLSTMSequence,
       inputs as unknown as tf.NamedTensorMap,
       attrs as unknown as tf.NamedAttrMap,
-      CONV_LSTM_KEYS,
+      differentiableInputs(ConvLSTMSequence),
       dys,
     );
     expect(getKernelCalls()[GRAD]).toBe(1);

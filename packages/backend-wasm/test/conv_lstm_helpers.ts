@@ -1,16 +1,49 @@
 /** ConvLSTM test helpers: a backward call's inputs with seeded output gradients. */
 import type * as tf from '@tensorflow/tfjs-core';
-import { convLSTMKernelCall, seededTensor, type ConvLSTMCallSpec } from '@rnnkit/conformance';
+import {
+  CONV_LSTM_GEOMETRIES,
+  convLSTMKernelCall,
+  seededTensor,
+  type ConvLSTMCallSpec,
+} from '@rnnkit/conformance';
 
-/** The inputs of a ConvLSTM call that gradients flow to. */
-export const CONV_LSTM_KEYS = [
-  'x',
-  'kernel',
-  'recurrentKernel',
-  'bias',
-  'initialH',
-  'initialC',
-] as const;
+/** A case of the threaded tests. */
+export interface ThreadCase {
+  label: string;
+  problem: ConvLSTMCallSpec;
+  seed: number;
+}
+
+/**
+ * Batches of 2 to 5 items over every geometry, with masks, states and flags, seeded from `seed`:
+ * every call has several batch items, so it runs threaded.
+ */
+export function threadCases(seed: number): ThreadCase[] {
+  return CONV_LSTM_GEOMETRIES.map((geometry, i) => {
+    const problem: ConvLSTMCallSpec = {
+      ...geometry,
+      batch: 2 + (i % 4),
+      steps: 3,
+      channels: 1 + (i % 3),
+      filters: 2 + (i % 5),
+      goBackwards: i % 2 === 1,
+      returnSequences: i % 3 !== 0,
+      alignToInput: i % 4 === 1,
+      zeroOutputForMask: i % 2 === 0,
+      mask: i % 3 !== 2,
+      recurrentMask: i % 3 === 1,
+    };
+    return { label: `${JSON.stringify(geometry)} batch ${problem.batch}`, problem, seed: seed + i };
+  });
+}
+
+/** The geometry of 2-D frames of shape `spatial` under a 3×3 kernel, stride and dilation 1. */
+export function conv3x3(
+  spatial: [number, number],
+  padding: 'same' | 'valid',
+): Pick<ConvLSTMCallSpec, 'spatial' | 'kernelSize' | 'strides' | 'dilationRate' | 'padding'> {
+  return { spatial, kernelSize: [3, 3], strides: [1, 1], dilationRate: [1, 1], padding };
+}
 
 /**
  * The output gradients of call `p` whose outputs have spatial shape `outSpatial`:

@@ -12,9 +12,13 @@ import {
 } from '@rnnkit/conformance/naive';
 import { afterAll, beforeAll, expect } from 'vitest';
 import {
+  DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getWasmMemoryStats,
+  init,
   relaxedSimdSupported,
   setMemoryMode,
+  setMinStepWorkPerThread,
+  setThreads,
   setWasmVariant,
   type WasmMemoryStats,
   type WasmVariant,
@@ -224,6 +228,22 @@ export function useConfig({ variant, mode }: WasmConfig): void {
   afterAll(() => {
     setMemoryMode(null);
     setWasmVariant(null);
+  });
+}
+
+/**
+ * Runs the file's tests after starting the module on one thread and calling `first` (before any
+ * worker starts); leaves it on one thread, with the default least work per thread, after them.
+ */
+export function useOneThreadFirst(first: () => void): void {
+  beforeAll(async () => {
+    await init();
+    await setThreads(1);
+    first();
+  });
+  afterAll(async () => {
+    setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
+    await setThreads(1);
   });
 }
 
