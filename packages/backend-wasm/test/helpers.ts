@@ -13,9 +13,12 @@ import {
 import { afterAll, beforeAll, expect } from 'vitest';
 import {
   DEFAULT_MIN_STEP_WORK_PER_THREAD,
+  getKernelCalls,
   getWasmMemoryStats,
   init,
   relaxedSimdSupported,
+  resetKernelCalls,
+  savedActivationCount,
   setMemoryMode,
   setMinStepWorkPerThread,
   setThreads,
@@ -23,6 +26,7 @@ import {
   type WasmMemoryStats,
   type WasmVariant,
 } from '../src/index.js';
+import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 /** A problem for the float64 oracle, as float64 arrays of float32 values. */
 export interface Problem extends NaiveProblem {
@@ -267,6 +271,34 @@ export function tapedGradients(
     seen?.(outs);
     return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
   })(keys.map((k) => inputs[k]));
+}
+
+/**
+ * {@link tapedGradients}, checking that the taped forward call kept its activations (one block
+ * held while the tape records) and that the one backward call, of kernel `gradName`, took them.
+ * Returns the gradients and the values of the forward call's outputs.
+ */
+export function tapedGradientsOverSaved(
+  kernel: string,
+  gradName: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap,
+  keys: readonly string[],
+  dys: tf.Tensor[],
+): { grads: tf.Tensor[]; outputs: Float32Array[] } {
+  let outputs: Float32Array[] = [];
+  let savedDuring = -1;
+  const takenBefore = takenForwardCount();
+  resetKernelCalls();
+  const grads = tapedGradients(kernel, inputs, attrs, keys, dys, (outs) => {
+    outputs = outs.map((o) => o.dataSync() as Float32Array);
+    savedDuring = savedActivationCount();
+  });
+  expect(getKernelCalls()[gradName]).toBe(1);
+  expect(savedDuring).toBe(1);
+  expect(takenForwardCount() - takenBefore).toBe(1);
+  expect(savedActivationCount()).toBe(0);
+  return { grads, outputs };
 }
 
 /**
