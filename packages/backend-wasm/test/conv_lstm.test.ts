@@ -32,7 +32,7 @@ import {
   releaseWasmMemory,
   resetKernelCalls,
 } from '../src/index.js';
-import { conv3x3 } from './conv_lstm_helpers.js';
+import { conv3x3, FRAMES_5X5 } from './conv_lstm_helpers.js';
 import { CONFIGS, expectClose, expectFlatOver, useConfig, useMemoryMode } from './helpers.js';
 
 beforeAll(async () => {
@@ -103,11 +103,7 @@ describe.each(CONFIGS)(
     ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
       check(
         {
-          ...conv3x3([5, 5], 'same'),
-          batch: 2,
-          steps: 4,
-          channels: 3,
-          filters: 5,
+          ...FRAMES_5X5,
           activation,
           recurrentActivation,
           mask: true,

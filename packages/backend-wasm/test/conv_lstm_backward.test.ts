@@ -41,7 +41,13 @@ import {
   useConfig,
   useMemoryMode,
 } from './helpers.js';
-import { conv3x3, convGradCase, namedTensors, outputGradients } from './conv_lstm_helpers.js';
+import {
+  conv3x3,
+  convGradCase,
+  FRAMES_5X5,
+  namedTensors,
+  outputGradients,
+} from './conv_lstm_helpers.js';
 import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
@@ -120,11 +126,7 @@ describe.each(CONFIGS)(
     ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
       check(
         {
-          ...conv3x3([5, 5], 'same'),
-          batch: 2,
-          steps: 4,
-          channels: 3,
-          filters: 5,
+          ...FRAMES_5X5,
           activation,
           recurrentActivation,
           mask: true,

@@ -45,6 +45,15 @@ export function conv3x3(
   return { spatial, kernelSize: [3, 3], strides: [1, 1], dilationRate: [1, 1], padding };
 }
 
+/** A small call: batch 2, 4 steps of 5×5 frames of 3 channels, 5 filters, a 3×3 kernel. */
+export const FRAMES_5X5: ConvLSTMCallSpec = {
+  ...conv3x3([5, 5], 'same'),
+  batch: 2,
+  steps: 4,
+  channels: 3,
+  filters: 5,
+};
+
 /**
  * The output gradients of call `p` whose outputs have spatial shape `outSpatial`:
  * `[dOutput, dH, dC]`, seeded `seed`, `seed + 1`, `seed + 2`.
