@@ -9,8 +9,7 @@
  */
 import { WASM_BINARIES } from './binaries.generated.js';
 
-// Argument runs the module's gradient entry points share (`assembly/backward.ts`,
-// `assembly/conv_lstm_backward.ts`); pointers are byte offsets into the shared memory.
+// Argument runs the module's entry points share; pointers are byte offsets into the shared memory.
 /** The sizes of a sequence gradient call. */
 type GradSizes = [family: number, batch: number, steps: number, inputDim: number, units: number];
 /** The sizes of a ConvLSTM gradient call (patch depths are taps · channels). */
@@ -168,35 +167,20 @@ export interface RnnkitWasmExports {
    * `thread`'s batch items of a call that `threads` threads run together (one thread: 0, 1, 0, 0).
    */
   convLSTM(
-    batch: number,
-    steps: number,
-    channels: number,
-    filters: number,
-    frameSize: number,
-    positions: number,
-    inTaps: number,
-    recTaps: number,
-    x: number,
-    inSource: number,
-    recSource: number,
-    wk: number,
-    bx: number,
-    wr: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    out: number,
-    hOut: number,
-    cOut: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-    sync: number,
-    threads: number,
-    thread: number,
-    canWait: number,
+    ...args: [
+      ...ConvSizes,
+      ...ConvInputs,
+      wk: number,
+      bx: number,
+      wr: number,
+      h0: number,
+      c0: number,
+      mask: number,
+      recurrentMask: number,
+      ...Outputs,
+      ...Options,
+      ...ThreadArgs,
+    ]
   ): void;
   /**
    * Bytes of scratch a `convLSTMGrad` or `convLSTMGradForward` call run by `threads` threads
