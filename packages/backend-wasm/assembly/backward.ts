@@ -32,11 +32,9 @@ import {
   FLAG_ZERO_OUTPUT_FOR_MASK,
   inputGates,
 } from './sequence';
+import { addColumnSums, addRows, align64, copyBlock, mulRows, storeSums, transpose } from './rows';
+import { addOutputGradient, firstSteps, stepOutput, taken } from './steps';
 import { ACT_SIGMOID, ACT_TANH, madd } from './vmath';
-
-function align64(n: usize): usize {
-  return (n + 63) & ~(<usize>63);
-}
 
 /** Next free byte of the scratch being laid out (see {@link layout}). */
 let cursor: usize = 0;
@@ -160,59 +158,6 @@ export function gradSavedBytes(family: i32, B: i32, T: i32, D: i32, U: i32): usi
 }
 
 /**
- * `dst [cols, rows] = srcᵀ`, `src` `[rows, cols]` with row stride `ld` floats: 4×4 tiles
- * transposed in registers, the edges one float at a time.
- */
-function transpose(src: usize, rows: i32, cols: i32, ld: i32, dst: usize): void {
-  const srcRow = (<usize>ld) << 2;
-  const dstRow = (<usize>rows) << 2;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const s = src + <usize>r * srcRow;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const o = (<usize>c) << 2;
-      const a0 = v128.load(s + o);
-      const a1 = v128.load(s + srcRow + o);
-      const a2 = v128.load(s + 2 * srcRow + o);
-      const a3 = v128.load(s + 3 * srcRow + o);
-      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
-      const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
-      const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-      const d = dst + <usize>c * dstRow + ((<usize>r) << 2);
-      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(d + dstRow, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-      v128.store(d + 2 * dstRow, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-      v128.store(d + 3 * dstRow, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-    }
-    for (; c < cols; c++) {
-      for (let k = 0; k < 4; k++) {
-        const v = load<f32>(s + <usize>k * srcRow + ((<usize>c) << 2));
-        store<f32>(dst + <usize>c * dstRow + ((<usize>(r + k)) << 2), v);
-      }
-    }
-  }
-  for (; r < rows; r++) {
-    const s = src + <usize>r * srcRow;
-    for (let c = 0; c < cols; c++) {
-      store<f32>(dst + <usize>c * dstRow + ((<usize>r) << 2), load<f32>(s + ((<usize>c) << 2)));
-    }
-  }
-}
-
-/** Copies `rows × cols` floats from row stride `lds` to row stride `ldd`. */
-function copyBlock(src: usize, lds: i32, rows: i32, cols: i32, dst: usize, ldd: i32): void {
-  for (let r = 0; r < rows; r++) {
-    memory.copy(
-      dst + ((<usize>r * <usize>ldd) << 2),
-      src + ((<usize>r * <usize>lds) << 2),
-      (<usize>cols) << 2,
-    );
-  }
-}
-
-/**
  * `out [M, N] (row stride ldo) = A [M, K] · B`, where B is columns `col0 .. col0 + N` of the
  * row-major `[K, ldb]` matrix at `Bsrc`, packed into `tmpB` first.
  */
@@ -264,31 +209,6 @@ function packedProduct(
   copyBlock(tmpC, NS, M, N, out, ldo);
 }
 
-// Row operations over n floats, four lanes at a time, the tail one by one.
-function addRows(dst: usize, a: usize, b: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(dst + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    store<f32>(dst + o, load<f32>(a + o) + load<f32>(b + o));
-  }
-}
-
-function mulRows(dst: usize, a: usize, b: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(dst + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    store<f32>(dst + o, load<f32>(a + o) * load<f32>(b + o));
-  }
-}
-
 /** `dst += a ⊙ b`. */
 function addProduct(dst: usize, a: usize, b: usize, n: i32): void {
   let i = 0;
@@ -321,29 +241,8 @@ function blend(dst: usize, z: usize, hp: usize, hh: usize, n: i32): void {
 /** `dst[j] = Σ_rows m[r, j]` in float64, `m` `[rows, n]`, summed row by row into `sums`. */
 function columnSums(m: usize, rows: i32, n: i32, dst: usize): void {
   memory.fill(sums, 0, (<usize>n) << 3);
-  for (let r = 0; r < rows; r++) {
-    const row = m + ((<usize>r * <usize>n) << 2);
-    let j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const v = v128.load(row + ((<usize>j) << 2));
-      const acc = sums + ((<usize>j) << 3);
-      const high = v128.shuffle<f32>(v, v, 2, 3, 0, 1);
-      v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
-      v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(high)), 16);
-    }
-    for (; j < n; j++) {
-      const acc = sums + ((<usize>j) << 3);
-      store<f64>(acc, load<f64>(acc) + <f64>load<f32>(row + ((<usize>j) << 2)));
-    }
-  }
-  for (let j = 0; j < n; j++) {
-    store<f32>(dst + ((<usize>j) << 2), <f32>load<f64>(sums + ((<usize>j) << 3)));
-  }
-}
-
-/** Whether row `b` takes step `t` under the byte mask (0: no mask). */
-function taken(mask: usize, T: i32, b: i32, t: i32): bool {
-  return mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
+  addColumnSums(m, rows, n, sums);
+  storeSums(sums, n, dst);
 }
 
 /** What a call runs: the whole backward pass, its forward half only, or its backward half. */
@@ -550,7 +449,7 @@ function gradCall(
     if (before) packMatrix(recurrent, U, GU, 2 * U, 1, U, u2p);
   }
   if (mode != MODE_FORWARD) {
-    transpose(recurrent, U, GU, GU, tr);
+    transpose(recurrent, U, GU, GU, tr, U);
     packMatrix(tr, GrU, U, 0, 1, U, utp);
     if (before) packMatrix(tr + ((<usize>(2 * U * U)) << 2), U, U, 0, 1, U, u2tp);
   }
@@ -559,11 +458,7 @@ function gradCall(
   const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
 
   // The first processing step each row takes.
-  for (let b = 0; b < B; b++) {
-    let s = 0;
-    while (s < T && !taken(mask, T, b, backwards ? T - 1 - s : s)) s++;
-    store<i32>(first + ((<usize>b) << 2), s);
-  }
+  firstSteps(mask, T, 0, B, backwards, first);
 
   if (mode != MODE_SAVED) {
     forwardPass(family, B, T, D, U, x, h0, c0, mask, rmask, out, flags, act, ract, fast);
@@ -717,10 +612,9 @@ function forwardPass(
     // Masked: states carry over; the output repeats the previous one (or is zero).
     const pos = aligned ? t : s;
     for (let b = 0; b < B; b++) {
-      const last = dh + <usize>b * uBytes;
-      if (taken(mask, T, b, t)) memory.copy(last, hs + <usize>b * uBytes, uBytes);
-      else if (zeroMasked) memory.fill(last, 0, uBytes);
-      if (sequences) memory.copy(out + <usize>(b * T + pos) * uBytes, last, uBytes);
+      const o = <usize>b * uBytes;
+      const to = sequences ? out + <usize>(b * T + pos) * uBytes : 0;
+      stepOutput(dh + o, hs + o, taken(mask, T, b, t), zeroMasked, to, uBytes);
     }
   }
 }
@@ -772,23 +666,14 @@ function backwardPass(
   if (lstm) memory.copy(dc, dC, <usize>B * uBytes);
   const dRec = family == FAMILY_GRU ? dR : dX;
   if (!sequences) {
-    for (let b = 0; b < B; b++) {
-      const isH = zeroMasked
-        ? taken(mask, T, b, backwards ? 0 : T - 1)
-        : load<i32>(first + ((<usize>b) << 2)) < T;
-      if (isH) addRows(dh + <usize>b * uBytes, dh + <usize>b * uBytes, dOut + <usize>b * uBytes, U);
-    }
+    // prettier-ignore
+    addOutputGradient(dh, dOut, 1, 0, mask, first, T, T - 1, backwards ? 0 : T - 1, zeroMasked, 0, B, U);
   }
   for (let s = T - 1; s >= 0; s--) {
     const t = backwards ? T - 1 - s : s;
     if (sequences) {
-      const pos = aligned ? t : s;
-      for (let b = 0; b < B; b++) {
-        const isH = zeroMasked ? taken(mask, T, b, t) : s >= load<i32>(first + ((<usize>b) << 2));
-        if (!isH) continue;
-        const g = dh + <usize>b * uBytes;
-        addRows(g, g, dOut + <usize>(b * T + pos) * uBytes, U);
-      }
+      // prettier-ignore
+      addOutputGradient(dh, dOut, T, aligned ? t : s, mask, first, T, s, t, zeroMasked, 0, B, U);
     }
     let any = false;
     for (let b = 0; b < B; b++) {
@@ -847,13 +732,13 @@ function backwardPass(
 
   // The products hoisted out of the loop; dGates is packed once for dW and (LSTM, GRU
   // reset-before) dU.
-  transpose(kernel, D, GU, GU, tr);
+  transpose(kernel, D, GU, GU, tr, D);
   product(dX, GU, rows, GU, tr, D, 0, D, dx, D);
   packMatrix(dX, rows, GU, 0, 1, GU, tmpB);
-  transpose(x, rows, D, D, tr);
+  transpose(x, rows, D, D, tr, rows);
   packedProduct(tr, rows, D, rows, tmpB, 0, GU, dW, GU);
   if (family == FAMILY_GRU) packMatrix(dR, rows, GU, 0, 1, GU, tmpB);
-  transpose(hIn, rows, U, U, tr);
+  transpose(hIn, rows, U, U, tr, rows);
   packedProduct(tr, rows, U, rows, tmpB, 0, GrU, dU, GU);
   if (before) {
     // The candidate's columns start a panel of their own only when 2U is a multiple of 16.
@@ -862,7 +747,7 @@ function backwardPass(
       packMatrix(dX, rows, GU, col0, 1, U, tmpB);
       col0 = 0;
     }
-    transpose(aux, rows, U, U, tr);
+    transpose(aux, rows, U, U, tr, rows);
     packedProduct(tr, rows, U, rows, tmpB, col0, U, dU + U2, GU);
   }
   columnSums(dX, rows, GU, db);

@@ -20,6 +20,7 @@
  */
 import { GATES_CONV_LSTM2D } from './families.generated';
 import { gemm, packedCols } from './gemm';
+import { align64 } from './rows';
 import {
   FLAG_ALIGN_TO_INPUT,
   FLAG_GO_BACKWARDS,
@@ -30,10 +31,6 @@ import {
 
 /** Positions per block: a block's patches (≤ 64 · taps · channels floats) stay in L1/L2. */
 const PATCH_ROWS = 64;
-
-function align64(n: usize): usize {
-  return (n + 63) & ~(<usize>63);
-}
 
 function paddedUnits(F: i32): i32 {
   return ((F + 3) >> 2) << 2;

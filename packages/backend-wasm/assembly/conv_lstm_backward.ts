@@ -20,22 +20,20 @@
 import { lstmBackwardRow, lstmForwardRow } from './backward_rows';
 import { gatherPatches } from './conv_lstm';
 import { gemm, packedCols, packMatrix, packVector } from './gemm';
+import { addColumnSums, addRows, align64, copyBlock, mulRows, storeSums, transpose } from './rows';
 import {
   FLAG_ALIGN_TO_INPUT,
   FLAG_GO_BACKWARDS,
   FLAG_RETURN_SEQUENCES,
   FLAG_ZERO_OUTPUT_FOR_MASK,
 } from './sequence';
+import { addOutputGradient, firstSteps, stepOutput, taken } from './steps';
 import { ACT_SIGMOID, ACT_TANH } from './vmath';
 
 /** Positions per block of the per-step products. */
 const BLOCK_ROWS = 64;
 /** Rows per chunk of the hoisted weight products. */
 const CHUNK_ROWS = 256;
-
-function align64(n: usize): usize {
-  return (n + 63) & ~(<usize>63);
-}
 
 function maxOf(a: i32, b: i32): i32 {
   return a > b ? a : b;
@@ -87,6 +85,39 @@ let threadStride: usize = 0; // bytes between two threads' own regions
 // This thread's batch items [firstItem, endItem).
 let firstItem: i32 = 0;
 let endItem: i32 = 0;
+
+/**
+ * The call being run (set by {@link begin}): sizes, geometry tables, inputs and options as the
+ * entry points take them, and what follows from them.
+ */
+class Call {
+  static B: i32 = 0;
+  static T: i32 = 0;
+  static C: i32 = 0;
+  static F: i32 = 0;
+  static frameSize: i32 = 0;
+  static positions: i32 = 0;
+  static inTaps: i32 = 0;
+  static recTaps: i32 = 0;
+  static x: usize = 0;
+  static inSource: usize = 0;
+  static recSource: usize = 0;
+  static mask: usize = 0;
+  static rmask: usize = 0;
+  static act: i32 = 0;
+  static ract: i32 = 0;
+  /** The forward kernels' activations (tanh, sigmoid; see `backward_rows.ts`). */
+  static fast: bool = false;
+  static backwards: bool = false;
+  static sequences: bool = false;
+  static aligned: bool = false;
+  static zeroMasked: bool = false;
+  /** Patch depths: taps · channels. */
+  static inDepth: i32 = 0;
+  static recDepth: i32 = 0;
+  /** Bytes of a state image `[positions, F]`. */
+  static imageBytes: usize = 0;
+}
 
 /**
  * Lays out the scratch of thread `thread` of a call run by `threads` threads at `base` (0 to size
@@ -202,6 +233,61 @@ export function convGradSavedBytes(
   return savedEnd - 64;
 }
 
+/** Sets {@link Call} from an entry point's arguments and lays out this thread's scratch. */
+function begin(
+  B: i32,
+  T: i32,
+  C: i32,
+  F: i32,
+  frameSize: i32,
+  positions: i32,
+  inTaps: i32,
+  recTaps: i32,
+  x: usize,
+  inSource: usize,
+  recSource: usize,
+  mask: usize,
+  rmask: usize,
+  flags: i32,
+  act: i32,
+  ract: i32,
+  scratch: usize,
+  saved: usize,
+  threads: i32,
+  thread: i32,
+): void {
+  Call.B = B;
+  Call.T = T;
+  Call.C = C;
+  Call.F = F;
+  Call.frameSize = frameSize;
+  Call.positions = positions;
+  Call.inTaps = inTaps;
+  Call.recTaps = recTaps;
+  Call.x = x;
+  Call.inSource = inSource;
+  Call.recSource = recSource;
+  Call.mask = mask;
+  Call.rmask = rmask;
+  Call.act = act;
+  Call.ract = ract;
+  Call.fast = act == ACT_TANH && ract == ACT_SIGMOID;
+  Call.backwards = (flags & FLAG_GO_BACKWARDS) != 0;
+  Call.sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
+  Call.aligned = Call.backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
+  Call.zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
+  Call.inDepth = inTaps * C;
+  Call.recDepth = recTaps * F;
+  Call.imageBytes = (<usize>(positions * F)) << 2;
+  layout(B, T, F, positions, Call.inDepth, Call.recDepth, scratch, saved, threads, thread);
+}
+
+/** Copies the state images of this thread's batch items from `src` to `dst`. */
+function copyItems(dst: usize, src: usize): void {
+  const at = <usize>firstItem * Call.imageBytes;
+  memory.copy(dst + at, src + at, <usize>(endItem - firstItem) * Call.imageBytes);
+}
+
 /**
  * The forward pass of a ConvLSTM call whose gradients will be asked for: writes the outputs as
  * `convLSTM` does (`out`, `hOut`, `cOut`) and leaves the activations the backward pass reads in
@@ -241,159 +327,13 @@ export function convLSTMGradForward(
   thread: i32,
   _canWait: bool,
 ): void {
-  const inDepth = inTaps * C;
-  const recDepth = recTaps * F;
-  layout(B, T, F, positions, inDepth, recDepth, scratch, saved, threads, thread);
-  const G4 = 4 * F;
-  const imageBytes = (<usize>(positions * F)) << 2;
-  const at = <usize>firstItem * imageBytes; // this thread's images
-  const bytes = <usize>(endItem - firstItem) * imageBytes;
-  packForward(kernel, recurrent, bias, inDepth, recDepth, G4);
-  memory.copy(hs + at, h0 + at, bytes);
-  memory.copy(cs + at, c0 + at, bytes);
   // prettier-ignore
-  forwardPass(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, out, flags, act, ract);
-  memory.copy(hOut + at, hs + at, bytes);
-  memory.copy(cOut + at, cs + at, bytes);
+  begin(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, flags, act, ract, scratch, saved, threads, thread);
+  forwardPass(kernel, recurrent, bias, h0, c0, out);
+  copyItems(hOut, hs);
+  copyItems(cOut, cs);
   // The last output: the state, or under a mask the output of the last step (kept in dh).
-  if ((flags & FLAG_RETURN_SEQUENCES) == 0) {
-    memory.copy(out + at, (mask != 0 ? dh : hs) + at, bytes);
-  }
-}
-
-/** Packs the weights of the forward products. */
-function packForward(
-  kernel: usize,
-  recurrent: usize,
-  bias: usize,
-  inDepth: i32,
-  recDepth: i32,
-  G4: i32,
-): void {
-  packMatrix(kernel, inDepth, G4, 0, 1, G4, wp);
-  packVector(bias, 0, 1, G4, bxp);
-  packMatrix(recurrent, recDepth, G4, 0, 1, G4, up);
-}
-
-/**
- * `dst [cols, rows] (row stride ldd floats) = srcᵀ`, `src` `[rows, cols]` with row stride `lds`
- * floats: 4×4 tiles transposed in registers, the edges one float at a time.
- */
-function transposeTo(src: usize, rows: i32, cols: i32, lds: i32, dst: usize, ldd: i32): void {
-  const srcRow = (<usize>lds) << 2;
-  const dstRow = (<usize>ldd) << 2;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const s = src + <usize>r * srcRow;
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const o = (<usize>c) << 2;
-      const a0 = v128.load(s + o);
-      const a1 = v128.load(s + srcRow + o);
-      const a2 = v128.load(s + 2 * srcRow + o);
-      const a3 = v128.load(s + 3 * srcRow + o);
-      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5);
-      const t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
-      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5);
-      const t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
-      const d = dst + <usize>c * dstRow + ((<usize>r) << 2);
-      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-      v128.store(d + dstRow, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-      v128.store(d + 2 * dstRow, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-      v128.store(d + 3 * dstRow, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-    }
-    for (; c < cols; c++) {
-      for (let k = 0; k < 4; k++) {
-        const v = load<f32>(s + <usize>k * srcRow + ((<usize>c) << 2));
-        store<f32>(dst + <usize>c * dstRow + ((<usize>(r + k)) << 2), v);
-      }
-    }
-  }
-  for (; r < rows; r++) {
-    const s = src + <usize>r * srcRow;
-    for (let c = 0; c < cols; c++) {
-      store<f32>(dst + <usize>c * dstRow + ((<usize>r) << 2), load<f32>(s + ((<usize>c) << 2)));
-    }
-  }
-}
-
-/** `dst += src` over `n` floats. */
-function addInto(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-  }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-  }
-}
-
-/** `dst = a ⊙ b` over `n` floats. */
-function mulInto(dst: usize, a: usize, b: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(dst + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    store<f32>(dst + o, load<f32>(a + o) * load<f32>(b + o));
-  }
-}
-
-/**
- * The transpose of {@link gatherPatches} (col2im): adds row `r`'s tap `k` (`channels` floats at
- * `src + (r·srcStride + k·channels)·4`) to the input position tap `k` of position `first + r`
- * reads (`channels` floats of `dst`, positions `channels` floats apart); padding taps drop.
- */
-function scatterPatches(
-  src: usize,
-  srcStride: i32,
-  channels: i32,
-  source: usize,
-  taps: i32,
-  first: i32,
-  rows: i32,
-  dst: usize,
-): void {
-  const bytes = (<usize>channels) << 2;
-  const vectorBytes = bytes & ~(<usize>15);
-  const rowBytes = (<usize>srcStride) << 2;
-  let s = source + ((<usize>(first * taps)) << 2);
-  for (let r = 0; r < rows; r++) {
-    let from = src + <usize>r * rowBytes;
-    for (let k = 0; k < taps; k++) {
-      const to = load<i32>(s);
-      if (to >= 0) {
-        const at = dst + <usize>to * bytes;
-        let i: usize = 0;
-        for (; i < vectorBytes; i += 16) {
-          v128.store(at + i, f32x4.add(v128.load(at + i), v128.load(from + i)));
-        }
-        for (; i < bytes; i += 4) store<f32>(at + i, load<f32>(at + i) + load<f32>(from + i));
-      }
-      from += bytes;
-      s += 4;
-    }
-  }
-}
-
-/** Copies `rows × cols` floats from row stride `lds` to row stride `ldd`. */
-function copyBlock(src: usize, lds: i32, rows: i32, cols: i32, dst: usize, ldd: i32): void {
-  for (let r = 0; r < rows; r++) {
-    memory.copy(
-      dst + ((<usize>r * <usize>ldd) << 2),
-      src + ((<usize>r * <usize>lds) << 2),
-      (<usize>cols) << 2,
-    );
-  }
-}
-
-/** Whether row `b` takes step `t` under the byte mask (0: no mask). */
-function taken(mask: usize, T: i32, b: i32, t: i32): bool {
-  return mask == 0 || load<u8>(mask + <usize>(b * T + t)) != 0;
+  if (!Call.sequences) copyItems(out, mask != 0 ? dh : hs);
 }
 
 /**
@@ -449,44 +389,30 @@ export function convLSTMGrad(
   thread: i32,
   _canWait: bool,
 ): void {
-  const inDepth = inTaps * C;
-  const recDepth = recTaps * F;
-  layout(B, T, F, positions, inDepth, recDepth, scratch, saved, threads, thread);
+  // prettier-ignore
+  begin(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, flags, act, ract, scratch, saved, threads, thread);
+  const inDepth = Call.inDepth;
+  const recDepth = Call.recDepth;
   const G4 = 4 * F;
-  const NSk = packedCols(1, inDepth);
-  const imageBytes = (<usize>(positions * F)) << 2;
-  const at = <usize>firstItem * imageBytes; // this thread's images
-  const bytes = <usize>(endItem - firstItem) * imageBytes;
-  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
 
-  transposeTo(recurrent, recDepth, G4, G4, tr, recDepth);
+  transpose(recurrent, recDepth, G4, G4, tr, recDepth);
   packMatrix(tr, G4, recDepth, 0, 1, recDepth, utp);
-  transposeTo(kernel, inDepth, G4, G4, tr, inDepth);
+  transpose(kernel, inDepth, G4, G4, tr, inDepth);
   packMatrix(tr, G4, inDepth, 0, 1, inDepth, wtp);
 
   // The first processing step each row takes.
-  for (let b = firstItem; b < endItem; b++) {
-    let s = 0;
-    while (s < T && !taken(mask, T, b, backwards ? T - 1 - s : s)) s++;
-    store<i32>(first + ((<usize>b) << 2), s);
-  }
+  firstSteps(mask, T, firstItem, endItem, Call.backwards, first);
 
-  if (saved == 0) {
-    packForward(kernel, recurrent, bias, inDepth, recDepth, G4);
-    memory.copy(hs + at, h0 + at, bytes);
-    memory.copy(cs + at, c0 + at, bytes);
-    // prettier-ignore
-    forwardPass(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask, rmask, 0, flags, act, ract);
-  }
+  if (saved == 0) forwardPass(kernel, recurrent, bias, h0, c0, 0);
 
-  memory.copy(dh + at, dH + at, bytes);
-  memory.copy(dc + at, dC + at, bytes);
-  backwardPass(B, T, F, positions, recTaps, recSource, mask, rmask, dOut, flags, act, ract);
-  memory.copy(dh0 + at, dh + at, bytes);
-  memory.copy(dc0 + at, dc + at, bytes);
+  copyItems(dh, dH);
+  copyItems(dc, dC);
+  backwardPass(dOut);
+  copyItems(dh0, dh);
+  copyItems(dc0, dc);
 
-  inputGradient(B, T, C, F, frameSize, positions, inTaps, inSource, mask, dx, NSk);
-  weightGradients(B, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, mask);
+  inputGradient(dx);
+  weightGradients();
   if (threads == 1) writeWeightGradients(F, inDepth, recDepth, dW, dU, db);
 }
 
@@ -503,9 +429,7 @@ function writeWeightGradients(
   const NSg = packedCols(1, G4);
   copyBlock(accW, NSg, inDepth, G4, dW, G4);
   copyBlock(accU, NSg, recDepth, G4, dU, G4);
-  for (let j = 0; j < G4; j++) {
-    store<f32>(db + ((<usize>j) << 2), <f32>load<f64>(sums + ((<usize>j) << 3)));
-  }
+  storeSums(sums, G4, db);
 }
 
 /**
@@ -530,8 +454,8 @@ export function convLSTMGradReduce(
   const NSg = packedCols(1, 4 * F);
   for (let t = 1; t < threads; t++) {
     const off = <usize>t * threadStride;
-    addInto(accW, accW + off, inDepth * NSg);
-    addInto(accU, accU + off, recDepth * NSg);
+    addRows(accW, accW, accW + off, inDepth * NSg);
+    addRows(accU, accU, accU + off, recDepth * NSg);
     for (let j = 0; j < 4 * F; j++) {
       const acc = sums + ((<usize>j) << 3);
       store<f64>(acc, load<f64>(acc) + load<f64>(acc + off));
@@ -541,93 +465,70 @@ export function convLSTMGradReduce(
 }
 
 /**
- * The forward pass, keeping every step's activations in the scratch laid out; with `out` (not
- * 0), writes the outputs of every step as `convLSTM` does, the last output of each image kept in
- * `dh` (free until the backward pass).
+ * The forward pass from `h0`, `c0` with the weights packed here, keeping every step's
+ * activations in the scratch laid out; with `out` (not 0), writes the outputs of every step as
+ * `convLSTM` does, the last output of each image kept in `dh` (free until the backward pass).
  */
 function forwardPass(
-  B: i32,
-  T: i32,
-  C: i32,
-  F: i32,
-  frameSize: i32,
-  positions: i32,
-  inTaps: i32,
-  recTaps: i32,
-  x: usize,
-  inSource: usize,
-  recSource: usize,
-  mask: usize,
-  rmask: usize,
+  kernel: usize,
+  recurrent: usize,
+  bias: usize,
+  h0: usize,
+  c0: usize,
   out: usize,
-  flags: i32,
-  act: i32,
-  ract: i32,
 ): void {
-  const imageBytes = (<usize>(positions * F)) << 2;
-  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
-  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
-  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
-  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
+  const T = Call.T;
+  const G4 = 4 * Call.F;
+  const imageBytes = Call.imageBytes;
+  packMatrix(kernel, Call.inDepth, G4, 0, 1, G4, wp);
+  packVector(bias, 0, 1, G4, bxp);
+  packMatrix(recurrent, Call.recDepth, G4, 0, 1, G4, up);
+  copyItems(hs, h0);
+  copyItems(cs, c0);
   const at = <usize>firstItem * imageBytes;
   if (out != 0) memory.fill(dh + at, 0, <usize>(endItem - firstItem) * imageBytes);
   for (let s = 0; s < T; s++) {
-    const t = backwards ? T - 1 - s : s;
+    const t = Call.backwards ? T - 1 - s : s;
     for (let b = firstItem; b < endItem; b++) {
-      const keep = taken(mask, T, b, t);
-      // prettier-ignore
-      if (keep) stepImage(b, t, T, C, F, frameSize, positions, inTaps, recTaps, x, inSource, recSource, rmask, act, ract);
+      const keep = taken(Call.mask, T, b, t);
+      if (keep) stepImage(b, t);
       if (out == 0) continue;
       // Masked: states carry over; the output repeats the previous one (or is zero).
-      const last = dh + <usize>b * imageBytes;
-      if (keep) memory.copy(last, hs + <usize>b * imageBytes, imageBytes);
-      else if (zeroMasked) memory.fill(last, 0, imageBytes);
-      const pos = aligned ? t : s;
-      if (sequences) memory.copy(out + <usize>(b * T + pos) * imageBytes, last, imageBytes);
+      const o = <usize>b * imageBytes;
+      const pos = Call.aligned ? t : s;
+      const to = Call.sequences ? out + <usize>(b * T + pos) * imageBytes : 0;
+      stepOutput(dh + o, hs + o, keep, Call.zeroMasked, to, imageBytes);
     }
   }
 }
 
 /** One step of one image: both convolutions in blocks of positions, then its gates. */
-function stepImage(
-  b: i32,
-  t: i32,
-  T: i32,
-  C: i32,
-  F: i32,
-  frameSize: i32,
-  positions: i32,
-  inTaps: i32,
-  recTaps: i32,
-  x: usize,
-  inSource: usize,
-  recSource: usize,
-  rmask: usize,
-  act: i32,
-  ract: i32,
-): void {
-  const G4 = 4 * F;
-  const NSg = packedCols(1, G4);
-  const inDepth = inTaps * C;
-  const recDepth = recTaps * F;
+function stepImage(b: i32, t: i32): void {
+  const F = Call.F;
+  const positions = Call.positions;
+  const inDepth = Call.inDepth;
+  const recDepth = Call.recDepth;
+  const NSg = packedCols(1, 4 * F);
   const fBytes = (<usize>F) << 2;
-  const gBytes = (<usize>G4) << 2;
+  const gBytes = fBytes << 2;
   const nsBytes = (<usize>NSg) << 2;
-  const imageBytes = <usize>positions * fBytes;
-  const frameBytes = (<usize>frameSize) << 2;
-  const fast = act == ACT_TANH && ract == ACT_SIGMOID;
-  const row0 = <usize>(b * T + t) * <usize>positions;
+  const imageBytes = Call.imageBytes;
+  const fast = Call.fast;
+  const act = Call.act;
+  const ract = Call.ract;
+  const C = Call.C;
+  const frame = Call.x + <usize>(b * Call.T + t) * ((<usize>Call.frameSize) << 2);
+  const row0 = <usize>(b * Call.T + t) * <usize>positions;
   const h = hs + <usize>b * imageBytes;
   const c = cs + <usize>b * imageBytes;
   const hk = hIn + row0 * fBytes;
-  if (rmask != 0) mulInto(hk, h, rmask + <usize>b * imageBytes, positions * F);
+  if (Call.rmask != 0) mulRows(hk, h, Call.rmask + <usize>b * imageBytes, positions * F);
   else memory.copy(hk, h, imageBytes);
-  const frame = x + <usize>(b * T + t) * frameBytes;
   for (let p0 = 0; p0 < positions; p0 += BLOCK_ROWS) {
     const rows = min(BLOCK_ROWS, positions - p0);
-    gatherPatches(frame, C, C, inSource, inTaps, p0, rows, patches);
+    gatherPatches(frame, C, C, Call.inSource, Call.inTaps, p0, rows, patches);
     gemm(patches, inDepth, rows, inDepth, wp, NSg, bxp, xb, NSg);
-    gatherPatches(hk, F, F, recSource, recTaps, p0, rows, patches);
+    gatherPatches(hk, F, F, Call.recSource, Call.recTaps, p0, rows, patches);
     gemm(patches, recDepth, rows, recDepth, up, NSg, 0, rb, NSg);
     for (let r = 0; r < rows; r++) {
       const p = <usize>(p0 + r);
@@ -652,59 +553,61 @@ function stepImage(
 }
 
 /**
+ * `dst = col2im(dZ rows · Bᵀ)` for the positions of step row `row0` (a row of `dZ` per
+ * position), in blocks: `Bt` the packed transposed weights `[4F, NS]`, of `taps` taps of
+ * `channels` channels read through `source` (see {@link scatterPatches}); adds to `dst`.
+ */
+function backProduct(
+  row0: usize,
+  Bt: usize,
+  NS: i32,
+  channels: i32,
+  source: usize,
+  taps: i32,
+  dst: usize,
+): void {
+  const G4 = 4 * Call.F;
+  const gBytes = (<usize>G4) << 2;
+  const positions = Call.positions;
+  for (let p0 = 0; p0 < positions; p0 += BLOCK_ROWS) {
+    const rows = min(BLOCK_ROWS, positions - p0);
+    gemm(dZ + (row0 + <usize>p0) * gBytes, G4, rows, G4, Bt, NS, 0, yb, NS);
+    scatterPatches(yb, NS, channels, source, taps, p0, rows, dst);
+  }
+}
+
+/**
  * The reverse time loop: output gradients in, gate gradients `dZ` of every step out, `dh` and
  * `dc` left as the gradients of the initial states.
  */
-function backwardPass(
-  B: i32,
-  T: i32,
-  F: i32,
-  positions: i32,
-  recTaps: i32,
-  recSource: usize,
-  mask: usize,
-  rmask: usize,
-  dOut: usize,
-  flags: i32,
-  act: i32,
-  ract: i32,
-): void {
-  const G4 = 4 * F;
-  const NSr = packedCols(1, recTaps * F);
+function backwardPass(dOut: usize): void {
+  const T = Call.T;
+  const F = Call.F;
+  const positions = Call.positions;
+  const mask = Call.mask;
+  const NSr = packedCols(1, Call.recDepth);
   const fBytes = (<usize>F) << 2;
-  const gBytes = (<usize>G4) << 2;
+  const gBytes = fBytes << 2;
   const imageFloats = positions * F;
-  const imageBytes = <usize>positions * fBytes;
-  const fast = act == ACT_TANH && ract == ACT_SIGMOID;
-  const backwards = (flags & FLAG_GO_BACKWARDS) != 0;
-  const sequences = (flags & FLAG_RETURN_SEQUENCES) != 0;
-  const aligned = backwards && (flags & FLAG_ALIGN_TO_INPUT) != 0;
-  const zeroMasked = (flags & FLAG_ZERO_OUTPUT_FOR_MASK) != 0;
+  const imageBytes = Call.imageBytes;
+  const zeroMasked = Call.zeroMasked;
+  const fast = Call.fast;
+  const act = Call.act;
+  const ract = Call.ract;
 
   // An output is h where its step was taken; else the previous output (h of the last step
   // taken, zeros before the first) or, with zeroOutputForMask, zeros.
-  if (!sequences) {
-    for (let b = firstItem; b < endItem; b++) {
-      const isH = zeroMasked
-        ? taken(mask, T, b, backwards ? 0 : T - 1)
-        : load<i32>(first + ((<usize>b) << 2)) < T;
-      const g = dh + <usize>b * imageBytes;
-      if (isH) addInto(g, dOut + <usize>b * imageBytes, imageFloats);
-    }
+  if (!Call.sequences) {
+    const tLast = Call.backwards ? 0 : T - 1;
+    // prettier-ignore
+    addOutputGradient(dh, dOut, 1, 0, mask, first, T, T - 1, tLast, zeroMasked, firstItem, endItem, imageFloats);
   }
   for (let s = T - 1; s >= 0; s--) {
-    const t = backwards ? T - 1 - s : s;
-    if (sequences) {
-      const pos = aligned ? t : s;
-      for (let b = firstItem; b < endItem; b++) {
-        const isH = zeroMasked ? taken(mask, T, b, t) : s >= load<i32>(first + ((<usize>b) << 2));
-        if (isH)
-          addInto(
-            dh + <usize>b * imageBytes,
-            dOut + <usize>(b * T + pos) * imageBytes,
-            imageFloats,
-          );
-      }
+    const t = Call.backwards ? T - 1 - s : s;
+    if (Call.sequences) {
+      const pos = Call.aligned ? t : s;
+      // prettier-ignore
+      addOutputGradient(dh, dOut, T, pos, mask, first, T, s, t, zeroMasked, firstItem, endItem, imageFloats);
     }
     for (let b = firstItem; b < endItem; b++) {
       // A masked step keeps both states: their gradients pass through unchanged.
@@ -732,45 +635,25 @@ function backwardPass(
       }
       // dh_{t−1} = col2im(dz_t · Uᵀ) ⊙ rm.
       memory.fill(g, 0, imageBytes);
-      for (let p0 = 0; p0 < positions; p0 += BLOCK_ROWS) {
-        const rows = min(BLOCK_ROWS, positions - p0);
-        gemm(dZ + (row0 + <usize>p0) * gBytes, G4, rows, G4, utp, NSr, 0, yb, NSr);
-        scatterPatches(yb, NSr, F, recSource, recTaps, p0, rows, g);
-      }
-      if (rmask != 0) mulInto(g, g, rmask + <usize>b * imageBytes, imageFloats);
+      backProduct(row0, utp, NSr, F, Call.recSource, Call.recTaps, g);
+      if (Call.rmask != 0) mulRows(g, g, Call.rmask + <usize>b * imageBytes, imageFloats);
     }
   }
 }
 
 /** `dx = col2im(dz · Wᵀ)`, frame by frame; frames of masked steps stay zero. */
-function inputGradient(
-  B: i32,
-  T: i32,
-  C: i32,
-  F: i32,
-  frameSize: i32,
-  positions: i32,
-  inTaps: i32,
-  inSource: usize,
-  mask: usize,
-  dx: usize,
-  NSk: i32,
-): void {
-  const G4 = 4 * F;
-  const gBytes = (<usize>G4) << 2;
-  const frameBytes = (<usize>frameSize) << 2;
+function inputGradient(dx: usize): void {
+  const T = Call.T;
+  const NSk = packedCols(1, Call.inDepth);
+  const frameBytes = (<usize>Call.frameSize) << 2;
   const at = <usize>(firstItem * T) * frameBytes;
   memory.fill(dx + at, 0, <usize>((endItem - firstItem) * T) * frameBytes);
   for (let b = firstItem; b < endItem; b++) {
     for (let t = 0; t < T; t++) {
-      if (!taken(mask, T, b, t)) continue;
-      const row0 = <usize>(b * T + t) * <usize>positions;
+      if (!taken(Call.mask, T, b, t)) continue;
+      const row0 = <usize>(b * T + t) * <usize>Call.positions;
       const frame = dx + <usize>(b * T + t) * frameBytes;
-      for (let p0 = 0; p0 < positions; p0 += BLOCK_ROWS) {
-        const rows = min(BLOCK_ROWS, positions - p0);
-        gemm(dZ + (row0 + <usize>p0) * gBytes, G4, rows, G4, wtp, NSk, 0, yb, NSk);
-        scatterPatches(yb, NSk, C, inSource, inTaps, p0, rows, frame);
-      }
+      backProduct(row0, wtp, NSk, Call.C, Call.inSource, Call.inTaps, frame);
     }
   }
 }
@@ -779,77 +662,98 @@ function inputGradient(
  * `dW = patches(x)ᵀ · dz`, `dU = patches(h_in)ᵀ · dz` into `accW`, `accU`, and the float64
  * column sums of `dz` into `sums`, over the rows of every step taken, in chunks.
  */
-function weightGradients(
-  B: i32,
-  T: i32,
-  C: i32,
-  F: i32,
-  frameSize: i32,
-  positions: i32,
-  inTaps: i32,
-  recTaps: i32,
-  x: usize,
-  inSource: usize,
-  recSource: usize,
-  mask: usize,
-): void {
-  const G4 = 4 * F;
-  const NSg = packedCols(1, G4);
-  const inDepth = inTaps * C;
-  const recDepth = recTaps * F;
+function weightGradients(): void {
+  const T = Call.T;
+  const C = Call.C;
+  const F = Call.F;
+  const positions = Call.positions;
+  const inDepth = Call.inDepth;
+  const recDepth = Call.recDepth;
+  const NSg = packedCols(1, 4 * F);
   const fBytes = (<usize>F) << 2;
-  const gBytes = (<usize>G4) << 2;
-  const frameBytes = (<usize>frameSize) << 2;
+  const gBytes = fBytes << 2;
+  const frameBytes = (<usize>Call.frameSize) << 2;
   memory.fill(accW, 0, (<usize>(inDepth * NSg)) << 2);
   memory.fill(accU, 0, (<usize>(recDepth * NSg)) << 2);
-  memory.fill(sums, 0, (<usize>G4) << 3);
+  memory.fill(sums, 0, gBytes << 1);
   let n = 0; // rows in the chunk
   for (let b = firstItem; b < endItem; b++) {
     for (let t = 0; t < T; t++) {
-      if (!taken(mask, T, b, t)) continue;
+      if (!taken(Call.mask, T, b, t)) continue;
       const row0 = <usize>(b * T + t) * <usize>positions;
-      const frame = x + <usize>(b * T + t) * frameBytes;
+      const frame = Call.x + <usize>(b * T + t) * frameBytes;
       const hk = hIn + row0 * fBytes;
       let p0 = 0;
       while (p0 < positions) {
         const rows = min(CHUNK_ROWS - n, positions - p0);
         const xDst = patches + ((<usize>(n * inDepth)) << 2);
-        gatherPatches(frame, C, C, inSource, inTaps, p0, rows, xDst);
+        gatherPatches(frame, C, C, Call.inSource, Call.inTaps, p0, rows, xDst);
         const hDst = patches2 + ((<usize>(n * recDepth)) << 2);
-        gatherPatches(hk, F, F, recSource, recTaps, p0, rows, hDst);
+        gatherPatches(hk, F, F, Call.recSource, Call.recTaps, p0, rows, hDst);
         const dzSrc = dZ + (row0 + <usize>p0) * gBytes;
         memory.copy(dzRows + <usize>n * gBytes, dzSrc, <usize>rows * gBytes);
         n += rows;
         p0 += rows;
         if (n == CHUNK_ROWS) {
-          flushChunk(n, G4, inDepth, recDepth);
+          flushChunk(n);
           n = 0;
         }
       }
     }
   }
-  if (n > 0) flushChunk(n, G4, inDepth, recDepth);
+  if (n > 0) flushChunk(n);
+}
+
+/** `acc += patchesᵀ · dz` for one chunk of `n` rows of `depth`-float patches (`dz` packed). */
+function addWeightProduct(src: usize, n: i32, depth: i32, acc: usize): void {
+  const NSg = packedCols(1, 4 * Call.F);
+  transpose(src, n, depth, depth, patchesT, n);
+  gemm(patchesT, n, depth, n, dzPacked, NSg, 0, prod, NSg);
+  addRows(acc, acc, prod, depth * NSg);
 }
 
 /** Adds one chunk of `n` rows to `accW`, `accU` and `sums`. */
-function flushChunk(n: i32, G4: i32, inDepth: i32, recDepth: i32): void {
-  const NSg = packedCols(1, G4);
+function flushChunk(n: i32): void {
+  const G4 = 4 * Call.F;
   packMatrix(dzRows, n, G4, 0, 1, G4, dzPacked);
-  transposeTo(patches, n, inDepth, inDepth, patchesT, n);
-  gemm(patchesT, n, inDepth, n, dzPacked, NSg, 0, prod, NSg);
-  addInto(accW, prod, inDepth * NSg);
-  transposeTo(patches2, n, recDepth, recDepth, patchesT, n);
-  gemm(patchesT, n, recDepth, n, dzPacked, NSg, 0, prod, NSg);
-  addInto(accU, prod, recDepth * NSg);
-  for (let r = 0; r < n; r++) {
-    const row = dzRows + ((<usize>(r * G4)) << 2);
-    let j = 0;
-    for (; j + 4 <= G4; j += 4) {
-      const v = v128.load(row + ((<usize>j) << 2));
-      const acc = sums + ((<usize>j) << 3);
-      const high = v128.shuffle<f32>(v, v, 2, 3, 0, 1);
-      v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
-      v128.store(acc, f64x2.add(v128.load(acc, 16), f64x2.promote_low_f32x4(high)), 16);
+  addWeightProduct(patches, n, Call.inDepth, accW);
+  addWeightProduct(patches2, n, Call.recDepth, accU);
+  addColumnSums(dzRows, n, G4, sums);
+}
+
+/**
+ * The transpose of {@link gatherPatches} (col2im): adds row `r`'s tap `k` (`channels` floats at
+ * `src + (r·srcStride + k·channels)·4`) to the input position tap `k` of position `first + r`
+ * reads (`channels` floats of `dst`, positions `channels` floats apart); padding taps drop.
+ */
+function scatterPatches(
+  src: usize,
+  srcStride: i32,
+  channels: i32,
+  source: usize,
+  taps: i32,
+  first: i32,
+  rows: i32,
+  dst: usize,
+): void {
+  const bytes = (<usize>channels) << 2;
+  const vectorBytes = bytes & ~(<usize>15);
+  const rowBytes = (<usize>srcStride) << 2;
+  let s = source + ((<usize>(first * taps)) << 2);
+  for (let r = 0; r < rows; r++) {
+    let from = src + <usize>r * rowBytes;
+    for (let k = 0; k < taps; k++) {
+      const to = load<i32>(s);
+      if (to >= 0) {
+        const at = dst + <usize>to * bytes;
+        let i: usize = 0;
+        for (; i < vectorBytes; i += 16) {
+          v128.store(at + i, f32x4.add(v128.load(at + i), v128.load(from + i)));
+        }
+        for (; i < bytes; i += 4) store<f32>(at + i, load<f32>(at + i) + load<f32>(from + i));
+      }
+      from += bytes;
+      s += 4;
     }
   }
 }

@@ -8,6 +8,7 @@
  */
 import { GATES_GRU, GATES_LSTM, GATES_SIMPLE_RNN } from './families.generated';
 import { gemm, packedCols, packVector } from './gemm';
+import { align64 } from './rows';
 import { activate, madd, sp, ACT_SIGMOID, ACT_TANH, vgate, vtanh } from './vmath';
 
 export const FAMILY_SIMPLE_RNN = 0;
@@ -39,10 +40,6 @@ export function recurrentGates(family: i32): i32 {
 /** Bytes of one 4-unit panel of packed gate rows: 4 floats per gate. */
 const PANEL_BYTES_LSTM: usize = <usize>(16 * GATES_LSTM);
 const PANEL_BYTES_GRU: usize = <usize>(16 * GATES_GRU);
-
-function align64(n: usize): usize {
-  return (n + 63) & ~(<usize>63);
-}
 
 function paddedUnits(U: i32): i32 {
   return ((U + 3) >> 2) << 2;

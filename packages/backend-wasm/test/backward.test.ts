@@ -21,26 +21,26 @@ import {
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { seededTensor } from '@rnnkit/conformance';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
   getWasmMemoryStats,
   init,
   kernelConfigs,
-  relaxedSimdSupported,
   resetKernelCalls,
   savedActivationCount,
-  setMemoryMode,
-  setWasmVariant,
-  type WasmVariant,
 } from '../src/index.js';
 import {
+  CONFIGS,
   expectClose,
+  expectFlatOver,
   KERNEL_NAMES,
   kernelAttrs,
   kernelInputs,
   makeProblem,
   type ProblemOptions,
+  tapedGradientsOverSaved,
+  useConfig,
 } from './helpers.js';
 import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
@@ -162,26 +162,11 @@ describe("agreement with core's reference backward", () => {
   }
 });
 
-// Both module variants when the engine has relaxed SIMD, in place on tfjs's memory, and the
-// plain variant in copy mode (own memory).
-const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
-  { variant: 'simd', mode: 'shared' },
-  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
-  { variant: 'simd', mode: 'copy' },
-];
-
-describe.each(CONFIGS)('a taped forward pass ($variant, $mode)', ({ variant, mode }) => {
+describe.each(CONFIGS)('a taped forward pass ($variant, $mode)', (config) => {
   // Under a tape the forward kernel keeps every step's activations and the backward kernel
   // takes them instead of recomputing the forward pass: outputs and gradients against core's
   // reference, and the gradients to the bit those of the recomputing backward kernel.
-  beforeAll(() => {
-    setMemoryMode(mode === 'copy' ? 'copy' : null);
-    setWasmVariant(variant);
-  });
-  afterAll(() => {
-    setMemoryMode(null);
-    setWasmVariant(null);
-  });
+  useConfig(config);
   for (const [i, c] of cases.entries()) {
     const p = makeProblem({ ...c, seed: 40 + i });
     const kernel = KERNEL_NAMES[p.family] as SequenceKernelName;
@@ -201,22 +186,8 @@ describe.each(CONFIGS)('a taped forward pass ($variant, $mode)', ({ variant, mod
         ...(p.family === 'lstm' ? [seededTensor([B, U], 90 + i)] : []),
       ];
       const keys = differentiableInputs(kernel);
-      let taped: Float32Array[] = [];
-      let savedDuring = -1;
-      const takenBefore = takenForwardCount();
-      resetKernelCalls();
-      const grads = tf.grads((...values: tf.Tensor[]) => {
-        const replaced: tf.NamedTensorMap = { ...fusedInputs };
-        keys.forEach((k, j) => (replaced[k] = values[j]));
-        const outs = tf.engine().runKernel(kernel, replaced, attrs) as tf.Tensor[];
-        taped = outs.map((o) => o.dataSync() as Float32Array);
-        savedDuring = savedActivationCount();
-        return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
-      })(keys.map((k) => inputs[k] as tf.Tensor));
-      expect(getKernelCalls()[gradName]).toBe(1);
-      expect(savedDuring).toBe(1);
-      expect(takenForwardCount() - takenBefore).toBe(1);
-      expect(savedActivationCount()).toBe(0);
+      // prettier-ignore
+      const { grads, outputs: taped } = tapedGradientsOverSaved(kernel, gradName, fusedInputs, attrs, keys, dys);
 
       const reference = referenceKernels[kernel](
         inputs as unknown as SequenceKernelInputs,
@@ -308,16 +279,9 @@ describe('fused backward kernels', () => {
         backward();
         resetKernelCalls();
         const takenBefore = takenForwardCount();
-        const tensors = tf.memory().numTensors;
-        const before = getWasmMemoryStats();
-        for (let i = 0; i < 300; i++) backward();
-        const after = getWasmMemoryStats();
+        expectFlatOver(300, backward);
         expect(getKernelCalls()[gradName]).toBe(300);
         expect(takenForwardCount() - takenBefore).toBe(300);
-        expect(tf.memory().numTensors).toBe(tensors);
-        expect(after.liveBytes).toBe(before.liveBytes);
-        expect(after.liveBlocks).toBe(before.liveBlocks);
-        expect(after.memoryBytes).toBe(before.memoryBytes);
         expect(savedActivationCount()).toBe(0);
         tf.dispose([x, mask, ...weights]);
         layer.dispose();

@@ -24,19 +24,16 @@ import {
   type ConvLSTMCallSpec,
 } from '@rnnkit/conformance';
 import { maxRelError, naiveConvLSTM } from '@rnnkit/conformance/naive';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
   getWasmMemoryStats,
   init,
-  relaxedSimdSupported,
   releaseWasmMemory,
   resetKernelCalls,
-  setMemoryMode,
-  setWasmVariant,
-  type WasmVariant,
 } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import { conv3x3, FRAMES_5X5 } from './conv_lstm_helpers.js';
+import { CONFIGS, expectClose, expectFlatOver, useConfig, useMemoryMode } from './helpers.js';
 
 beforeAll(async () => {
   await init();
@@ -56,25 +53,11 @@ function check(p: ConvLSTMCallSpec, seed: number, label: string): void {
   tf.dispose([...got, ...Object.values(inputs)]);
 }
 
-// Both module variants when the engine has relaxed SIMD (vitest.config.ts enables it on Node 20),
-// in place on tfjs's memory, and the plain variant in copy mode (own memory, copies in and out).
-const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
-  { variant: 'simd', mode: 'shared' },
-  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
-  { variant: 'simd', mode: 'copy' },
-];
-
 describe.each(CONFIGS)(
   'fused ConvLSTM ($variant, $mode) vs float64 ConvLSTM equations',
-  ({ variant, mode }) => {
-    beforeAll(() => {
-      setMemoryMode(mode === 'copy' ? 'copy' : null);
-      setWasmVariant(variant);
-    });
-    afterAll(() => {
-      setMemoryMode(null);
-      setWasmVariant(null);
-    });
+  (config) => {
+    useConfig(config);
+    const { variant, mode } = config;
 
     it('1, 2 and 3 spatial axes, strides, dilation, both paddings, every flag', () => {
       const rand = mulberry32(11);
@@ -120,15 +103,7 @@ describe.each(CONFIGS)(
     ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
       check(
         {
-          spatial: [5, 5],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
-          batch: 2,
-          steps: 4,
-          channels: 3,
-          filters: 5,
+          ...FRAMES_5X5,
           activation,
           recurrentActivation,
           mask: true,
@@ -142,11 +117,7 @@ describe.each(CONFIGS)(
     it('the bench shape (32×32×8, 16 filters, 3×3) with a batch of 2: several patch blocks', () => {
       check(
         {
-          spatial: [32, 32],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([32, 32], 'same'),
           batch: 2,
           steps: 3,
           channels: 8,
@@ -226,11 +197,7 @@ describe('ConvLSTM layers on wasm', () => {
 
 describe('ConvLSTM kernel errors', () => {
   const base: ConvLSTMCallSpec = {
-    spatial: [5, 5],
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    dilationRate: [1, 1],
-    padding: 'valid',
+    ...conv3x3([5, 5], 'valid'),
     batch: 2,
     steps: 3,
     channels: 2,
@@ -287,11 +254,7 @@ describe('ConvLSTM kernel errors', () => {
 describe('ConvLSTM NaN', () => {
   it('a NaN in the input reaches the outputs of its batch item only, as in Keras', () => {
     const p: ConvLSTMCallSpec = {
-      spatial: [4, 4],
-      kernelSize: [3, 3],
-      strides: [1, 1],
-      dilationRate: [1, 1],
-      padding: 'same',
+      ...conv3x3([4, 4], 'same'),
       batch: 2,
       steps: 2,
       channels: 2,
@@ -319,11 +282,7 @@ describe('ConvLSTM scratch', () => {
     const scratchAfter = (steps: number): number => {
       const { inputs, attrs } = convLSTMKernelCall(
         {
-          spatial: [16, 16],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([16, 16], 'same'),
           batch: 1,
           steps,
           channels: 4,
@@ -342,17 +301,12 @@ describe('ConvLSTM scratch', () => {
 });
 
 describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) => {
-  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
-  afterAll(() => setMemoryMode(null));
+  useMemoryMode(mode);
 
   it('tensors and heap use stay flat over 500 forwards (mask, recurrent mask, sequences)', () => {
     const { inputs, attrs } = convLSTMKernelCall(
       {
-        spatial: [9, 9],
-        kernelSize: [3, 3],
-        strides: [1, 1],
-        dilationRate: [1, 1],
-        padding: 'same',
+        ...conv3x3([9, 9], 'same'),
         batch: 2,
         steps: 4,
         channels: 3,
@@ -365,14 +319,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM memory (%s mode)', (mode) =
     );
     const forward = (): void => tf.dispose(runConvLSTMKernel(inputs, attrs));
     forward();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
-    for (let i = 0; i < 500; i++) forward();
-    const after = getWasmMemoryStats();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after.liveBytes).toBe(before.liveBytes);
-    expect(after.liveBlocks).toBe(before.liveBlocks);
-    expect(after.memoryBytes).toBe(before.memoryBytes);
+    const after = expectFlatOver(500, forward);
     expect(after.packedWeights).toBe(2);
     expect(after.mode).toBe(mode);
     tf.dispose(Object.values(inputs));

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ConvLSTM2D,
   ConvLSTMSequence,
+  differentiableInputs,
   getDispatchStats,
   mulberry32,
   resetDispatchStats,
@@ -21,23 +22,32 @@ import {
 import {
   CONV_LSTM_GEOMETRIES,
   convLSTMKernelCall,
-  seededTensor,
   type ConvLSTMCallSpec,
 } from '@rnnkit/conformance';
 import { naiveConvLSTM } from '@rnnkit/conformance/naive';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   getKernelCalls,
   getWasmMemoryStats,
   init,
-  relaxedSimdSupported,
   resetKernelCalls,
   savedActivationCount,
-  setMemoryMode,
-  setWasmVariant,
-  type WasmVariant,
 } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import {
+  CONFIGS,
+  expectClose,
+  expectFlatOver,
+  tapedGradientsOverSaved,
+  useConfig,
+  useMemoryMode,
+} from './helpers.js';
+import {
+  conv3x3,
+  convGradCase,
+  FRAMES_5X5,
+  namedTensors,
+  outputGradients,
+} from './conv_lstm_helpers.js';
 import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
@@ -46,33 +56,13 @@ beforeAll(async () => {
   await init();
 });
 
-/** The output gradients of call `p`: `[dOutput, dH, dC]`, seeded. */
-function outputGradients(p: ConvLSTMCallSpec, outSpatial: number[], seed: number): tf.Tensor[] {
-  const state = [p.batch, ...outSpatial, p.filters];
-  return [
-    seededTensor(
-      p.returnSequences === true ? [p.batch, p.steps, ...outSpatial, p.filters] : state,
-      seed,
-    ),
-    seededTensor(state, seed + 1),
-    seededTensor(state, seed + 2),
-  ];
-}
-
 /**
  * Runs the fused backward kernel on `p` (its mask as int32 when `numericMask`) and checks every
  * gradient against core's reference backward.
  */
 function check(p: ConvLSTMCallSpec, seed: number, label: string, numericMask = false): void {
-  const { inputs, attrs } = convLSTMKernelCall(p, seed);
-  const outSpatial = inputs.initialH.shape.slice(1, -1);
-  const dys = outputGradients(p, outSpatial, seed + 1000);
-  const named: tf.NamedTensorMap = {};
-  for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
+  const { inputs, attrs, dys, named } = convGradCase(p, seed, seed + 1000);
   if (numericMask && inputs.mask != null) named.mask = tf.cast(inputs.mask, 'int32');
-  named.dOutput = dys[0];
-  named.dH = dys[1];
-  named.dC = dys[2];
   const fused = tf
     .engine()
     .runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
@@ -85,23 +75,11 @@ function check(p: ConvLSTMCallSpec, seed: number, label: string, numericMask = f
   tf.dispose([...Object.values(named), ...Object.values(inputs), ...fused, ...reference]);
 }
 
-const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
-  { variant: 'simd', mode: 'shared' },
-  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
-  { variant: 'simd', mode: 'copy' },
-];
-
 describe.each(CONFIGS)(
   "fused ConvLSTM backward ($variant, $mode) vs core's reference backward",
-  ({ variant, mode }) => {
-    beforeAll(() => {
-      setMemoryMode(mode === 'copy' ? 'copy' : null);
-      setWasmVariant(variant);
-    });
-    afterAll(() => {
-      setMemoryMode(null);
-      setWasmVariant(null);
-    });
+  (config) => {
+    useConfig(config);
+    const { variant, mode } = config;
 
     it('1, 2 and 3 spatial axes, strides, dilation, both paddings, every flag', () => {
       const rand = mulberry32(17);
@@ -148,15 +126,7 @@ describe.each(CONFIGS)(
     ])('activation %s, recurrent activation %s', (activation, recurrentActivation) => {
       check(
         {
-          spatial: [5, 5],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
-          batch: 2,
-          steps: 4,
-          channels: 3,
-          filters: 5,
+          ...FRAMES_5X5,
           activation,
           recurrentActivation,
           mask: true,
@@ -171,11 +141,7 @@ describe.each(CONFIGS)(
     it('several blocks of positions and chunks of rows (12×12, 20 filters, a mask)', () => {
       check(
         {
-          spatial: [12, 12],
-          kernelSize: [3, 3],
-          strides: [1, 1],
-          dilationRate: [1, 1],
-          padding: 'same',
+          ...conv3x3([12, 12], 'same'),
           batch: 3,
           steps: 3,
           channels: 5,
@@ -193,11 +159,7 @@ describe.each(CONFIGS)(
 
 const TAPED: (ConvLSTMCallSpec & { numericMask?: boolean })[] = [
   {
-    spatial: [6, 5],
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    dilationRate: [1, 1],
-    padding: 'same',
+    ...conv3x3([6, 5], 'same'),
     batch: 2,
     steps: 4,
     channels: 3,
@@ -235,18 +197,11 @@ const TAPED: (ConvLSTMCallSpec & { numericMask?: boolean })[] = [
   },
 ];
 
-describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', ({ variant, mode }) => {
+describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', (config) => {
   // Under a tape the forward kernel keeps every step's activations and the backward kernel takes
   // them instead of recomputing the forward pass: outputs against the float64 equations,
   // gradients against core's reference backward, and to the bit those of the recomputing kernel.
-  beforeAll(() => {
-    setMemoryMode(mode === 'copy' ? 'copy' : null);
-    setWasmVariant(variant);
-  });
-  afterAll(() => {
-    setMemoryMode(null);
-    setWasmVariant(null);
-  });
+  useConfig(config);
   TAPED.forEach((p, i) => {
     it(`${JSON.stringify(p.spatial)} #${i}`, () => {
       const { problem, inputs, attrs } = convLSTMKernelCall(p, 60 + i);
@@ -255,33 +210,13 @@ describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', ({ var
       // tfjs saves every input of a taped call by name: the dispatcher fills in the masks.
       inputs.mask ??= tf.ones([p.batch, p.steps], 'bool');
       inputs.recurrentMask ??= tf.ones(state);
-      const named: tf.NamedTensorMap = {};
-      for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
+      const named = namedTensors(inputs);
       if (p.numericMask === true) named.mask = tf.cast(inputs.mask, 'int32');
       const dys = outputGradients(p, want.outSpatial, 80 + i);
-      const keys = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', 'initialC'] as const;
-      let taped: Float32Array[] = [];
-      let savedDuring = -1;
-      const takenBefore = takenForwardCount();
-      resetKernelCalls();
-      const grads = tf.grads((...values: tf.Tensor[]) => {
-        const replaced: tf.NamedTensorMap = { ...named };
-        keys.forEach((k, j) => (replaced[k] = values[j]));
-        const outs = tf
-          .engine()
-          .runKernel(
-            ConvLSTMSequence,
-            replaced,
-            attrs as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor[];
-        taped = outs.map((o) => o.dataSync() as Float32Array);
-        savedDuring = savedActivationCount();
-        return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
-      })(keys.map((k) => inputs[k] as tf.Tensor));
-      expect(getKernelCalls()[GRAD]).toBe(1);
-      expect(savedDuring).toBe(1);
-      expect(takenForwardCount() - takenBefore).toBe(1);
-      expect(savedActivationCount()).toBe(0);
+      const keys = differentiableInputs(ConvLSTMSequence);
+      const tapedAttrs = attrs as unknown as tf.NamedAttrMap;
+      // prettier-ignore
+      const { grads, outputs: taped } = tapedGradientsOverSaved(ConvLSTMSequence, GRAD, named, tapedAttrs, keys, dys);
       [want.output, want.h, want.c].forEach((w, k) => expectClose(taped[k], w, `output ${k}`));
 
       const reference = sequenceBackwardReference(ConvLSTMSequence, inputs, dys, attrs);
@@ -306,11 +241,7 @@ describe.each(CONFIGS)('a taped ConvLSTM forward pass ($variant, $mode)', ({ var
 
 describe('ConvLSTM backward errors', () => {
   const base: ConvLSTMCallSpec = {
-    spatial: [5, 5],
-    kernelSize: [3, 3],
-    strides: [1, 1],
-    dilationRate: [1, 1],
-    padding: 'valid',
+    ...conv3x3([5, 5], 'valid'),
     batch: 2,
     steps: 3,
     channels: 2,
@@ -318,10 +249,7 @@ describe('ConvLSTM backward errors', () => {
   };
 
   function expectError(change: (named: tf.NamedTensorMap) => void, message: string): void {
-    const { inputs, attrs } = convLSTMKernelCall(base, 1);
-    const named: tf.NamedTensorMap = {};
-    for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
-    [named.dOutput, named.dH, named.dC] = outputGradients(base, [3, 3], 5);
+    const { attrs, named } = convGradCase(base, 1, 5);
     const owned = Object.values(named);
     change(named);
     expect(() => tf.engine().runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap)).toThrow(
@@ -358,8 +286,7 @@ describe('ConvLSTM backward errors', () => {
 });
 
 describe.each(['shared', 'copy'] as const)('ConvLSTM2D training on wasm (%s)', (mode) => {
-  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
-  afterAll(() => setMemoryMode(null));
+  useMemoryMode(mode);
 
   it('runs the fused backward over saved activations; tensors and heap stay flat over 100 steps', () => {
     const layer = new ConvLSTM2D({ filters: 4, kernelSize: 3, padding: 'same' });
@@ -386,23 +313,16 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM2D training on wasm (%s)', (
       return loss;
     };
     const first = step();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
     const takenBefore = takenForwardCount();
     resetKernelCalls();
     resetDispatchStats();
     let last = first;
-    for (let i = 1; i <= 100; i++) last = step();
-    const after = getWasmMemoryStats();
+    expectFlatOver(100, () => (last = step()));
     expect(getKernelCalls()[GRAD]).toBe(100);
     expect(getDispatchStats()[GRAD]).toEqual({ fused: 100, reference: 0 });
     // Every backward call took the activations its taped forward call kept.
     expect(takenForwardCount() - takenBefore).toBe(100);
     expect(savedActivationCount()).toBe(0);
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after.liveBytes).toBe(before.liveBytes);
-    expect(after.liveBlocks).toBe(before.liveBlocks);
-    expect(after.memoryBytes).toBe(before.memoryBytes);
     expect(last).toBeLessThan(first); // the steps did train
     tf.dispose([x, mask, ...weights]);
     layer.dispose();
@@ -412,11 +332,7 @@ describe.each(['shared', 'copy'] as const)('ConvLSTM2D training on wasm (%s)', (
 describe('ConvLSTM backward without a tape', () => {
   it('recomputes the forward pass; tensors and heap stay flat over 200 calls', () => {
     const p: ConvLSTMCallSpec = {
-      spatial: [6, 6],
-      kernelSize: [3, 3],
-      strides: [1, 1],
-      dilationRate: [1, 1],
-      padding: 'same',
+      ...conv3x3([6, 6], 'same'),
       batch: 2,
       steps: 3,
       channels: 2,
@@ -425,25 +341,15 @@ describe('ConvLSTM backward without a tape', () => {
       recurrentMask: true,
       returnSequences: true,
     };
-    const { inputs, attrs } = convLSTMKernelCall(p, 5);
-    const named: tf.NamedTensorMap = {};
-    for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
-    [named.dOutput, named.dH, named.dC] = outputGradients(p, [6, 6], 7);
+    const { attrs, named } = convGradCase(p, 5, 7);
     const call = (): void =>
       tf.dispose(tf.engine().runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap));
     call();
     const takenBefore = takenForwardCount();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
     resetKernelCalls();
-    for (let i = 0; i < 200; i++) call();
-    const after = getWasmMemoryStats();
+    expectFlatOver(200, call);
     expect(getKernelCalls()[GRAD]).toBe(200);
     expect(takenForwardCount()).toBe(takenBefore);
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after.liveBytes).toBe(before.liveBytes);
-    expect(after.liveBlocks).toBe(before.liveBlocks);
-    expect(after.memoryBytes).toBe(before.memoryBytes);
     tf.dispose(Object.values(named));
   });
 });

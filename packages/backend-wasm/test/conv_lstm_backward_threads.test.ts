@@ -7,72 +7,39 @@ import '@rnnkit/core/training';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ConvLSTMSequence,
+  differentiableInputs,
   sequenceBackwardReference,
   sequenceGradKernelName,
   type SequenceKernelInputs,
 } from '@rnnkit/core';
+import type { ConvLSTMCallSpec } from '@rnnkit/conformance';
+import { describe, expect, it } from 'vitest';
 import {
-  CONV_LSTM_GEOMETRIES,
-  convLSTMKernelCall,
-  seededTensor,
-  type ConvLSTMCallSpec,
-} from '@rnnkit/conformance';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,
   getThreadedCalls,
   getWasmMemoryStats,
-  init,
   resetKernelCalls,
-  savedActivationCount,
   setMinStepWorkPerThread,
   setThreads,
 } from '../src/index.js';
-import { takenForwardCount } from '../src/kernels/shared/saved.js';
-import { expectClose } from './helpers.js';
+import { convGradCase, threadCases } from './conv_lstm_helpers.js';
+import {
+  expectClose,
+  expectFlatOver,
+  tapedGradientsOverSaved,
+  useOneThreadFirst,
+} from './helpers.js';
 
 const GRAD = sequenceGradKernelName(ConvLSTMSequence);
 /** `dx`, `dh0`, `dc0`: each batch item's own, computed by one thread as by several. */
 const PER_ITEM = [0, 4, 5];
 
 /** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
-const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
-  CONV_LSTM_GEOMETRIES.map((geometry, i) => {
-    const problem: ConvLSTMCallSpec = {
-      ...geometry,
-      batch: 2 + (i % 4),
-      steps: 3,
-      channels: 1 + (i % 3),
-      filters: 2 + (i % 5),
-      goBackwards: i % 2 === 1,
-      returnSequences: i % 3 !== 0,
-      alignToInput: i % 4 === 1,
-      zeroOutputForMask: i % 2 === 0,
-      mask: i % 3 !== 2,
-      recurrentMask: i % 3 === 1,
-    };
-    return { label: `${JSON.stringify(geometry)} batch ${problem.batch}`, problem, seed: 700 + i };
-  });
+const CASES = threadCases(700);
 
 /** A case's kernel inputs with its output gradients (the caller disposes them). */
 function gradCall(problem: ConvLSTMCallSpec, seed: number) {
-  const { inputs, attrs } = convLSTMKernelCall(problem, seed);
-  const outSpatial = inputs.initialH.shape.slice(1, -1);
-  const state = [problem.batch, ...outSpatial, problem.filters];
-  const dys = [
-    seededTensor(
-      problem.returnSequences === true
-        ? [problem.batch, problem.steps, ...outSpatial, problem.filters]
-        : state,
-      seed + 1,
-    ),
-    seededTensor(state, seed + 2),
-    seededTensor(state, seed + 3),
-  ];
-  const named: tf.NamedTensorMap = { dOutput: dys[0], dH: dys[1], dC: dys[2] };
-  for (const [k, v] of Object.entries(inputs)) if (v != null) named[k] = v as tf.Tensor;
-  return { inputs, attrs, dys, named };
+  return convGradCase(problem, seed, seed + 1);
 }
 
 /** Runs the backward kernel on a case; returns its gradients' values. */
@@ -88,16 +55,7 @@ function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
 
 let single: Float32Array[][] = [];
 
-beforeAll(async () => {
-  await init();
-  await setThreads(1);
-  single = CASES.map((c) => run(c.problem, c.seed));
-});
-
-afterAll(async () => {
-  setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
-  await setThreads(1);
-});
+useOneThreadFirst(() => (single = CASES.map((c) => run(c.problem, c.seed))));
 
 describe('ConvLSTM backward on threads', () => {
   for (const threads of [2, 3]) {
@@ -136,21 +94,15 @@ describe('ConvLSTM backward on threads', () => {
     const state = inputs.initialH.shape;
     inputs.mask ??= tf.ones([c.problem.batch, c.problem.steps], 'bool');
     inputs.recurrentMask ??= tf.ones(state);
-    const keys = ['x', 'kernel', 'recurrentKernel', 'bias', 'initialH', 'initialC'] as const;
-    const takenBefore = takenForwardCount();
-    resetKernelCalls();
-    const grads = tf.grads((...values: tf.Tensor[]) => {
-      const replaced: tf.NamedTensorMap = { ...(inputs as unknown as tf.NamedTensorMap) };
-      keys.forEach((k, j) => (replaced[k] = values[j]));
-      const outs = tf
-        .engine()
-        .runKernel(ConvLSTMSequence, replaced, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
-    })(keys.map((k) => inputs[k] as tf.Tensor));
-    expect(getKernelCalls()[GRAD]).toBe(1);
+    const { grads } = tapedGradientsOverSaved(
+      ConvLSTMSequence,
+      GRAD,
+      inputs as unknown as tf.NamedTensorMap,
+      attrs as unknown as tf.NamedAttrMap,
+      differentiableInputs(ConvLSTMSequence),
+      dys,
+    );
     expect(getThreadedCalls()).toBe(2);
-    expect(takenForwardCount() - takenBefore).toBe(1);
-    expect(savedActivationCount()).toBe(0);
     const reference = sequenceBackwardReference(
       ConvLSTMSequence,
       inputs as SequenceKernelInputs,
@@ -176,19 +128,10 @@ describe('ConvLSTM backward on threads', () => {
     const backward = (): void =>
       tf.dispose(tf.engine().runKernel(GRAD, named, attrs as unknown as tf.NamedAttrMap));
     backward();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
     resetKernelCalls();
-    for (let i = 0; i < 100; i++) backward();
-    const after = getWasmMemoryStats();
+    const after = expectFlatOver(100, backward);
     expect(getThreadedCalls()).toBe(100);
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after).toMatchObject({
-      liveBytes: before.liveBytes,
-      liveBlocks: before.liveBlocks,
-      memoryBytes: before.memoryBytes,
-      threads: 2,
-    });
+    expect(after.threads).toBe(2);
     tf.dispose(Object.values(named));
   });
 });

@@ -5,44 +5,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConvLSTMSequence } from '@rnnkit/core';
-import {
-  CONV_LSTM_GEOMETRIES,
-  convLSTMKernelCall,
-  runConvLSTMKernel,
-  type ConvLSTMCallSpec,
-} from '@rnnkit/conformance';
+import { convLSTMKernelCall, runConvLSTMKernel, type ConvLSTMCallSpec } from '@rnnkit/conformance';
 import { naiveConvLSTM } from '@rnnkit/conformance/naive';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,
   getThreadedCalls,
   getWasmMemoryStats,
-  init,
   resetKernelCalls,
   setMinStepWorkPerThread,
   setThreads,
 } from '../src/index.js';
-import { expectClose } from './helpers.js';
+import { threadCases } from './conv_lstm_helpers.js';
+import { expectClose, expectFlatOver, useOneThreadFirst } from './helpers.js';
 
 /** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
-const CASES: { label: string; problem: ConvLSTMCallSpec; seed: number }[] =
-  CONV_LSTM_GEOMETRIES.map((geometry, i) => {
-    const problem: ConvLSTMCallSpec = {
-      ...geometry,
-      batch: 2 + (i % 4),
-      steps: 3,
-      channels: 1 + (i % 3),
-      filters: 2 + (i % 5),
-      goBackwards: i % 2 === 1,
-      returnSequences: i % 3 !== 0,
-      alignToInput: i % 4 === 1,
-      zeroOutputForMask: i % 2 === 0,
-      mask: i % 3 !== 2,
-      recurrentMask: i % 3 === 1,
-    };
-    return { label: `${JSON.stringify(geometry)} batch ${problem.batch}`, problem, seed: 900 + i };
-  });
+const CASES = threadCases(900);
 
 /** Runs a case; returns its outputs' values and disposes everything. */
 function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
@@ -55,16 +33,7 @@ function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
 
 let single: Float32Array[][] = [];
 
-beforeAll(async () => {
-  await init();
-  await setThreads(1);
-  single = CASES.map((c) => run(c.problem, c.seed));
-});
-
-afterAll(async () => {
-  setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
-  await setThreads(1);
-});
+useOneThreadFirst(() => (single = CASES.map((c) => run(c.problem, c.seed))));
 
 describe('ConvLSTM on threads', () => {
   for (const threads of [2, 3]) {
@@ -108,17 +77,8 @@ describe('ConvLSTM on threads', () => {
     const { inputs, attrs } = convLSTMKernelCall({ ...CASES[3].problem, batch: 4 }, 77);
     const forward = (): void => tf.dispose(runConvLSTMKernel(inputs, attrs));
     forward();
-    const tensors = tf.memory().numTensors;
-    const before = getWasmMemoryStats();
-    for (let i = 0; i < 300; i++) forward();
-    const after = getWasmMemoryStats();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(after).toMatchObject({
-      liveBytes: before.liveBytes,
-      liveBlocks: before.liveBlocks,
-      memoryBytes: before.memoryBytes,
-      threads: 2,
-    });
+    const after = expectFlatOver(300, forward);
+    expect(after.threads).toBe(2);
     expect(getThreadedCalls()).toBe(301);
     tf.dispose(Object.values(inputs));
   });

@@ -1,4 +1,7 @@
-/** Test helpers: seeded data, tensors for the kernel contract, and tolerant comparison. */
+/**
+ * Test helpers: seeded data, tensors for the kernel contract, tolerant comparison, the module
+ * variants and memory modes to run under, taped gradients, and flat memory over many calls.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '@rnnkit/core';
 import {
@@ -7,8 +10,23 @@ import {
   type NaiveProblem,
   type NaiveSettings,
 } from '@rnnkit/conformance/naive';
-import { expect } from 'vitest';
-import { getWasmMemoryStats, type WasmMemoryStats } from '../src/index.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import {
+  DEFAULT_MIN_STEP_WORK_PER_THREAD,
+  getKernelCalls,
+  getWasmMemoryStats,
+  init,
+  relaxedSimdSupported,
+  resetKernelCalls,
+  savedActivationCount,
+  setMemoryMode,
+  setMinStepWorkPerThread,
+  setThreads,
+  setWasmVariant,
+  type WasmMemoryStats,
+  type WasmVariant,
+} from '../src/index.js';
+import { takenForwardCount } from '../src/kernels/shared/saved.js';
 
 /** A problem for the float64 oracle, as float64 arrays of float32 values. */
 export interface Problem extends NaiveProblem {
@@ -183,6 +201,122 @@ export function expectClose(
   }
 }
 
+/** A module variant and memory mode to run tests under. */
+export interface WasmConfig {
+  variant: WasmVariant;
+  mode: 'shared' | 'copy';
+}
+
+/**
+ * Both module variants when the engine has relaxed SIMD (vitest.config.ts enables it on Node 20),
+ * in place on tfjs's memory, and the plain variant in copy mode (own memory, copies in and out).
+ */
+export const CONFIGS: WasmConfig[] = [
+  { variant: 'simd', mode: 'shared' },
+  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
+  { variant: 'simd', mode: 'copy' },
+];
+
+/** Runs the tests of the enclosing `describe` in memory mode `mode`. */
+export function useMemoryMode(mode: WasmConfig['mode']): void {
+  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
+  afterAll(() => setMemoryMode(null));
+}
+
+/** Runs the tests of the enclosing `describe` on `config`'s module variant and memory mode. */
+export function useConfig({ variant, mode }: WasmConfig): void {
+  beforeAll(() => {
+    setMemoryMode(mode === 'copy' ? 'copy' : null);
+    setWasmVariant(variant);
+  });
+  afterAll(() => {
+    setMemoryMode(null);
+    setWasmVariant(null);
+  });
+}
+
+/**
+ * Runs the file's tests after starting the module on one thread and calling `first` (before any
+ * worker starts); leaves it on one thread, with the default least work per thread, after them.
+ */
+export function useOneThreadFirst(first: () => void): void {
+  beforeAll(async () => {
+    await init();
+    await setThreads(1);
+    first();
+  });
+  afterAll(async () => {
+    setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
+    await setThreads(1);
+  });
+}
+
+/**
+ * The gradients of `Σ_j sum(outputs_j ⊙ dys_j)` of a call of `kernel` on `inputs` with respect to
+ * the inputs named `keys`, by `tf.grads`: through the kernel's taped forward and its backward.
+ * `seen` sees the call's outputs while the tape records.
+ */
+export function tapedGradients(
+  kernel: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap,
+  keys: readonly string[],
+  dys: tf.Tensor[],
+  seen?: (outputs: tf.Tensor[]) => void,
+): tf.Tensor[] {
+  return tf.grads((...values: tf.Tensor[]) => {
+    const replaced: tf.NamedTensorMap = { ...inputs };
+    keys.forEach((k, j) => (replaced[k] = values[j]));
+    const outs = tf.engine().runKernel(kernel, replaced, attrs) as tf.Tensor[];
+    seen?.(outs);
+    return tf.addN(outs.map((o, j) => tf.sum(tf.mul(o, dys[j])))) as tf.Scalar;
+  })(keys.map((k) => inputs[k]));
+}
+
+/**
+ * {@link tapedGradients}, checking that the taped forward call kept its activations (one block
+ * held while the tape records) and that the one backward call, of kernel `gradName`, took them.
+ * Returns the gradients and the values of the forward call's outputs.
+ */
+export function tapedGradientsOverSaved(
+  kernel: string,
+  gradName: string,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap,
+  keys: readonly string[],
+  dys: tf.Tensor[],
+): { grads: tf.Tensor[]; outputs: Float32Array[] } {
+  let outputs: Float32Array[] = [];
+  let savedDuring = -1;
+  const takenBefore = takenForwardCount();
+  resetKernelCalls();
+  const grads = tapedGradients(kernel, inputs, attrs, keys, dys, (outs) => {
+    outputs = outs.map((o) => o.dataSync() as Float32Array);
+    savedDuring = savedActivationCount();
+  });
+  expect(getKernelCalls()[gradName]).toBe(1);
+  expect(savedDuring).toBe(1);
+  expect(takenForwardCount() - takenBefore).toBe(1);
+  expect(savedActivationCount()).toBe(0);
+  return { grads, outputs };
+}
+
+/**
+ * Runs `call` `times` times and checks that neither the live tensor count nor this package's wasm
+ * memory use changes. Returns the stats after the run.
+ */
+export function expectFlatOver(times: number, call: () => void): WasmMemoryStats {
+  const tensors = tf.memory().numTensors;
+  const before = getWasmMemoryStats();
+  for (let i = 0; i < times; i++) call();
+  expect(tf.memory().numTensors).toBe(tensors);
+  const after = getWasmMemoryStats();
+  expect(after.liveBytes).toBe(before.liveBytes);
+  expect(after.liveBlocks).toBe(before.liveBlocks);
+  expect(after.memoryBytes).toBe(before.memoryBytes);
+  return after;
+}
+
 /**
  * Runs `p`'s kernel `forwards` times after one warm-up call and checks that neither the live
  * tensor count nor this package's wasm memory use changes. Returns the stats after the run.
@@ -194,14 +328,7 @@ export function expectFlatMemory(p: Problem, forwards: number): WasmMemoryStats 
     tf.dispose(tf.engine().runKernel(KERNEL_NAMES[p.family], inputs, attrs) as tf.Tensor[]);
   };
   forward();
-  const tensors = tf.memory().numTensors;
-  const before = getWasmMemoryStats();
-  for (let i = 0; i < forwards; i++) forward();
-  expect(tf.memory().numTensors).toBe(tensors);
-  const after = getWasmMemoryStats();
-  expect(after.liveBytes).toBe(before.liveBytes);
-  expect(after.liveBlocks).toBe(before.liveBlocks);
-  expect(after.memoryBytes).toBe(before.memoryBytes);
+  const after = expectFlatOver(forwards, forward);
   tf.dispose(Object.values(inputs));
   return after;
 }

@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  getKernelCalls,
-  getWasmMemoryStats,
-  init,
-  relaxedSimdSupported,
-  resetKernelCalls,
-  setMemoryMode,
-  setWasmVariant,
-  type WasmVariant,
-} from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getKernelCalls, getWasmMemoryStats, init, resetKernelCalls } from '../src/index.js';
 import { NAIVE_ACTIVATIONS } from '@rnnkit/conformance/naive';
 import {
+  CONFIGS,
   expectClose,
   expectFlatMemory,
+  useConfig,
+  useMemoryMode,
   kernelAttrs,
   kernelInputs,
   makeProblem,
@@ -41,25 +35,11 @@ function check(o: ProblemOptions, label: string, atol = 1e-5, rtol = 1e-5): void
   actual.forEach((a, i) => expectClose(a, expected[i], `${label} output ${i}`, atol, rtol));
 }
 
-// Both module variants when the engine has relaxed SIMD (vitest.config.ts enables it on Node 20),
-// in place on tfjs's memory, and the plain variant in copy mode (own memory, copies in and out).
-const CONFIGS: { variant: WasmVariant; mode: 'shared' | 'copy' }[] = [
-  { variant: 'simd', mode: 'shared' },
-  ...(relaxedSimdSupported() ? [{ variant: 'relaxed' as const, mode: 'shared' as const }] : []),
-  { variant: 'simd', mode: 'copy' },
-];
-
 describe.each(CONFIGS)(
   'fused wasm kernels ($variant, $mode) vs float64 Keras equations',
-  ({ variant, mode }) => {
-    beforeAll(() => {
-      setMemoryMode(mode === 'copy' ? 'copy' : null);
-      setWasmVariant(variant);
-    });
-    afterAll(() => {
-      setMemoryMode(null);
-      setWasmVariant(null);
-    });
+  (config) => {
+    useConfig(config);
+    const { variant, mode } = config;
 
     it('runs the requested module variant and memory mode', () => {
       runKernel(makeProblem({ family: 'simple', batch: 1, steps: 1, inputDim: 1, units: 1 }));
@@ -320,8 +300,7 @@ describe('packed-weight cache', () => {
 });
 
 describe.each(['shared', 'copy'] as const)('memory (%s mode)', (mode) => {
-  beforeAll(() => setMemoryMode(mode === 'copy' ? 'copy' : null));
-  afterAll(() => setMemoryMode(null));
+  useMemoryMode(mode);
 
   it('tensors and heap use stay flat over 1,000 forwards', () => {
     const p = makeProblem({

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIN_STEP_WORK_PER_THREAD,
   getKernelCalls,
   getThreadedCalls,
   getThreads,
   getWasmMemoryStats,
-  init,
   resetKernelCalls,
   setMinStepWorkPerThread,
   setThreads,
@@ -19,6 +18,7 @@ import {
   runKernel,
   type Problem,
   type ProblemOptions,
+  useOneThreadFirst,
 } from './helpers.js';
 
 const FAMILIES: { name: string; options: Pick<ProblemOptions, 'family' | 'resetAfter'> }[] = [
@@ -79,16 +79,7 @@ const CASES = cases();
 /** Outputs per case with one thread, computed before any worker starts. */
 let single: Float32Array[][] = [];
 
-beforeAll(async () => {
-  await init();
-  await setThreads(1);
-  single = CASES.map((c) => runKernel(c.problem));
-});
-
-afterAll(async () => {
-  setMinStepWorkPerThread(DEFAULT_MIN_STEP_WORK_PER_THREAD);
-  await setThreads(1);
-});
+useOneThreadFirst(() => (single = CASES.map((c) => runKernel(c.problem))));
 
 describe('threads', () => {
   it('are available in Node', () => {

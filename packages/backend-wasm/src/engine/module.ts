@@ -11,6 +11,60 @@
 import { WASM_BINARIES } from './binaries.generated.js';
 import { withUnsharedMemory } from './unshared.js';
 
+// Argument runs the module's entry points share; pointers are byte offsets into the shared memory.
+/** The sizes of a sequence gradient call. */
+type GradSizes = [family: number, batch: number, steps: number, inputDim: number, units: number];
+/** The sizes of a ConvLSTM gradient call (patch depths are taps · channels). */
+type ConvGradSizes = [
+  batch: number,
+  steps: number,
+  filters: number,
+  positions: number,
+  inDepth: number,
+  recDepth: number,
+];
+/** The sizes and geometry of a ConvLSTM call. */
+type ConvSizes = [
+  batch: number,
+  steps: number,
+  channels: number,
+  filters: number,
+  frameSize: number,
+  positions: number,
+  inTaps: number,
+  recTaps: number,
+];
+/** A ConvLSTM call's input and geometry tables. */
+type ConvInputs = [x: number, inSource: number, recSource: number];
+/** The unpacked weights, initial states and masks of a call. */
+type ForwardInputs = [
+  kernel: number,
+  recurrent: number,
+  bias: number,
+  h0: number,
+  c0: number,
+  mask: number,
+  recurrentMask: number,
+];
+/** The output gradients taken and the gradients written by a backward call. */
+type Gradients = [
+  dOutput: number,
+  dH: number,
+  dC: number,
+  dx: number,
+  dKernel: number,
+  dRecurrent: number,
+  dBias: number,
+  dh0: number,
+  dc0: number,
+];
+/** The outputs of a forward call. */
+type Outputs = [output: number, hOut: number, cOut: number];
+/** The scratch, flag bits and activation codes of a call. */
+type Options = [scratch: number, flags: number, activation: number, recurrentActivation: number];
+/** The thread arguments of a call run by several threads (one thread: 0, 1, 0, 0). */
+type ThreadArgs = [sync: number, threads: number, thread: number, canWait: number];
+
 /** The functions the module exports; pointers are byte offsets into the shared memory. */
 export interface RnnkitWasmExports {
   packedCols(gates: number, units: number): number;
@@ -78,81 +132,23 @@ export interface RnnkitWasmExports {
     canWait: number,
   ): void;
   /** Bytes of scratch a `sequenceGrad` call needs (`assembly/backward.ts`). */
-  gradScratchBytes(
-    family: number,
-    batch: number,
-    steps: number,
-    inputDim: number,
-    units: number,
-  ): number;
+  gradScratchBytes(...sizes: GradSizes): number;
   /**
    * Gradients of a whole sequence call (`assembly/backward.ts`): recomputes the forward pass
    * (unless `saved` is not 0: the block where `sequenceGradForward` left them), then
    * runs it backwards, writing `dx`, `dW`, `dU`, `db`, `dh0` and `dc0` (LSTM).
    */
   sequenceGrad(
-    family: number,
-    batch: number,
-    steps: number,
-    inputDim: number,
-    units: number,
-    x: number,
-    kernel: number,
-    recurrent: number,
-    bias: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    dOutput: number,
-    dH: number,
-    dC: number,
-    dx: number,
-    dKernel: number,
-    dRecurrent: number,
-    dBias: number,
-    dh0: number,
-    dc0: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-    saved: number,
+    ...args: [...GradSizes, x: number, ...ForwardInputs, ...Gradients, ...Options, saved: number]
   ): void;
   /** Bytes of the activations a `sequenceGrad` backward pass reads. */
-  gradSavedBytes(
-    family: number,
-    batch: number,
-    steps: number,
-    inputDim: number,
-    units: number,
-  ): number;
+  gradSavedBytes(...sizes: GradSizes): number;
   /**
    * The forward pass of a call whose gradients will be asked for (`assembly/backward.ts`):
    * writes the outputs and leaves the activations in `saved` (`gradSavedBytes` bytes).
    */
   sequenceGradForward(
-    family: number,
-    batch: number,
-    steps: number,
-    inputDim: number,
-    units: number,
-    x: number,
-    kernel: number,
-    recurrent: number,
-    bias: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    output: number,
-    hOut: number,
-    cOut: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-    saved: number,
+    ...args: [...GradSizes, x: number, ...ForwardInputs, ...Outputs, ...Options, saved: number]
   ): void;
   /**
    * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are
@@ -173,49 +169,26 @@ export interface RnnkitWasmExports {
    * `thread`'s batch items of a call that `threads` threads run together (one thread: 0, 1, 0, 0).
    */
   convLSTM(
-    batch: number,
-    steps: number,
-    channels: number,
-    filters: number,
-    frameSize: number,
-    positions: number,
-    inTaps: number,
-    recTaps: number,
-    x: number,
-    inSource: number,
-    recSource: number,
-    wk: number,
-    bx: number,
-    wr: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    out: number,
-    hOut: number,
-    cOut: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-    sync: number,
-    threads: number,
-    thread: number,
-    canWait: number,
+    ...args: [
+      ...ConvSizes,
+      ...ConvInputs,
+      wk: number,
+      bx: number,
+      wr: number,
+      h0: number,
+      c0: number,
+      mask: number,
+      recurrentMask: number,
+      ...Outputs,
+      ...Options,
+      ...ThreadArgs,
+    ]
   ): void;
   /**
    * Bytes of scratch a `convLSTMGrad` or `convLSTMGradForward` call run by `threads` threads
    * needs (patch depths are taps · channels).
    */
-  convGradScratchBytes(
-    batch: number,
-    steps: number,
-    filters: number,
-    positions: number,
-    inDepth: number,
-    recDepth: number,
-    threads: number,
-  ): number;
+  convGradScratchBytes(...args: [...ConvGradSizes, threads: number]): number;
   /**
    * Gradients of a whole ConvLSTM call (`assembly/conv_lstm_backward.ts`): recomputes the
    * forward pass (unless `saved` is not 0: the block where `convLSTMGradForward` left it), then
@@ -224,106 +197,48 @@ export interface RnnkitWasmExports {
    * `convLSTMGradReduce` writes the weight gradients).
    */
   convLSTMGrad(
-    batch: number,
-    steps: number,
-    channels: number,
-    filters: number,
-    frameSize: number,
-    positions: number,
-    inTaps: number,
-    recTaps: number,
-    x: number,
-    inSource: number,
-    recSource: number,
-    kernel: number,
-    recurrent: number,
-    bias: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    dOutput: number,
-    dH: number,
-    dC: number,
-    dx: number,
-    dKernel: number,
-    dRecurrent: number,
-    dBias: number,
-    dh0: number,
-    dc0: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-    saved: number,
-    sync: number,
-    threads: number,
-    thread: number,
-    canWait: number,
+    ...args: [
+      ...ConvSizes,
+      ...ConvInputs,
+      ...ForwardInputs,
+      ...Gradients,
+      ...Options,
+      saved: number,
+      ...ThreadArgs,
+    ]
   ): void;
   /**
    * After a `convLSTMGrad` call run by `threads` (> 1) threads: sums the threads' kernel,
    * recurrent kernel and bias gradients and writes them.
    */
   convLSTMGradReduce(
-    batch: number,
-    steps: number,
-    filters: number,
-    positions: number,
-    inDepth: number,
-    recDepth: number,
-    scratch: number,
-    saved: number,
-    threads: number,
-    dKernel: number,
-    dRecurrent: number,
-    dBias: number,
+    ...args: [
+      ...ConvGradSizes,
+      scratch: number,
+      saved: number,
+      threads: number,
+      dKernel: number,
+      dRecurrent: number,
+      dBias: number,
+    ]
   ): void;
   /** Bytes of the activations a `convLSTMGrad` backward pass reads. */
-  convGradSavedBytes(
-    batch: number,
-    steps: number,
-    filters: number,
-    positions: number,
-    inDepth: number,
-    recDepth: number,
-  ): number;
+  convGradSavedBytes(...sizes: ConvGradSizes): number;
   /**
    * The forward pass of a ConvLSTM call whose gradients will be asked for
    * (`assembly/conv_lstm_backward.ts`): writes the outputs and leaves the activations in `saved`
    * (`convGradSavedBytes` bytes).
    */
   convLSTMGradForward(
-    batch: number,
-    steps: number,
-    channels: number,
-    filters: number,
-    frameSize: number,
-    positions: number,
-    inTaps: number,
-    recTaps: number,
-    x: number,
-    inSource: number,
-    recSource: number,
-    kernel: number,
-    recurrent: number,
-    bias: number,
-    h0: number,
-    c0: number,
-    mask: number,
-    recurrentMask: number,
-    output: number,
-    hOut: number,
-    cOut: number,
-    scratch: number,
-    flags: number,
-    activation: number,
-    recurrentActivation: number,
-    saved: number,
-    sync: number,
-    threads: number,
-    thread: number,
-    canWait: number,
+    ...args: [
+      ...ConvSizes,
+      ...ConvInputs,
+      ...ForwardInputs,
+      ...Outputs,
+      ...Options,
+      saved: number,
+      ...ThreadArgs,
+    ]
   ): void;
   /** Threads (of `threads`) a call with `units` units keeps busy. */
   usefulThreads(units: number, threads: number): number;

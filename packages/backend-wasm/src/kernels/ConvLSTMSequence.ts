@@ -21,11 +21,12 @@ import {
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../engine/state.js';
 import {
-  activationCode,
   align,
+  callOptions,
   recordCall,
-  sequenceFlags,
-  writeByteMask,
+  runOnThreads,
+  stageStepMask,
+  stepMask,
 } from './shared/module_args.js';
 import { runConvLSTMRecording } from './shared/conv_lstm_recording.js';
 import { convThreadsFor } from './shared/conv_threads.js';
@@ -83,14 +84,13 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const biasBytes = align(ex.packedCols(GATES, filters) * 4);
   const inTableBytes = align(inTable.source.byteLength);
   const recTableBytes = align(recTable.source.byteLength);
-  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
-  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
+  const m = stepMask(mask, batch * steps);
   const stateShape = [batch, ...call.outSpatial, filters];
   const outShape = a.returnSequences ? [batch, steps, ...call.outSpatial, filters] : stateShape;
   const frame = state.frame(
-    [x, call.initialH, call.initialC, call.bias, byteMask, recurrentMask],
+    [x, call.initialH, call.initialC, call.bias, m.byteMask, recurrentMask],
     [outShape, stateShape, stateShape],
-    convBytes + biasBytes + inTableBytes + recTableBytes + maskBytes,
+    convBytes + biasBytes + inTableBytes + recTableBytes + m.bytes,
   );
   let outputs: TensorInfo[];
   try {
@@ -98,11 +98,7 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
     const bx = frame.scratch + convBytes;
     const inSource = bx + biasBytes;
     const recSource = inSource + inTableBytes;
-    let maskPtr = byteMaskPtr;
-    if (mask != null && byteMask == null) {
-      maskPtr = recSource + recTableBytes;
-      writeByteMask(state, mask, batch * steps, maskPtr);
-    }
+    const maskPtr = stageStepMask(state, m, byteMaskPtr, recSource + recTableBytes);
     const memory = state.bytes();
     new Int32Array(memory.buffer, inSource, inTable.source.length).set(inTable.source);
     new Int32Array(memory.buffer, recSource, recTable.source.length).set(recTable.source);
@@ -131,13 +127,9 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
       outPtr,
       hPtr,
       cPtr,
-      frame.scratch,
-      sequenceFlags(a),
-      activationCode(a.activation),
-      activationCode(a.recurrentActivation),
+      ...callOptions(a, frame.scratch),
     ];
-    if (threads > 1) state.pool!.run(args, threads, 'convLSTM');
-    else (ex.convLSTM as (...values: number[]) => void)(...args, 0, 1, 0, 0);
+    runOnThreads(state, 'convLSTM', args, threads);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();

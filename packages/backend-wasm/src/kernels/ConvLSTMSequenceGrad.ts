@@ -13,14 +13,8 @@ import type { Block } from '../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../engine/state.js';
 import { convGradCall, stageConvGradCall } from './shared/conv_grad_call.js';
 import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
-import {
-  activationCode,
-  effectiveMask,
-  effectiveRecurrentMask,
-  recordCall,
-  sequenceFlags,
-} from './shared/module_args.js';
-import { takeForward } from './shared/saved.js';
+import { callOptions, forwardInputs, recordCall, runOnThreads } from './shared/module_args.js';
+import { takeForwardOfSize } from './shared/saved.js';
 
 /**
  * Returns the gradients `[dx, dKernel, dRecurrentKernel, dBias, dInitialH, dInitialC]` of a
@@ -31,87 +25,43 @@ export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => 
   const g = checkConvLSTMGradients(inputs, call);
   const { batch, steps, filters, x } = call;
   const state = stateFor(backend as WasmBackendLike);
-  const ex = state.exports;
   state.beginCall();
   const c = convGradCall(state, call);
-  const stateShape = [batch, ...call.outSpatial, filters];
+  const forward = forwardInputs(c.call, c.mask);
   const frame = state.frame(
-    [
-      x,
-      call.kernel,
-      call.recurrentKernel,
-      call.bias,
-      call.initialH,
-      call.initialC,
-      c.byteMask,
-      call.recurrentMask,
-      g.dOutput,
-      g.dH,
-      g.dC,
-    ],
+    [...forward, g.dOutput, g.dH, g.dC],
     [
       x.shape,
       call.kernel.shape,
       call.recurrentKernel.shape,
       call.bias.shape,
-      stateShape,
-      stateShape,
+      c.stateShape,
+      c.stateShape,
     ],
     c.frameBytes,
   );
   let outputs: TensorInfo[];
   let saved: Block | null = null;
   try {
-    const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr, dOutPtr, dHPtr, dCPtr] =
-      frame.inputs;
-    const [inSource, recSource, maskPtr] = stageConvGradCall(
-      state,
-      call,
-      c,
-      frame.scratch,
-      byteMaskPtr,
-    );
+    const leading = stageConvGradCall(state, c, frame.scratch, frame.inputs);
+    const [dOutPtr, dHPtr, dCPtr] = frame.inputs.slice(forward.length);
     // Activations of the taped forward call, where it ran with the same inputs and shapes.
-    saved = takeForward(ConvLSTMSequence, inputs, attrs);
-    if (saved != null && saved.bytes !== c.savedBytes) {
-      state.releaseBlock(saved);
-      saved = null;
-    }
-    const [dxPtr, dWPtr, dUPtr, dbPtr, dh0Ptr, dc0Ptr] = frame.outputs;
+    saved = takeForwardOfSize(state, ConvLSTMSequence, inputs, attrs, c.savedBytes);
+    const [, dWPtr, dUPtr, dbPtr] = frame.outputs;
     const savedPtr = saved?.pointer ?? 0;
     const args = [
-      ...c.sizes,
-      xPtr,
-      inSource,
-      recSource,
-      wPtr,
-      uPtr,
-      bPtr,
-      h0Ptr,
-      c0Ptr,
-      effectiveMask(state, maskPtr, batch * steps),
-      effectiveRecurrentMask(state, rmPtr, batch * c.positions * filters),
+      ...leading,
       dOutPtr,
       dHPtr,
       dCPtr,
-      dxPtr,
-      dWPtr,
-      dUPtr,
-      dbPtr,
-      dh0Ptr,
-      dc0Ptr,
-      frame.scratch,
-      sequenceFlags(call.attrs),
-      activationCode(call.attrs.activation),
-      activationCode(call.attrs.recurrentActivation),
+      ...frame.outputs,
+      ...callOptions(call.attrs, frame.scratch),
       savedPtr,
     ];
+    runOnThreads(state, 'convLSTMGrad', args, c.threads);
     if (c.threads > 1) {
-      state.pool!.run(args, c.threads, 'convLSTMGrad');
       // prettier-ignore
-      ex.convLSTMGradReduce(batch, steps, filters, c.positions, ...c.depths, frame.scratch, savedPtr, c.threads, dWPtr, dUPtr, dbPtr);
-    } else {
-      (ex.convLSTMGrad as (...values: number[]) => void)(...args, 0, 1, 0, 0);
+      state.exports.convLSTMGradReduce(batch, steps, filters, c.positions, ...c.depths, frame.scratch, savedPtr, c.threads, dWPtr, dUPtr, dbPtr);
     }
     outputs = frame.finish();
   } catch (e) {

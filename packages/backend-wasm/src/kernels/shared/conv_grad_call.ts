@@ -12,24 +12,26 @@ import {
 } from '@rnnkit/core';
 import type { BackendState } from '../../engine/state.js';
 import { convThreadsFor } from './conv_threads.js';
-import { align, writeByteMask } from './module_args.js';
+import { align, forwardPointers, stepMask, type StepMask } from './module_args.js';
 
 /** The module's size arguments: batch, steps, channels, filters, frameSize, positions, taps ×2. */
 export type ConvSizes = [number, number, number, number, number, number, number, number];
 
 /** A checked ConvLSTM call as the module's backward entry points take it. */
 export interface ConvGradCall {
+  call: CheckedConvLSTMCall<TensorInfo>;
   /** The module's size arguments (`convLSTMGrad`'s first eight). */
   sizes: ConvSizes;
   positions: number;
+  /** The shape of a state (`[batch, ...outSpatial, filters]`). */
+  stateShape: number[];
   /** Bytes of the module's scratch (64-byte multiple). */
   scratchBytes: number;
   /** Bytes of the saved activations a backward pass reads. */
   savedBytes: number;
   /** Bytes to ask the call frame for: the scratch, the tables and a byte mask. */
   frameBytes: number;
-  /** The mask read in place (bool), or null. */
-  byteMask: TensorInfo | null;
+  mask: StepMask;
   /** The input and recurrent convolutions' tables. */
   tables: ConvSourceTable[];
   /** Patch depths `[inTaps·channels, recTaps·filters]`. */
@@ -43,7 +45,7 @@ export function convGradCall(
   state: BackendState,
   call: CheckedConvLSTMCall<TensorInfo>,
 ): ConvGradCall {
-  const { batch, steps, channels, filters, mask } = call;
+  const { batch, steps, channels, filters } = call;
   const geometry = convLSTMGeometry(call);
   const inTable = convSourceTable(geometry.input);
   const recTable = convSourceTable(geometry.recurrent);
@@ -56,16 +58,17 @@ export function convGradCall(
     ex.convGradScratchBytes(batch, steps, filters, positions, ...depths, threads),
   );
   const savedBytes = ex.convGradSavedBytes(batch, steps, filters, positions, ...depths);
-  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
-  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
+  const mask = stepMask(call.mask, batch * steps);
   const tableBytes = align(inTable.source.byteLength) + align(recTable.source.byteLength);
   return {
+    call,
     sizes: [batch, steps, channels, filters, frameSize, positions, inTable.taps, recTable.taps],
     positions,
+    stateShape: [batch, ...call.outSpatial, filters],
     scratchBytes,
     savedBytes,
-    frameBytes: scratchBytes + tableBytes + maskBytes,
-    byteMask,
+    frameBytes: scratchBytes + tableBytes + mask.bytes,
+    mask,
     tables: [inTable, recTable],
     depths,
     threads,
@@ -74,25 +77,29 @@ export function convGradCall(
 
 /**
  * Writes both tables after the scratch at `scratch` (and a numeric mask as bytes after them);
- * returns the pointers `[inSource, recSource, mask]` (mask: `byteMaskPtr` when read in place).
+ * returns the module arguments both backward entry points start with, from the sizes to the
+ * recurrent mask, given the frame's pointers of `forwardInputs`.
  */
 export function stageConvGradCall(
   state: BackendState,
-  call: CheckedConvLSTMCall<TensorInfo>,
   c: ConvGradCall,
   scratch: number,
-  byteMaskPtr: number,
-): [number, number, number] {
+  inputs: readonly number[],
+): number[] {
   const [inTable, recTable] = c.tables;
+  const { batch, filters } = c.call;
   const inSource = scratch + c.scratchBytes;
   const recSource = inSource + align(inTable.source.byteLength);
-  let maskPtr = byteMaskPtr;
-  if (call.mask != null && c.byteMask == null) {
-    maskPtr = recSource + align(recTable.source.byteLength);
-    writeByteMask(state, call.mask, call.batch * call.steps, maskPtr);
-  }
+  const maskAt = recSource + align(recTable.source.byteLength);
+  const [xPtr, ...rest] = forwardPointers(
+    state,
+    c.mask,
+    inputs,
+    maskAt,
+    batch * c.positions * filters,
+  );
   const memory = state.bytes();
   new Int32Array(memory.buffer, inSource, inTable.source.length).set(inTable.source);
   new Int32Array(memory.buffer, recSource, recTable.source.length).set(recTable.source);
-  return [inSource, recSource, maskPtr];
+  return [...c.sizes, xPtr, inSource, recSource, ...rest];
 }

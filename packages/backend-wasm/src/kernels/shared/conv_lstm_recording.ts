@@ -8,13 +8,7 @@ import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/t
 import { checkConvLSTMCall, ConvLSTMSequence } from '@rnnkit/core';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
 import { convGradCall, stageConvGradCall } from './conv_grad_call.js';
-import {
-  activationCode,
-  effectiveMask,
-  effectiveRecurrentMask,
-  recordCall,
-  sequenceFlags,
-} from './module_args.js';
+import { callOptions, forwardInputs, recordCall, runOnThreads } from './module_args.js';
 import { saveForward } from './saved.js';
 
 /** Runs one ConvLSTM call, keeping its activations for the backward call; `[output, h, c]`. */
@@ -24,64 +18,28 @@ export function runConvLSTMRecording(
   attrs: NamedAttrMap | undefined,
 ): TensorInfo[] {
   const call = checkConvLSTMCall(inputs, attrs);
-  const { batch, steps, filters, x } = call;
+  const { batch, steps, filters } = call;
   const state = stateFor(backend as WasmBackendLike);
-  const ex = state.exports;
   state.beginCall();
   const c = convGradCall(state, call);
-  const stateShape = [batch, ...call.outSpatial, filters];
   const outShape = call.attrs.returnSequences
     ? [batch, steps, ...call.outSpatial, filters]
-    : stateShape;
+    : c.stateShape;
   const frame = state.frame(
-    [
-      x,
-      call.kernel,
-      call.recurrentKernel,
-      call.bias,
-      call.initialH,
-      call.initialC,
-      c.byteMask,
-      call.recurrentMask,
-    ],
-    [outShape, stateShape, stateShape],
+    forwardInputs(c.call, c.mask),
+    [outShape, c.stateShape, c.stateShape],
     c.frameBytes,
   );
   let outputs: TensorInfo[];
   const block = state.ownBlock(c.savedBytes);
   try {
-    const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = frame.inputs;
-    const [inSource, recSource, maskPtr] = stageConvGradCall(
-      state,
-      call,
-      c,
-      frame.scratch,
-      byteMaskPtr,
-    );
-    const [outPtr, hPtr, cPtr] = frame.outputs;
     const args = [
-      ...c.sizes,
-      xPtr,
-      inSource,
-      recSource,
-      wPtr,
-      uPtr,
-      bPtr,
-      h0Ptr,
-      c0Ptr,
-      effectiveMask(state, maskPtr, batch * steps),
-      effectiveRecurrentMask(state, rmPtr, batch * c.positions * filters),
-      outPtr,
-      hPtr,
-      cPtr,
-      frame.scratch,
-      sequenceFlags(call.attrs),
-      activationCode(call.attrs.activation),
-      activationCode(call.attrs.recurrentActivation),
+      ...stageConvGradCall(state, c, frame.scratch, frame.inputs),
+      ...frame.outputs,
+      ...callOptions(call.attrs, frame.scratch),
       block.pointer,
     ];
-    if (c.threads > 1) state.pool!.run(args, c.threads, 'convLSTMGradForward');
-    else (ex.convLSTMGradForward as (...values: number[]) => void)(...args, 0, 1, 0, 0);
+    runOnThreads(state, 'convLSTMGradForward', args, c.threads);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();

@@ -13,6 +13,7 @@ import {
   type SequenceKernelName,
 } from '@rnnkit/core';
 import type { BackendState } from '../../engine/state.js';
+import type { JobKind } from '../../engine/threads.js';
 
 /**
  * Family codes of the WebAssembly module (`assembly/sequence.ts`, whose gate counts are generated
@@ -53,6 +54,36 @@ export function sequenceFlags(a: SequenceKernelAttrs): number {
     (a.alignToInput ? FLAG_ALIGN_TO_INPUT : 0) |
     (a.zeroOutputForMask ? FLAG_ZERO_OUTPUT_FOR_MASK : 0)
   );
+}
+
+/**
+ * The arguments every entry point takes after its buffers: the scratch pointer, the flag bits
+ * and both activation codes.
+ */
+export function callOptions(
+  a: SequenceKernelAttrs & { recurrentActivation: KernelActivation | null },
+  scratch: number,
+): [number, number, number, number] {
+  return [
+    scratch,
+    sequenceFlags(a),
+    activationCode(a.activation),
+    activationCode(a.recurrentActivation),
+  ];
+}
+
+/**
+ * Runs the module function `kind` with `args` on `threads` threads of the pool, or on this
+ * thread alone (thread arguments: no sync block, one thread, thread 0, no waiting).
+ */
+export function runOnThreads(
+  state: BackendState,
+  kind: JobKind,
+  args: readonly number[],
+  threads: number,
+): void {
+  if (threads > 1) state.pool!.run(args, threads, kind);
+  else (state.exports[kind] as (...values: number[]) => void)(...args, 0, 1, 0, 0);
 }
 
 const calls: Record<string, number> = {};
@@ -102,6 +133,94 @@ export function writeByteMask(
       : new Float32Array(source.buffer, source.byteOffset, count);
   const target = state.bytes();
   for (let i = 0; i < count; i++) target[at + i] = values[i] !== 0 ? 1 : 0;
+}
+
+/**
+ * A call's step mask as the module reads it: a bool mask in place (`byteMask`, an input of the
+ * call frame), any other written as bytes after the module's scratch (`bytes` reserved there).
+ */
+export interface StepMask {
+  mask: TensorInfo | null;
+  byteMask: TensorInfo | null;
+  /** Bytes to reserve after the scratch (0 when there is no mask or it is read in place). */
+  bytes: number;
+  /** Steps of the mask: batch · steps. */
+  count: number;
+}
+
+/** How `mask` (`count` steps, or none) reaches the module. */
+export function stepMask(mask: TensorInfo | null, count: number): StepMask {
+  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
+  return { mask, byteMask, bytes: mask != null && byteMask == null ? align(count) : 0, count };
+}
+
+/**
+ * Writes a mask that is not read in place as bytes at `at`; returns the module's mask pointer
+ * (`byteMaskPtr`, the frame's pointer of the bool mask or 0, when it is read in place).
+ */
+export function stageStepMask(
+  state: BackendState,
+  m: StepMask,
+  byteMaskPtr: number,
+  at: number,
+): number {
+  if (m.mask == null || m.byteMask != null) return byteMaskPtr;
+  writeByteMask(state, m.mask, m.count, at);
+  return at;
+}
+
+/** The forward inputs of a call as the kernels that keep activations hand them to the module. */
+export interface ForwardInputs {
+  x: TensorInfo;
+  kernel: TensorInfo;
+  recurrentKernel: TensorInfo;
+  bias: TensorInfo;
+  initialH: TensorInfo;
+  initialC: TensorInfo | null;
+  recurrentMask: TensorInfo | null;
+}
+
+/**
+ * The frame inputs of a backward or taped forward call, in the order of the module's arguments:
+ * `x`, the weights, the initial states, the step mask (when read in place) and the recurrent mask.
+ */
+export function forwardInputs(p: ForwardInputs, mask: StepMask): (TensorInfo | null)[] {
+  return [
+    p.x,
+    p.kernel,
+    p.recurrentKernel,
+    p.bias,
+    p.initialH,
+    p.initialC,
+    mask.byteMask,
+    p.recurrentMask,
+  ];
+}
+
+/**
+ * The module's pointer arguments for the frame's pointers of {@link forwardInputs}, the step mask
+ * staged at `maskAt` when it is not read in place, either mask 0 when it keeps everything
+ * (`recurrentCount` floats of the recurrent mask).
+ */
+export function forwardPointers(
+  state: BackendState,
+  mask: StepMask,
+  inputs: readonly number[],
+  maskAt: number,
+  recurrentCount: number,
+): number[] {
+  const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = inputs;
+  const maskPtr = stageStepMask(state, mask, byteMaskPtr, maskAt);
+  return [
+    xPtr,
+    wPtr,
+    uPtr,
+    bPtr,
+    h0Ptr,
+    c0Ptr,
+    effectiveMask(state, maskPtr, mask.count),
+    effectiveRecurrentMask(state, rmPtr, recurrentCount),
+  ];
 }
 
 /**

@@ -13,15 +13,16 @@ import {
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../../engine/state.js';
 import {
-  activationCode,
   align,
+  callOptions,
   effectiveMask,
   effectiveRecurrentMask,
   Family,
   familyOf,
   recordCall,
-  sequenceFlags,
-  writeByteMask,
+  runOnThreads,
+  stageStepMask,
+  stepMask,
 } from './module_args.js';
 import { runSequenceRecording } from './run_recording.js';
 import { recordingGradients } from './saved.js';
@@ -95,8 +96,6 @@ export function runSequence(
   const wasmBackend = backend as WasmBackendLike;
   const { attrs: a, inputs: p } = checkSequenceCall(kernel, inputs, attrs);
   const family = familyOf(kernel, a.resetAfter);
-  const act = activationCode(a.activation);
-  const ract = activationCode(a.recurrentActivation);
   const gates = GATES[kernel];
   const { batch, steps, inputDim, units, x, mask, recurrentMask } = p;
   const { kernel: kernelT, recurrentKernel: recurrentT, bias: biasT } = p;
@@ -131,24 +130,17 @@ export function runSequence(
   // Scratch: the module's own buffers, and a byte mask when the mask is not bool (a bool mask
   // is read as is).
   const seqBytes = align(ex.scratchBytes(family, batch, steps, units, threads));
-  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
-  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
+  const m = stepMask(mask, batch * steps);
   const outShape = a.returnSequences ? [batch, steps, units] : [batch, units];
   const frame = state.frame(
-    [x, h0, c0, byteMask, recurrentMask],
+    [x, h0, c0, m.byteMask, recurrentMask],
     [outShape, ...stateShapes(sequenceFamily(kernel), batch, units)],
-    seqBytes + maskBytes,
+    seqBytes + m.bytes,
   );
   let outputs: TensorInfo[];
   try {
     const [xPtr, h0Ptr, c0Ptr, byteMaskPtr, recurrentMaskPtr] = frame.inputs;
-    let maskPtr = byteMaskPtr;
-    if (mask != null && byteMask == null) {
-      maskPtr = frame.scratch + seqBytes;
-      writeByteMask(state, mask, batch * steps, maskPtr);
-    }
-
-    const flags = sequenceFlags(a);
+    const maskPtr = stageStepMask(state, m, byteMaskPtr, frame.scratch + seqBytes);
     const [outPtr, hPtr, cPtr] = frame.outputs;
     const args = [
       family,
@@ -169,14 +161,9 @@ export function runSequence(
       outPtr,
       hPtr,
       cPtr ?? 0,
-      frame.scratch,
-      flags,
-      act,
-      ract,
+      ...callOptions(a, frame.scratch),
     ];
-    if (threads > 1) {
-      state.pool!.run(args, threads);
-    } else (ex.sequence as (...values: number[]) => void)(...args, 0, 1, 0, 0);
+    runOnThreads(state, 'sequence', args, threads);
     outputs = frame.finish();
   } catch (e) {
     frame.abort();

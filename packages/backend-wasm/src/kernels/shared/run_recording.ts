@@ -12,16 +12,8 @@ import {
   type SequenceKernelName,
 } from '@rnnkit/core';
 import { stateFor, type WasmBackendLike } from '../../engine/state.js';
-import {
-  activationCode,
-  align,
-  effectiveMask,
-  effectiveRecurrentMask,
-  familyOf,
-  recordCall,
-  sequenceFlags,
-  writeByteMask,
-} from './module_args.js';
+import { gradCall, stageGradCall } from './grad_call.js';
+import { callOptions, forwardInputs, recordCall } from './module_args.js';
 import { saveForward } from './saved.js';
 
 /**
@@ -34,55 +26,28 @@ export function runSequenceRecording(
   backend: unknown,
   attrs: NamedAttrMap | undefined,
 ): TensorInfo[] {
-  const wasmBackend = backend as WasmBackendLike;
-  const { attrs: a, inputs: p } = checkSequenceCall(kernel, inputs, attrs);
-  const { batch, steps, inputDim, units, x, mask, recurrentMask } = p;
-  const family = familyOf(kernel, a.resetAfter);
+  const call = checkSequenceCall(kernel, inputs, attrs);
+  const { batch, steps, units } = call.inputs;
 
-  const state = stateFor(wasmBackend);
-  const ex = state.exports;
+  const state = stateFor(backend as WasmBackendLike);
   state.beginCall();
-  const gradBytes = align(ex.gradScratchBytes(family, batch, steps, inputDim, units));
-  // A bool mask is read as is; any other is written as bytes after the module's scratch.
-  const byteMask = mask != null && mask.dtype === 'bool' ? mask : null;
-  const maskBytes = mask != null && byteMask == null ? align(batch * steps) : 0;
-  const outShape = a.returnSequences ? [batch, steps, units] : [batch, units];
+  const c = gradCall(state, kernel, call);
+  const outShape = call.attrs.returnSequences ? [batch, steps, units] : [batch, units];
   const frame = state.frame(
-    [x, p.kernel, p.recurrentKernel, p.bias, p.initialH, p.initialC, byteMask, recurrentMask],
+    forwardInputs(c.call.inputs, c.mask),
     [outShape, ...stateShapes(sequenceFamily(kernel), batch, units)],
-    gradBytes + maskBytes,
+    c.frameBytes,
   );
   let outputs: TensorInfo[];
-  const block = state.ownBlock(ex.gradSavedBytes(family, batch, steps, inputDim, units));
+  const block = state.ownBlock(c.savedBytes);
   try {
-    const [xPtr, wPtr, uPtr, bPtr, h0Ptr, c0Ptr, byteMaskPtr, rmPtr] = frame.inputs;
-    let maskPtr = byteMaskPtr;
-    if (mask != null && byteMask == null) {
-      maskPtr = frame.scratch + gradBytes;
-      writeByteMask(state, mask, batch * steps, maskPtr);
-    }
     const [outPtr, hPtr, cPtr] = frame.outputs;
-    ex.sequenceGradForward(
-      family,
-      batch,
-      steps,
-      inputDim,
-      units,
-      xPtr,
-      wPtr,
-      uPtr,
-      bPtr,
-      h0Ptr,
-      c0Ptr,
-      effectiveMask(state, maskPtr, batch * steps),
-      effectiveRecurrentMask(state, rmPtr, batch * units),
+    (state.exports.sequenceGradForward as (...values: number[]) => void)(
+      ...stageGradCall(state, c, frame.scratch, frame.inputs),
       outPtr,
       hPtr,
       cPtr ?? 0,
-      frame.scratch,
-      sequenceFlags(a),
-      activationCode(a.activation),
-      activationCode(a.recurrentActivation),
+      ...callOptions(call.attrs, frame.scratch),
       block.pointer,
     );
     outputs = frame.finish();

@@ -144,6 +144,23 @@ export function takeForward(
   return entry.block;
 }
 
+/**
+ * {@link takeForward}, for a backward call whose forward call saves `bytes` bytes: a block of
+ * another size (a call of other shapes) is freed, and null returned.
+ */
+export function takeForwardOfSize(
+  state: BackendState,
+  kernel: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap | undefined,
+  bytes: number,
+): Block | null {
+  const block = takeForward(kernel, inputs, attrs);
+  if (block == null || block.bytes === bytes) return block;
+  state.releaseBlock(block);
+  return null;
+}
+
 /** How many backward calls took saved activations so far (for tests). */
 export function takenForwardCount(): number {
   return taken;
