@@ -8,11 +8,15 @@
  * between threads as the forward kernel does; their weight gradients are summed after the call.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { checkConvLSTMCall, ConvLSTMSequence, sequenceGradKernelName } from '@rnnkit/core';
+import {
+  checkConvLSTMCall,
+  checkConvLSTMGradients,
+  ConvLSTMSequence,
+  sequenceGradKernelName,
+} from '@rnnkit/core';
 import type { Block } from '../engine/heap.js';
 import { stateFor, type WasmBackendLike } from '../engine/state.js';
 import { convGradCall, stageConvGradCall } from './shared/conv_grad_call.js';
-import { checkConvLSTMGradients } from './shared/conv_lstm_gradients.js';
 import { callOptions, forwardInputs, recordCall, runOnThreads } from './shared/module_args.js';
 import { takeForwardOfSize } from './shared/saved.js';
 
@@ -22,7 +26,7 @@ import { takeForwardOfSize } from './shared/saved.js';
  */
 export const convLSTMSequenceGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const call = checkConvLSTMCall(inputs, attrs);
-  const g = checkConvLSTMGradients(inputs, call);
+  const g = checkConvLSTMGradients(call, inputs);
   const { batch, steps, filters, x } = call;
   const state = stateFor(backend as WasmBackendLike);
   state.beginCall();
