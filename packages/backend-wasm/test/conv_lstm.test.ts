@@ -151,6 +151,21 @@ describe.each(CONFIGS)(
           expect(getWinogradCalls(), `${spatial.join('×')} ${filters} filters`).toBe(calls);
         }
       });
+      // A 3-D call over frames one deep is a 2-D convolution.
+      check(
+        {
+          ...FRAMES_5X5,
+          spatial: [1, 5, 7],
+          kernelSize: [1, 3, 3],
+          strides: [1, 1, 1],
+          dilationRate: [1, 1, 1],
+          filters: 8,
+          mask: true,
+        },
+        50,
+        '1×5×7, 1×3×3 kernel',
+      );
+      expect(getWinogradCalls()).toBe(++calls);
       // Fewer filters, other kernels and 1-D or deep images keep the patch GEMM.
       const direct: ConvLSTMCallSpec[] = [
         { ...conv3x3([5, 7], 'same'), batch: 1, steps: 2, channels: 2, filters: 7 },
