@@ -8,6 +8,10 @@
  * (gigabytes for long videos) in a memory that never shrinks; per block it costs nothing, and
  * masked steps skip it.
  *
+ * A 3×3 recurrent kernel over 2D images (the caller decides: `width` not 0) runs as Winograd's
+ * F(2×2, 3×3) instead (`winograd.ts`): the whole image's recurrent gate rows first, per step and
+ * image, then the blocks' input convolutions and gates read them.
+ *
  * Geometry comes as tables: for output position `p` and kernel tap `k`, `source[p·taps + k]` is
  * the input position the tap reads (an index into the flattened input positions), or −1 in the
  * padding. Weights are packed as LSTM's (`gemm.ts`: 4 gates interleaved, `NS = 4·Fp`), so a
