@@ -8,6 +8,10 @@
  * (gigabytes for long videos) in a memory that never shrinks; per block it costs nothing, and
  * masked steps skip it.
  *
+ * A 3×3 recurrent kernel over 2D images (the caller decides: `width` not 0) runs as Winograd's
+ * F(2×2, 3×3) instead (`winograd.ts`): the whole image's recurrent gate rows first, per step and
+ * image, then the blocks' input convolutions and gates read them.
+ *
  * Geometry comes as tables: for output position `p` and kernel tap `k`, `source[p·taps + k]` is
  * the input position the tap reads (an index into the flattened input positions), or −1 in the
  * padding. Weights are packed as LSTM's (`gemm.ts`: 4 gates interleaved, `NS = 4·Fp`), so a
@@ -28,6 +32,7 @@ import {
   FLAG_ZERO_OUTPUT_FOR_MASK,
   lstmRow,
 } from './sequence';
+import { winogradBytes, winogradImage, winogradRows } from './winograd';
 
 /** Positions per block: a block's patches (≤ 64 · taps · channels floats) stay in L1/L2. */
 const PATCH_ROWS = 64;
@@ -47,9 +52,23 @@ function blockBytes(NS: i32, inDepth: i32, recDepth: i32): usize {
   );
 }
 
+/** Bytes of one thread's buffers: {@link blockBytes}, and Winograd's where `width` is not 0. */
+function threadBytes(
+  NS: i32,
+  inDepth: i32,
+  recDepth: i32,
+  positions: i32,
+  F: i32,
+  width: i32,
+): usize {
+  const block = blockBytes(NS, inDepth, recDepth);
+  return width == 0 ? block : block + winogradBytes(positions, F);
+}
+
 /**
  * Bytes of scratch a {@link convLSTM} call run by `threads` threads needs (64-byte aligned
- * pointer expected): five state images per batch item and each thread's block buffers.
+ * pointer expected): five state images per batch item and each thread's buffers (`width` as
+ * {@link convLSTM}'s).
  */
 export function convScratchBytes(
   B: i32,
@@ -57,11 +76,12 @@ export function convScratchBytes(
   F: i32,
   inDepth: i32,
   recDepth: i32,
+  width: i32,
   threads: i32,
 ): usize {
   const NS = packedCols(GATES_CONV_LSTM2D, F);
   const state = align64(<usize>B * <usize>positions * <usize>paddedUnits(F) * 4);
-  return 5 * state + <usize>threads * blockBytes(NS, inDepth, recDepth);
+  return 5 * state + <usize>threads * threadBytes(NS, inDepth, recDepth, positions, F, width);
 }
 
 /** How many of `threads` threads a call of `B` batch items keeps busy (whole items each). */
@@ -137,6 +157,9 @@ function copyRows(
  * - `x` `[B, T, ...S, C]` (`frameSize = |S|·C` floats a frame); `inSource` i32
  *   `[positions, inTaps]`, `recSource` i32 `[positions, recTaps]` (see the file comment).
  * - `wk` packed `[inTaps·C, NS]`, `bx` packed bias (NS floats), `wr` packed `[recTaps·F, NS]`.
+ * - `width`: 0, or the width of the `positions / width`-high images whose 3×3 recurrent
+ *   convolution runs as Winograd's F(2×2, 3×3) (`winograd.ts`) with `wu` (`packWinograd` of the
+ *   recurrent kernel) instead of `recSource` and `wr` (then unused).
  * - `h0`, `c0` `[B, positions, F]`; `mask` u8 `[B, T]` or 0; `rmask` `[B, positions, F]` or 0.
  * - `out` `[B, T, positions, F]` or `[B, positions, F]`; `hOut`, `cOut` `[B, positions, F]`.
  * - `scratch`: {@link convScratchBytes} bytes; `flags` as `sequence`'s; `act`, `ract` codes.
@@ -158,6 +181,8 @@ export function convLSTM(
   wk: usize,
   bx: usize,
   wr: usize,
+  wu: usize,
+  width: i32,
   h0: usize,
   c0: usize,
   mask: usize,
@@ -191,9 +216,12 @@ export function convLSTM(
   const cBuf = hB + stateBytes;
   const last = cBuf + stateBytes;
   const hm = last + stateBytes;
-  const patches = hm + stateBytes + <usize>thread * blockBytes(NS, inDepth, recDepth);
+  const patches =
+    hm + stateBytes + <usize>thread * threadBytes(NS, inDepth, recDepth, positions, F, width);
   const XB = patches + align64(<usize>PATCH_ROWS * <usize>max(inDepth, recDepth) * 4);
   const R = XB + align64(<usize>PATCH_ROWS * nsBytes);
+  const wino = R + align64(<usize>PATCH_ROWS * nsBytes); // when width is not 0
+  const winoRows = winogradRows(wino, positions, F);
   // This thread's batch items [b0, b1).
   const perThread = (B + threads - 1) / threads;
   const b0 = min(B, thread * perThread);
@@ -242,17 +270,24 @@ export function convLSTM(
           hk = hm + o;
         }
         const frame = x + <usize>(b * T + t) * frameBytes;
+        // Winograd: the whole image's recurrent gate rows first.
+        if (width != 0) winogradImage(hk, F, positions / width, width, wu, wino);
         for (let p0 = 0; p0 < positions; p0 += PATCH_ROWS) {
           const rows = min(PATCH_ROWS, positions - p0);
           gatherPatches(frame, C, C, inSource, inTaps, p0, rows, patches);
           gemm(patches, inDepth, rows, inDepth, wk, NS, bx, XB, NS);
-          gatherPatches(hk, Fp, F, recSource, recTaps, p0, rows, patches);
-          gemm(patches, recDepth, rows, recDepth, wr, NS, 0, R, NS);
+          let rec = R;
+          if (width != 0) {
+            rec = winoRows + <usize>p0 * nsBytes;
+          } else {
+            gatherPatches(hk, Fp, F, recSource, recTaps, p0, rows, patches);
+            gemm(patches, recDepth, rows, recDepth, wr, NS, 0, R, NS);
+          }
           for (let r = 0; r < rows; r++) {
             const p = <usize>(p0 + r);
             lstmRow(
               XB + <usize>r * nsBytes,
-              R + <usize>r * nsBytes,
+              rec + <usize>r * nsBytes,
               cBuf + o + p * pixelBytes,
               hn + o + p * pixelBytes,
               P,

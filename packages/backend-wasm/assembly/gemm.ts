@@ -17,7 +17,7 @@ export function packedCols(G: i32, U: i32): i32 {
 }
 
 /** Source column (within the gate block at `colOff`) of packed column n, or −1 for padding. */
-function sourceColumn(n: i32, G: i32, U: i32): i32 {
+export function sourceColumn(n: i32, G: i32, U: i32): i32 {
   const width = 4 * G;
   const p = n / width;
   const r = n - p * width;

@@ -5,6 +5,7 @@
  * on tensors in place; every pointer argument is a byte offset into that memory.
  */
 export { packedCols, packMatrix, packVector, gemm } from './gemm';
+export { packWinograd } from './winograd';
 export {
   scratchBytes,
   packBias,

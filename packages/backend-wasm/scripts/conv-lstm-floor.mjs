@@ -2,6 +2,8 @@
 // SIMD ceiling: the whole `convLSTM` call, its GEMMs alone on patch blocks of the same shapes
 // (the input convolution of every frame, the recurrent one of every step), and what the GEMM
 // reaches on those shapes (its peak here). The floor is the call's multiply-adds at that peak.
+// With a 3×3 kernel of 8 or more filters, also the whole call with the recurrent convolution as
+// Winograd's F(2×2, 3×3) (as the kernel runs it) and that convolution's 16 GEMMs alone.
 // Runs the module on a memory of its own, with no tfjs around it.
 //
 //   node scripts/conv-lstm-floor.mjs [B,T,H,W,C,F,k]      (after `pnpm build`; default the bench's
@@ -59,7 +61,10 @@ const c0 = filled(B * P * F);
 const out = alloc(B * P * F * 4);
 const hOut = alloc(B * P * F * 4);
 const cOut = alloc(B * P * F * 4);
-const scratch = alloc(ex.convScratchBytes(B, P, F, inDepth, recDepth, 1));
+const winograd = k === 3 && F >= 8; // ConvLSTMSequence.ts's choice
+const wu = winograd ? alloc(16 * F * ns * 4) : 0;
+if (winograd) ex.packWinograd(recurrent, F, wu);
+const scratch = alloc(ex.convScratchBytes(B, P, F, inDepth, recDepth, winograd ? W : 0, 1));
 const patches = filled(PATCH_ROWS * Math.max(inDepth, recDepth));
 const products = alloc(PATCH_ROWS * ns * 4);
 
@@ -79,7 +84,7 @@ function time(f) {
   return Math.min(...rounds);
 }
 
-const whole = time(() =>
+const call = (width) => () =>
   ex.convLSTM(
     B,
     T,
@@ -95,6 +100,8 @@ const whole = time(() =>
     wk,
     bx,
     wr,
+    width === 0 ? 0 : wu,
+    width,
     h0,
     c0,
     0,
@@ -110,8 +117,8 @@ const whole = time(() =>
     1,
     0,
     0,
-  ),
-);
+  );
+const whole = time(call(0));
 /** The GEMMs of `frames` convolutions of depth `depth`, block by block, on one patch block. */
 const gemms = (frames, depth, w) => () => {
   for (let f = 0; f < frames; f++) {
@@ -121,6 +128,20 @@ const gemms = (frames, depth, w) => () => {
   }
 };
 const inputGemm = time(gemms(B * T, inDepth, wk));
+const TILE_BLOCK = 32; // assembly/winograd.ts
+const tiles = Math.ceil(H / 2) * Math.ceil(W / 2);
+/** The recurrent convolution's 16 GEMMs per tile block as Winograd runs them, every step. */
+const winogradGemms = () => {
+  for (let f = 0; f < B * T; f++) {
+    for (let t0 = 0; t0 < tiles; t0 += TILE_BLOCK) {
+      const n = Math.min(TILE_BLOCK, tiles - t0);
+      for (let point = 0; point < 16; point++) {
+        const u = wu + point * F * ns * 4;
+        ex.gemm(patches, 4 * Math.ceil(F / 4), n, F, u, ns, 0, products, ns);
+      }
+    }
+  }
+};
 const recurrentGemm = time(gemms(B * T, recDepth, wr));
 const inFlop = 2 * B * T * P * inDepth * 4 * F;
 const recFlop = 2 * B * T * P * recDepth * 4 * F;
@@ -137,6 +158,15 @@ console.log(
   `  recurrent conv GEMMs  ${recurrentGemm.toFixed(2)} ms (${gflops(recFlop, recurrentGemm).toFixed(1)} GFLOP/s)`,
 );
 console.log(`  gathers, gates, rest  ${(whole - inputGemm - recurrentGemm).toFixed(2)} ms`);
+if (winograd) {
+  const wholeWinograd = time(call(W));
+  const winogradGemm = time(winogradGemms);
+  console.log(`  whole call, Winograd  ${wholeWinograd.toFixed(2)} ms`);
+  console.log(`  Winograd's GEMMs      ${winogradGemm.toFixed(2)} ms`);
+  console.log(
+    `  transforms, gates, rest  ${(wholeWinograd - inputGemm - winogradGemm).toFixed(2)} ms`,
+  );
+}
 console.log(
   `  floor: ${((inFlop + recFlop) / 1e9).toFixed(3)} GFLOP at the GEMM's ${peak.toFixed(1)} GFLOP/s = ${((inFlop + recFlop) / peak / 1e6).toFixed(2)} ms`,
 );

@@ -32,6 +32,7 @@ import {
   releaseWasmMemory,
   resetKernelCalls,
 } from '../src/index.js';
+import { getWinogradCalls } from '../src/kernels/shared/module_args.js';
 import { conv3x3, FRAMES_5X5 } from './conv_lstm_helpers.js';
 import { CONFIGS, expectClose, expectFlatOver, useConfig, useMemoryMode } from './helpers.js';
 
@@ -112,6 +113,82 @@ describe.each(CONFIGS)(
         7,
         `${activation}/${recurrentActivation}`,
       );
+    });
+
+    it("runs a 3×3 recurrent kernel of ≥ 8 filters as Winograd's F(2×2, 3×3), on odd and tiny images", () => {
+      // Odd widths and heights leave half tiles at the right and bottom edges; 1×1 and 1×2 are a
+      // lone tile; 9 filters leave padding lanes in the states and columns. The input
+      // convolution's padding changes the state image's size (the recurrent one is `same`).
+      const images: [[number, number], 'same' | 'valid'][] = [
+        [[5, 7], 'same'],
+        [[7, 5], 'valid'],
+        [[1, 1], 'same'],
+        [[1, 2], 'same'],
+        [[3, 3], 'valid'],
+        [[9, 12], 'same'],
+      ];
+      resetKernelCalls();
+      let calls = 0;
+      images.forEach(([spatial, padding], i) => {
+        for (const filters of [8, 9]) {
+          check(
+            {
+              ...conv3x3(spatial, padding),
+              batch: 2,
+              steps: 3,
+              channels: 2 + (i % 2),
+              filters,
+              mask: i % 2 === 0,
+              recurrentMask: i % 3 === 1,
+              goBackwards: i % 2 === 1,
+              returnSequences: i % 3 !== 2,
+              zeroOutputForMask: i % 4 === 0,
+            },
+            40 + i,
+            `${spatial.join('×')} ${padding}, ${filters} filters`,
+          );
+          calls++;
+          expect(getWinogradCalls(), `${spatial.join('×')} ${filters} filters`).toBe(calls);
+        }
+      });
+      // A 3-D call over frames one deep is a 2-D convolution.
+      check(
+        {
+          ...FRAMES_5X5,
+          spatial: [1, 5, 7],
+          kernelSize: [1, 3, 3],
+          strides: [1, 1, 1],
+          dilationRate: [1, 1, 1],
+          filters: 8,
+          mask: true,
+        },
+        50,
+        '1×5×7, 1×3×3 kernel',
+      );
+      expect(getWinogradCalls()).toBe(++calls);
+      // Fewer filters, other kernels and 1-D or deep images keep the patch GEMM.
+      const direct: ConvLSTMCallSpec[] = [
+        { ...conv3x3([5, 7], 'same'), batch: 1, steps: 2, channels: 2, filters: 7 },
+        { ...FRAMES_5X5, kernelSize: [2, 3], filters: 8 },
+        {
+          ...FRAMES_5X5,
+          spatial: [6],
+          kernelSize: [3],
+          strides: [1],
+          dilationRate: [1],
+          filters: 8,
+        },
+        {
+          ...FRAMES_5X5,
+          spatial: [2, 4, 5],
+          kernelSize: [1, 3, 3],
+          strides: [1, 1, 1],
+          dilationRate: [1, 1, 1],
+          filters: 8,
+        },
+      ];
+      direct.forEach((p, i) => check(p, 60 + i, `patch GEMM case ${i}`));
+      expect(getWinogradCalls()).toBe(calls);
     });
 
     it('the bench shape (32×32×8, 16 filters, 3×3) with a batch of 2: several patch blocks', () => {

@@ -16,11 +16,31 @@ import {
   setMinStepWorkPerThread,
   setThreads,
 } from '../src/index.js';
-import { threadCases } from './conv_lstm_helpers.js';
+import { getWinogradCalls } from '../src/kernels/shared/module_args.js';
+import { conv3x3, threadCases } from './conv_lstm_helpers.js';
 import { expectClose, expectFlatOver, useOneThreadFirst } from './helpers.js';
 
-/** Batches of 2 to 5 items over every geometry, with masks, states and flags. */
-const CASES = threadCases(900);
+/**
+ * Batches of 2 to 5 items over every geometry, with masks, states and flags, and one call whose
+ * recurrent convolution runs as Winograd's F(2×2, 3×3) (3×3, 9 filters).
+ */
+const CASES = [
+  ...threadCases(900),
+  {
+    label: "Winograd's 5×7, batch 3",
+    problem: {
+      ...conv3x3([5, 7], 'same'),
+      batch: 3,
+      steps: 3,
+      channels: 2,
+      filters: 9,
+      mask: true,
+      recurrentMask: true,
+      returnSequences: true,
+    },
+    seed: 950,
+  },
+];
 
 /** Runs a case; returns its outputs' values and disposes everything. */
 function run(problem: ConvLSTMCallSpec, seed: number): Float32Array[] {
@@ -53,6 +73,7 @@ describe('ConvLSTM on threads', () => {
         );
       });
       expect(getKernelCalls()[ConvLSTMSequence]).toBe(CASES.length);
+      expect(getWinogradCalls()).toBe(1);
       // Every case has at least two batch items, so every call ran threaded.
       expect(getThreadedCalls()).toBe(CASES.length);
       expect(getWasmMemoryStats()).toMatchObject({ threads, mode: 'copy' });

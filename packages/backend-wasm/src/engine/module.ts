@@ -77,6 +77,11 @@ export interface RnnkitWasmExports {
     units: number,
     dst: number,
   ): void;
+  /**
+   * Packs a 3×3 recurrent kernel `[3, 3, filters, 4·filters]` at `src` as Winograd's transformed
+   * kernel (`assembly/winograd.ts`): 16 packed `[filters, packedCols(4, filters)]` matrices.
+   */
+  packWinograd(src: number, filters: number, dst: number): void;
   gemm(
     a: number,
     lda: number,
@@ -152,7 +157,7 @@ export interface RnnkitWasmExports {
   ): void;
   /**
    * Bytes of scratch a `convLSTM` call run by `threads` threads needs (patch depths are
-   * taps · channels).
+   * taps · channels; `width` as `convLSTM`'s).
    */
   convScratchBytes(
     batch: number,
@@ -160,6 +165,7 @@ export interface RnnkitWasmExports {
     filters: number,
     inDepth: number,
     recDepth: number,
+    width: number,
     threads: number,
   ): number;
   /** Threads (of `threads`) a ConvLSTM call of `batch` items keeps busy. */
@@ -167,6 +173,8 @@ export interface RnnkitWasmExports {
   /**
    * Runs a whole ConvLSTM sequence (`assembly/conv_lstm.ts`); with `threads` > 1, thread
    * `thread`'s batch items of a call that `threads` threads run together (one thread: 0, 1, 0, 0).
+   * With `width` not 0, the recurrent convolution (3×3 over `positions / width` × `width`
+   * images) runs as Winograd's F(2×2, 3×3) with `wu`, and `wr` is unused.
    */
   convLSTM(
     ...args: [
@@ -175,6 +183,8 @@ export interface RnnkitWasmExports {
       wk: number,
       bx: number,
       wr: number,
+      wu: number,
+      width: number,
       h0: number,
       c0: number,
       mask: number,

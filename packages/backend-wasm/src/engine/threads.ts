@@ -37,7 +37,7 @@ const SYNC_OFFSET = JOB_ARGS + 128;
  * The module functions a pool runs, with their argument counts before the four thread
  * arguments (`sync`, `threads`, `thread`, `canWait`); at most 32 fit the control block.
  */
-const JOBS = { sequence: 22, convLSTM: 25, convLSTMGrad: 32, convLSTMGradForward: 26 } as const;
+const JOBS = { sequence: 22, convLSTM: 27, convLSTMGrad: 32, convLSTMGradForward: 26 } as const;
 /** A module function a pool runs. */
 export type JobKind = keyof typeof JOBS;
 const JOB_KINDS = Object.keys(JOBS) as JobKind[];

@@ -3,11 +3,14 @@
  * backend, Keras gate order `i, f, c, o`.
  *
  * Both convolutions are packed GEMMs over patches inside rnnkit's WebAssembly module
- * (`assembly/conv_lstm.ts`): the input convolution of every frame in one pass, bias included,
- * then per step and image the recurrent convolution of `h` (`same`, stride 1) in blocks of
- * positions, each block's gates and state update right after its product. Weights are packed
- * once per weight set as LSTM's (`kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right
- * operand of the patches); the geometry goes in as tables of source positions per tap.
+ * (`assembly/conv_lstm.ts`): per step and image, in blocks of positions, the input convolution
+ * (bias included) and the recurrent convolution of `h` (`same`, stride 1), each block's gates and
+ * state update right after its products. Weights are packed once per weight set as LSTM's
+ * (`kernel [...K, C, 4·F]` is already the `[K·C, 4·F]` right operand of the patches); the
+ * geometry goes in as tables of source positions per tap. A 3×3 recurrent kernel over 2D images
+ * with {@link WINOGRAD_MIN_FILTERS} or more filters runs as Winograd's F(2×2, 3×3) instead
+ * (`assembly/winograd.ts`, its transformed kernel packed once per weight set too): the image's
+ * recurrent gate rows first, then the blocks.
  *
  * With worker threads (`setThreads`), a call with several batch items splits them between
  * threads, which never wait for each other: each runs its items' whole sequence.
@@ -18,12 +21,14 @@ import {
   convLSTMGeometry,
   ConvLSTMSequence,
   convSourceTable,
+  type ConvGeometry,
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../engine/state.js';
 import {
   align,
   callOptions,
   recordCall,
+  recordWinogradCall,
   runOnThreads,
   stageStepMask,
   stepMask,
@@ -36,6 +41,27 @@ import { recordingGradients } from './shared/saved.js';
 const LSTM_BIAS = 1;
 /** ConvLSTM's gate blocks, `i, f, c, o`. */
 const GATES = 4;
+
+/**
+ * Filters from which the recurrent convolution runs as Winograd's F(2×2, 3×3): its depth is
+ * `filters`, and below 8 the 16 products per tile are too thin for the GEMM to gain from them.
+ */
+const WINOGRAD_MIN_FILTERS = 8;
+
+/**
+ * The image width with which the module runs the recurrent convolution `g` of `filters` filters
+ * as Winograd's F(2×2, 3×3): a 3×3 kernel, stride 1, dilation 1, over images one deep (so 2D);
+ * else 0 (the patch GEMM).
+ */
+function winogradWidth(g: ConvGeometry, filters: number): number {
+  if (filters < WINOGRAD_MIN_FILTERS) return 0;
+  const [kd, kh, kw] = g.kernel;
+  if (kd !== 1 || kh !== 3 || kw !== 3) return 0;
+  if (g.strides.some((s) => s !== 1) || g.dilations.some((d) => d !== 1)) return 0;
+  if (g.inSize[0] !== 1 || g.outSize[0] !== 1) return 0;
+  if (g.padBefore[1] !== 1 || g.padBefore[2] !== 1) return 0;
+  return g.outSize[2];
+}
 
 /** Packed `[taps·channels, 4·F]` weights of `tensor` (a kernel `[...K, channels, 4·F]`). */
 function packedKernel(
@@ -51,6 +77,17 @@ function packedKernel(
     `conv-${role}:${filters}`,
     rows * ex.packedCols(GATES, filters) * 4,
     (dst, src) => ex.packMatrix(src, rows, GATES * filters, 0, GATES, filters, dst),
+  );
+}
+
+/** {@link winogradWidth}'s transformed 3×3 recurrent kernel (`packWinograd`) of `tensor`. */
+function winogradKernel(state: BackendState, tensor: TensorInfo, filters: number): number {
+  const ex = state.exports;
+  return state.packedWeights(
+    tensor,
+    `conv-winograd:${filters}`,
+    16 * filters * ex.packedCols(GATES, filters) * 4,
+    (dst, src) => ex.packWinograd(src, filters, dst),
   );
 }
 
@@ -72,14 +109,24 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
   const ex = state.exports;
   state.beginCall();
   const wk = packedKernel(state, call.kernel, 'kernel', filters);
-  const wr = packedKernel(state, call.recurrentKernel, 'recurrent', filters);
+  const width = winogradWidth(geometry.recurrent, filters);
+  const wr = width === 0 ? packedKernel(state, call.recurrentKernel, 'recurrent', filters) : 0;
+  const wu = width === 0 ? 0 : winogradKernel(state, call.recurrentKernel, filters);
   const recDepth = recTable.taps * filters;
   const threads = convThreadsFor(state, batch, batch * positions * recDepth * GATES * filters);
 
   // Scratch: the module's buffers, the packed bias, both tables, and a byte mask when the mask
   // is not bool (a bool mask is read as is).
   const convBytes = align(
-    ex.convScratchBytes(batch, positions, filters, inTable.taps * channels, recDepth, threads),
+    ex.convScratchBytes(
+      batch,
+      positions,
+      filters,
+      inTable.taps * channels,
+      recDepth,
+      width,
+      threads,
+    ),
   );
   const biasBytes = align(ex.packedCols(GATES, filters) * 4);
   const inTableBytes = align(inTable.source.byteLength);
@@ -120,6 +167,8 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
       wk,
       bx,
       wr,
+      wu,
+      width,
       h0Ptr,
       c0Ptr,
       maskPtr,
@@ -136,6 +185,7 @@ export const convLSTMSequence: KernelFunc = ({ inputs, backend, attrs }) => {
     throw e;
   }
   recordCall(ConvLSTMSequence, threads > 1);
+  if (width !== 0) recordWinogradCall();
   return outputs;
 };
 

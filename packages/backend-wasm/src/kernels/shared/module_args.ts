@@ -88,6 +88,7 @@ export function runOnThreads(
 
 const calls: Record<string, number> = {};
 let threadedCalls = 0;
+let winogradCalls = 0;
 
 /** How many times each fused wasm kernel ran since the last {@link resetKernelCalls}. */
 export function getKernelCalls(): Record<string, number> {
@@ -105,10 +106,27 @@ export function recordCall(kernel: string, threaded: boolean): void {
   if (threaded) threadedCalls++;
 }
 
-/** Clears the counts returned by {@link getKernelCalls} and {@link getThreadedCalls}. */
+/**
+ * How many ConvLSTM forward calls since the last {@link resetKernelCalls} ran their recurrent
+ * convolution as Winograd's F(2×2, 3×3).
+ */
+export function getWinogradCalls(): number {
+  return winogradCalls;
+}
+
+/** Counts a ConvLSTM forward call for {@link getWinogradCalls}. */
+export function recordWinogradCall(): void {
+  winogradCalls++;
+}
+
+/**
+ * Clears the counts returned by {@link getKernelCalls}, {@link getThreadedCalls} and
+ * {@link getWinogradCalls}.
+ */
 export function resetKernelCalls(): void {
   for (const key of Object.keys(calls)) delete calls[key];
   threadedCalls = 0;
+  winogradCalls = 0;
 }
 
 /** `n` rounded up to a multiple of 64 (the module's buffers are 64-byte aligned). */
