@@ -38,6 +38,16 @@ import { packWinogradKernel, winogradConv, winogradPlan, type WinogradPlan } fro
  */
 const WINOGRAD_MIN_FILTERS = 8;
 
+/**
+ * How a run computes its recurrent convolution: with a 3×3 kernel of
+ * {@link WINOGRAD_MIN_FILTERS} or more filters, Winograd's F(2×2, 3×3) over the transformed
+ * kernel (`./winograd.ts`); else patches (im2col) times the packed kernel. Only the kernel the
+ * run uses is packed.
+ */
+export type RecurrentConvolution =
+  | { plan: WinogradPlan; kernel: PackedWeights; table?: undefined }
+  | { plan?: undefined; kernel: PackedWeights; table: ConvSourceTable };
+
 /** A checked ConvLSTM call with its convolutions prepared and every step's input convolution. */
 export interface ConvLSTMRun {
   call: CheckedConvLSTMCall<TensorInfo>;
@@ -52,13 +62,7 @@ export interface ConvLSTMRun {
   frameSize: number;
   geometry: { input: ConvGeometry; recurrent: ConvGeometry };
   inTable: ConvSourceTable;
-  recTable: ConvSourceTable;
-  recurrent: PackedWeights;
-  /**
-   * With a 3×3 recurrent kernel of {@link WINOGRAD_MIN_FILTERS} or more filters, the recurrent
-   * convolution's Winograd plan and transformed kernel (`./winograd.ts`); else null.
-   */
-  winograd: { plan: WinogradPlan; kernel: PackedWeights } | null;
+  recurrent: RecurrentConvolution;
   /** Row length of `xw`: the 4F gate columns padded to whole panels. */
   ld: number;
   /**
@@ -99,7 +103,6 @@ export function startConvLSTM(
 
   const geometry = convLSTMGeometry(call);
   const inTable = convSourceTable(geometry.input);
-  const recTable = convSourceTable(geometry.recurrent);
   const positions = inTable.positions;
   const stateSize = positions * f;
 
@@ -108,23 +111,20 @@ export function startConvLSTM(
   const recurrentValues = values<Float32Array>(call.recurrentKernel);
   const segments = [gates];
   const kernel = packedWeights(cpu, call.kernel, kernelValues, inTable.taps * channels, segments);
-  const recurrent = packedWeights(
-    cpu,
-    call.recurrentKernel,
-    recurrentValues,
-    recTable.taps * f,
-    segments,
-  );
   const plan = f >= WINOGRAD_MIN_FILTERS ? winogradPlan(geometry.recurrent) : null;
-  const winograd =
-    plan == null
-      ? null
-      : {
-          plan,
-          kernel: cachedPacking(cpu, call.recurrentKernel, recurrentValues, 'winograd', () =>
-            packWinogradKernel(recurrentValues, f, gates),
-          ),
-        };
+  let recurrent: RecurrentConvolution;
+  if (plan != null) {
+    const pack = (): PackedWeights => packWinogradKernel(recurrentValues, f, gates);
+    recurrent = {
+      plan,
+      kernel: cachedPacking(cpu, call.recurrentKernel, recurrentValues, 'winograd', pack),
+    };
+  } else {
+    const table = convSourceTable(geometry.recurrent);
+    const depth = table.taps * f;
+    const kernel = packedWeights(cpu, call.recurrentKernel, recurrentValues, depth, segments);
+    recurrent = { table, kernel };
+  }
   const ld = PANEL * kernel.panels;
   const bias = padColumns(values<Float32Array>(call.bias), 0, kernel, segments);
 
@@ -179,9 +179,7 @@ export function startConvLSTM(
     frameSize,
     geometry,
     inTable,
-    recTable,
     recurrent,
-    winograd,
     ld,
     xw,
     problem,
@@ -202,7 +200,7 @@ export type ConvLSTMCellUpdate = (t: number, b: number, zOff: number, hIn: Float
  * then `update`. Returns the output values.
  */
 export function runConvLSTM(run: ConvLSTMRun, update: ConvLSTMCellUpdate): Float32Array {
-  const { problem, recTable, recurrent, winograd, filters, positions, stateSize, ld, xw } = run;
+  const { problem, recurrent, filters, positions, stateSize, ld, xw } = run;
   const { batch, h } = problem;
   const rm = problem.recurrentMask;
   const hIn = rm == null ? h : new Float32Array(h.length);
@@ -214,27 +212,36 @@ export function runConvLSTM(run: ConvLSTMRun, update: ConvLSTMCellUpdate): Float
       const zOff = (t * stepRows + b * positions) * ld;
       // The recurrent convolution of image b of hIn, added onto the step's input rows in place.
       const src = b * stateSize;
-      if (winograd != null) {
-        winogradConv(winograd.plan, winograd.kernel, filters, 4 * filters, hIn, src, xw, zOff, ld);
-        update(t, b, zOff, hIn);
-        continue;
+      if (recurrent.plan != null) {
+        winogradConv(
+          recurrent.plan,
+          recurrent.kernel,
+          filters,
+          4 * filters,
+          hIn,
+          src,
+          xw,
+          zOff,
+          ld,
+        );
+      } else {
+        convProduct(
+          recurrent.table,
+          recurrent.kernel,
+          filters,
+          hIn,
+          src,
+          stateSize,
+          0,
+          positions,
+          xw,
+          zOff,
+          ld,
+          xw,
+          zOff,
+          ld,
+        );
       }
-      convProduct(
-        recTable,
-        recurrent,
-        filters,
-        hIn,
-        src,
-        stateSize,
-        0,
-        positions,
-        xw,
-        zOff,
-        ld,
-        xw,
-        zOff,
-        ld,
-      );
       update(t, b, zOff, hIn);
     }
   });

@@ -99,6 +99,8 @@ export function packWinogradKernel(
 let inputs = new Float64Array(0);
 let products = new Float32Array(0);
 let zeroRow = new Float32Array(0);
+/** One input tile of one channel while it is transformed. */
+const tile4x4 = new Float64Array(16);
 
 /**
  * `dst[dOff + p·ld + n] += conv(src image)[p, n]` for every output position `p` and column
@@ -141,7 +143,7 @@ function transformInputs(
   v: Float64Array,
 ): void {
   const { inH, inW, padY, padX, tilesX, tiles } = plan;
-  const d = new Float64Array(16);
+  const d = tile4x4;
   const pointStride = tiles * channels;
   for (let tile = 0; tile < tiles; tile++) {
     const ty = Math.floor(tile / tilesX);
