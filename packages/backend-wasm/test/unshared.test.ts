@@ -12,13 +12,12 @@ import {
   relaxedSimdSupported,
   setWasmVariant,
   variantBinary,
-  type RnnkitWasmExports,
   type WasmVariant,
 } from '../src/engine/module.js';
 import { backendMemory, type WasmBackendLike } from '../src/engine/state.js';
 import { OwnHeap } from '../src/engine/heap.js';
 import { withUnsharedMemory } from '../src/engine/unshared.js';
-import { expectClose, makeProblem, naiveOutputs } from './helpers.js';
+import { checkGruOnModule } from './module_gru.js';
 
 const bytes = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
 const named = (text: string): number[] => [text.length, ...bytes(text)];
@@ -100,87 +99,6 @@ describe('withUnsharedMemory on a hand-assembled module', () => {
   });
 });
 
-/** Runs a masked, backwards GRU (reset after) on `ex` in `memory` and checks the float64 oracle. */
-function checkGru(ex: RnnkitWasmExports, memory: WebAssembly.Memory, at: number): void {
-  const p = makeProblem({
-    family: 'gru',
-    resetAfter: true,
-    batch: 3,
-    steps: 6,
-    inputDim: 5,
-    units: 7,
-    goBackwards: true,
-    returnSequences: true,
-    mask: 'random',
-    initialStates: true,
-  });
-  const { batch: B, steps: T, inputDim: D, units: U } = p;
-  const f32 = new Float32Array(memory.buffer);
-  let top = at;
-  const put = (values: ArrayLike<number>): number => {
-    const start = top;
-    f32.set(values, start / 4);
-    top = Math.ceil((start + values.length * 4) / 64) * 64;
-    return start;
-  };
-  const reserve = (n: number): number => put(new Float32Array(Math.ceil(n / 4)));
-  const x = put(p.x);
-  const kernel = put(p.kernel);
-  const recurrent = put(p.recurrentKernel);
-  const bias = put(p.bias);
-  const h0 = put(p.initialH);
-  const mask = reserve(B * T);
-  new Uint8Array(memory.buffer).set(
-    p.mask!.map((m) => (m ? 1 : 0)),
-    mask,
-  );
-  const nsx = ex.packedCols(3, U);
-  const wk = reserve(D * nsx * 4);
-  const wr = reserve(U * nsx * 4);
-  ex.packMatrix(kernel, D, 3 * U, 0, 3, U, wk);
-  ex.packMatrix(recurrent, U, 3 * U, 0, 3, U, wr);
-  const bx = reserve(nsx * 4);
-  const brh = reserve(ex.packedCols(1, U) * 4);
-  ex.packBias(2, bias, U, bx, brh);
-  const out = reserve(B * T * U * 4);
-  const hOut = reserve(B * U * 4);
-  const scratch = reserve(ex.scratchBytes(2, B, T, U, 1));
-  const flags = 1 | 2; // goBackwards, returnSequences
-  // One thread (sync 0, threads 1): the barrier's atomics never run on the plain memory.
-  ex.sequence(
-    2,
-    B,
-    T,
-    D,
-    U,
-    x,
-    wk,
-    bx,
-    wr,
-    0,
-    brh,
-    h0,
-    0,
-    mask,
-    0,
-    out,
-    hOut,
-    0,
-    scratch,
-    flags,
-    1,
-    2,
-    0,
-    1,
-    0,
-    0,
-  );
-  const [expectedOut, expectedH] = naiveOutputs(p);
-  const result = new Float32Array(memory.buffer);
-  expectClose(result.slice(out / 4, out / 4 + B * T * U), expectedOut, 'output');
-  expectClose(result.slice(hOut / 4, hOut / 4 + B * U), expectedH, 'h');
-}
-
 describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'] as const))(
   'the derived plain-memory module (%s)',
   (variant: WasmVariant) => {
@@ -235,7 +153,7 @@ describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'
       setWasmVariant(variant);
       const { exports } = instantiate(memory);
       setWasmVariant(null);
-      checkGru(exports, memory, 1024);
+      checkGruOnModule(exports, memory, 1024);
     });
 
     it('computes a GRU sequence like the float64 equations in a memory with a maximum', () => {
@@ -243,7 +161,7 @@ describe.each(relaxedSimdSupported() ? (['simd', 'relaxed'] as const) : (['simd'
       setWasmVariant(variant);
       const { exports } = instantiate(memory);
       setWasmVariant(null);
-      checkGru(exports, memory, 4096);
+      checkGruOnModule(exports, memory, 4096);
     });
   },
 );
