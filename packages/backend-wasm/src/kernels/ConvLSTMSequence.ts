@@ -21,6 +21,7 @@ import {
   convLSTMGeometry,
   ConvLSTMSequence,
   convSourceTable,
+  isWinograd3x3,
   type ConvGeometry,
 } from '@rnnkit/core';
 import { stateFor, type BackendState, type WasmBackendLike } from '../engine/state.js';
@@ -54,11 +55,7 @@ const WINOGRAD_MIN_FILTERS = 8;
  * else 0 (the patch GEMM).
  */
 function winogradWidth(g: ConvGeometry, filters: number): number {
-  if (filters < WINOGRAD_MIN_FILTERS) return 0;
-  const [kd, kh, kw] = g.kernel;
-  if (kd !== 1 || kh !== 3 || kw !== 3) return 0;
-  if (g.strides.some((s) => s !== 1) || g.dilations.some((d) => d !== 1)) return 0;
-  if (g.inSize[0] !== 1 || g.outSize[0] !== 1) return 0;
+  if (filters < WINOGRAD_MIN_FILTERS || !isWinograd3x3(g)) return 0;
   if (g.padBefore[1] !== 1 || g.padBefore[2] !== 1) return 0;
   return g.outSize[2];
 }

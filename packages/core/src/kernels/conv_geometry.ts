@@ -97,3 +97,15 @@ export function convSourceTable(g: ConvGeometry): ConvSourceTable {
   }
   return { positions, taps, source };
 }
+
+/**
+ * Whether `g` is a convolution that Winograd's F(2×2, 3×3) computes: a 3×3 kernel, stride 1,
+ * dilation 1, over inputs one deep (so 2D, or 3D with depth 1). Backends that run that path
+ * (cpu and wasm for ConvLSTM's recurrent convolution) ask this one question.
+ */
+export function isWinograd3x3(g: ConvGeometry): boolean {
+  const [kd, kh, kw] = g.kernel;
+  if (kd !== 1 || kh !== 3 || kw !== 3) return false;
+  if (g.strides.some((s) => s !== 1) || g.dilations.some((d) => d !== 1)) return false;
+  return g.inSize[0] === 1 && g.outSize[0] === 1;
+}

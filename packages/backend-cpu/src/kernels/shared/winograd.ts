@@ -15,7 +15,7 @@
  *        ⎢0 −1  1  0⎥        ⎢½   −½    ½⎥
  *        ⎣0  1  0 −1⎦        ⎣0    0    1⎦
  */
-import type { ConvGeometry } from '@rnnkit/core';
+import { isWinograd3x3, type ConvGeometry } from '@rnnkit/core';
 import { ensureLength, PANEL, panelsFor } from './gemm.js';
 import { multiply, packWeights, type PackedWeights } from './weights.js';
 
@@ -38,10 +38,7 @@ export interface WinogradPlan {
 
 /** The plan for `g`, or null unless it is a 3×3 convolution, stride 1, dilation 1, depth 1. */
 export function winogradPlan(g: ConvGeometry): WinogradPlan | null {
-  const [kd, kh, kw] = g.kernel;
-  if (kd !== 1 || kh !== 3 || kw !== 3) return null;
-  if (g.strides.some((s) => s !== 1) || g.dilations.some((d) => d !== 1)) return null;
-  if (g.inSize[0] !== 1 || g.outSize[0] !== 1) return null;
+  if (!isWinograd3x3(g)) return null;
   const [, outH, outW] = g.outSize;
   const tilesX = Math.ceil(outW / 2);
   return {
